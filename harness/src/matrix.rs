@@ -64,12 +64,71 @@ impl Matrix {
                 other.rows
             );
         }
-        Ok(Matrix::from_fn(self.rows, self.cols + other.cols, |i, j| {
-            if j < self.cols {
-                self.get(i, j)
-            } else {
-                other.get(i, j - self.cols)
+        Ok(Matrix::from_fn(
+            self.rows,
+            self.cols + other.cols,
+            |i, j| {
+                if j < self.cols {
+                    self.get(i, j)
+                } else {
+                    other.get(i, j - self.cols)
+                }
+            },
+        ))
+    }
+}
+
+/// A CSV file that is not a numeric matrix, located to the line and column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl Matrix {
+    /// Reads a headerless CSV of numbers, one row per sample. Errors ([`InputError`]) name the
+    /// file, line and column of the first bad cell.
+    pub fn read_csv(path: &std::path::Path) -> Result<Matrix> {
+        let bad =
+            |msg: String| anyhow::Error::new(InputError(format!("{}: {msg}", path.display())));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| bad(format!("cannot open: {e}")))?;
+        let mut data = Vec::new();
+        let mut cols = None;
+        let mut rows = 0;
+        for record in reader.records() {
+            let record = record.map_err(|e| bad(format!("{e}")))?;
+            let line = record.position().map_or(rows + 1, |p| p.line() as usize);
+            if cols.is_some_and(|c| c != record.len()) {
+                return Err(bad(format!(
+                    "line {line}: {} values, but the first row has {}",
+                    record.len(),
+                    cols.unwrap_or(0)
+                )));
             }
-        }))
+            cols = Some(record.len());
+            for (j, field) in record.iter().enumerate() {
+                let v: f64 = field.parse().map_err(|_| {
+                    bad(format!(
+                        "line {line}, column {}: `{field}` is not a number",
+                        j + 1
+                    ))
+                })?;
+                data.push(v);
+            }
+            rows += 1;
+        }
+        if rows == 0 {
+            return Err(bad("no rows".into()));
+        }
+        Matrix::new(rows, cols.unwrap_or(0), data)
     }
 }

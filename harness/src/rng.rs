@@ -130,8 +130,14 @@ mod tests {
     fn streams_are_reproducible_and_distinct() {
         let a: Vec<u64> = (0..4).map(|_| Rng::derive(7, "x").next_u64()).collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
-        assert_ne!(Rng::derive(7, "x").next_u64(), Rng::derive(7, "y").next_u64());
-        assert_ne!(Rng::derive(7, "x").next_u64(), Rng::derive(8, "x").next_u64());
+        assert_ne!(
+            Rng::derive(7, "x").next_u64(),
+            Rng::derive(7, "y").next_u64()
+        );
+        assert_ne!(
+            Rng::derive(7, "x").next_u64(),
+            Rng::derive(8, "x").next_u64()
+        );
     }
 
     #[test]

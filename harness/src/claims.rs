@@ -1,0 +1,277 @@
+//! The paper's claims (SPEC §1) as checks on a summary.
+//!
+//! Each curve is one noise level; `signal` orders the levels from the noisiest to the
+//! cleanest (SNR ascending, or label noise descending). Alignment is the main estimator's
+//! mean CCE (lower = more aligned). The rules, ours, are written in each check's doc comment
+//! and in the README; every verdict carries the numbers it was decided on.
+
+use crate::report::Estimate;
+
+/// One sweep point as the claims see it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimPoint {
+    pub n_over_p: f64,
+    pub cce: Estimate,
+    pub gen_error: Estimate,
+}
+
+/// The points of one noise level, in increasing n/P.
+#[derive(Clone, Debug)]
+pub struct Curve {
+    /// How the level is shown, e.g. `snr=2`.
+    pub label: String,
+    /// Larger is cleaner (SNR, or −label noise).
+    pub signal: f64,
+    pub points: Vec<ClaimPoint>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub claim: &'static str,
+    pub statement: &'static str,
+    pub pass: bool,
+    pub detail: String,
+}
+
+/// Where the interpolation threshold is looked for (SPEC §5): 0.5 ≤ n/P ≤ 2.
+pub const THRESHOLD_WINDOW: (f64, f64) = (0.5, 2.0);
+
+/// Standard errors of the difference of two estimates (0 where unknown).
+fn se_diff(a: Estimate, b: Estimate) -> f64 {
+    let s = a.se * a.se + b.se * b.se;
+    if s.is_finite() {
+        s.sqrt()
+    } else {
+        0.0
+    }
+}
+
+fn mean(v: impl Iterator<Item = f64>) -> f64 {
+    let (s, c) = v.fold((0.0, 0usize), |(s, c), x| (s + x, c + 1));
+    s / c as f64
+}
+
+/// C1: alignment increases monotonically with the signal. PASS when the n-averaged CCE falls
+/// strictly from each level to the next cleaner one, and no single n/P point goes the other
+/// way by more than 3 standard errors of the difference.
+pub fn c1(curves: &[Curve]) -> Verdict {
+    let mut sorted: Vec<&Curve> = curves.iter().collect();
+    sorted.sort_by(|a, b| a.signal.total_cmp(&b.signal));
+    let averages: Vec<f64> = sorted
+        .iter()
+        .map(|c| mean(c.points.iter().map(|p| p.cce.mean)))
+        .collect();
+    let monotone = averages.windows(2).all(|w| w[1] < w[0]);
+    let mut compared = 0;
+    let mut violations = Vec::new();
+    for w in sorted.windows(2) {
+        for (lo, hi) in w[0].points.iter().zip(&w[1].points) {
+            compared += 1;
+            let excess = hi.cce.mean - lo.cce.mean;
+            if excess > 3.0 * se_diff(hi.cce, lo.cce) {
+                violations.push(format!(
+                    "n/P={:.3} {}→{}",
+                    lo.n_over_p, w[0].label, w[1].label
+                ));
+            }
+        }
+    }
+    let listing: Vec<String> = sorted
+        .iter()
+        .zip(&averages)
+        .map(|(c, a)| format!("{}: {a:.4}", c.label))
+        .collect();
+    Verdict {
+        claim: "C1",
+        statement: "alignment increases monotonically with the signal-to-noise ratio",
+        pass: sorted.len() >= 2 && monotone && violations.is_empty(),
+        detail: format!(
+            "mean CCE over n/P by level [{}]; pointwise reversals beyond 3 SE: {} of {compared}{}",
+            listing.join(", "),
+            violations.len(),
+            if violations.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", violations.join("; "))
+            }
+        ),
+    }
+}
+
+/// Peak rule shared by C2 and C3: at every level, the highest mean over the n grid lies in
+/// [`THRESHOLD_WINDOW`] and exceeds the values at both ends of the grid.
+fn peak_check(curves: &[Curve], value: impl Fn(&ClaimPoint) -> f64) -> (bool, String) {
+    let mut pass = !curves.is_empty();
+    let mut parts = Vec::new();
+    for c in curves {
+        let Some((imax, top)) = c
+            .points
+            .iter()
+            .enumerate()
+            .max_by(|a, b| value(a.1).total_cmp(&value(b.1)))
+        else {
+            pass = false;
+            continue;
+        };
+        let (first, last) = (value(&c.points[0]), value(&c.points[c.points.len() - 1]));
+        let inside = (THRESHOLD_WINDOW.0..=THRESHOLD_WINDOW.1).contains(&top.n_over_p);
+        let ok = inside
+            && value(top) > first
+            && value(top) > last
+            && imax != 0
+            && imax != c.points.len() - 1;
+        pass &= ok;
+        parts.push(format!(
+            "{}: peak {:.4} at n/P={:.3} (ends {:.4}, {:.4}){}",
+            c.label,
+            value(top),
+            top.n_over_p,
+            first,
+            last,
+            if ok { "" } else { " ✗" }
+        ));
+    }
+    (pass, parts.join("; "))
+}
+
+/// C2: alignment is weakest (CCE highest) near the interpolation threshold.
+pub fn c2(curves: &[Curve]) -> Verdict {
+    let (pass, detail) = peak_check(curves, |p| p.cce.mean);
+    Verdict {
+        claim: "C2",
+        statement: "alignment is non-monotonic in n and weakest near the interpolation threshold",
+        pass,
+        detail,
+    }
+}
+
+/// C3: generalization error peaks near the same threshold (sample-wise double descent).
+pub fn c3(curves: &[Curve]) -> Verdict {
+    let (pass, detail) = peak_check(curves, |p| p.gen_error.mean);
+    Verdict {
+        claim: "C3",
+        statement: "generalization error peaks near the interpolation threshold",
+        pass,
+        detail,
+    }
+}
+
+/// C4: stronger alignment does not imply lower generalization error. PASS when some pair of
+/// points has one better aligned (lower CCE) and generalizing worse, both by more than 2
+/// standard errors of the difference. Reports the pair with the largest CCE gap.
+pub fn c4(curves: &[Curve]) -> Verdict {
+    let all: Vec<(&str, &ClaimPoint)> = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(move |p| (c.label.as_str(), p)))
+        .collect();
+    let mut best: Option<(f64, String)> = None;
+    let mut count = 0usize;
+    for (la, a) in &all {
+        for (lb, b) in &all {
+            let better_aligned = b.cce.mean - a.cce.mean > 2.0 * se_diff(a.cce, b.cce);
+            let worse =
+                a.gen_error.mean - b.gen_error.mean > 2.0 * se_diff(a.gen_error, b.gen_error);
+            if better_aligned && worse {
+                count += 1;
+                let gap = b.cce.mean - a.cce.mean;
+                if best.as_ref().is_none_or(|(g, _)| gap > *g) {
+                    best = Some((
+                        gap,
+                        format!(
+                            "{la} n/P={:.3} (CCE {:.4}, error {:.4}) is better aligned than {lb} n/P={:.3} (CCE {:.4}, error {:.4}) yet generalizes worse",
+                            a.n_over_p, a.cce.mean, a.gen_error.mean, b.n_over_p, b.cce.mean, b.gen_error.mean
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Verdict {
+        claim: "C4",
+        statement: "stronger alignment does not imply lower generalization error",
+        pass: best.is_some(),
+        detail: match best {
+            Some((_, text)) => format!("{count} such ordered pairs of points; e.g. {text}"),
+            None => {
+                "no pair of points is better aligned and worse at generalizing beyond 2 SE".into()
+            }
+        },
+    }
+}
+
+pub fn evaluate(curves: &[Curve]) -> Vec<Verdict> {
+    vec![c1(curves), c2(curves), c3(curves), c4(curves)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(mean: f64) -> Estimate {
+        Estimate { mean, se: 0.01 }
+    }
+
+    fn curve(signal: f64, cce: &[f64], gen: &[f64]) -> Curve {
+        let grid = [0.1, 0.5, 0.9, 1.2, 2.5];
+        Curve {
+            label: format!("snr={signal}"),
+            signal,
+            points: grid
+                .iter()
+                .zip(cce.iter().zip(gen))
+                .map(|(&r, (&c, &g))| ClaimPoint {
+                    n_over_p: r,
+                    cce: est(c),
+                    gen_error: est(g),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn claims_pass_on_paper_like_curves_and_fail_otherwise() {
+        let good = vec![
+            curve(
+                1.0,
+                &[-0.2, -0.1, -0.02, -0.05, -0.3],
+                &[1.0, 2.0, 9.0, 3.0, 0.5],
+            ),
+            curve(
+                5.0,
+                &[-0.6, -0.3, -0.05, -0.2, -0.9],
+                &[0.9, 1.0, 3.0, 1.0, 0.1],
+            ),
+        ];
+        let v = evaluate(&good);
+        assert!(v.iter().all(|v| v.pass), "{v:#?}");
+        // Swap the levels' alignment: C1 must fail.
+        let bad = vec![
+            curve(
+                1.0,
+                &[-0.6, -0.3, -0.05, -0.2, -0.9],
+                &[1.0, 2.0, 9.0, 3.0, 0.5],
+            ),
+            curve(
+                5.0,
+                &[-0.2, -0.1, -0.02, -0.05, -0.3],
+                &[0.9, 1.0, 3.0, 1.0, 0.1],
+            ),
+        ];
+        assert!(!c1(&bad).pass);
+        // Peak at the end of the grid: C2 and C3 fail.
+        let edge = vec![curve(
+            1.0,
+            &[-0.2, -0.1, -0.05, -0.02, 0.0],
+            &[1.0, 2.0, 3.0, 4.0, 5.0],
+        )];
+        assert!(!c2(&edge).pass);
+        assert!(!c3(&edge).pass);
+        // Alignment and error move together everywhere: C4 fails.
+        let together = vec![curve(
+            1.0,
+            &[-0.5, -0.4, -0.3, -0.2, -0.1],
+            &[1.0, 2.0, 3.0, 4.0, 5.0],
+        )];
+        assert!(!c4(&together).pass);
+    }
+}

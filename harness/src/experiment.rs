@@ -1,0 +1,286 @@
+//! Experiments: the plan of units a manifest expands to, and its execution against the cache.
+//!
+//! The plan is a deterministic list: members in the order (SNR, n, replica, member), then the
+//! unordered pairs of each replica. Units whose entry is in the cache are reused; the others
+//! run in parallel (rayon) and are stored as they finish, so an interrupted run loses only
+//! the units in flight. Results never depend on the order units finish in or the thread count.
+
+use crate::cache::{Lookup, Store};
+use crate::identity::hash_of;
+use crate::manifest::Manifest;
+use crate::units::{
+    run_member, run_pair, ExperimentData, MemberResult, MemberSpec, PairResult, PairSpec,
+};
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// One (SNR, n) point of the sweep.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub snr: f64,
+    pub n: usize,
+    pub n_over_p: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedMember {
+    pub hash: String,
+    pub spec: MemberSpec,
+    pub point: usize,
+    pub replica: usize,
+    pub member: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedPair {
+    pub hash: String,
+    pub spec: PairSpec,
+    /// Indices into `Plan::members`.
+    pub a: usize,
+    pub b: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub manifest_hash: String,
+    pub points: Vec<Point>,
+    pub members: Vec<PlannedMember>,
+    pub pairs: Vec<PlannedPair>,
+}
+
+/// The experiment's identity: SHA-256 of the canonical manifest (description excluded).
+pub fn manifest_hash(manifest: &Manifest) -> String {
+    hash_of(manifest)
+}
+
+pub fn plan(manifest: &Manifest) -> Plan {
+    let sweep = &manifest.sweep;
+    let p = manifest.parameter_count();
+    let mut points = Vec::new();
+    let mut members = Vec::new();
+    let mut pairs = Vec::new();
+    for &snr in &sweep.snr {
+        for &ratio in &sweep.n_over_p {
+            let n = manifest.n_for(ratio);
+            let point = points.len();
+            points.push(Point {
+                snr,
+                n,
+                n_over_p: n as f64 / p as f64,
+            });
+            for replica in 0..sweep.replicas {
+                let first = members.len();
+                for member in 0..sweep.members {
+                    let spec = MemberSpec::new(
+                        manifest.seed,
+                        &manifest.task,
+                        &manifest.model,
+                        &manifest.train,
+                        snr,
+                        n,
+                        replica,
+                        member,
+                    );
+                    members.push(PlannedMember {
+                        hash: spec.hash(),
+                        spec,
+                        point,
+                        replica,
+                        member,
+                    });
+                }
+                for a in first..members.len() {
+                    for b in a + 1..members.len() {
+                        let spec = PairSpec::new(
+                            members[a].hash.clone(),
+                            members[b].hash.clone(),
+                            &manifest.alignment.report,
+                            manifest.alignment.k,
+                        );
+                        pairs.push(PlannedPair {
+                            hash: spec.hash(),
+                            spec,
+                            a,
+                            b,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Plan {
+        manifest_hash: manifest_hash(manifest),
+        points,
+        members,
+        pairs,
+    }
+}
+
+pub const MEMBER_EXT: &str = "safetensors";
+pub const PAIR_EXT: &str = "json";
+
+/// Counts and timings of one run.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RunStats {
+    pub members_run: usize,
+    pub members_reused: usize,
+    pub pairs_run: usize,
+    pub pairs_reused: usize,
+    /// Cache entries that failed their checksum and were recomputed.
+    pub corrupt_recomputed: usize,
+    pub seconds_members: f64,
+    pub seconds_pairs: f64,
+}
+
+impl RunStats {
+    pub fn units_run(&self) -> usize {
+        self.members_run + self.pairs_run
+    }
+}
+
+/// Everything a run produced, in plan order.
+pub struct Outcome {
+    pub members: Vec<MemberResult>,
+    pub pairs: Vec<PairResult>,
+    pub stats: RunStats,
+}
+
+/// Runs every unit of the plan that the cache lacks, and loads the rest.
+pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> Result<Outcome> {
+    let mut stats = RunStats::default();
+    let started = Instant::now();
+
+    let cached: Vec<Option<MemberResult>> = plan
+        .members
+        .par_iter()
+        .map(|m| load(store, &m.hash, MEMBER_EXT, |b| MemberResult::decode(b)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(result, corrupt)| {
+            stats.corrupt_recomputed += corrupt as usize;
+            result
+        })
+        .collect();
+    let missing: Vec<usize> = (0..plan.members.len())
+        .filter(|&i| cached[i].is_none())
+        .collect();
+    stats.members_reused = plan.members.len() - missing.len();
+    stats.members_run = missing.len();
+    let data = (!missing.is_empty()).then(|| ExperimentData::new(manifest.seed, &manifest.task));
+    let bar = progress(missing.len(), "train", quiet);
+    let fresh: Vec<(usize, MemberResult)> = missing
+        .par_iter()
+        .map(|&i| {
+            let m = &plan.members[i];
+            let result = run_member(&m.spec, data.as_ref().expect("data for missing members"))
+                .with_context(|| {
+                    format!("member unit {} ({})", &m.hash[..12], member_label(plan, m))
+                })?;
+            store.put(&m.hash, MEMBER_EXT, &result.encode()?)?;
+            bar.inc(1);
+            Ok((i, result))
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+    let mut members = cached;
+    for (i, r) in fresh {
+        members[i] = Some(r);
+    }
+    let members: Vec<MemberResult> = members
+        .into_iter()
+        .map(|m| m.expect("every member loaded or run"))
+        .collect();
+    stats.seconds_members = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let bar = progress(plan.pairs.len(), "align", quiet);
+    let pair_results: Vec<(PairResult, bool, bool)> = plan
+        .pairs
+        .par_iter()
+        .map(|p| {
+            let (hit, corrupt) = load(store, &p.hash, PAIR_EXT, |b| {
+                Ok(serde_json::from_slice::<PairResult>(b)?)
+            });
+            let result = match hit {
+                Some(r) => (r, false, corrupt),
+                None => {
+                    let r = run_pair(&p.spec, &members[p.a], &members[p.b]).with_context(|| {
+                        format!(
+                            "pair unit {} ({} vs member {})",
+                            &p.hash[..12],
+                            member_label(plan, &plan.members[p.a]),
+                            plan.members[p.b].member
+                        )
+                    })?;
+                    store.put(&p.hash, PAIR_EXT, serde_json::to_string(&r)?.as_bytes())?;
+                    (r, true, corrupt)
+                }
+            };
+            bar.inc(1);
+            Ok(result)
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+    let mut pairs = Vec::with_capacity(pair_results.len());
+    for (r, ran, corrupt) in pair_results {
+        stats.pairs_run += ran as usize;
+        stats.corrupt_recomputed += corrupt as usize;
+        pairs.push(r);
+    }
+    stats.pairs_reused = plan.pairs.len() - stats.pairs_run;
+    stats.seconds_pairs = started.elapsed().as_secs_f64();
+    Ok(Outcome {
+        members,
+        pairs,
+        stats,
+    })
+}
+
+/// A cache lookup decoded; (value, whether a corrupt entry was found and will be recomputed).
+fn load<T>(
+    store: &Store,
+    hash: &str,
+    ext: &str,
+    decode: impl Fn(&[u8]) -> Result<T>,
+) -> (Option<T>, bool) {
+    match store.get(hash, ext) {
+        Lookup::Hit(bytes) => match decode(&bytes) {
+            Ok(v) => (Some(v), false),
+            Err(e) => {
+                eprintln!("warning: cache entry {hash}.{ext} is unreadable ({e}); recomputing");
+                (None, true)
+            }
+        },
+        Lookup::Missing => (None, false),
+        Lookup::Corrupt(why) => {
+            eprintln!("warning: {why}; recomputing");
+            (None, true)
+        }
+    }
+}
+
+pub fn member_label(plan: &Plan, m: &PlannedMember) -> String {
+    let pt = &plan.points[m.point];
+    format!(
+        "snr={} n={} replica={} member={}",
+        pt.snr, pt.n, m.replica, m.member
+    )
+}
+
+fn progress(len: usize, what: &str, quiet: bool) -> ProgressBar {
+    if quiet || len == 0 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>6} [{bar:32}] {pos}/{len} units, {elapsed} elapsed, ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(what.to_string());
+    bar
+}

@@ -1,0 +1,2 @@
+//! The networks of SPEC §3, one file each.
+pub mod linear2;

@@ -1,0 +1,359 @@
+//! Results: the tidy tables (`members.csv`, `pairs.csv`), the per-point `summary.csv`, the
+//! run record (`run.json`) and the folder's `SHA256SUMS`.
+//!
+//! Means are over every ordered pair (or member) of a point; standard errors are computed over
+//! the replica means, since the pairs of one replica share their inputs and are correlated.
+
+use crate::cache::write_atomic;
+use crate::estimators::Estimator;
+use crate::experiment::{Outcome, Plan, Point};
+use crate::identity::sha256_hex;
+use crate::manifest::{Manifest, Model, Task};
+use crate::theory;
+use anyhow::Result;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Mean and standard error (over replica means) of one quantity at one point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub se: f64,
+}
+
+impl Estimate {
+    /// From per-replica lists of values: the mean of all values and the standard error of the
+    /// replica means (NaN with a single replica).
+    pub fn over_replicas(groups: &[Vec<f64>]) -> Estimate {
+        let all: Vec<f64> = groups.iter().flatten().copied().collect();
+        let mean = all.iter().sum::<f64>() / all.len() as f64;
+        let means: Vec<f64> = groups
+            .iter()
+            .filter(|g| !g.is_empty())
+            .map(|g| g.iter().sum::<f64>() / g.len() as f64)
+            .collect();
+        let r = means.len() as f64;
+        let se = if means.len() < 2 {
+            f64::NAN
+        } else {
+            let m = means.iter().sum::<f64>() / r;
+            (means.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (r - 1.0) / r).sqrt()
+        };
+        Estimate { mean, se }
+    }
+}
+
+/// The column name of a measure in `summary.csv`: `ksg`, `kl`, `gaussian` or `exact`.
+pub const EXACT: &str = "exact";
+
+/// One row of `summary.csv`.
+#[derive(Clone, Debug)]
+pub struct SummaryRow {
+    pub point: Point,
+    pub p: usize,
+    pub replicas: usize,
+    pub members: usize,
+    pub pairs: usize,
+    pub gen_error: Estimate,
+    pub train_loss: Estimate,
+    /// CCE(A|B) over ordered pairs, by measure name.
+    pub cce: BTreeMap<String, Estimate>,
+    /// Copula mutual information of the main estimator.
+    pub mi: Estimate,
+    pub theory_gen_error: Option<f64>,
+    pub theory_cce: Option<f64>,
+    pub theory_rho: Option<f64>,
+}
+
+pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<SummaryRow> {
+    let replicas = manifest.sweep.replicas;
+    let p = manifest.parameter_count();
+    let theory_applies = matches!(
+        (&manifest.task, &manifest.model),
+        (
+            Task::LinearTeacher {
+                inputs: crate::manifest::Inputs::Shared,
+                ..
+            },
+            Model::Linear2
+        )
+    );
+    let d = match &manifest.task {
+        Task::LinearTeacher { d, .. } => *d,
+    };
+    let main = manifest.alignment.estimator;
+    plan.points
+        .iter()
+        .enumerate()
+        .map(|(pi, point)| {
+            let mut gen = vec![Vec::new(); replicas];
+            let mut loss = vec![Vec::new(); replicas];
+            let mut members = 0;
+            for (m, res) in plan.members.iter().zip(&outcome.members) {
+                if m.point == pi {
+                    gen[m.replica].push(res.gen_error);
+                    loss[m.replica].push(res.train_loss);
+                    members += 1;
+                }
+            }
+            let mut cce: BTreeMap<String, Vec<Vec<f64>>> = BTreeMap::new();
+            let mut mi = vec![Vec::new(); replicas];
+            let mut pairs = 0;
+            for (pp, res) in plan.pairs.iter().zip(&outcome.pairs) {
+                let ma = &plan.members[pp.a];
+                if ma.point != pi {
+                    continue;
+                }
+                pairs += 2;
+                for (est, v) in &res.estimates {
+                    let g = cce
+                        .entry(est.name().to_string())
+                        .or_insert_with(|| vec![Vec::new(); replicas]);
+                    g[ma.replica].push(v.cce_a_given_b);
+                    g[ma.replica].push(v.cce_b_given_a);
+                    if *est == main {
+                        mi[ma.replica].push(v.mutual_information);
+                    }
+                }
+                if let Some(x) = res.exact_cce {
+                    let g = cce
+                        .entry(EXACT.to_string())
+                        .or_insert_with(|| vec![Vec::new(); replicas]);
+                    g[ma.replica].push(x);
+                    g[ma.replica].push(x);
+                }
+            }
+            SummaryRow {
+                point: *point,
+                p,
+                replicas,
+                members,
+                pairs,
+                gen_error: Estimate::over_replicas(&gen),
+                train_loss: Estimate::over_replicas(&loss),
+                cce: cce
+                    .into_iter()
+                    .map(|(k, g)| (k, Estimate::over_replicas(&g)))
+                    .collect(),
+                mi: Estimate::over_replicas(&mi),
+                theory_gen_error: theory_applies
+                    .then(|| theory::gen_error(d, point.n, point.snr))
+                    .flatten(),
+                theory_cce: theory_applies
+                    .then(|| theory::cce(d, point.n, point.snr))
+                    .flatten(),
+                theory_rho: theory_applies
+                    .then(|| theory::rho(d, point.n, point.snr))
+                    .flatten(),
+            }
+        })
+        .collect()
+}
+
+/// A number for a CSV cell: shortest round-trip form (scientific when tiny or huge); empty
+/// when missing or not finite.
+pub fn cell(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:?}"),
+        _ => String::new(),
+    }
+}
+
+fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+pub fn members_csv(plan: &Plan, outcome: &Outcome, p: usize) -> Result<Vec<u8>> {
+    let header = strings(&[
+        "snr",
+        "n",
+        "p",
+        "n_over_p",
+        "replica",
+        "member",
+        "unit",
+        "gen_error",
+        "train_loss",
+        "steps",
+        "stop",
+    ]);
+    let rows: Vec<Vec<String>> = plan
+        .members
+        .iter()
+        .zip(&outcome.members)
+        .map(|(m, r)| {
+            let pt = &plan.points[m.point];
+            vec![
+                cell(Some(pt.snr)),
+                pt.n.to_string(),
+                p.to_string(),
+                cell(Some(pt.n_over_p)),
+                m.replica.to_string(),
+                m.member.to_string(),
+                m.hash.clone(),
+                cell(Some(r.gen_error)),
+                cell(Some(r.train_loss)),
+                r.steps.to_string(),
+                r.stop.name().to_string(),
+            ]
+        })
+        .collect();
+    csv_bytes(&header, &rows)
+}
+
+/// One row per ordered pair (a, b) and measure: CCE(a|b), the copula MI and the symmetric CCE.
+pub fn pairs_csv(plan: &Plan, outcome: &Outcome, p: usize, k: usize) -> Result<Vec<u8>> {
+    let header = strings(&[
+        "snr",
+        "n",
+        "p",
+        "n_over_p",
+        "replica",
+        "member_a",
+        "member_b",
+        "estimator",
+        "k",
+        "cce",
+        "mi",
+        "symmetric_cce",
+    ]);
+    let mut rows = Vec::new();
+    for (pp, res) in plan.pairs.iter().zip(&outcome.pairs) {
+        let (ma, mb) = (&plan.members[pp.a], &plan.members[pp.b]);
+        let pt = &plan.points[ma.point];
+        let base = |a: usize, b: usize| {
+            vec![
+                cell(Some(pt.snr)),
+                pt.n.to_string(),
+                p.to_string(),
+                cell(Some(pt.n_over_p)),
+                ma.replica.to_string(),
+                a.to_string(),
+                b.to_string(),
+            ]
+        };
+        for (ab, (a, b)) in [
+            (true, (ma.member, mb.member)),
+            (false, (mb.member, ma.member)),
+        ] {
+            for (est, v) in &res.estimates {
+                let mut row = base(a, b);
+                row.extend([
+                    est.name().to_string(),
+                    k.to_string(),
+                    cell(Some(if ab { v.cce_a_given_b } else { v.cce_b_given_a })),
+                    cell(Some(v.mutual_information)),
+                    cell(Some(v.symmetric_cce)),
+                ]);
+                rows.push(row);
+            }
+            if let Some(x) = res.exact_cce {
+                let mut row = base(a, b);
+                row.extend([
+                    EXACT.to_string(),
+                    String::new(),
+                    cell(Some(x)),
+                    cell(Some(-x)),
+                    cell(Some(x)),
+                ]);
+                rows.push(row);
+            }
+        }
+    }
+    csv_bytes(&header, &rows)
+}
+
+/// The measures that appear in `summary.csv`, in column order.
+pub fn measure_columns(manifest: &Manifest) -> Vec<String> {
+    let mut v: Vec<String> = Estimator::ALL
+        .iter()
+        .map(|e| e.name().to_string())
+        .collect();
+    if matches!(manifest.model, Model::Linear2) {
+        v.push(EXACT.to_string());
+    }
+    v
+}
+
+pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> {
+    let measures = measure_columns(manifest);
+    let mut header = strings(&[
+        "snr",
+        "n",
+        "p",
+        "n_over_p",
+        "replicas",
+        "members",
+        "pairs",
+        "estimator",
+        "k",
+        "gen_error_mean",
+        "gen_error_se",
+        "train_loss_mean",
+    ]);
+    for m in &measures {
+        header.push(format!("cce_{m}_mean"));
+        header.push(format!("cce_{m}_se"));
+    }
+    header.extend(strings(&[
+        "mi_mean",
+        "mi_se",
+        "theory_gen_error",
+        "theory_cce",
+        "theory_rho",
+    ]));
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                cell(Some(r.point.snr)),
+                r.point.n.to_string(),
+                r.p.to_string(),
+                cell(Some(r.point.n_over_p)),
+                r.replicas.to_string(),
+                r.members.to_string(),
+                r.pairs.to_string(),
+                manifest.alignment.estimator.name().to_string(),
+                manifest.alignment.k.to_string(),
+                cell(Some(r.gen_error.mean)),
+                cell(Some(r.gen_error.se)),
+                cell(Some(r.train_loss.mean)),
+            ];
+            for m in &measures {
+                let e = r.cce.get(m);
+                row.push(cell(e.map(|e| e.mean)));
+                row.push(cell(e.map(|e| e.se)));
+            }
+            row.extend([
+                cell(Some(r.mi.mean)),
+                cell(Some(r.mi.se)),
+                cell(r.theory_gen_error),
+                cell(r.theory_cce),
+                cell(r.theory_rho),
+            ]);
+            row
+        })
+        .collect();
+    csv_bytes(&header, &table)
+}
+
+/// Writes the files of a results folder atomically, then its `SHA256SUMS`, and returns the
+/// folder. Existing files of earlier runs with other names are left alone.
+pub fn write_results(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<PathBuf> {
+    let mut sums = String::new();
+    for (name, bytes) in files {
+        write_atomic(&dir.join(name), bytes)?;
+        sums.push_str(&format!("{}  {}\n", sha256_hex(bytes), name));
+    }
+    write_atomic(&dir.join("SHA256SUMS"), sums.as_bytes())?;
+    Ok(dir.to_path_buf())
+}

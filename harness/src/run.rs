@@ -1,0 +1,214 @@
+//! The whole job for one manifest: plan, execute against the cache, summarize, judge the
+//! claims, draw the figure and write the results folder with its run record.
+
+use crate::cache::Store;
+use crate::claims::{self, ClaimPoint, Curve, Verdict};
+use crate::experiment::{execute, plan, RunStats};
+use crate::figure::{self, Panel, Series};
+use crate::identity::canonical_json;
+use crate::manifest::{Manifest, Task};
+use crate::report::{self, SummaryRow};
+use crate::theory;
+use anyhow::Result;
+use plotters::chart::SeriesLabelPosition;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What a finished run reports to the person who started it.
+pub struct RunReport {
+    pub name: String,
+    pub hash: String,
+    pub results_dir: PathBuf,
+    pub stats: RunStats,
+    pub verdicts: Vec<Verdict>,
+    pub seconds: f64,
+}
+
+pub fn run_manifest(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    store: &Store,
+    quiet: bool,
+) -> Result<RunReport> {
+    let started = Instant::now();
+    let plan = plan(manifest);
+    let outcome = execute(manifest, &plan, store, quiet)?;
+    let rows = report::summarize(manifest, &plan, &outcome);
+    let curves = claim_curves(&rows, manifest.alignment.estimator.name());
+    let verdicts = claims::evaluate(&curves);
+    let p = manifest.parameter_count();
+
+    let mut files = vec![
+        (
+            "members.csv".to_string(),
+            report::members_csv(&plan, &outcome, p)?,
+        ),
+        (
+            "pairs.csv".to_string(),
+            report::pairs_csv(&plan, &outcome, p, manifest.alignment.k)?,
+        ),
+        (
+            "summary.csv".to_string(),
+            report::summary_csv(manifest, &rows)?,
+        ),
+        ("claims.csv".to_string(), claims_csv(&verdicts)?),
+    ];
+    let fig = manifest.figure_kind().to_string();
+    let (svg, png) = figure::render(&figure_title(manifest), "n / P", &panels(manifest, &rows))?;
+    files.push((format!("{fig}.svg"), svg));
+    files.push((format!("{fig}.png"), png));
+    let record = serde_json::json!({
+        "experiment": manifest.name,
+        "manifest_file": manifest_path.display().to_string(),
+        "manifest_sha256": plan.manifest_hash,
+        "manifest": serde_json::from_str::<serde_json::Value>(&canonical_json(manifest))?,
+        "harness_version": env!("CARGO_PKG_VERSION"),
+        "algorithm_version": crate::identity::ALGORITHM_VERSION,
+        "units": {
+            "members": plan.members.len(),
+            "pairs": plan.pairs.len(),
+            "members_run": outcome.stats.members_run,
+            "members_reused": outcome.stats.members_reused,
+            "pairs_run": outcome.stats.pairs_run,
+            "pairs_reused": outcome.stats.pairs_reused,
+            "corrupt_recomputed": outcome.stats.corrupt_recomputed,
+        },
+        "timings_seconds": {
+            "members": outcome.stats.seconds_members,
+            "pairs": outcome.stats.seconds_pairs,
+            "total": started.elapsed().as_secs_f64(),
+        },
+        "threads": rayon::current_num_threads(),
+        "claims": verdicts.iter().map(|v| serde_json::json!({"claim": v.claim, "pass": v.pass})).collect::<Vec<_>>(),
+    });
+    files.push((
+        "run.json".to_string(),
+        serde_json::to_string_pretty(&record)?.into_bytes(),
+    ));
+    let results_dir = report::write_results(&store.results_dir(&manifest.name), &files)?;
+    Ok(RunReport {
+        name: manifest.name.clone(),
+        hash: plan.manifest_hash,
+        results_dir,
+        stats: outcome.stats,
+        verdicts,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// One curve per SNR, in sweep order, with the CCE of measure `main` (an estimator name).
+fn claim_curves(rows: &[SummaryRow], main: &str) -> Vec<Curve> {
+    let mut curves: Vec<Curve> = Vec::new();
+    for r in rows {
+        let label = format!("SNR {}", r.point.snr);
+        let missing = report::Estimate {
+            mean: f64::NAN,
+            se: f64::NAN,
+        };
+        let point = ClaimPoint {
+            n_over_p: r.point.n_over_p,
+            cce: r.cce.get(main).copied().unwrap_or(missing),
+            gen_error: r.gen_error,
+        };
+        match curves.iter_mut().find(|c| c.label == label) {
+            Some(c) => c.points.push(point),
+            None => curves.push(Curve {
+                label,
+                signal: r.point.snr,
+                points: vec![point],
+            }),
+        }
+    }
+    for c in &mut curves {
+        c.points.sort_by(|a, b| a.n_over_p.total_cmp(&b.n_over_p));
+    }
+    curves
+}
+
+fn claims_csv(verdicts: &[Verdict]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["claim", "result", "statement", "detail"])?;
+    for v in verdicts {
+        w.write_record([
+            v.claim,
+            if v.pass { "PASS" } else { "FAIL" },
+            v.statement,
+            &v.detail,
+        ])?;
+    }
+    Ok(w.into_inner()?)
+}
+
+fn figure_title(manifest: &Manifest) -> String {
+    match &manifest.task {
+        Task::LinearTeacher { d, .. } => format!(
+            "{}: two-layer linear network at the global minimum, d = {d}, {} replicas × {} members",
+            manifest.name, manifest.sweep.replicas, manifest.sweep.members
+        ),
+    }
+}
+
+/// The two panels: generalization error (log scale) and the main estimator's CCE, with the
+/// theory of SPEC §5 as lines where it applies.
+fn panels(manifest: &Manifest, rows: &[SummaryRow]) -> Vec<Panel> {
+    let main = manifest.alignment.estimator.name();
+    let p = manifest.parameter_count();
+    let d = match &manifest.task {
+        Task::LinearTeacher { d, .. } => *d,
+    };
+    let has_theory = rows.iter().any(|r| r.theory_cce.is_some());
+    let max_n = rows.iter().map(|r| r.point.n).max().unwrap_or(1);
+    let mut gen_series = Vec::new();
+    let mut cce_series = Vec::new();
+    for &snr in &manifest.sweep.snr {
+        let mine: Vec<&SummaryRow> = rows.iter().filter(|r| r.point.snr == snr).collect();
+        let dense = |f: &dyn Fn(usize) -> Option<f64>| -> Vec<(f64, f64)> {
+            if !has_theory {
+                return Vec::new();
+            }
+            (1..=max_n)
+                .map(|n| (n as f64 / p as f64, f(n).unwrap_or(f64::NAN)))
+                .collect()
+        };
+        gen_series.push(Series {
+            label: format!("SNR {snr}"),
+            points: mine
+                .iter()
+                .map(|r| (r.point.n_over_p, r.gen_error.mean, r.gen_error.se))
+                .collect(),
+            theory: dense(&|n| theory::gen_error(d, n, snr)),
+        });
+        cce_series.push(Series {
+            label: format!("SNR {snr}"),
+            points: mine
+                .iter()
+                .filter_map(|r| r.cce.get(main).map(|e| (r.point.n_over_p, e.mean, e.se)))
+                .collect(),
+            theory: dense(&|n| theory::cce(d, n, snr)),
+        });
+    }
+    let theory_note = if has_theory {
+        "; lines: theory (SPEC §5)"
+    } else {
+        ""
+    };
+    vec![
+        Panel {
+            title: format!("(a) generalization error{theory_note}"),
+            y_label: "excess risk".into(),
+            log_y: true,
+            legend: SeriesLabelPosition::UpperRight,
+            series: gen_series,
+        },
+        Panel {
+            title: format!(
+                "(b) alignment: CCE ({main}, k = {}){theory_note}",
+                manifest.alignment.k
+            ),
+            y_label: "CCE (nats), lower = more aligned".into(),
+            log_y: false,
+            legend: SeriesLabelPosition::LowerMiddle,
+            series: cce_series,
+        },
+    ]
+}

@@ -1,0 +1,152 @@
+//! Training with candle: full-batch gradient descent on the mean squared error, with the
+//! stopping rule shared by every regression trainer ([`Convergence`]).
+
+use crate::matrix::Matrix;
+use crate::models::linear2::Linear2;
+use crate::rng::Rng;
+use anyhow::Result;
+use candle_core::{DType, Device, Tensor, Var};
+use serde::{Deserialize, Serialize};
+
+/// Why training stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// Closed-form solution, no iterations.
+    ClosedForm,
+    /// The loss fell by less than `tol` (relative) over the last `window` steps.
+    Converged,
+    /// `max_steps` reached first.
+    StepCap,
+}
+
+impl StopReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::ClosedForm => "closed-form",
+            StopReason::Converged => "converged",
+            StopReason::StepCap => "step-cap",
+        }
+    }
+}
+
+/// "The training loss stopped falling": relative decrease below `tol` over `window` steps.
+#[derive(Clone, Debug)]
+pub struct Convergence {
+    tol: f64,
+    window: usize,
+    history: std::collections::VecDeque<f64>,
+}
+
+impl Convergence {
+    pub fn new(tol: f64, window: usize) -> Self {
+        Convergence {
+            tol,
+            window,
+            history: std::collections::VecDeque::with_capacity(window + 1),
+        }
+    }
+
+    /// Records a loss; true once it has stopped falling (or reached exactly zero).
+    pub fn update(&mut self, loss: f64) -> bool {
+        self.history.push_back(loss);
+        if self.history.len() > self.window + 1 {
+            self.history.pop_front();
+        }
+        if loss == 0.0 {
+            return true;
+        }
+        if self.history.len() <= self.window {
+            return false;
+        }
+        let old = self.history[0];
+        (old - loss) <= self.tol * old
+    }
+}
+
+/// What a gradient-descent run ended with.
+#[derive(Clone, Debug)]
+pub struct GdOutcome<M> {
+    pub model: M,
+    pub train_loss: f64,
+    pub steps: usize,
+    pub stop: StopReason,
+}
+
+/// Settings of a full-batch gradient-descent run.
+#[derive(Clone, Copy, Debug)]
+pub struct GdSettings {
+    pub lr: f64,
+    pub init_scale: f64,
+    pub max_steps: usize,
+    pub tol: f64,
+    pub window: usize,
+}
+
+/// Trains `linear2` by full-batch gradient descent on ½-less MSE, mean((w2·Xw1 − y)²), in f64,
+/// from w1, w2 ~ N(0, init_scale²) drawn from `rng`.
+pub fn train_linear2_gd(
+    x: &Matrix,
+    y: &[f64],
+    settings: GdSettings,
+    rng: &mut Rng,
+    device: &Device,
+) -> Result<GdOutcome<Linear2>> {
+    let (n, d) = (x.rows, x.cols);
+    let xt = Tensor::from_slice(&x.data, (n, d), device)?;
+    let yt = Tensor::from_slice(y, (n, 1), device)?;
+    let init: Vec<f64> = rng
+        .normals(d + 1)
+        .iter()
+        .map(|z| z * settings.init_scale)
+        .collect();
+    let w1 = Var::from_tensor(&Tensor::from_slice(&init[..d], (d, 1), device)?)?;
+    let w2 = Var::from_tensor(&Tensor::from_slice(&init[d..], (1, 1), device)?)?;
+    let mut convergence = Convergence::new(settings.tol, settings.window);
+    let mut stop = StopReason::StepCap;
+    let mut steps = 0;
+    let mut loss_value = f64::INFINITY;
+    while steps < settings.max_steps {
+        let pred = xt.matmul(w1.as_tensor())?.broadcast_mul(w2.as_tensor())?;
+        let loss = pred.sub(&yt)?.sqr()?.mean_all()?;
+        loss_value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        if convergence.update(loss_value) {
+            stop = StopReason::Converged;
+            break;
+        }
+        let grads = loss.backward()?;
+        for var in [&w1, &w2] {
+            let g = grads.get(var).expect("every parameter has a gradient");
+            var.set(&var.as_tensor().sub(&(g * settings.lr)?)?)?;
+        }
+        steps += 1;
+    }
+    let model = Linear2 {
+        w1: w1.as_tensor().flatten_all()?.to_vec1::<f64>()?,
+        w2: w2.as_tensor().flatten_all()?.to_vec1::<f64>()?[0],
+    };
+    Ok(GdOutcome {
+        model,
+        train_loss: loss_value,
+        steps,
+        stop,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn convergence_waits_for_a_flat_window() {
+        let mut c = Convergence::new(1e-3, 3);
+        assert!(!c.update(1.0));
+        assert!(!c.update(0.5));
+        assert!(!c.update(0.25));
+        assert!(!c.update(0.125));
+        for _ in 0..2 {
+            assert!(!c.update(0.1249));
+        }
+        assert!(c.update(0.1249));
+    }
+}
