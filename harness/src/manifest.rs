@@ -78,7 +78,7 @@ pub enum Inputs {
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Model {
     /// f(x) = w2 · (w1ᵀx), hidden width 1; P = d + 1.
-    Linear2,
+    Linear2 {},
 }
 
 /// How a member is fitted, chosen by `solver`.
@@ -86,7 +86,8 @@ pub enum Model {
 #[serde(tag = "solver", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Train {
     /// The global minimum of minimum norm, β̂ = X⁺y, split in balanced form (`linear2` only).
-    MinNorm,
+    /// (An empty struct variant rather than a unit one, so that stray keys are rejected.)
+    MinNorm {},
     /// Full-batch gradient descent on the mean squared error, with candle, from a small
     /// initialization; stops when the loss has converged or at `max_steps`.
     Gd {
@@ -107,7 +108,7 @@ pub enum Train {
 
 impl Default for Train {
     fn default() -> Self {
-        Train::MinNorm
+        Train::MinNorm {}
     }
 }
 
@@ -216,17 +217,16 @@ impl Manifest {
     /// Parses and validates manifest text; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
         let manifest: Manifest = serde_yaml::from_str(text).map_err(|e| {
-            let message = e.to_string();
-            let key = mentioned_key(&message);
-            let line = e
-                .location()
-                .map(|l| l.line())
-                .or_else(|| key.as_deref().and_then(|k| find_key_line(text, &[k])));
+            let (key, message) = split_key(&strip_location(&e.to_string()));
+            let line = key
+                .as_deref()
+                .and_then(|k| find_key_line(text, &k.split('.').collect::<Vec<_>>()))
+                .or_else(|| e.location().map(|l| l.line()));
             ManifestError {
                 file: path.to_path_buf(),
                 line,
                 key,
-                message: strip_location(&message),
+                message,
             }
         })?;
         manifest.validate().map_err(|(key, message)| {
@@ -383,7 +383,7 @@ impl Manifest {
     /// The number of trainable parameters P of the model on this task (SPEC §3).
     pub fn parameter_count(&self) -> usize {
         match (&self.model, &self.task) {
-            (Model::Linear2, Task::LinearTeacher { d, .. }) => d + 1,
+            (Model::Linear2 {}, Task::LinearTeacher { d, .. }) => d + 1,
         }
     }
 
@@ -407,17 +407,19 @@ fn has_duplicates(values: &[f64]) -> bool {
     v.windows(2).any(|w| w[0] == w[1])
 }
 
-/// The key named in a serde message (`unknown field \`foo\``), if any.
-fn mentioned_key(message: &str) -> Option<String> {
-    if let Some(dot) = message.find(": ") {
-        let head = &message[..dot];
-        if !head.contains(' ') && !head.is_empty() {
-            return Some(head.to_string());
+/// Splits a serde message into the key it is about and the rest: `sweep.snr: invalid type…`
+/// gives the path; `unknown field \`foo\`…` (no path, as inside tagged enums) the field.
+fn split_key(message: &str) -> (Option<String>, String) {
+    if let Some((head, rest)) = message.split_once(": ") {
+        if !head.is_empty() && !head.contains(' ') {
+            return (Some(head.to_string()), rest.to_string());
         }
     }
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    Some(message[start..end].to_string())
+    let field = message
+        .split_once('`')
+        .and_then(|(_, tail)| tail.split_once('`'))
+        .map(|(name, _)| name.to_string());
+    (field, message.to_string())
 }
 
 fn strip_location(message: &str) -> String {

@@ -75,7 +75,7 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
                 inputs: crate::manifest::Inputs::Shared,
                 ..
             },
-            Model::Linear2
+            Model::Linear2 {}
         )
     );
     let d = match &manifest.task {
@@ -278,7 +278,7 @@ pub fn measure_columns(manifest: &Manifest) -> Vec<String> {
         .iter()
         .map(|e| e.name().to_string())
         .collect();
-    if matches!(manifest.model, Model::Linear2) {
+    if matches!(manifest.model, Model::Linear2 {}) {
         v.push(EXACT.to_string());
     }
     v

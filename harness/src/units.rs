@@ -148,14 +148,14 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
     let x = teacher.train_inputs(*inputs, spec.n, spec.replica, spec.member);
     let y = teacher.labels(&x, spec.snr, spec.n, spec.replica, spec.member);
     let (model, train_loss, steps, stop) = match (&spec.model, &spec.train) {
-        (Model::Linear2, Train::MinNorm) => {
+        (Model::Linear2 {}, Train::MinNorm {}) => {
             let beta = min_norm_least_squares(&x, &y)?;
             let model = Linear2::balanced(&beta);
             let loss = mse(&model.predict(&x), &y);
             (model, loss, 0, StopReason::ClosedForm)
         }
         (
-            Model::Linear2,
+            Model::Linear2 {},
             Train::Gd {
                 lr,
                 init_scale,
