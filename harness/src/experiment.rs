@@ -155,7 +155,7 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
     let cached: Vec<Option<MemberResult>> = plan
         .members
         .par_iter()
-        .map(|m| load(store, &m.hash, MEMBER_EXT, |b| MemberResult::decode(b)))
+        .map(|m| load(store, &m.hash, MEMBER_EXT, MemberResult::decode))
         .collect::<Vec<_>>()
         .into_iter()
         .map(|(result, corrupt)| {

@@ -7,7 +7,7 @@
 
 use crate::data::LinearTeacher;
 use crate::estimators::{self, Estimator, PairAlignment};
-use crate::identity::{hash_of, ALGORITHM_VERSION};
+use crate::identity::{canonical_json, hash_of, ALGORITHM_VERSION};
 use crate::linalg::min_norm_least_squares;
 use crate::manifest::{Model, Task, Train};
 use crate::matrix::Matrix;
@@ -15,7 +15,7 @@ use crate::models::linear2::{hidden_correlation, Linear2};
 use crate::rng::{derive_seed, Rng};
 use crate::theory::cce_of_rho;
 use crate::train::{train_linear2_gd, GdSettings, StopReason};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -231,6 +231,15 @@ pub fn mse(pred: &[f64], target: &[f64]) -> f64 {
 
 // ---- storage formats ----
 
+/// The scalar results of a member, stored as JSON in the safetensors metadata.
+#[derive(Serialize, Deserialize)]
+struct MemberMetrics {
+    gen_error: f64,
+    train_loss: f64,
+    steps: usize,
+    stop: StopReason,
+}
+
 fn f64_bytes(values: &[f64]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
@@ -259,34 +268,27 @@ impl MemberResult {
                 ))
             })
             .collect::<Result<_>>()?;
-        let metadata: HashMap<String, String> = [
-            ("gen_error", format!("{:e}", self.gen_error)),
-            ("train_loss", format!("{:e}", self.train_loss)),
-            ("steps", self.steps.to_string()),
-            ("stop", self.stop.name().to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        // One metadata key holding canonical JSON: safetensors keeps metadata in a HashMap, whose
+        // order varies between processes, and cache entries must be byte-for-byte reproducible
+        // (concurrent writers of one entry then write the same bytes).
+        let metrics = MemberMetrics {
+            gen_error: self.gen_error,
+            train_loss: self.train_loss,
+            steps: self.steps,
+            stop: self.stop,
+        };
+        let metadata = HashMap::from([("metrics".to_string(), canonical_json(&metrics))]);
         Ok(safetensors::serialize(views, Some(metadata))?)
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let (_, header) = safetensors::SafeTensors::read_metadata(bytes)?;
-        let meta = header
+        let metrics: MemberMetrics = header
             .metadata()
             .as_ref()
-            .ok_or_else(|| anyhow!("member artifact without metadata"))?;
-        let get = |key: &str| -> Result<&String> {
-            meta.get(key)
-                .ok_or_else(|| anyhow!("member artifact without `{key}`"))
-        };
-        let stop = match get("stop")?.as_str() {
-            "closed-form" => StopReason::ClosedForm,
-            "converged" => StopReason::Converged,
-            "step-cap" => StopReason::StepCap,
-            other => bail!("unknown stop reason `{other}`"),
-        };
+            .and_then(|m| m.get("metrics"))
+            .ok_or_else(|| anyhow!("member artifact without metrics"))
+            .and_then(|text| Ok(serde_json::from_str(text)?))?;
         let tensors = safetensors::SafeTensors::deserialize(bytes)?;
         let mut params = BTreeMap::new();
         let mut repr = None;
@@ -304,12 +306,37 @@ impl MemberResult {
             }
         }
         Ok(MemberResult {
-            gen_error: get("gen_error")?.parse()?,
-            train_loss: get("train_loss")?.parse()?,
-            steps: get("steps")?.parse()?,
-            stop,
+            gen_error: metrics.gen_error,
+            train_loss: metrics.train_loss,
+            steps: metrics.steps,
+            stop: metrics.stop,
             params,
             repr: repr.ok_or_else(|| anyhow!("member artifact without `repr`"))?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_artifacts_are_byte_reproducible_and_round_trip() {
+        let mut params = BTreeMap::new();
+        params.insert("w1".to_string(), (vec![3], vec![0.1, -0.2, 0.3]));
+        params.insert("w2".to_string(), (vec![1], vec![1.5]));
+        let result = MemberResult {
+            gen_error: 0.123456789,
+            train_loss: 1e-31,
+            steps: 42,
+            stop: StopReason::Converged,
+            params,
+            repr: Matrix::new(2, 1, vec![0.5, -0.25]).unwrap(),
+        };
+        let bytes = result.encode().unwrap();
+        for _ in 0..5 {
+            assert_eq!(result.encode().unwrap(), bytes);
+        }
+        assert_eq!(MemberResult::decode(&bytes).unwrap(), result);
     }
 }

@@ -13,7 +13,10 @@ fn error_of(text: &str) -> harness::manifest::ManifestError {
 
 /// Line number (1-based) of the first line that starts with `needle` after its indentation.
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.trim_start().starts_with(needle)).unwrap() + 1
+    text.lines()
+        .position(|l| l.trim_start().starts_with(needle))
+        .unwrap()
+        + 1
 }
 
 #[test]

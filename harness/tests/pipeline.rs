@@ -162,3 +162,39 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn concurrent_runs_sharing_one_cache_do_not_corrupt_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("small.yaml");
+    fs::write(&manifest, SMALL).unwrap();
+    let spawn = || {
+        harness_bin()
+            .args(["--quiet", "--artifacts"])
+            .arg(dir.path().join("shared"))
+            .arg("run")
+            .arg(&manifest)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    let out = harness_bin()
+        .arg("--artifacts")
+        .arg(dir.path().join("shared"))
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let alone = run(SMALL, &dir.path().join("alone"));
+    assert_eq!(
+        fs::read(dir.path().join("shared/results/small/summary.csv")).unwrap(),
+        fs::read(alone.results_dir.join("summary.csv")).unwrap()
+    );
+}
