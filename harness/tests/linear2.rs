@@ -139,3 +139,25 @@ fn exact_pair_cce_agrees_with_the_estimators() {
         assert!((ksg - exact).abs() < 0.08, "ksg {ksg} vs exact {exact}");
     }
 }
+
+#[test]
+fn fig1_summary_matches_the_committed_reference() {
+    let (rows, header, _) = fig1();
+    let mut reference = csv::Reader::from_path(repo_root().join("reference/fig1_linear/summary.csv")).unwrap();
+    assert_eq!(reference.headers().unwrap(), header, "summary.csv columns changed");
+    let expected: Vec<csv::StringRecord> = reference.records().map(|r| r.unwrap()).collect();
+    assert_eq!(expected.len(), rows.len());
+    for (want, got) in expected.iter().zip(rows) {
+        for (column, (w, g)) in header.iter().zip(want.iter().zip(got.iter())) {
+            match (w.parse::<f64>(), g.parse::<f64>()) {
+                (Ok(w), Ok(g)) => assert!(
+                    (w - g).abs() <= 1e-9 * w.abs().max(1e-12),
+                    "{column}: reference {w}, now {g} (row snr={} n={})",
+                    &got[0],
+                    &got[1]
+                ),
+                _ => assert_eq!(w, g, "{column}"),
+            }
+        }
+    }
+}
