@@ -24,7 +24,16 @@ use std::process::ExitCode;
 ///
 /// Exit codes: 0 success, 1 failure (or `verify` found problems), 2 bad input.
 #[derive(Parser, Debug)]
-#[command(name = "harness", version, max_term_width = 100)]
+#[command(
+    name = "harness",
+    version,
+    max_term_width = 100,
+    after_help = "Examples:
+  harness run experiments/fig1_linear.yaml     run Fig. 1 (cached units are reused)
+  harness plan --summary experiments/fig1_linear.yaml
+  harness verify                               check every artifact against its SHA-256
+  harness cce a.csv b.csv --estimator gaussian"
+)]
 struct Cli {
     /// Folder of the cache and results.
     #[arg(
