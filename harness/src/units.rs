@@ -5,11 +5,13 @@
 //! stored as safetensors files (parameters and the test-set representation as tensors, the
 //! scalar metrics in the header's metadata), readable from Python; pair results as JSON.
 
+use crate::classification::ClassificationData;
 use crate::data::LinearTeacher;
+use crate::device::DeviceKind;
 use crate::estimators::{self, Estimator, PairAlignment};
 use crate::identity::{hash_of, ALGORITHM_VERSION};
 use crate::linalg::min_norm_least_squares;
-use crate::manifest::{Model, Task, Train};
+use crate::manifest::{Level, Model, Task, Train};
 use crate::matrix::Matrix;
 use crate::models::linear2::{hidden_correlation, Linear2};
 use crate::rng::{derive_seed, Rng};
@@ -29,10 +31,18 @@ pub struct MemberSpec {
     pub task: Task,
     pub model: Model,
     pub train: Train,
-    pub snr: f64,
+    /// The noise level: `snr` for regression, `label_noise` for classification (the other is
+    /// left out of the identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snr: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_noise: Option<f64>,
     pub n: usize,
     pub replica: usize,
     pub member: usize,
+    /// Left out of the identity on the CPU (see [`crate::device`]).
+    #[serde(skip_serializing_if = "DeviceKind::is_cpu")]
+    pub device: DeviceKind,
 }
 
 impl MemberSpec {
@@ -42,10 +52,11 @@ impl MemberSpec {
         task: &Task,
         model: &Model,
         train: &Train,
-        snr: f64,
+        level: Level,
         n: usize,
         replica: usize,
         member: usize,
+        device: DeviceKind,
     ) -> Self {
         MemberSpec {
             unit: "member",
@@ -54,10 +65,12 @@ impl MemberSpec {
             task: task.clone(),
             model: model.clone(),
             train: train.clone(),
-            snr,
+            snr: matches!(level, Level::Snr(_)).then_some(level.value()),
+            label_noise: matches!(level, Level::LabelNoise(_)).then_some(level.value()),
             n,
             replica,
             member,
+            device,
         }
     }
 
@@ -106,6 +119,9 @@ pub struct MemberResult {
     pub params: BTreeMap<String, (Vec<usize>, Vec<f64>)>,
     /// N_test × width hidden representation.
     pub repr: Matrix,
+    /// Further named measurements (classification: `test_loss`, `train_error`,
+    /// `labels_changed`); stored as `extra.<name>` in the artifact's metadata.
+    pub extra: BTreeMap<String, f64>,
 }
 
 /// The alignment of one unordered pair (a, b): every estimator in both directions, and the
@@ -115,6 +131,31 @@ pub struct PairResult {
     pub estimates: BTreeMap<Estimator, PairAlignment>,
     /// ½ log(1 − ρ²) from the weights, the same in both directions.
     pub exact_cce: Option<f64>,
+}
+
+/// Shared, read-only inputs of one experiment's member units, by kind of task.
+pub enum TaskData {
+    Regression(ExperimentData),
+    Classification(ClassificationData),
+}
+
+impl TaskData {
+    pub fn load(seed: u64, task: &Task, device: DeviceKind) -> Result<Self> {
+        Ok(match task {
+            Task::LinearTeacher { .. } => TaskData::Regression(ExperimentData::new(seed, task)),
+            Task::Classification { .. } => {
+                TaskData::Classification(ClassificationData::load(seed, task, device)?)
+            }
+        })
+    }
+
+    /// Fits one member of this task.
+    pub fn run_member(&self, spec: &MemberSpec) -> Result<MemberResult> {
+        match self {
+            TaskData::Regression(data) => run_member(spec, data),
+            TaskData::Classification(data) => crate::classification::run_member(spec, data),
+        }
+    }
 }
 
 /// Shared, read-only inputs of one experiment's member units (the teacher, the test inputs).
@@ -127,6 +168,7 @@ pub struct ExperimentData {
 impl ExperimentData {
     pub fn new(seed: u64, task: &Task) -> Self {
         match task {
+            Task::Classification { .. } => panic!("ExperimentData serves regression tasks"),
             Task::LinearTeacher { d, n_test, .. } => {
                 let teacher = LinearTeacher::new(seed, *d);
                 let test_x = teacher.test_inputs(*n_test);
@@ -143,10 +185,13 @@ impl ExperimentData {
 
 /// Fits one member.
 pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResult> {
-    let Task::LinearTeacher { inputs, .. } = &spec.task;
+    let Task::LinearTeacher { inputs, .. } = &spec.task else {
+        bail!("not a regression member");
+    };
+    let snr = spec.snr.context("regression member without an SNR")?;
     let teacher = &data.teacher;
     let x = teacher.train_inputs(*inputs, spec.n, spec.replica, spec.member);
-    let y = teacher.labels(&x, spec.snr, spec.n, spec.replica, spec.member);
+    let y = teacher.labels(&x, snr, spec.n, spec.replica, spec.member);
     let (model, train_loss, steps, stop) = match (&spec.model, &spec.train) {
         (Model::Linear2, Train::MinNorm) => {
             let beta = min_norm_least_squares(&x, &y)?;
@@ -181,6 +226,7 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
             let out = train_linear2_gd(&x, &y, settings, &mut rng, &candle_core::Device::Cpu)?;
             (out.model, out.train_loss, out.steps, out.stop)
         }
+        (model, train) => bail!("{model:?} with {train:?} is not a regression member"),
     };
     let gen_error = mse(&model.predict(&data.test_x), &data.test_y_clean);
     let mut params = BTreeMap::new();
@@ -193,6 +239,7 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
         stop,
         params,
         repr: model.hidden(&data.test_x),
+        extra: BTreeMap::new(),
     })
 }
 
@@ -200,8 +247,9 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
 pub fn run_pair(spec: &PairSpec, a: &MemberResult, b: &MemberResult) -> Result<PairResult> {
     let seed = derive_seed(0, &format!("pair/{}/{}", spec.a, spec.b));
     let mut estimates = BTreeMap::new();
+    let (ra, rb) = (live_columns(&a.repr), live_columns(&b.repr));
     for &estimator in &spec.estimators {
-        let value = estimators::align(&a.repr, &b.repr, estimator, spec.k, seed)
+        let value = estimators::align(&ra, &rb, estimator, spec.k, seed)
             .with_context(|| format!("{estimator} estimate of pair {}", &spec_hash_short(spec)))?;
         estimates.insert(estimator, value);
     }
@@ -215,6 +263,25 @@ pub fn run_pair(spec: &PairSpec, a: &MemberResult, b: &MemberResult) -> Result<P
         estimates,
         exact_cce,
     })
+}
+
+/// The representation without its constant columns: units that are dead (ReLU zero) on every
+/// test input carry no information and have no copula, so alignment is measured between the
+/// live units (our rule; `classification` reports the dead units per member). A representation
+/// with no live unit is left as it is and the estimator says so.
+pub fn live_columns(repr: &Matrix) -> Matrix {
+    let live = live_units(repr);
+    if live.len() == repr.cols || live.is_empty() {
+        return repr.clone();
+    }
+    Matrix::from_fn(repr.rows, live.len(), |i, j| repr.get(i, live[j]))
+}
+
+/// Indices of the columns that are not constant.
+pub fn live_units(repr: &Matrix) -> Vec<usize> {
+    (0..repr.cols)
+        .filter(|&j| (1..repr.rows).any(|i| repr.get(i, j) != repr.get(0, j)))
+        .collect()
 }
 
 fn spec_hash_short(spec: &PairSpec) -> String {
@@ -267,6 +334,11 @@ impl MemberResult {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
+        .chain(
+            self.extra
+                .iter()
+                .map(|(k, v)| (format!("extra.{k}"), format!("{v:e}"))),
+        )
         .collect();
         Ok(safetensors::serialize(views, Some(metadata))?)
     }
@@ -285,6 +357,7 @@ impl MemberResult {
             "closed-form" => StopReason::ClosedForm,
             "converged" => StopReason::Converged,
             "step-cap" => StopReason::StepCap,
+            "epochs" => StopReason::Epochs,
             other => bail!("unknown stop reason `{other}`"),
         };
         let tensors = safetensors::SafeTensors::deserialize(bytes)?;
@@ -303,7 +376,14 @@ impl MemberResult {
                 params.insert(param.to_string(), (view.shape().to_vec(), values));
             }
         }
+        let mut extra = BTreeMap::new();
+        for (key, value) in meta {
+            if let Some(name) = key.strip_prefix("extra.") {
+                extra.insert(name.to_string(), value.parse()?);
+            }
+        }
         Ok(MemberResult {
+            extra,
             gen_error: get("gen_error")?.parse()?,
             train_loss: get("train_loss")?.parse()?,
             steps: get("steps")?.parse()?,
