@@ -247,3 +247,186 @@ mod tests {
         assert!(a.iter().all(|&i| i < 1000));
     }
 }
+
+#[cfg(test)]
+mod manifest_tests {
+    use crate::manifest::{Manifest, ManifestError};
+    use std::path::Path;
+
+    const BASE: &str = "name: c
+seed: 3
+task:
+  kind: classification
+  dataset: digits
+model:
+  kind: fcnn
+  width: 2
+train:
+  solver: sgd
+  epochs: 3
+sweep:
+  label_noise: [0, 0.2]
+  n_over_p: [0.5, 1.0]
+  replicas: 2
+  members: 2
+";
+
+    fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        Manifest::parse(text, Path::new("m.yaml"))
+    }
+
+    #[test]
+    fn defaults_are_filled_and_spelling_them_out_keeps_the_hash() {
+        let m = parse(BASE).unwrap();
+        let spelled = BASE
+            .replace(
+                "dataset: digits\n",
+                "dataset: digits\n  pairing: independent-subsets\n  n_test: 500\n",
+            )
+            .replace(
+                "epochs: 3\n",
+                "epochs: 3\n  lr: 0.05\n  batch_size: 128\n  decay_every: 50\n",
+            )
+            .replace("width: 2\n", "width: 2\n  init_std: 0.1\n")
+            .replace("seed: 3\n", "seed: 3\ndevice: cpu\n");
+        let s = parse(&spelled).unwrap();
+        assert_eq!(crate::identity::hash_of(&m), crate::identity::hash_of(&s));
+        assert_eq!(m.parameter_count(), 2 * 65 + 10 * 3);
+        let cuda = parse(&BASE.replace("seed: 3\n", "seed: 3\ndevice: cuda\n")).unwrap();
+        assert_ne!(
+            crate::identity::hash_of(&m),
+            crate::identity::hash_of(&cuda)
+        );
+    }
+
+    #[test]
+    fn impossible_classification_manifests_name_the_key_and_line() {
+        let cases: &[(&str, &str, &str, usize, &str)] = &[
+            (
+                "kind: fcnn\n  width: 2",
+                "kind: cnn5\n  width: 2",
+                "model.kind",
+                7,
+                "32×32",
+            ),
+            (
+                "n_over_p: [0.5, 1.0]",
+                "n_over_p: [0.5, 9.0]",
+                "sweep.n_over_p",
+                14,
+                "1297 images",
+            ),
+            (
+                "label_noise: [0, 0.2]",
+                "label_noise: [0, 1.2]",
+                "sweep.label_noise",
+                13,
+                "[0, 1]",
+            ),
+            (
+                "label_noise: [0, 0.2]",
+                "snr: [1]",
+                "sweep.snr",
+                13,
+                "label_noise",
+            ),
+            (
+                "solver: sgd\n  epochs: 3",
+                "solver: min-norm",
+                "train.solver",
+                10,
+                "sgd",
+            ),
+            ("epochs: 3", "epochs: 0", "train.epochs", 11, "at least 1"),
+            (
+                "dataset: digits",
+                "dataset: digits\n  n_test: 1790",
+                "task.n_test",
+                6,
+                "10 to 1787",
+            ),
+        ];
+        for (from, to, key, line, says) in cases {
+            let err = parse(&BASE.replace(from, to)).unwrap_err();
+            assert_eq!(err.key.as_deref(), Some(*key), "{err}");
+            assert_eq!(err.line, Some(*line), "{err}");
+            assert!(err.message.contains(says), "{err}");
+        }
+        let err = parse(&BASE.replace("dataset: digits", "dataset: svhn")).unwrap_err();
+        assert!(err.to_string().contains("svhn"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod run_tests {
+    use crate::cache::Store;
+    use crate::manifest::Manifest;
+    use crate::run::run_manifest;
+    use std::path::Path;
+
+    const TINY: &str = "name: tiny
+seed: 11
+figure: fig4
+task:
+  kind: classification
+  dataset: digits
+  n_test: 200
+model:
+  kind: fcnn
+  width: 3
+train:
+  solver: sgd
+  epochs: 4
+  batch_size: 32
+sweep:
+  label_noise: [0, 0.4]
+  n_over_p: [0.5, 2.0]
+  replicas: 2
+  members: 2
+";
+
+    #[test]
+    fn a_digits_experiment_runs_end_to_end_reproducibly() {
+        let m = Manifest::parse(TINY, Path::new("tiny.yaml")).unwrap();
+        let read = |dir: &Path, f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        let first = tempfile::tempdir().unwrap();
+        let r = run_manifest(&m, Path::new("tiny.yaml"), &Store::new(first.path()), true).unwrap();
+        assert_eq!(r.stats.members_run, 16);
+        let summary = read(&r.results_dir, "summary.csv");
+        let header = summary.lines().next().unwrap();
+        assert!(header.starts_with("label_noise,n,p,n_over_p,"), "{header}");
+        for col in [
+            "cce_ksg_mean",
+            "cce_gaussian_mean",
+            "test_loss_mean",
+            "train_error_mean",
+        ] {
+            assert!(header.contains(col), "{header}");
+        }
+        assert_eq!(summary.lines().count(), 1 + 4);
+        let members = read(&r.results_dir, "members.csv");
+        // Label noise 0 changes no label; 0.4 replaces 40%, about 36% change class.
+        for line in members.lines().skip(1) {
+            let c: Vec<&str> = line.split(',').collect();
+            let changed: f64 = c[12].parse().unwrap();
+            match c[0] {
+                "0.0" => assert_eq!(changed, 0.0, "{line}"),
+                _ => assert!((0.1..0.6).contains(&changed), "{line}"),
+            }
+        }
+        let split = read(&r.results_dir, "split.csv");
+        assert_eq!(
+            split.lines().filter(|l| l.starts_with("test,")).count(),
+            200
+        );
+        let record = read(&r.results_dir, "run.json");
+        assert!(record.contains("test_rows_sha256"), "{record}");
+        // A second cold run elsewhere gives the same bytes.
+        let second = tempfile::tempdir().unwrap();
+        let r2 =
+            run_manifest(&m, Path::new("tiny.yaml"), &Store::new(second.path()), true).unwrap();
+        for f in ["members.csv", "pairs.csv", "summary.csv", "split.csv"] {
+            assert_eq!(read(&r.results_dir, f), read(&r2.results_dir, f), "{f}");
+        }
+    }
+}

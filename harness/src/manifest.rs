@@ -159,7 +159,6 @@ pub enum Train {
     },
 }
 
-
 fn default_lr() -> f64 {
     0.05
 }

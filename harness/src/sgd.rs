@@ -129,4 +129,51 @@ mod tests {
         assert_eq!(s.rate_at(50), 0.05 / 2f64.sqrt());
         assert_eq!(s.rate_at(150), 0.05 / 2.0);
     }
+
+    /// 64 CIFAR-shaped images whose class sets their brightness: learnable in a few epochs.
+    fn brightness_task() -> (Tensor, Vec<u8>) {
+        let mut rng = Rng::new(9);
+        let n = 64;
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let mut pixels = Vec::with_capacity(n * 3 * 32 * 32);
+        for &l in &labels {
+            for _ in 0..3 * 32 * 32 {
+                pixels.push(l as f32 / 5.0 - 1.0 + 0.3 * (rng.uniform() as f32 - 0.5));
+            }
+        }
+        let x = Tensor::from_vec(pixels, (n, 3, 32, 32), &candle_core::Device::Cpu).unwrap();
+        (x, labels)
+    }
+
+    #[test]
+    fn sgd_trains_cnn5_through_batchnorm() {
+        use crate::models::cnn5::Cnn5;
+        let (x, labels) = brightness_task();
+        let y = Tensor::from_vec(
+            labels.iter().map(|&l| l as u32).collect::<Vec<u32>>(),
+            labels.len(),
+            x.device(),
+        )
+        .unwrap();
+        let model = Cnn5::new(3, 2, 10, &mut Rng::new(1), x.device()).unwrap();
+        let before = evaluate(&model, &x, &labels, 1000).unwrap();
+        let settings = SgdSettings {
+            lr: 0.05,
+            batch_size: 16,
+            epochs: 15,
+            decay_every: 50,
+        };
+        let steps = train_sgd(&model, &x, &y, settings, &mut Rng::new(2)).unwrap();
+        assert_eq!(steps, 15 * 4);
+        let after = evaluate(&model, &x, &labels, 1000).unwrap();
+        assert!(
+            after.loss < 0.7 * before.loss && after.error < before.error,
+            "loss {} -> {}, error {} -> {}",
+            before.loss,
+            after.loss,
+            before.error,
+            after.error
+        );
+        assert_eq!((after.features.rows, after.features.cols), (64, 16));
+    }
 }
