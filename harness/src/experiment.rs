@@ -7,19 +7,17 @@
 
 use crate::cache::{Lookup, Store};
 use crate::identity::hash_of;
-use crate::manifest::Manifest;
-use crate::units::{
-    run_member, run_pair, ExperimentData, MemberResult, MemberSpec, PairResult, PairSpec,
-};
+use crate::manifest::{Level, Manifest};
+use crate::units::{run_pair, MemberResult, MemberSpec, PairResult, PairSpec, TaskData};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::time::Instant;
 
-/// One (SNR, n) point of the sweep.
+/// One (noise level, n) point of the sweep.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Point {
-    pub snr: f64,
+    pub level: Level,
     pub n: usize,
     pub n_over_p: f64,
 }
@@ -61,12 +59,12 @@ pub fn plan(manifest: &Manifest) -> Plan {
     let mut points = Vec::new();
     let mut members = Vec::new();
     let mut pairs = Vec::new();
-    for &snr in &sweep.snr {
+    for level in sweep.levels() {
         for &ratio in &sweep.n_over_p {
             let n = manifest.n_for(ratio);
             let point = points.len();
             points.push(Point {
-                snr,
+                level,
                 n,
                 n_over_p: n as f64 / p as f64,
             });
@@ -78,10 +76,11 @@ pub fn plan(manifest: &Manifest) -> Plan {
                         &manifest.task,
                         &manifest.model,
                         &manifest.train,
-                        snr,
+                        level,
                         n,
                         replica,
                         member,
+                        manifest.device,
                     );
                     members.push(PlannedMember {
                         hash: spec.hash(),
@@ -168,13 +167,24 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
         .collect();
     stats.members_reused = plan.members.len() - missing.len();
     stats.members_run = missing.len();
-    let data = (!missing.is_empty()).then(|| ExperimentData::new(manifest.seed, &manifest.task));
+    let data = if missing.is_empty() {
+        None
+    } else {
+        Some(TaskData::load(
+            manifest.seed,
+            &manifest.task,
+            manifest.device,
+        )?)
+    };
     let bar = progress(missing.len(), "train", quiet);
     let fresh: Vec<(usize, MemberResult)> = missing
         .par_iter()
         .map(|&i| {
             let m = &plan.members[i];
-            let result = run_member(&m.spec, data.as_ref().expect("data for missing members"))
+            let result = data
+                .as_ref()
+                .expect("data for missing members")
+                .run_member(&m.spec)
                 .with_context(|| {
                     format!("member unit {} ({})", &m.hash[..12], member_label(plan, m))
                 })?;
@@ -264,8 +274,12 @@ fn load<T>(
 pub fn member_label(plan: &Plan, m: &PlannedMember) -> String {
     let pt = &plan.points[m.point];
     format!(
-        "snr={} n={} replica={} member={}",
-        pt.snr, pt.n, m.replica, m.member
+        "{}={} n={} replica={} member={}",
+        pt.level.column(),
+        pt.level.value(),
+        pt.n,
+        m.replica,
+        m.member
     )
 }
 

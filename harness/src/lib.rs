@@ -5,15 +5,21 @@
 //! - [`identity`]: canonical forms and SHA-256 hashes.
 //! - [`cache`]: the content-addressed artifact store and `verify`.
 //! - [`rng`], [`matrix`], [`linalg`]: the project's RNG and numerical basics.
-//! - [`data`]: task data (the linear teacher).
-//! - [`models`], [`train`]: the networks and their training with candle.
+//! - [`data`]: task data (the linear teacher); [`datasets`]: image data sets (digits, mnist,
+//!   cifar10) and their split.
+//! - [`models`], [`train`]: the networks and their training with candle; [`sgd`],
+//!   [`classification`]: SGD for classifiers and a classification member's whole fit.
+//! - [`device`]: CPU or CUDA.
 //! - [`estimators`]: copula-entropy alignment estimators.
 //! - [`theory`]: closed-form predictions for `linear2`.
 //! - [`units`], [`experiment`]: units of work, the plan, and its execution.
 //! - [`report`], [`claims`], [`figure`], [`run`]: tables, claim checks, figures, the whole job.
 pub mod cache;
 pub mod claims;
+pub mod classification;
 pub mod data;
+pub mod datasets;
+pub mod device;
 pub mod estimators;
 pub mod experiment;
 pub mod figure;
@@ -25,6 +31,7 @@ pub mod models;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod sgd;
 pub mod theory;
 pub mod train;
 pub mod units;

@@ -5,6 +5,8 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use harness::cache::{self, Store};
+use harness::datasets::{hub::HubCache, Dataset};
+use harness::device::DeviceKind;
 use harness::estimators::{self, Estimator};
 use harness::experiment;
 use harness::manifest::{Manifest, ManifestError};
@@ -49,6 +51,10 @@ struct Cli {
     /// No progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Train on this device instead of the manifest's `device` (cuda needs a build with
+    /// `--features cuda`). A GPU run is a different experiment: its hash differs.
+    #[arg(long, global = true, env = "HARNESS_DEVICE")]
+    device: Option<DeviceKind>,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,6 +77,12 @@ enum Command {
     },
     /// Print the experiment's SHA-256 (hex) and nothing else.
     Hash { manifest: PathBuf },
+    /// Download a data set (mnist, cifar10) from the Hugging Face Hub into its cache
+    /// ($HF_HOME/hub, default ~/.cache/huggingface/hub), so that later runs work offline.
+    Fetch {
+        #[arg(value_parser = parse_dataset)]
+        dataset: Dataset,
+    },
     /// Re-hash every cached artifact and result file; name each one missing or altered.
     /// Exit code 1 if any.
     Verify,
@@ -110,7 +122,29 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_dataset(name: &str) -> Result<Dataset, String> {
+    serde_yaml::from_str::<Dataset>(name)
+        .map_err(|_| format!("`{name}`: known data sets are digits, mnist, cifar10"))
+}
+
+/// A manifest, with the `--device` override applied.
+fn load(path: &std::path::Path, device: Option<DeviceKind>) -> Result<Manifest, ManifestError> {
+    let mut m = Manifest::load(path)?;
+    if let Some(d) = device {
+        m.device = d;
+    }
+    Ok(m)
+}
+
 fn set_threads(threads: Option<usize>) -> Result<()> {
+    // Without a count, candle sizes its pool from the host's CPUs (num_cpus), which can be far
+    // more than this process may use (a container's quota): oversubscribed, small models spend
+    // most of their time in the kernel. Pin it to the usable parallelism instead.
+    let threads = threads.or_else(|| {
+        std::env::var_os("RAYON_NUM_THREADS")
+            .is_none()
+            .then(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    });
     if let Some(n) = threads {
         // candle's CPU matmul sizes its pool from RAYON_NUM_THREADS; set it before any use.
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
@@ -130,7 +164,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             // Parse every manifest first, so that a bad one stops the run before any work.
             let loaded: Vec<(PathBuf, Manifest)> = manifests
                 .into_iter()
-                .map(|p| Manifest::load(&p).map(|m| (p, m)))
+                .map(|p| load(&p, cli.device).map(|m| (p, m)))
                 .collect::<Result<_, _>>()?;
             for (path, manifest) in &loaded {
                 eprintln!("{} ({})", manifest.name, path.display());
@@ -168,7 +202,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan { manifest, summary } => {
-            let m = Manifest::load(&manifest)?;
+            let m = load(&manifest, cli.device)?;
             let plan = experiment::plan(&m);
             let mut cached = (0, 0);
             for u in &plan.members {
@@ -208,8 +242,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Hash { manifest } => {
-            let m = Manifest::load(&manifest)?;
+            let m = load(&manifest, cli.device)?;
             println!("{}", experiment::manifest_hash(&m));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fetch { dataset } => {
+            let hub = HubCache::from_env();
+            let (train, test) = hub.fetch(dataset)?;
+            println!("{dataset}: {}", train.display());
+            println!("{dataset}: {}", test.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {

@@ -5,7 +5,10 @@
 //! impossible values. Every error names the file, the line and the key, and says what is
 //! allowed ([`ManifestError`]); the CLI turns it into exit code 2 before anything is written.
 
+use crate::datasets::{Dataset, CLASSES};
+use crate::device::DeviceKind;
 use crate::estimators::Estimator;
+use crate::models::{cnn5::Cnn5, fcnn::Fcnn};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -34,6 +37,9 @@ pub struct Manifest {
     /// Which figure layout the report draws (`fig1`, ...); defaults to the experiment name.
     #[serde(default)]
     pub figure: Option<String>,
+    /// Where candle trains (`cpu` or `cuda`); `cpu`, the default, is left out of the identity.
+    #[serde(default, skip_serializing_if = "DeviceKind::is_cpu")]
+    pub device: DeviceKind,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +62,28 @@ pub enum Task {
         #[serde(default = "default_n_test")]
         n_test: usize,
     },
+    /// Image classification with label noise (SPEC §2.2).
+    Classification {
+        dataset: Dataset,
+        #[serde(default)]
+        pairing: Pairing,
+        /// Test images: default 500 held out of `digits`, or the whole official test split
+        /// (10 000); fewer takes a seeded subset. Filled in when parsed, so spelling out the
+        /// default does not change the hash.
+        #[serde(default)]
+        n_test: Option<usize>,
+    },
+}
+
+/// How the members of one replica get their training images (SPEC §2.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pairing {
+    /// Each member draws its own random subset of n pool images, with its own label noise.
+    #[default]
+    IndependentSubsets,
+    /// The members share the replica's images and differ only by their label-noise draws.
+    SameInputs,
 }
 
 fn default_n_test() -> usize {
@@ -79,6 +107,19 @@ pub enum Inputs {
 pub enum Model {
     /// f(x) = w2 · (w1ᵀx), hidden width 1; P = d + 1.
     Linear2 {},
+    /// Pixels → `width` ReLU units → 10 logits; P = k(d_in + 1) + 10(k + 1).
+    Fcnn {
+        width: usize,
+        /// Standard deviation of the initial weights (Gu, Zheng & Aste: 0.1).
+        #[serde(default = "default_fcnn_init_std")]
+        init_std: f64,
+    },
+    /// Four conv → BatchNorm → ReLU → max-pool stages of widths k, 2k, 4k, 8k, then 8k → 10.
+    Cnn5 { width: usize },
+}
+
+fn default_fcnn_init_std() -> f64 {
+    0.1
 }
 
 /// How a member is fitted, chosen by `solver`.
@@ -104,6 +145,18 @@ pub enum Train {
         #[serde(default = "default_window")]
         window: usize,
     },
+    /// Mini-batch SGD on the cross-entropy, no momentum (Gu, Zheng & Aste), for classifiers;
+    /// the rate at epoch e is lr/√(1 + ⌊e / decay_every⌋).
+    Sgd {
+        #[serde(default = "default_lr")]
+        lr: f64,
+        #[serde(default = "default_batch_size")]
+        batch_size: usize,
+        #[serde(default = "default_epochs")]
+        epochs: usize,
+        #[serde(default = "default_decay_every")]
+        decay_every: usize,
+    },
 }
 
 impl Default for Train {
@@ -127,19 +180,82 @@ fn default_tol() -> f64 {
 fn default_window() -> usize {
     100
 }
+fn default_batch_size() -> usize {
+    128
+}
+fn default_epochs() -> usize {
+    200
+}
+fn default_decay_every() -> usize {
+    50
+}
 
 /// The grid of settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sweep {
-    /// Signal-to-noise ratios (plain ratios, σ² = 1/SNR).
+    /// Signal-to-noise ratios (plain ratios, σ² = 1/SNR) of a regression task.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snr: Vec<f64>,
+    /// Label-noise fractions p of a classification task (SPEC §2.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub label_noise: Vec<f64>,
     /// Training-set sizes as multiples of the parameter count P; n = round(ratio · P).
     pub n_over_p: Vec<f64>,
     /// Independent replicas per point (each draws its own inputs).
     pub replicas: usize,
     /// Ensemble members per replica; pairs are formed within a replica.
     pub members: usize,
+}
+
+/// One noise level of a sweep: an SNR (regression) or a label-noise fraction (classification).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Level {
+    Snr(f64),
+    LabelNoise(f64),
+}
+
+impl Level {
+    /// The column that holds it in the CSVs.
+    pub fn column(self) -> &'static str {
+        match self {
+            Level::Snr(_) => "snr",
+            Level::LabelNoise(_) => "label_noise",
+        }
+    }
+
+    pub fn value(self) -> f64 {
+        match self {
+            Level::Snr(v) | Level::LabelNoise(v) => v,
+        }
+    }
+
+    /// Larger is cleaner: the SNR, or minus the label noise (how the claims order levels).
+    pub fn signal(self) -> f64 {
+        match self {
+            Level::Snr(v) => v,
+            Level::LabelNoise(p) => -p,
+        }
+    }
+
+    /// How figures and claims name it.
+    pub fn label(self) -> String {
+        match self {
+            Level::Snr(v) => format!("SNR {v}"),
+            Level::LabelNoise(p) => format!("label noise {p}"),
+        }
+    }
+}
+
+impl Sweep {
+    /// The noise levels in sweep order.
+    pub fn levels(&self) -> Vec<Level> {
+        self.snr
+            .iter()
+            .map(|&v| Level::Snr(v))
+            .chain(self.label_noise.iter().map(|&p| Level::LabelNoise(p)))
+            .collect()
+    }
 }
 
 /// How alignment is measured (SPEC §4).
@@ -216,7 +332,7 @@ impl Manifest {
 
     /// Parses and validates manifest text; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
-        let manifest: Manifest = serde_yaml::from_str(text).map_err(|e| {
+        let mut manifest: Manifest = serde_yaml::from_str(text).map_err(|e| {
             let (key, message) = split_key(&strip_location(&e.to_string()));
             let line = key
                 .as_deref()
@@ -229,6 +345,7 @@ impl Manifest {
                 message,
             }
         })?;
+        manifest.fill_defaults();
         manifest.validate().map_err(|(key, message)| {
             let segments: Vec<&str> = key.split('.').collect();
             ManifestError {
@@ -239,6 +356,16 @@ impl Manifest {
             }
         })?;
         Ok(manifest)
+    }
+
+    /// Fills the defaults that depend on other values (the test-set size of a data set).
+    fn fill_defaults(&mut self) {
+        if let Task::Classification {
+            dataset, n_test, ..
+        } = &mut self.task
+        {
+            n_test.get_or_insert(dataset.default_test_size());
+        }
     }
 
     /// Checks values that parse but cannot be run. Returns (dotted key, what is allowed).
@@ -259,6 +386,20 @@ impl Manifest {
             );
         }
         match &self.task {
+            Task::Classification {
+                dataset, n_test, ..
+            } => {
+                let n_test = n_test.unwrap_or(dataset.default_test_size());
+                if !(10..=dataset.max_test_size()).contains(&n_test) {
+                    return fail(
+                        "task.n_test",
+                        format!(
+                            "n_test = {n_test}: {dataset} allows 10 to {} test images",
+                            dataset.max_test_size()
+                        ),
+                    );
+                }
+            }
             Task::LinearTeacher { d, n_test, .. } => {
                 if *d < 2 {
                     return fail(
@@ -304,8 +445,40 @@ impl Manifest {
                 return fail("train.window", "window must be at least 1".into());
             }
         }
+        self.validate_classification()?;
         let s = &self.sweep;
-        if s.snr.is_empty() {
+        let classification = matches!(self.task, Task::Classification { .. });
+        if classification {
+            if !s.snr.is_empty() {
+                return fail(
+                    "sweep.snr",
+                    "a classification task sweeps `label_noise`, not `snr`".into(),
+                );
+            }
+            if s.label_noise.is_empty() {
+                return fail(
+                    "sweep.label_noise",
+                    "give at least one label-noise fraction".into(),
+                );
+            }
+            for &p in &s.label_noise {
+                if !(0.0..=1.0).contains(&p) {
+                    return fail(
+                        "sweep.label_noise",
+                        format!("label noise {p}: must be a fraction in [0, 1]"),
+                    );
+                }
+            }
+            if has_duplicates(&s.label_noise) {
+                return fail("sweep.label_noise", "values repeat".into());
+            }
+        } else if !s.label_noise.is_empty() {
+            return fail(
+                "sweep.label_noise",
+                "label noise applies to classification tasks; a regression task sweeps `snr`"
+                    .into(),
+            );
+        } else if s.snr.is_empty() {
             return fail("sweep.snr", "give at least one SNR value".into());
         }
         for &v in &s.snr {
@@ -332,6 +505,23 @@ impl Manifest {
                     "sweep.n_over_p",
                     format!("n/P = {r} gives n = 0 with P = {p}: use a larger ratio"),
                 );
+            }
+        }
+        if let Task::Classification {
+            dataset, n_test, ..
+        } = &self.task
+        {
+            let pool = dataset.pool_size(n_test.unwrap_or(dataset.default_test_size()));
+            for &r in &s.n_over_p {
+                let n = self.n_for(r);
+                if n > pool {
+                    return fail(
+                        "sweep.n_over_p",
+                        format!(
+                            "n/P = {r} gives n = {n} (P = {p}) but the {dataset} training pool has {pool} images"
+                        ),
+                    );
+                }
             }
         }
         let ns: Vec<f64> = s.n_over_p.iter().map(|&r| self.n_for(r) as f64).collect();
@@ -362,6 +552,9 @@ impl Manifest {
         }
         let test_size = match &self.task {
             Task::LinearTeacher { n_test, .. } => *n_test,
+            Task::Classification {
+                dataset, n_test, ..
+            } => n_test.unwrap_or(dataset.default_test_size()),
         };
         if a.k >= test_size {
             return fail(
@@ -380,10 +573,103 @@ impl Manifest {
         Ok(())
     }
 
-    /// The number of trainable parameters P of the model on this task (SPEC §3).
+    /// Which models, solvers and data sets go together in a classification experiment.
+    fn validate_classification(&self) -> Result<(), (String, String)> {
+        let fail = |key: &str, msg: String| Err((key.to_string(), msg));
+        let classifier = matches!(self.model, Model::Fcnn { .. } | Model::Cnn5 { .. });
+        let Task::Classification { dataset, .. } = &self.task else {
+            if classifier {
+                return fail(
+                    "model.kind",
+                    "fcnn and cnn5 are image classifiers: use `task: {kind: classification}`"
+                        .into(),
+                );
+            }
+            if matches!(self.train, Train::Sgd { .. }) {
+                return fail(
+                    "train.solver",
+                    "sgd trains classifiers; regression uses min-norm or gd".into(),
+                );
+            }
+            return Ok(());
+        };
+        match &self.model {
+            Model::Fcnn { width, init_std } => {
+                if *width < 1 {
+                    return fail("model.width", "width must be at least 1".into());
+                }
+                if !(*init_std > 0.0 && init_std.is_finite()) {
+                    return fail(
+                        "model.init_std",
+                        format!("init_std = {init_std}: must be positive"),
+                    );
+                }
+            }
+            Model::Cnn5 { width } => {
+                if *width < 1 {
+                    return fail("model.width", "width must be at least 1".into());
+                }
+                let shape = dataset.shape();
+                if shape.height != crate::models::cnn5::INPUT_SIDE
+                    || shape.width != crate::models::cnn5::INPUT_SIDE
+                {
+                    return fail(
+                        "model.kind",
+                        format!(
+                            "cnn5's pools (2, 2, 2, 4) need 32×32 images (cifar10); {dataset} is {}×{}",
+                            shape.height, shape.width
+                        ),
+                    );
+                }
+            }
+            _ => {
+                return fail(
+                    "model.kind",
+                    "a classification task needs an image classifier: fcnn or cnn5".into(),
+                )
+            }
+        }
+        let Train::Sgd {
+            lr,
+            batch_size,
+            epochs,
+            decay_every,
+        } = self.train
+        else {
+            return fail(
+                "train.solver",
+                "classifiers are trained with `solver: sgd`".into(),
+            );
+        };
+        if !(lr > 0.0 && lr.is_finite()) {
+            return fail("train.lr", format!("lr = {lr}: must be a positive number"));
+        }
+        for (key, v) in [
+            ("train.batch_size", batch_size),
+            ("train.epochs", epochs),
+            ("train.decay_every", decay_every),
+        ] {
+            if v < 1 {
+                return fail(key, format!("{v}: must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The number of trainable parameters P of the model on this task (SPEC §3). The model
+    /// and the task must go together (as [`Manifest::parse`] checks).
     pub fn parameter_count(&self) -> usize {
         match (&self.model, &self.task) {
             (Model::Linear2 {}, Task::LinearTeacher { d, .. }) => d + 1,
+            (Model::Fcnn { width, .. }, Task::Classification { dataset, .. }) => {
+                Fcnn::parameter_count(dataset.shape().len(), *width, CLASSES)
+            }
+            (Model::Cnn5 { width }, Task::Classification { dataset, .. }) => {
+                Cnn5::parameter_count(dataset.shape().channels, *width, CLASSES)
+            }
+            (model, task) => {
+                panic!("{model:?} cannot run on {task:?}: the manifest check rejects it")
+            }
         }
     }
 
@@ -399,7 +685,7 @@ impl Manifest {
 }
 
 /// Figure layouts the report knows.
-pub const FIGURES: &[&str] = &["fig1"];
+pub const FIGURES: &[&str] = &["fig1", "fig4", "fig5"];
 
 fn has_duplicates(values: &[f64]) -> bool {
     let mut v = values.to_vec();

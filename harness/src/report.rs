@@ -63,6 +63,25 @@ pub struct SummaryRow {
     pub theory_gen_error: Option<f64>,
     pub theory_cce: Option<f64>,
     pub theory_rho: Option<f64>,
+    /// The members' further measurements (classification: test loss, training error), by name.
+    pub extra: BTreeMap<String, Estimate>,
+}
+
+/// The CSV column of the sweep's noise level (`snr` or `label_noise`).
+fn level_column(plan: &Plan) -> &'static str {
+    plan.points.first().map_or("snr", |p| p.level.column())
+}
+
+/// The names of the members' further measurements, in column order.
+fn extra_names(outcome: &Outcome) -> Vec<String> {
+    let mut names: Vec<String> = outcome
+        .members
+        .iter()
+        .flat_map(|m| m.extra.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<SummaryRow> {
@@ -80,7 +99,9 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
     );
     let d = match &manifest.task {
         Task::LinearTeacher { d, .. } => *d,
+        Task::Classification { .. } => 0,
     };
+    let extras = extra_names(outcome);
     let main = manifest.alignment.estimator;
     plan.points
         .iter()
@@ -88,11 +109,20 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
         .map(|(pi, point)| {
             let mut gen = vec![Vec::new(); replicas];
             let mut loss = vec![Vec::new(); replicas];
+            let mut extra: BTreeMap<&str, Vec<Vec<f64>>> = extras
+                .iter()
+                .map(|e| (e.as_str(), vec![Vec::new(); replicas]))
+                .collect();
             let mut members = 0;
             for (m, res) in plan.members.iter().zip(&outcome.members) {
                 if m.point == pi {
                     gen[m.replica].push(res.gen_error);
                     loss[m.replica].push(res.train_loss);
+                    for (name, v) in &res.extra {
+                        if let Some(g) = extra.get_mut(name.as_str()) {
+                            g[m.replica].push(*v);
+                        }
+                    }
                     members += 1;
                 }
             }
@@ -137,14 +167,18 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
                     .collect(),
                 mi: Estimate::over_replicas(&mi),
                 theory_gen_error: theory_applies
-                    .then(|| theory::gen_error(d, point.n, point.snr))
+                    .then(|| theory::gen_error(d, point.n, point.level.value()))
                     .flatten(),
                 theory_cce: theory_applies
-                    .then(|| theory::cce(d, point.n, point.snr))
+                    .then(|| theory::cce(d, point.n, point.level.value()))
                     .flatten(),
                 theory_rho: theory_applies
-                    .then(|| theory::rho(d, point.n, point.snr))
+                    .then(|| theory::rho(d, point.n, point.level.value()))
                     .flatten(),
+                extra: extra
+                    .into_iter()
+                    .map(|(k, g)| (k.to_string(), Estimate::over_replicas(&g)))
+                    .collect(),
             }
         })
         .collect()
@@ -173,8 +207,9 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 pub fn members_csv(plan: &Plan, outcome: &Outcome, p: usize) -> Result<Vec<u8>> {
-    let header = strings(&[
-        "snr",
+    let extras = extra_names(outcome);
+    let mut header = strings(&[
+        level_column(plan),
         "n",
         "p",
         "n_over_p",
@@ -186,14 +221,15 @@ pub fn members_csv(plan: &Plan, outcome: &Outcome, p: usize) -> Result<Vec<u8>> 
         "steps",
         "stop",
     ]);
+    header.extend(extras.iter().cloned());
     let rows: Vec<Vec<String>> = plan
         .members
         .iter()
         .zip(&outcome.members)
         .map(|(m, r)| {
             let pt = &plan.points[m.point];
-            vec![
-                cell(Some(pt.snr)),
+            let mut row = vec![
+                cell(Some(pt.level.value())),
                 pt.n.to_string(),
                 p.to_string(),
                 cell(Some(pt.n_over_p)),
@@ -204,7 +240,9 @@ pub fn members_csv(plan: &Plan, outcome: &Outcome, p: usize) -> Result<Vec<u8>> 
                 cell(Some(r.train_loss)),
                 r.steps.to_string(),
                 r.stop.name().to_string(),
-            ]
+            ];
+            row.extend(extras.iter().map(|e| cell(r.extra.get(e).copied())));
+            row
         })
         .collect();
     csv_bytes(&header, &rows)
@@ -213,7 +251,7 @@ pub fn members_csv(plan: &Plan, outcome: &Outcome, p: usize) -> Result<Vec<u8>> 
 /// One row per ordered pair (a, b) and measure: CCE(a|b), the copula MI and the symmetric CCE.
 pub fn pairs_csv(plan: &Plan, outcome: &Outcome, p: usize, k: usize) -> Result<Vec<u8>> {
     let header = strings(&[
-        "snr",
+        level_column(plan),
         "n",
         "p",
         "n_over_p",
@@ -232,7 +270,7 @@ pub fn pairs_csv(plan: &Plan, outcome: &Outcome, p: usize, k: usize) -> Result<V
         let pt = &plan.points[ma.point];
         let base = |a: usize, b: usize| {
             vec![
-                cell(Some(pt.snr)),
+                cell(Some(pt.level.value())),
                 pt.n.to_string(),
                 p.to_string(),
                 cell(Some(pt.n_over_p)),
@@ -286,8 +324,16 @@ pub fn measure_columns(manifest: &Manifest) -> Vec<String> {
 
 pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> {
     let measures = measure_columns(manifest);
+    let level = manifest
+        .sweep
+        .levels()
+        .first()
+        .map_or("snr", |l| l.column());
+    let extras: Vec<&String> = rows
+        .first()
+        .map_or(Vec::new(), |r| r.extra.keys().collect());
     let mut header = strings(&[
-        "snr",
+        level,
         "n",
         "p",
         "n_over_p",
@@ -311,11 +357,15 @@ pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> 
         "theory_cce",
         "theory_rho",
     ]));
+    for e in &extras {
+        header.push(format!("{e}_mean"));
+        header.push(format!("{e}_se"));
+    }
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             let mut row = vec![
-                cell(Some(r.point.snr)),
+                cell(Some(r.point.level.value())),
                 r.point.n.to_string(),
                 r.p.to_string(),
                 cell(Some(r.point.n_over_p)),
@@ -340,6 +390,11 @@ pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> 
                 cell(r.theory_cce),
                 cell(r.theory_rho),
             ]);
+            for e in &extras {
+                let v = r.extra.get(*e);
+                row.push(cell(v.map(|v| v.mean)));
+                row.push(cell(v.map(|v| v.se)));
+            }
             row
         })
         .collect();

@@ -3,10 +3,11 @@
 
 use crate::cache::Store;
 use crate::claims::{self, ClaimPoint, Curve, Verdict};
+use crate::datasets;
 use crate::experiment::{execute, plan, RunStats};
 use crate::figure::{self, Panel, Series};
 use crate::identity::canonical_json;
-use crate::manifest::{Manifest, Task};
+use crate::manifest::{Level, Manifest, Model, Task};
 use crate::report::{self, SummaryRow};
 use crate::theory;
 use anyhow::Result;
@@ -57,7 +58,11 @@ pub fn run_manifest(
     let (svg, png) = figure::render(&figure_title(manifest), "n / P", &panels(manifest, &rows))?;
     files.push((format!("{fig}.svg"), svg));
     files.push((format!("{fig}.png"), png));
-    let record = serde_json::json!({
+    let split = split_record(manifest)?;
+    if let Some((csv, _)) = &split {
+        files.push(("split.csv".to_string(), csv.clone()));
+    }
+    let mut record = serde_json::json!({
         "experiment": manifest.name,
         "manifest_file": manifest_path.display().to_string(),
         "manifest_sha256": plan.manifest_hash,
@@ -81,6 +86,9 @@ pub fn run_manifest(
         "threads": rayon::current_num_threads(),
         "claims": verdicts.iter().map(|v| serde_json::json!({"claim": v.claim, "pass": v.pass})).collect::<Vec<_>>(),
     });
+    if let Some((_, info)) = split {
+        record["split"] = info;
+    }
     files.push((
         "run.json".to_string(),
         serde_json::to_string_pretty(&record)?.into_bytes(),
@@ -96,11 +104,33 @@ pub fn run_manifest(
     })
 }
 
-/// One curve per SNR, in sweep order, with the CCE of measure `main` (an estimator name).
+/// A classification experiment's split: `split.csv` and its summary for `run.json`.
+fn split_record(manifest: &Manifest) -> Result<Option<(Vec<u8>, serde_json::Value)>> {
+    let Task::Classification {
+        dataset, n_test, ..
+    } = &manifest.task
+    else {
+        return Ok(None);
+    };
+    let n_test = n_test.unwrap_or(dataset.default_test_size());
+    let (pool, test) = datasets::split_rows(*dataset, manifest.seed, n_test)?;
+    let info = serde_json::json!({
+        "dataset": dataset.name(),
+        "pool_size": pool.len(),
+        "test_size": test.len(),
+        "pool_rows_sha256": datasets::rows_hash(&pool),
+        "test_rows_sha256": datasets::rows_hash(&test),
+        "rows_file": "split.csv",
+    });
+    Ok(Some((datasets::split_csv(&pool, &test), info)))
+}
+
+/// One curve per noise level, in sweep order, with the CCE of measure `main` (an estimator
+/// name); label noise enters the claims in place of 1/SNR (cleaner = larger `signal`).
 fn claim_curves(rows: &[SummaryRow], main: &str) -> Vec<Curve> {
     let mut curves: Vec<Curve> = Vec::new();
     for r in rows {
-        let label = format!("SNR {}", r.point.snr);
+        let label = r.point.level.label();
         let missing = report::Estimate {
             mean: f64::NAN,
             se: f64::NAN,
@@ -114,7 +144,7 @@ fn claim_curves(rows: &[SummaryRow], main: &str) -> Vec<Curve> {
             Some(c) => c.points.push(point),
             None => curves.push(Curve {
                 label,
-                signal: r.point.snr,
+                signal: r.point.level.signal(),
                 points: vec![point],
             }),
         }
@@ -145,6 +175,19 @@ fn figure_title(manifest: &Manifest) -> String {
             "{}: two-layer linear network at the global minimum, d = {d}, {} replicas × {} members",
             manifest.name, manifest.sweep.replicas, manifest.sweep.members
         ),
+        Task::Classification {
+            dataset, pairing, ..
+        } => {
+            let model = match &manifest.model {
+                Model::Fcnn { width, .. } => format!("fcnn width {width}"),
+                Model::Cnn5 { width } => format!("cnn5 width {width}"),
+                other => format!("{other:?}"),
+            };
+            format!(
+                "{}: {model} on {dataset} with label noise (same initialization, {pairing:?}), {} replicas × {} members",
+                manifest.name, manifest.sweep.replicas, manifest.sweep.members
+            )
+        }
     }
 }
 
@@ -155,15 +198,18 @@ fn panels(manifest: &Manifest, rows: &[SummaryRow]) -> Vec<Panel> {
     let p = manifest.parameter_count();
     let d = match &manifest.task {
         Task::LinearTeacher { d, .. } => *d,
+        Task::Classification { .. } => 0,
     };
+    let classification = matches!(manifest.task, Task::Classification { .. });
     let has_theory = rows.iter().any(|r| r.theory_cce.is_some());
     let max_n = rows.iter().map(|r| r.point.n).max().unwrap_or(1);
     let mut gen_series = Vec::new();
     let mut cce_series = Vec::new();
-    for &snr in &manifest.sweep.snr {
-        let mine: Vec<&SummaryRow> = rows.iter().filter(|r| r.point.snr == snr).collect();
+    for level in manifest.sweep.levels() {
+        let mine: Vec<&SummaryRow> = rows.iter().filter(|r| r.point.level == level).collect();
+        let snr = level.value();
         let dense = |f: &dyn Fn(usize) -> Option<f64>| -> Vec<(f64, f64)> {
-            if !has_theory {
+            if !has_theory || !matches!(level, Level::Snr(_)) {
                 return Vec::new();
             }
             (1..=max_n)
@@ -171,7 +217,7 @@ fn panels(manifest: &Manifest, rows: &[SummaryRow]) -> Vec<Panel> {
                 .collect()
         };
         gen_series.push(Series {
-            label: format!("SNR {snr}"),
+            label: level.label(),
             points: mine
                 .iter()
                 .map(|r| (r.point.n_over_p, r.gen_error.mean, r.gen_error.se))
@@ -179,7 +225,7 @@ fn panels(manifest: &Manifest, rows: &[SummaryRow]) -> Vec<Panel> {
             theory: dense(&|n| theory::gen_error(d, n, snr)),
         });
         cce_series.push(Series {
-            label: format!("SNR {snr}"),
+            label: level.label(),
             points: mine
                 .iter()
                 .filter_map(|r| r.cce.get(main).map(|e| (r.point.n_over_p, e.mean, e.se)))
@@ -195,8 +241,12 @@ fn panels(manifest: &Manifest, rows: &[SummaryRow]) -> Vec<Panel> {
     vec![
         Panel {
             title: format!("(a) generalization error{theory_note}"),
-            y_label: "excess risk".into(),
-            log_y: true,
+            y_label: if classification {
+                "test error on clean labels".into()
+            } else {
+                "excess risk".into()
+            },
+            log_y: !classification,
             legend: SeriesLabelPosition::UpperRight,
             series: gen_series,
         },

@@ -18,6 +18,8 @@ pub enum StopReason {
     Converged,
     /// `max_steps` reached first.
     StepCap,
+    /// The fixed number of epochs of SGD ran.
+    Epochs,
 }
 
 impl StopReason {
@@ -26,6 +28,7 @@ impl StopReason {
             StopReason::ClosedForm => "closed-form",
             StopReason::Converged => "converged",
             StopReason::StepCap => "step-cap",
+            StopReason::Epochs => "epochs",
         }
     }
 }

@@ -5,17 +5,19 @@
 //! stored as safetensors files (parameters and the test-set representation as tensors, the
 //! scalar metrics in the header's metadata), readable from Python; pair results as JSON.
 
+use crate::classification::ClassificationData;
 use crate::data::LinearTeacher;
+use crate::device::DeviceKind;
 use crate::estimators::{self, Estimator, PairAlignment};
 use crate::identity::{canonical_json, hash_of, ALGORITHM_VERSION};
 use crate::linalg::min_norm_least_squares;
-use crate::manifest::{Model, Task, Train};
+use crate::manifest::{Level, Model, Task, Train};
 use crate::matrix::Matrix;
 use crate::models::linear2::{hidden_correlation, Linear2};
 use crate::rng::{derive_seed, Rng};
 use crate::theory::cce_of_rho;
 use crate::train::{train_linear2_gd, GdSettings, StopReason};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -29,10 +31,18 @@ pub struct MemberSpec {
     pub task: Task,
     pub model: Model,
     pub train: Train,
-    pub snr: f64,
+    /// The noise level: `snr` for regression, `label_noise` for classification (the other is
+    /// left out of the identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snr: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_noise: Option<f64>,
     pub n: usize,
     pub replica: usize,
     pub member: usize,
+    /// Left out of the identity on the CPU (see [`crate::device`]).
+    #[serde(skip_serializing_if = "DeviceKind::is_cpu")]
+    pub device: DeviceKind,
 }
 
 impl MemberSpec {
@@ -42,10 +52,11 @@ impl MemberSpec {
         task: &Task,
         model: &Model,
         train: &Train,
-        snr: f64,
+        level: Level,
         n: usize,
         replica: usize,
         member: usize,
+        device: DeviceKind,
     ) -> Self {
         MemberSpec {
             unit: "member",
@@ -54,10 +65,12 @@ impl MemberSpec {
             task: task.clone(),
             model: model.clone(),
             train: train.clone(),
-            snr,
+            snr: matches!(level, Level::Snr(_)).then_some(level.value()),
+            label_noise: matches!(level, Level::LabelNoise(_)).then_some(level.value()),
             n,
             replica,
             member,
+            device,
         }
     }
 
@@ -106,6 +119,9 @@ pub struct MemberResult {
     pub params: BTreeMap<String, (Vec<usize>, Vec<f64>)>,
     /// N_test × width hidden representation.
     pub repr: Matrix,
+    /// Further named measurements (classification: `test_loss`, `train_error`,
+    /// `labels_changed`); stored as `extra.<name>` in the artifact's metadata.
+    pub extra: BTreeMap<String, f64>,
 }
 
 /// The alignment of one unordered pair (a, b): every estimator in both directions, and the
@@ -115,6 +131,31 @@ pub struct PairResult {
     pub estimates: BTreeMap<Estimator, PairAlignment>,
     /// ½ log(1 − ρ²) from the weights, the same in both directions.
     pub exact_cce: Option<f64>,
+}
+
+/// Shared, read-only inputs of one experiment's member units, by kind of task.
+pub enum TaskData {
+    Regression(ExperimentData),
+    Classification(ClassificationData),
+}
+
+impl TaskData {
+    pub fn load(seed: u64, task: &Task, device: DeviceKind) -> Result<Self> {
+        Ok(match task {
+            Task::LinearTeacher { .. } => TaskData::Regression(ExperimentData::new(seed, task)),
+            Task::Classification { .. } => {
+                TaskData::Classification(ClassificationData::load(seed, task, device)?)
+            }
+        })
+    }
+
+    /// Fits one member of this task.
+    pub fn run_member(&self, spec: &MemberSpec) -> Result<MemberResult> {
+        match self {
+            TaskData::Regression(data) => run_member(spec, data),
+            TaskData::Classification(data) => crate::classification::run_member(spec, data),
+        }
+    }
 }
 
 /// Shared, read-only inputs of one experiment's member units (the teacher, the test inputs).
@@ -127,6 +168,7 @@ pub struct ExperimentData {
 impl ExperimentData {
     pub fn new(seed: u64, task: &Task) -> Self {
         match task {
+            Task::Classification { .. } => panic!("ExperimentData serves regression tasks"),
             Task::LinearTeacher { d, n_test, .. } => {
                 let teacher = LinearTeacher::new(seed, *d);
                 let test_x = teacher.test_inputs(*n_test);
@@ -143,10 +185,13 @@ impl ExperimentData {
 
 /// Fits one member.
 pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResult> {
-    let Task::LinearTeacher { inputs, .. } = &spec.task;
+    let Task::LinearTeacher { inputs, .. } = &spec.task else {
+        bail!("not a regression member");
+    };
+    let snr = spec.snr.context("regression member without an SNR")?;
     let teacher = &data.teacher;
     let x = teacher.train_inputs(*inputs, spec.n, spec.replica, spec.member);
-    let y = teacher.labels(&x, spec.snr, spec.n, spec.replica, spec.member);
+    let y = teacher.labels(&x, snr, spec.n, spec.replica, spec.member);
     let (model, train_loss, steps, stop) = match (&spec.model, &spec.train) {
         (Model::Linear2 {}, Train::MinNorm {}) => {
             let beta = min_norm_least_squares(&x, &y)?;
@@ -181,6 +226,7 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
             let out = train_linear2_gd(&x, &y, settings, &mut rng, &candle_core::Device::Cpu)?;
             (out.model, out.train_loss, out.steps, out.stop)
         }
+        (model, train) => bail!("{model:?} with {train:?} is not a regression member"),
     };
     let gen_error = mse(&model.predict(&data.test_x), &data.test_y_clean);
     let mut params = BTreeMap::new();
@@ -193,6 +239,7 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
         stop,
         params,
         repr: model.hidden(&data.test_x),
+        extra: BTreeMap::new(),
     })
 }
 
@@ -200,8 +247,9 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
 pub fn run_pair(spec: &PairSpec, a: &MemberResult, b: &MemberResult) -> Result<PairResult> {
     let seed = derive_seed(0, &format!("pair/{}/{}", spec.a, spec.b));
     let mut estimates = BTreeMap::new();
+    let (ra, rb) = (live_columns(&a.repr), live_columns(&b.repr));
     for &estimator in &spec.estimators {
-        let value = estimators::align(&a.repr, &b.repr, estimator, spec.k, seed)
+        let value = estimators::align(&ra, &rb, estimator, spec.k, seed)
             .with_context(|| format!("{estimator} estimate of pair {}", &spec_hash_short(spec)))?;
         estimates.insert(estimator, value);
     }
@@ -217,6 +265,25 @@ pub fn run_pair(spec: &PairSpec, a: &MemberResult, b: &MemberResult) -> Result<P
     })
 }
 
+/// The representation without its constant columns: units that are dead (ReLU zero) on every
+/// test input carry no information and have no copula, so alignment is measured between the
+/// live units (our rule; `classification` reports the dead units per member). A representation
+/// with no live unit is left as it is and the estimator says so.
+pub fn live_columns(repr: &Matrix) -> Matrix {
+    let live = live_units(repr);
+    if live.len() == repr.cols || live.is_empty() {
+        return repr.clone();
+    }
+    Matrix::from_fn(repr.rows, live.len(), |i, j| repr.get(i, live[j]))
+}
+
+/// Indices of the columns that are not constant.
+pub fn live_units(repr: &Matrix) -> Vec<usize> {
+    (0..repr.cols)
+        .filter(|&j| (1..repr.rows).any(|i| repr.get(i, j) != repr.get(0, j)))
+        .collect()
+}
+
 fn spec_hash_short(spec: &PairSpec) -> String {
     spec.hash()[..12].to_string()
 }
@@ -230,15 +297,6 @@ pub fn mse(pred: &[f64], target: &[f64]) -> f64 {
 }
 
 // ---- storage formats ----
-
-/// The scalar results of a member, stored as JSON in the safetensors metadata.
-#[derive(Serialize, Deserialize)]
-struct MemberMetrics {
-    gen_error: f64,
-    train_loss: f64,
-    steps: usize,
-    stop: StopReason,
-}
 
 fn f64_bytes(values: &[f64]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
@@ -268,27 +326,46 @@ impl MemberResult {
                 ))
             })
             .collect::<Result<_>>()?;
-        // One metadata key holding canonical JSON: safetensors keeps metadata in a HashMap, whose
-        // order varies between processes, and cache entries must be byte-for-byte reproducible
-        // (concurrent writers of one entry then write the same bytes).
-        let metrics = MemberMetrics {
-            gen_error: self.gen_error,
-            train_loss: self.train_loss,
-            steps: self.steps,
-            stop: self.stop,
-        };
+        // The metrics as canonical JSON under one metadata key: safetensors keeps metadata in a
+        // HashMap, whose order varies between processes, and cache entries must be byte-for-byte
+        // reproducible (concurrent writers of one entry then write the same bytes). Numbers are
+        // written as strings so that NaN and infinities survive.
+        let mut metrics: BTreeMap<String, String> = [
+            ("gen_error", format!("{:e}", self.gen_error)),
+            ("train_loss", format!("{:e}", self.train_loss)),
+            ("steps", self.steps.to_string()),
+            ("stop", self.stop.name().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for (k, v) in &self.extra {
+            metrics.insert(format!("extra.{k}"), format!("{v:e}"));
+        }
         let metadata = HashMap::from([("metrics".to_string(), canonical_json(&metrics))]);
         Ok(safetensors::serialize(views, Some(metadata))?)
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let (_, header) = safetensors::SafeTensors::read_metadata(bytes)?;
-        let metrics: MemberMetrics = header
+        let metrics = header
             .metadata()
             .as_ref()
             .and_then(|m| m.get("metrics"))
             .ok_or_else(|| anyhow!("member artifact without metrics"))
-            .and_then(|text| Ok(serde_json::from_str(text)?))?;
+            .and_then(|text| Ok(serde_json::from_str::<BTreeMap<String, String>>(text)?))?;
+        let get = |key: &str| -> Result<&String> {
+            metrics
+                .get(key)
+                .ok_or_else(|| anyhow!("member artifact without `{key}`"))
+        };
+        let stop = match get("stop")?.as_str() {
+            "closed-form" => StopReason::ClosedForm,
+            "converged" => StopReason::Converged,
+            "step-cap" => StopReason::StepCap,
+            "epochs" => StopReason::Epochs,
+            other => bail!("unknown stop reason `{other}`"),
+        };
         let tensors = safetensors::SafeTensors::deserialize(bytes)?;
         let mut params = BTreeMap::new();
         let mut repr = None;
@@ -305,11 +382,18 @@ impl MemberResult {
                 params.insert(param.to_string(), (view.shape().to_vec(), values));
             }
         }
+        let mut extra = BTreeMap::new();
+        for (key, value) in &metrics {
+            if let Some(name) = key.strip_prefix("extra.") {
+                extra.insert(name.to_string(), value.parse()?);
+            }
+        }
         Ok(MemberResult {
-            gen_error: metrics.gen_error,
-            train_loss: metrics.train_loss,
-            steps: metrics.steps,
-            stop: metrics.stop,
+            extra,
+            gen_error: get("gen_error")?.parse()?,
+            train_loss: get("train_loss")?.parse()?,
+            steps: get("steps")?.parse()?,
+            stop,
             params,
             repr: repr.ok_or_else(|| anyhow!("member artifact without `repr`"))?,
         })
@@ -327,16 +411,31 @@ mod tests {
         params.insert("w2".to_string(), (vec![1], vec![1.5]));
         let result = MemberResult {
             gen_error: 0.123456789,
-            train_loss: 1e-31,
+            train_loss: f64::NAN,
             steps: 42,
             stop: StopReason::Converged,
             params,
             repr: Matrix::new(2, 1, vec![0.5, -0.25]).unwrap(),
+            extra: BTreeMap::from([
+                ("test_loss".to_string(), 0.7),
+                ("train_error".to_string(), 0.0),
+            ]),
         };
         let bytes = result.encode().unwrap();
         for _ in 0..5 {
             assert_eq!(result.encode().unwrap(), bytes);
         }
-        assert_eq!(MemberResult::decode(&bytes).unwrap(), result);
+        let back = MemberResult::decode(&bytes).unwrap();
+        assert!(back.train_loss.is_nan(), "NaN survives the round trip");
+        assert_eq!(
+            MemberResult {
+                train_loss: 0.0,
+                ..back
+            },
+            MemberResult {
+                train_loss: 0.0,
+                ..result
+            }
+        );
     }
 }

@@ -143,8 +143,13 @@ fn exact_pair_cce_agrees_with_the_estimators() {
 #[test]
 fn fig1_summary_matches_the_committed_reference() {
     let (rows, header, _) = fig1();
-    let mut reference = csv::Reader::from_path(repo_root().join("reference/fig1_linear/summary.csv")).unwrap();
-    assert_eq!(reference.headers().unwrap(), header, "summary.csv columns changed");
+    let mut reference =
+        csv::Reader::from_path(repo_root().join("reference/fig1_linear/summary.csv")).unwrap();
+    assert_eq!(
+        reference.headers().unwrap(),
+        header,
+        "summary.csv columns changed"
+    );
     let expected: Vec<csv::StringRecord> = reference.records().map(|r| r.unwrap()).collect();
     assert_eq!(expected.len(), rows.len());
     for (want, got) in expected.iter().zip(rows) {

@@ -1,2 +1,5 @@
-//! The networks of SPEC §3, one file each.
+//! The networks of SPEC §3, one file each, and what a classifier offers the trainer.
+pub mod classifier;
+pub mod cnn5;
+pub mod fcnn;
 pub mod linear2;

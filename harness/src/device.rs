@@ -1,0 +1,35 @@
+//! Where candle computes: the CPU by default, an NVIDIA GPU with `device: cuda` in the manifest
+//! (or `harness --device cuda`) in a binary built with `--features cuda`.
+//!
+//! The device is part of an experiment's identity when it is not the CPU: a GPU's kernels do
+//! not reproduce the CPU's floating-point results bit for bit, so its members are cached apart.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    #[default]
+    Cpu,
+    /// The first CUDA GPU (`CUDA_VISIBLE_DEVICES` chooses which).
+    Cuda,
+}
+
+impl DeviceKind {
+    pub fn is_cpu(&self) -> bool {
+        *self == DeviceKind::Cpu
+    }
+
+    /// The candle device; for CUDA, an error that says how to build with it when it is missing.
+    pub fn candle(self) -> Result<candle_core::Device> {
+        match self {
+            DeviceKind::Cpu => Ok(candle_core::Device::Cpu),
+            DeviceKind::Cuda => candle_core::Device::new_cuda(0).context(
+                "cannot use the CUDA device: the harness must be built with \
+                 `cargo build --release --features cuda` (needs the CUDA toolkit) on a machine \
+                 with an NVIDIA GPU",
+            ),
+        }
+    }
+}
