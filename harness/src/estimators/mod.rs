@@ -191,13 +191,28 @@ pub fn align(
             &gaussian::normal_scores(&rb),
         ),
         Estimator::Ksg | Estimator::Kl => {
-            let (ua, ub) = (copula::ranks_to_copula(ra), copula::ranks_to_copula(rb));
-            if estimator == Estimator::Ksg {
-                ksg::ksg_alignment(&ua, &ub, k)
+            if a.rows <= u16::MAX as usize {
+                knn_alignment::<u16>(&ra, &rb, estimator, k)
             } else {
-                kl::kl_alignment(&ua, &ub, k)
+                knn_alignment::<u32>(&ra, &rb, estimator, k)
             }
         }
+    }
+}
+
+/// The kNN estimators on the integer ranks as coordinates of type `T` (wide enough for N):
+/// distances between ranks are exact integers, the copula distance is that integer over N.
+fn knn_alignment<T: knn::Coord + copula::FromRank>(
+    ra: &Matrix,
+    rb: &Matrix,
+    estimator: Estimator,
+    k: usize,
+) -> Result<PairAlignment> {
+    let (pa, pb) = (copula::rank_points::<T>(ra), copula::rank_points::<T>(rb));
+    if estimator == Estimator::Ksg {
+        Ok(ksg::ksg_alignment(&pa, &pb, k))
+    } else {
+        Ok(kl::kl_alignment(&pa, &pb, k))
     }
 }
 
