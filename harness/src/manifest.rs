@@ -5,7 +5,7 @@
 //! impossible values. Every error names the file, the line and the key, and says what is
 //! allowed ([`ManifestError`]); the CLI turns it into exit code 2 before anything is written.
 
-use crate::estimators::Estimator;
+use crate::estimators::{Estimator, Projection};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -154,6 +154,11 @@ pub struct Alignment {
     /// Neighbours of the kNN estimators.
     #[serde(default = "default_k")]
     pub k: usize,
+    /// `pca:m` reduces each representation to its first m principal components before every
+    /// estimator; `none` (the default) is left out of the canonical form, so manifests that
+    /// omit it keep their hash.
+    #[serde(default, skip_serializing_if = "Projection::is_none")]
+    pub project: Projection,
 }
 
 impl Default for Alignment {
@@ -162,6 +167,7 @@ impl Default for Alignment {
             estimator: default_estimator(),
             report: default_report(),
             k: default_k(),
+            project: Projection::None,
         }
     }
 }

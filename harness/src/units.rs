@@ -6,7 +6,7 @@
 //! scalar metrics in the header's metadata), readable from Python; pair results as JSON.
 
 use crate::data::LinearTeacher;
-use crate::estimators::{self, Estimator, PairAlignment};
+use crate::estimators::{self, Estimator, PairAlignment, Projection};
 use crate::identity::{hash_of, ALGORITHM_VERSION};
 use crate::linalg::min_norm_least_squares;
 use crate::manifest::{Model, Task, Train};
@@ -76,6 +76,9 @@ pub struct PairSpec {
     pub b: String,
     pub estimators: Vec<Estimator>,
     pub k: usize,
+    /// Applied to both representations first; absent from the hash input when `none`.
+    #[serde(skip_serializing_if = "Projection::is_none")]
+    pub project: Projection,
 }
 
 impl PairSpec {
@@ -87,7 +90,14 @@ impl PairSpec {
             b,
             estimators: estimators.to_vec(),
             k,
+            project: Projection::None,
         }
+    }
+
+    /// The same pair with `project` applied to both representations before estimation.
+    pub fn with_project(mut self, project: Projection) -> Self {
+        self.project = project;
+        self
     }
 
     pub fn hash(&self) -> String {
@@ -200,8 +210,9 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
 pub fn run_pair(spec: &PairSpec, a: &MemberResult, b: &MemberResult) -> Result<PairResult> {
     let seed = derive_seed(0, &format!("pair/{}/{}", spec.a, spec.b));
     let mut estimates = BTreeMap::new();
+    let (ra, rb) = (spec.project.apply(&a.repr)?, spec.project.apply(&b.repr)?);
     for &estimator in &spec.estimators {
-        let value = estimators::align(&a.repr, &b.repr, estimator, spec.k, seed)
+        let value = estimators::align(&ra, &rb, estimator, spec.k, seed)
             .with_context(|| format!("{estimator} estimate of pair {}", &spec_hash_short(spec)))?;
         estimates.insert(estimator, value);
     }

@@ -35,6 +35,8 @@ pub(crate) trait Coord: Copy + PartialOrd + Default + Send + Sync + 'static {
     fn dist(a: Self, b: Self) -> Self;
     /// max(a, b), branch-free.
     fn larger(a: Self, b: Self) -> Self;
+    /// The smallest value above `self` (so that `d <= r` is `d < r.successor()`).
+    fn successor(self) -> Self;
     fn total_cmp(a: Self, b: Self) -> Ordering;
     fn to_f64(self) -> f64;
 }
@@ -52,6 +54,10 @@ macro_rules! unsigned_coord {
             #[inline(always)]
             fn larger(a: Self, b: Self) -> Self {
                 a.max(b)
+            }
+            #[inline(always)]
+            fn successor(self) -> Self {
+                self + 1
             }
             #[inline(always)]
             fn total_cmp(a: Self, b: Self) -> Ordering {
@@ -82,6 +88,10 @@ impl Coord for f64 {
         } else {
             b
         }
+    }
+    #[inline(always)]
+    fn successor(self) -> Self {
+        self.next_up()
     }
     #[inline(always)]
     fn total_cmp(a: Self, b: Self) -> Ordering {
@@ -251,6 +261,13 @@ pub(crate) fn count_within<T: Coord>(
         _ => brute::Blocked::new(&sub).count_below(&sub, radii, &mut out),
     }
     out
+}
+
+/// The max-norm distance between two points.
+pub(crate) fn distance<T: Coord>(p: &[T], q: &[T]) -> T {
+    p.iter()
+        .zip(q)
+        .fold(T::ZERO, |m, (&a, &b)| T::larger(m, T::dist(a, b)))
 }
 
 fn check_k<T>(p: &Points<T>, k: usize) {

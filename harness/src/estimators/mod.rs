@@ -11,15 +11,24 @@
 //! - [`Estimator::Gaussian`]: closed form on normal scores (`gaussian.rs`); exact for Gaussian
 //!   copulas, blind to other dependence.
 //!
-//! Files: `special.rs` (ψ, Φ⁻¹), `copula.rs` (ranks and the copula), `knn.rs` (kd-tree queries),
-//! `kl.rs`, `ksg.rs`, `gaussian.rs` (the estimators); this file holds the API and validation.
+//! Beside them, under one interface ([`measure`], `measure.rs`): linear and debiased CKA
+//! (`cka.rs`) and Information Imbalance (`imbalance.rs`); and an optional PCA projection applied
+//! to each representation before any measure (`project.rs`).
+//!
+//! Files: `special.rs` (ψ, Φ⁻¹), `copula.rs` (ranks and the copula), `knn.rs` (exact max-norm
+//! neighbour search: kd-tree and blocked brute force), `kl.rs`, `ksg.rs`, `gaussian.rs` (the
+//! estimators); this file holds the API and validation.
 //! Results are deterministic given the seed and independent of the number of rayon threads.
 
+mod cka;
 mod copula;
 mod gaussian;
+mod imbalance;
 mod kl;
 mod knn;
 mod ksg;
+mod measure;
+mod project;
 mod special;
 #[cfg(test)]
 mod tests;
@@ -27,6 +36,8 @@ mod tests;
 pub use copula::copula;
 pub use gaussian::gaussian_cce_from_correlation;
 pub use kl::kl_entropy;
+pub use measure::{measure, Measure, MeasureValue};
+pub use project::Projection;
 pub use special::{digamma, normal_quantile};
 
 use crate::{matrix::Matrix, rng::Rng};
