@@ -91,7 +91,13 @@ impl Coord for f64 {
     }
     #[inline(always)]
     fn successor(self) -> Self {
-        self.next_up()
+        // For the non-negative distances this serves (f64::next_up needs Rust 1.86).
+        debug_assert!(self >= 0.0);
+        if self.is_infinite() {
+            self
+        } else {
+            f64::from_bits(self.to_bits() + 1)
+        }
     }
     #[inline(always)]
     fn total_cmp(a: Self, b: Self) -> Ordering {
@@ -268,6 +274,13 @@ pub(crate) fn distance<T: Coord>(p: &[T], q: &[T]) -> T {
     p.iter()
         .zip(q)
         .fold(T::ZERO, |m, (&a, &b)| T::larger(m, T::dist(a, b)))
+}
+
+/// Builds the kd-tree over the rows of `x` and returns its node count (for the criterion bench of
+/// the tree build; the tree itself stays private).
+#[doc(hidden)]
+pub fn kd_tree_node_count(x: &crate::matrix::Matrix) -> usize {
+    kdtree::KdTree::build(&Points::new(x.rows, x.cols, x.data.clone())).node_count()
 }
 
 fn check_k<T>(p: &Points<T>, k: usize) {

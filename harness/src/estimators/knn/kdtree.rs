@@ -118,6 +118,10 @@ impl<T: Coord> KdTree<T> {
         }
     }
 
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
     #[inline]
     fn point(&self, p: usize) -> &[T] {
         &self.points[p * self.dim..(p + 1) * self.dim]
