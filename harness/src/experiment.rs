@@ -97,7 +97,8 @@ pub fn plan(manifest: &Manifest) -> Plan {
                             members[b].hash.clone(),
                             &manifest.alignment.report,
                             manifest.alignment.k,
-                        );
+                        )
+                        .with_project(manifest.alignment.project);
                         pairs.push(PlannedPair {
                             hash: spec.hash(),
                             spec,

@@ -9,8 +9,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// Bumped whenever a change of the harness can change a cached unit's result, so that old
-/// cache entries are never served for new code.
-pub const ALGORITHM_VERSION: u32 = 1;
+/// cache entries are never served for new code. History: 2 = kNN distances on exact integer
+/// ranks (ties at the radius now excluded exactly, as the `ksg` definition says).
+pub const ALGORITHM_VERSION: u32 = 2;
 
 /// The canonical JSON text of a value.
 pub fn canonical_json<T: Serialize>(value: &T) -> String {

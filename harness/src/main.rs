@@ -7,12 +7,12 @@ use clap::{Parser, Subcommand};
 use harness::cache::{self, Store};
 use harness::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
-use harness::estimators::{self, Estimator};
+use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
 use harness::experiment;
 use harness::manifest::{Manifest, ManifestError};
 use harness::matrix::{InputError, Matrix};
 use harness::run::run_manifest;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Reproduce "Signal-to-Noise Ratio and Sample Size Govern Representational Alignment in
@@ -102,6 +102,37 @@ enum Command {
         /// Seed of the random tie-breaking of equal values.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// `none` or `pca:m`: replace each representation by its first m principal components
+        /// first (one with at most m columns is left as it is).
+        #[arg(long, default_value = "none")]
+        project: Projection,
+    },
+    /// An alignment measure between two representations given as CSV matrices (one row per
+    /// sample, no header, same number of rows).
+    ///
+    /// Symmetric measures (mi, symmetric-cce, cka, cka-debiased) print one number. Asymmetric
+    /// ones print two lines, `A->B<TAB>value` then `B->A<TAB>value`: for cce, CCE(A|B) then
+    /// CCE(B|A) in nats; for ii, the Information Imbalance Δ(A→B) then Δ(B→A).
+    Align {
+        a: PathBuf,
+        b: PathBuf,
+        /// cce, mi, symmetric-cce (copula entropies, nats; with --estimator), cka,
+        /// cka-debiased (linear CKA on the raw representations), ii (Information Imbalance on
+        /// copula ranks, max norm).
+        #[arg(long, default_value = "cce")]
+        measure: Measure,
+        /// Estimator of the copula-entropy measures: ksg, kl or gaussian.
+        #[arg(long, default_value = "ksg")]
+        estimator: Estimator,
+        /// Neighbours of the kNN estimators.
+        #[arg(long, default_value_t = 3)]
+        k: usize,
+        /// Seed of the random tie-breaking of equal values.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// `none` or `pca:m` (see `harness cce --help`).
+        #[arg(long, default_value = "none")]
+        project: Projection,
     },
 }
 
@@ -154,6 +185,18 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
             .context("cannot start the thread pool")?;
     }
     Ok(())
+}
+
+/// An estimator's complaint about its inputs, as a bad-input error (exit code 2).
+fn bad_input(e: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(InputError(format!("{e}")))
+}
+
+/// Reads two representations and applies the projection to each.
+fn read_pair(a: &Path, b: &Path, project: Projection) -> Result<(Matrix, Matrix)> {
+    let ma = project.apply(&Matrix::read_csv(a)?).map_err(bad_input)?;
+    let mb = project.apply(&Matrix::read_csv(b)?).map_err(bad_input)?;
+    Ok((ma, mb))
 }
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
@@ -275,12 +318,27 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             estimator,
             k,
             seed,
+            project,
         } => {
-            let ma = Matrix::read_csv(&a)?;
-            let mb = Matrix::read_csv(&b)?;
-            let value = estimators::cce(&ma, &mb, estimator, k, seed)
-                .map_err(|e| anyhow::Error::new(InputError(format!("{e}"))))?;
+            let (ma, mb) = read_pair(&a, &b, project)?;
+            let value = estimators::cce(&ma, &mb, estimator, k, seed).map_err(bad_input)?;
             println!("{value}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Align {
+            a,
+            b,
+            measure,
+            estimator,
+            k,
+            seed,
+            project,
+        } => {
+            let (ma, mb) = read_pair(&a, &b, project)?;
+            match estimators::measure(&ma, &mb, measure, estimator, k, seed).map_err(bad_input)? {
+                MeasureValue::Symmetric(v) => println!("{v}"),
+                MeasureValue::Directed(ab, ba) => println!("A->B\t{ab}\nB->A\t{ba}"),
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -7,7 +7,7 @@
 
 use crate::datasets::{Dataset, CLASSES};
 use crate::device::DeviceKind;
-use crate::estimators::Estimator;
+use crate::estimators::{Estimator, Projection};
 use crate::models::{cnn5::Cnn5, fcnn::Fcnn};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -271,6 +271,11 @@ pub struct Alignment {
     /// Neighbours of the kNN estimators.
     #[serde(default = "default_k")]
     pub k: usize,
+    /// `pca:m` reduces each representation to its first m principal components before every
+    /// estimator; `none` (the default) is left out of the canonical form, so manifests that
+    /// omit it keep their hash.
+    #[serde(default, skip_serializing_if = "Projection::is_none")]
+    pub project: Projection,
 }
 
 impl Default for Alignment {
@@ -279,6 +284,7 @@ impl Default for Alignment {
             estimator: default_estimator(),
             report: default_report(),
             k: default_k(),
+            project: Projection::None,
         }
     }
 }

@@ -8,7 +8,7 @@
 use crate::classification::ClassificationData;
 use crate::data::LinearTeacher;
 use crate::device::DeviceKind;
-use crate::estimators::{self, Estimator, PairAlignment};
+use crate::estimators::{self, Estimator, PairAlignment, Projection};
 use crate::identity::{canonical_json, hash_of, ALGORITHM_VERSION};
 use crate::linalg::min_norm_least_squares;
 use crate::manifest::{Level, Model, Task, Train};
@@ -89,6 +89,9 @@ pub struct PairSpec {
     pub b: String,
     pub estimators: Vec<Estimator>,
     pub k: usize,
+    /// Applied to both representations first; absent from the hash input when `none`.
+    #[serde(skip_serializing_if = "Projection::is_none")]
+    pub project: Projection,
 }
 
 impl PairSpec {
@@ -100,7 +103,14 @@ impl PairSpec {
             b,
             estimators: estimators.to_vec(),
             k,
+            project: Projection::None,
         }
+    }
+
+    /// The same pair with `project` applied to both representations before estimation.
+    pub fn with_project(mut self, project: Projection) -> Self {
+        self.project = project;
+        self
     }
 
     pub fn hash(&self) -> String {
@@ -247,7 +257,11 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
 pub fn run_pair(spec: &PairSpec, a: &MemberResult, b: &MemberResult) -> Result<PairResult> {
     let seed = derive_seed(0, &format!("pair/{}/{}", spec.a, spec.b));
     let mut estimates = BTreeMap::new();
-    let (ra, rb) = (live_columns(&a.repr), live_columns(&b.repr));
+    // Dead units (constant columns) first, then the optional projection.
+    let (ra, rb) = (
+        spec.project.apply(&live_columns(&a.repr))?,
+        spec.project.apply(&live_columns(&b.repr))?,
+    );
     for &estimator in &spec.estimators {
         let value = estimators::align(&ra, &rb, estimator, spec.k, seed)
             .with_context(|| format!("{estimator} estimate of pair {}", &spec_hash_short(spec)))?;

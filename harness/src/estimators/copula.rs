@@ -53,6 +53,34 @@ pub(crate) fn ranks_to_copula(mut r: Matrix) -> Matrix {
     r
 }
 
+/// A coordinate type that can hold a rank 1..N.
+pub(crate) trait FromRank {
+    fn from_rank(r: f64) -> Self;
+}
+
+impl FromRank for u16 {
+    fn from_rank(r: f64) -> Self {
+        debug_assert!(r >= 1.0 && r <= u16::MAX as f64 && r.fract() == 0.0);
+        r as u16
+    }
+}
+
+impl FromRank for u32 {
+    fn from_rank(r: f64) -> Self {
+        debug_assert!(r >= 1.0 && r <= u32::MAX as f64 && r.fract() == 0.0);
+        r as u32
+    }
+}
+
+/// The ranks (from [`ranks`]) as integer points for the neighbour searches.
+pub(crate) fn rank_points<T: super::knn::Coord + FromRank>(r: &Matrix) -> super::knn::Points<T> {
+    super::knn::Points::new(
+        r.rows,
+        r.cols,
+        r.data.iter().map(|&v| T::from_rank(v)).collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

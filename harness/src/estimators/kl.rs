@@ -2,7 +2,8 @@
 //! alignment estimator built from it: plain differences of separately estimated entropies, as
 //! the `copent` package computes them. Kept for comparison; it is badly biased (SPEC §4).
 
-use super::{canonical_mean, knn, special::digamma, PairAlignment};
+use super::knn::{self, Coord, Method, Points};
+use super::{canonical_mean, ksg::mean_log_two_eps, special::digamma, PairAlignment};
 use crate::matrix::Matrix;
 
 /// Ĥ(U) = ψ(N) − ψ(k) + (d/N) Σᵢ log(2 εᵢ), εᵢ the max-norm distance from uᵢ to its k-th nearest
@@ -19,23 +20,30 @@ pub fn kl_entropy(u: &Matrix, k: usize) -> f64 {
         "kl_entropy: need more than k = {k} rows, got {}",
         u.rows
     );
-    let eps = knn::kth_neighbour_distances(u, k);
-    entropy_from_distances(&eps, u.cols, k)
+    let p = Points::new(u.rows, u.cols, u.data.clone());
+    let eps = knn::kth_distances(&p, k, Method::Auto);
+    let mean_log = canonical_mean(eps.iter().map(|e| (2.0 * e).ln()).collect());
+    entropy_from_mean_log(mean_log, u.rows, u.cols, k)
 }
 
-fn entropy_from_distances(eps: &[f64], d: usize, k: usize) -> f64 {
-    let n = eps.len();
-    let mean_log = canonical_mean(eps.iter().map(|e| (2.0 * e).ln()).collect());
+/// ψ(N) − ψ(k) + d ⟨log 2εᵢ⟩.
+fn entropy_from_mean_log(mean_log: f64, n: usize, d: usize, k: usize) -> f64 {
     digamma(n as f64) - digamma(k as f64) + d as f64 * mean_log
 }
 
-/// The `kl` estimator on copula samples `ua`, `ub` (same rows).
-pub(crate) fn kl_alignment(ua: &Matrix, ub: &Matrix, k: usize) -> anyhow::Result<PairAlignment> {
-    let joint = ua.hstack(ub)?;
-    let h_ab = kl_entropy(&joint, k);
-    let h_a = kl_entropy(ua, k);
-    let h_b = kl_entropy(ub, k);
-    Ok(PairAlignment::new(h_ab - h_b, h_ab - h_a, h_a + h_b - h_ab))
+/// [`kl_entropy`] of the copula of integer ranks `r` (N × d): εᵢ = Dᵢ / N from the exact rank
+/// distances Dᵢ.
+pub(crate) fn kl_entropy_of_ranks<T: Coord>(r: &Points<T>, k: usize) -> f64 {
+    let eps = knn::kth_distances(r, k, Method::Auto);
+    entropy_from_mean_log(mean_log_two_eps(&eps, r.n), r.n, r.dim, k)
+}
+
+/// The `kl` estimator on integer ranks `ra`, `rb` (same rows).
+pub(crate) fn kl_alignment<T: Coord>(ra: &Points<T>, rb: &Points<T>, k: usize) -> PairAlignment {
+    let h_ab = kl_entropy_of_ranks(&ra.hstack(rb), k);
+    let h_a = kl_entropy_of_ranks(ra, k);
+    let h_b = kl_entropy_of_ranks(rb, k);
+    PairAlignment::new(h_ab - h_b, h_ab - h_a, h_a + h_b - h_ab)
 }
 
 #[cfg(test)]

@@ -2,28 +2,40 @@
 //! joint copula space, whose radius is reused in each marginal space (Kraskov–Stögbauer–
 //! Grassberger), so that the biases of the joint and marginal entropy estimates cancel.
 
-use super::{canonical_mean, knn, special::digamma, PairAlignment};
-use crate::matrix::Matrix;
+use super::knn::{self, Coord, Method, Points};
+use super::{canonical_mean, special::digamma, PairAlignment};
 
-/// From one joint search, with εᵢ the joint k-th neighbour max-norm distance and n_A,i, n_B,i the
-/// numbers of other points strictly within εᵢ of uᵢ in A's and B's coordinates:
+/// From one joint search on integer ranks `ra`, `rb` (N × d_A, N × d_B), with εᵢ the joint k-th
+/// neighbour max-norm distance in the copula (rank distance / N) and n_A,i, n_B,i the numbers of
+/// other points strictly within εᵢ of uᵢ in A's and B's coordinates:
 /// - CCE(A|B) ≈ −ψ(k) + ⟨ψ(n_B,i + 1)⟩ + d_A ⟨log 2εᵢ⟩, and symmetrically CCE(B|A);
 /// - I(A;B) ≈ ψ(k) + ψ(N) − ⟨ψ(n_A,i + 1) + ψ(n_B,i + 1)⟩ (KSG estimator 1).
-pub(crate) fn ksg_alignment(ua: &Matrix, ub: &Matrix, k: usize) -> anyhow::Result<PairAlignment> {
-    let (n, da, db) = (ua.rows, ua.cols, ub.cols);
-    let joint = ua.hstack(ub)?;
-    let eps = knn::kth_neighbour_distances(&joint, k);
+pub(crate) fn ksg_alignment<T: Coord>(ra: &Points<T>, rb: &Points<T>, k: usize) -> PairAlignment {
+    let (n, da, db) = (ra.n, ra.dim, rb.dim);
+    let joint = ra.hstack(rb);
+    let eps = knn::kth_distances(&joint, k, Method::Auto);
     let cols_a: Vec<usize> = (0..da).collect();
     let cols_b: Vec<usize> = (da..da + db).collect();
-    let n_a = knn::count_within(&joint, &cols_a, &eps);
-    let n_b = knn::count_within(&joint, &cols_b, &eps);
-    let mean_log = canonical_mean(eps.iter().map(|e| (2.0 * e).ln()).collect());
+    let n_a = knn::count_within(&joint, &cols_a, &eps, Method::Auto);
+    let n_b = knn::count_within(&joint, &cols_b, &eps, Method::Auto);
+    let mean_log = mean_log_two_eps(&eps, n);
     let psi_a = canonical_mean(n_a.iter().map(|&c| digamma(c as f64 + 1.0)).collect());
     let psi_b = canonical_mean(n_b.iter().map(|&c| digamma(c as f64 + 1.0)).collect());
     let psi_k = digamma(k as f64);
-    Ok(PairAlignment::new(
+    PairAlignment::new(
         -psi_k + psi_b + da as f64 * mean_log,
         -psi_k + psi_a + db as f64 * mean_log,
         psi_k + digamma(n as f64) - psi_a - psi_b,
-    ))
+    )
+}
+
+/// ⟨log 2εᵢ⟩ for copula distances εᵢ = Dᵢ / N given as integer rank distances Dᵢ.
+pub(crate) fn mean_log_two_eps<T: Coord>(rank_dist: &[T], n: usize) -> f64 {
+    let n = n as f64;
+    canonical_mean(
+        rank_dist
+            .iter()
+            .map(|d| (2.0 * d.to_f64() / n).ln())
+            .collect(),
+    )
 }

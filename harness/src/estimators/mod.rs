@@ -11,15 +11,24 @@
 //! - [`Estimator::Gaussian`]: closed form on normal scores (`gaussian.rs`); exact for Gaussian
 //!   copulas, blind to other dependence.
 //!
-//! Files: `special.rs` (ψ, Φ⁻¹), `copula.rs` (ranks and the copula), `knn.rs` (kd-tree queries),
-//! `kl.rs`, `ksg.rs`, `gaussian.rs` (the estimators); this file holds the API and validation.
+//! Beside them, under one interface ([`measure`], `measure.rs`): linear and debiased CKA
+//! (`cka.rs`) and Information Imbalance (`imbalance.rs`); and an optional PCA projection applied
+//! to each representation before any measure (`project.rs`).
+//!
+//! Files: `special.rs` (ψ, Φ⁻¹), `copula.rs` (ranks and the copula), `knn.rs` (exact max-norm
+//! neighbour search: kd-tree and blocked brute force), `kl.rs`, `ksg.rs`, `gaussian.rs` (the
+//! estimators); this file holds the API and validation.
 //! Results are deterministic given the seed and independent of the number of rayon threads.
 
+mod cka;
 mod copula;
 mod gaussian;
+mod imbalance;
 mod kl;
 mod knn;
 mod ksg;
+mod measure;
+mod project;
 mod special;
 #[cfg(test)]
 mod tests;
@@ -27,6 +36,10 @@ mod tests;
 pub use copula::copula;
 pub use gaussian::gaussian_cce_from_correlation;
 pub use kl::kl_entropy;
+#[doc(hidden)]
+pub use knn::kd_tree_node_count;
+pub use measure::{measure, Measure, MeasureValue};
+pub use project::Projection;
 pub use special::{digamma, normal_quantile};
 
 use crate::{matrix::Matrix, rng::Rng};
@@ -191,13 +204,28 @@ pub fn align(
             &gaussian::normal_scores(&rb),
         ),
         Estimator::Ksg | Estimator::Kl => {
-            let (ua, ub) = (copula::ranks_to_copula(ra), copula::ranks_to_copula(rb));
-            if estimator == Estimator::Ksg {
-                ksg::ksg_alignment(&ua, &ub, k)
+            if a.rows <= u16::MAX as usize {
+                knn_alignment::<u16>(&ra, &rb, estimator, k)
             } else {
-                kl::kl_alignment(&ua, &ub, k)
+                knn_alignment::<u32>(&ra, &rb, estimator, k)
             }
         }
+    }
+}
+
+/// The kNN estimators on the integer ranks as coordinates of type `T` (wide enough for N):
+/// distances between ranks are exact integers, the copula distance is that integer over N.
+fn knn_alignment<T: knn::Coord + copula::FromRank>(
+    ra: &Matrix,
+    rb: &Matrix,
+    estimator: Estimator,
+    k: usize,
+) -> Result<PairAlignment> {
+    let (pa, pb) = (copula::rank_points::<T>(ra), copula::rank_points::<T>(rb));
+    if estimator == Estimator::Ksg {
+        Ok(ksg::ksg_alignment(&pa, &pb, k))
+    } else {
+        Ok(kl::kl_alignment(&pa, &pb, k))
     }
 }
 

@@ -280,3 +280,190 @@ fn time_ksg() {
         }
     }
 }
+
+// ---- the other measures, on cases with known answers ----
+
+fn directed(v: MeasureValue) -> (f64, f64) {
+    match v {
+        MeasureValue::Directed(a, b) => (a, b),
+        MeasureValue::Symmetric(x) => panic!("expected two directions, got {x}"),
+    }
+}
+
+fn symmetric(v: MeasureValue) -> f64 {
+    match v {
+        MeasureValue::Symmetric(x) => x,
+        MeasureValue::Directed(a, b) => panic!("expected one value, got {a}, {b}"),
+    }
+}
+
+fn one(a: &Matrix, b: &Matrix, m: Measure) -> MeasureValue {
+    measure(a, b, m, Estimator::Ksg, 3, 0).unwrap()
+}
+
+#[test]
+fn cka_known_answers() {
+    let (a, b) = correlated_pairs(4000, 3, 0.6, 1);
+    for m in [Measure::Cka, Measure::CkaDebiased] {
+        // Identical representations: exactly 1 (up to rounding), also after rescaling one.
+        let scaled = Matrix::from_fn(a.rows, a.cols, |i, j| 5.0 * a.get(i, j) - 2.0);
+        assert!((symmetric(one(&a, &scaled, m)) - 1.0).abs() < 1e-12, "{m}");
+        // Closed form for equal-variance pairs with correlation ρ: CKA → ρ² = 0.36.
+        let v = symmetric(one(&a, &b, m));
+        assert!((v - 0.36).abs() < 0.03, "{m}: {v}");
+    }
+    // Independent: linear CKA is biased upward by about √(d_A d_B)/N; the debiased one is not.
+    let (a, _) = correlated_pairs(4000, 3, 0.0, 2);
+    let (_, c) = correlated_pairs(4000, 3, 0.0, 3);
+    let lin = symmetric(one(&a, &c, Measure::Cka));
+    let deb = symmetric(one(&a, &c, Measure::CkaDebiased));
+    assert!(lin > 0.0 && lin < 0.01, "linear {lin}");
+    assert!(deb.abs() < 0.003, "debiased {deb}");
+    assert!(deb.abs() < lin, "debiased {deb} vs linear {lin}");
+}
+
+#[test]
+fn information_imbalance_known_answers() {
+    let n = 3000;
+    let (a, b) = correlated_pairs(n, 2, 0.0, 4);
+    // Identical (up to monotone transforms): each point's nearest neighbour is its nearest in
+    // the other space too, rank 1, Δ = 2/N — slightly more where other points are exactly as
+    // near (integer rank distances tie; they get the mid-rank).
+    let fa = Matrix::from_fn(n, 2, |i, j| a.get(i, j).exp());
+    let (ab, ba) = directed(one(&a, &fa, Measure::Ii));
+    assert_eq!(ab, ba);
+    let mean_rank = ab * n as f64 / 2.0;
+    assert!((1.0..1.05).contains(&mean_rank), "mean rank {mean_rank}");
+    // Independent: the neighbour's rank is uniform on 1..N−1, Δ ≈ 1.
+    let (ab, ba) = directed(one(&a, &b, Measure::Ii));
+    assert!(
+        (ab - 1.0).abs() < 0.06 && (ba - 1.0).abs() < 0.06,
+        "{ab} {ba}"
+    );
+    // B = (A, noise): B's neighbours are A-neighbours, not the converse.
+    let wide = a.hstack(&b).unwrap();
+    let (wa, aw) = directed(one(&wide, &a, Measure::Ii));
+    assert!(
+        wa < 0.25 && aw > 0.5 && aw > 3.0 * wa,
+        "Δ(wide→A) {wa}, Δ(A→wide) {aw}"
+    );
+}
+
+#[test]
+fn measure_interface_matches_align() {
+    let (a, b) = correlated_pairs(1000, 2, 0.6, 5);
+    let p = align(&a, &b, Estimator::Kl, 3, 7).unwrap();
+    let m = |w| measure(&a, &b, w, Estimator::Kl, 3, 7).unwrap();
+    assert_eq!(
+        m(Measure::Cce),
+        MeasureValue::Directed(p.cce_a_given_b, p.cce_b_given_a)
+    );
+    assert_eq!(
+        m(Measure::Mi),
+        MeasureValue::Symmetric(p.mutual_information)
+    );
+    assert_eq!(
+        m(Measure::SymmetricCce),
+        MeasureValue::Symmetric(p.symmetric_cce)
+    );
+    for w in Measure::ALL {
+        assert_eq!(w.name().parse::<Measure>().unwrap(), w);
+    }
+    assert!("cca"
+        .parse::<Measure>()
+        .unwrap_err()
+        .to_string()
+        .contains("cka-debiased"));
+    // Every measure validates its inputs.
+    let short = Matrix::from_fn(1, 2, |i, j| (i * 2 + j) as f64);
+    for w in Measure::ALL {
+        let e = measure(&short, &short, w, Estimator::Ksg, 3, 0).unwrap_err();
+        assert!(e.to_string().contains("N = 1 rows"), "{w}: {e}");
+    }
+    let mut nan = a.clone();
+    nan.data[5] = f64::NAN;
+    for w in Measure::ALL {
+        let e = measure(&nan, &b, w, Estimator::Ksg, 3, 0).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("A has a non-finite value (NaN) at row 2, column 1"),
+            "{w}: {e}"
+        );
+    }
+}
+
+/// A with its columns permuted, and A with one column duplicated (no ties in `a`).
+fn permuted_and_duplicated(a: &Matrix) -> (Matrix, Matrix) {
+    let d = a.cols;
+    let perm = Matrix::from_fn(a.rows, d, |i, j| a.get(i, d - 1 - j));
+    let dup = Matrix::from_fn(a.rows, d + 1, |i, j| a.get(i, j.min(d - 1)));
+    (perm, dup)
+}
+
+/// What holds exactly under reordering and duplicating a representation's units (columns),
+/// for continuous data (no ties; with ties the tie-break of a column depends on its position):
+/// - permuting columns: every kNN quantity is bit-identical (the max norm is symmetric in the
+///   coordinates, sums run in sorted order); gaussian and CKA equal up to rounding;
+/// - duplicating a column: max-norm distances are unchanged, so ksg's mutual information and
+///   Information Imbalance are bit-identical; CCE(A|B) is not (it gains d_A ⟨log 2ε⟩ per column:
+///   the copula of duplicated columns is singular, its true CCE is −∞), and the gaussian
+///   estimator reports the singular correlation matrix.
+#[test]
+fn units_permuted_or_duplicated() {
+    let (a, b) = correlated_pairs(1500, 3, 0.6, 6);
+    let (perm, dup) = permuted_and_duplicated(&a);
+    for est in [Estimator::Ksg, Estimator::Kl] {
+        assert_eq!(
+            align(&a, &b, est, 3, 1).unwrap(),
+            align(&perm, &b, est, 3, 1).unwrap(),
+            "{est}"
+        );
+    }
+    let close = |x: f64, y: f64| (x - y).abs() < 1e-10;
+    let g = align(&a, &b, Estimator::Gaussian, 3, 1).unwrap();
+    let gp = align(&perm, &b, Estimator::Gaussian, 3, 1).unwrap();
+    assert!(
+        close(g.cce_a_given_b, gp.cce_a_given_b)
+            && close(g.mutual_information, gp.mutual_information)
+    );
+    for m in [Measure::Cka, Measure::CkaDebiased] {
+        assert!(
+            close(symmetric(one(&a, &b, m)), symmetric(one(&perm, &b, m))),
+            "{m}"
+        );
+    }
+    assert_eq!(one(&a, &b, Measure::Ii), one(&perm, &b, Measure::Ii));
+
+    let k = align(&a, &b, Estimator::Ksg, 3, 1).unwrap();
+    let kd = align(&dup, &b, Estimator::Ksg, 3, 1).unwrap();
+    assert_eq!(k.mutual_information, kd.mutual_information);
+    assert_eq!(k.cce_b_given_a, kd.cce_b_given_a);
+    assert!(kd.cce_a_given_b < k.cce_a_given_b - 1.0, "{kd:?} vs {k:?}");
+    assert_eq!(one(&a, &b, Measure::Ii), one(&dup, &b, Measure::Ii));
+    let e = align(&dup, &b, Estimator::Gaussian, 3, 1).unwrap_err();
+    assert!(e.to_string().contains("positive definite"), "{e}");
+}
+
+#[test]
+fn projection_then_measure() {
+    // Four noisy copies of one shared signal per side: pca:1 keeps the shared signal, so the
+    // projected pair is a scalar Gaussian pair with a known CCE.
+    let n = 4000;
+    let mut r = Rng::new(8);
+    let (s, t): (Vec<f64>, Vec<f64>) = (0..n)
+        .map(|_| {
+            let x = r.normal();
+            (x, 0.6 * x + 0.8 * r.normal())
+        })
+        .unzip();
+    let a = Matrix::from_fn(n, 4, |i, _| s[i] + 0.05 * r.normal());
+    let b = Matrix::from_fn(n, 4, |i, _| t[i] + 0.05 * r.normal());
+    let (pa, pb) = (
+        Projection::Pca(1).apply(&a).unwrap(),
+        Projection::Pca(1).apply(&b).unwrap(),
+    );
+    assert_eq!((pa.cols, pb.cols), (1, 1));
+    let v = cce(&pa, &pb, Estimator::Gaussian, 3, 0).unwrap();
+    // Noise of variance 0.0025/4 per side lowers ρ² very slightly below 0.36.
+    assert!((v - truth(1, 0.6)).abs() < 0.03, "{v}");
+}

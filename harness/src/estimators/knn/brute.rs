@@ -1,0 +1,198 @@
+//! The blocked brute-force search: candidates stored column-major in blocks of [`BLOCK`] points,
+//! so that one block (d × BLOCK values) stays in the L1 cache while a tile of [`TILE`] queries
+//! runs over it, and the distances of a query to a whole block are computed in one loop that
+//! the compiler vectorizes (`max_j |q_j − c_j|` lane-wise; AVX2 when the CPU has it, detected
+//! at run time). Query tiles run in parallel with rayon. Work O(N²·d / lanes), memory O(N·d).
+
+use super::{insert_best, Coord, Points};
+use rayon::prelude::*;
+
+/// Candidates per block.
+const BLOCK: usize = 256;
+/// Queries per parallel task.
+const TILE: usize = 32;
+
+/// The points, reorganized into column-major blocks (the last block padded with zeros, which
+/// are never read as candidates).
+pub(super) struct Blocked<T> {
+    n: usize,
+    dim: usize,
+    data: Vec<T>,
+}
+
+impl<T: Coord> Blocked<T> {
+    pub fn new(p: &Points<T>) -> Self {
+        let blocks = p.n.div_ceil(BLOCK);
+        let mut data = vec![T::ZERO; blocks * p.dim * BLOCK];
+        for i in 0..p.n {
+            let (b, t) = (i / BLOCK, i % BLOCK);
+            for (j, &v) in p.row(i).iter().enumerate() {
+                data[(b * p.dim + j) * BLOCK + t] = v;
+            }
+        }
+        Blocked {
+            n: p.n,
+            dim: p.dim,
+            data,
+        }
+    }
+
+    fn blocks(&self) -> impl Iterator<Item = (usize, &[T], usize)> {
+        (0..self.n.div_ceil(BLOCK)).map(move |b| {
+            let block = &self.data[b * self.dim * BLOCK..(b + 1) * self.dim * BLOCK];
+            (b * BLOCK, block, BLOCK.min(self.n - b * BLOCK))
+        })
+    }
+
+    /// For each query point i of `q` (the same points as `self`): its k nearest other points as
+    /// (distance, index), sorted by distance then index, mapped by `f` into `out[i]`.
+    ///
+    /// Blocks are visited in increasing index order, so a candidate at the same distance as the
+    /// current k-th never displaces it (its index is larger): a strict test suffices, and the
+    /// list equals the kd-tree's, ties included.
+    pub fn map_nearest<R: Send>(
+        &self,
+        q: &Points<T>,
+        k: usize,
+        out: &mut [R],
+        f: impl Fn(&[(T, usize)]) -> R + Sync,
+    ) {
+        assert_eq!(q.dim, self.dim);
+        out.par_chunks_mut(TILE).enumerate().for_each_init(
+            || (Vec::new(), [T::ZERO; BLOCK]),
+            |(best, dist), (tile, chunk)| {
+                let first = tile * TILE;
+                best.clear();
+                best.resize(chunk.len() * k, (T::MAX, usize::MAX));
+                for (start, block, len) in self.blocks() {
+                    for (qi, list) in best.chunks_exact_mut(k).enumerate() {
+                        let i = first + qi;
+                        let limit = list[k - 1].0;
+                        if !distances_any_below(q.row(i), block, &mut *dist, len, limit) {
+                            continue;
+                        }
+                        for (t, &d) in dist[..len].iter().enumerate() {
+                            if d < list[k - 1].0 && start + t != i {
+                                insert_best(list, d, start + t);
+                            }
+                        }
+                    }
+                }
+                for (o, list) in chunk.iter_mut().zip(best.chunks_exact(k)) {
+                    *o = f(list);
+                }
+            },
+        );
+    }
+
+    /// For each point i of `q` (the same points as `self`): the number of other points at
+    /// distance strictly below `radii[i]`, written to `out[i]`.
+    pub fn count_below(&self, q: &Points<T>, radii: &[T], out: &mut [usize]) {
+        assert_eq!(q.dim, self.dim);
+        out.par_chunks_mut(TILE).enumerate().for_each_init(
+            || [T::ZERO; BLOCK],
+            |dist, (tile, chunk)| {
+                let first = tile * TILE;
+                chunk.fill(0);
+                for (_, block, len) in self.blocks() {
+                    for (qi, c) in chunk.iter_mut().enumerate() {
+                        let i = first + qi;
+                        *c += distances_count_below(q.row(i), block, &mut *dist, len, radii[i]);
+                    }
+                }
+                for (qi, c) in chunk.iter_mut().enumerate() {
+                    // The point itself (distance 0) is inside any positive radius: take it off.
+                    if radii[first + qi] > T::ZERO {
+                        *c -= 1;
+                    }
+                }
+            },
+        );
+    }
+}
+
+/// `dist[t] = max_j |q_j − block[j][t]|` for the whole block.
+#[inline(always)]
+fn distances<T: Coord>(q: &[T], block: &[T], dist: &mut [T; BLOCK]) {
+    dist.fill(T::ZERO);
+    for (&qj, col) in q.iter().zip(block.chunks_exact(BLOCK)) {
+        let col: &[T; BLOCK] = col.try_into().expect("a block column");
+        for t in 0..BLOCK {
+            // An unconditional write of the larger value: a lane-wise max once vectorized.
+            dist[t] = T::larger(dist[t], T::dist(qj, col[t]));
+        }
+    }
+}
+
+#[inline(always)]
+fn any_below_generic<T: Coord>(
+    q: &[T],
+    block: &[T],
+    dist: &mut [T; BLOCK],
+    len: usize,
+    limit: T,
+) -> bool {
+    distances(q, block, dist);
+    dist[..len].iter().fold(false, |acc, &d| acc | (d < limit))
+}
+
+#[inline(always)]
+fn count_below_generic<T: Coord>(
+    q: &[T],
+    block: &[T],
+    dist: &mut [T; BLOCK],
+    len: usize,
+    r: T,
+) -> usize {
+    distances(q, block, dist);
+    dist[..len].iter().map(|&d| (d < r) as usize).sum()
+}
+
+/// Whether the CPU has AVX2 (checked once).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    use std::sync::OnceLock;
+    static AVX2: OnceLock<bool> = OnceLock::new();
+    *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2"))
+}
+
+/// Fills `dist` with the block's distances to `q`; true if any of the first `len` is below
+/// `limit`.
+fn distances_any_below<T: Coord>(
+    q: &[T],
+    block: &[T],
+    dist: &mut [T; BLOCK],
+    len: usize,
+    limit: T,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<T: Coord>(q: &[T], b: &[T], d: &mut [T; BLOCK], l: usize, x: T) -> bool {
+            any_below_generic(q, b, d, l, x)
+        }
+        // SAFETY: the CPU supports AVX2 (checked above); the function is otherwise safe.
+        return unsafe { avx2(q, block, dist, len, limit) };
+    }
+    any_below_generic(q, block, dist, len, limit)
+}
+
+/// The number of the block's first `len` points at distance strictly below `r` from `q`.
+fn distances_count_below<T: Coord>(
+    q: &[T],
+    block: &[T],
+    dist: &mut [T; BLOCK],
+    len: usize,
+    r: T,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<T: Coord>(q: &[T], b: &[T], d: &mut [T; BLOCK], l: usize, x: T) -> usize {
+            count_below_generic(q, b, d, l, x)
+        }
+        // SAFETY: the CPU supports AVX2 (checked above); the function is otherwise safe.
+        return unsafe { avx2(q, block, dist, len, r) };
+    }
+    count_below_generic(q, block, dist, len, r)
+}
