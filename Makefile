@@ -6,9 +6,16 @@
 CARGO   ?= cargo
 HARNESS := target/release/harness
 # Quick experiments: no download, minutes on a laptop. `make reproduce` runs them all.
-QUICK   := experiments/fig1_linear.yaml
+QUICK   := experiments/fig1_linear.yaml experiments/fig4_digits_fcnn.yaml
+# Experiments on downloaded data (mnist, cifar10 from the Hugging Face Hub).
+DOWNLOAD_QUICK := experiments/fig4_mnist_fcnn_quick.yaml experiments/fig5_cifar10_cnn5_quick.yaml
+FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
+# Device for the download experiments: `make reproduce-full DEVICE=cuda` (needs a CUDA build,
+# `cargo build --release --features cuda`).
+DEVICE  ?= cpu
 
-.PHONY: all build reproduce reproduce-fig1 test verify bench clean-cache help
+.PHONY: all build reproduce reproduce-fig1 reproduce-fig4 fetch reproduce-downloads-quick \
+        reproduce-full test verify bench clean-cache help
 
 all: build
 
@@ -25,6 +32,21 @@ reproduce: build
 
 reproduce-fig1: build
 	$(HARNESS) run experiments/fig1_linear.yaml
+
+reproduce-fig4: build
+	$(HARNESS) run experiments/fig4_digits_fcnn.yaml
+
+# Downloads mnist and cifar10 once into the Hugging Face cache ($$HF_HOME/hub).
+fetch: build
+	$(HARNESS) fetch mnist
+	$(HARNESS) fetch cifar10
+
+reproduce-downloads-quick: fetch
+	$(HARNESS) run --device $(DEVICE) $(DOWNLOAD_QUICK)
+
+# The paper's scale: hours to days on a CPU; meant for a GPU (DEVICE=cuda).
+reproduce-full: fetch
+	$(HARNESS) run --device $(DEVICE) $(FULL)
 
 # Tests share the release build with `make reproduce` (one compile of candle, not two).
 test:
