@@ -6,7 +6,7 @@
 //! - [`cache`]: the content-addressed artifact store and `verify`.
 //! - [`rng`], [`matrix`], [`linalg`]: the project's RNG and numerical basics.
 //! - [`data`]: task data (the linear teacher).
-//! - [`models`], [`train`]: the networks and their training with candle.
+//! - [`models`], [`train`], [`optim`]: the networks, their training with candle, optimizers.
 //! - [`estimators`]: copula-entropy alignment estimators.
 //! - [`theory`]: closed-form predictions for `linear2`.
 //! - [`units`], [`experiment`]: units of work, the plan, and its execution.
@@ -22,6 +22,7 @@ pub mod linalg;
 pub mod manifest;
 pub mod matrix;
 pub mod models;
+pub mod optim;
 pub mod report;
 pub mod rng;
 pub mod run;

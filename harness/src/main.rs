@@ -146,12 +146,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     );
                 }
                 for v in &report.verdicts {
-                    println!(
-                        "  {} {}: {}",
-                        if v.pass { "PASS" } else { "FAIL" },
-                        v.claim,
-                        v.statement
-                    );
+                    println!("  {} {}: {}", v.result(), v.claim, v.statement);
                     println!("       {}", v.detail);
                 }
                 println!("  results: {}/", report.results_dir.display());
