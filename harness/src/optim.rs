@@ -87,3 +87,45 @@ impl Optimizer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn adam_follows_the_pytorch_formula() {
+        let train = Train::Adam {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            max_steps: 10,
+            tol: 0.0,
+            window: 1,
+        };
+        let theta = Tensor::new(&[[1.0f64, -2.0]], &Device::Cpu).unwrap();
+        let mut opt = Optimizer::new(&train, &theta).unwrap();
+        let mut th = theta.clone();
+        let grads = [[0.5, -1.0], [0.25, 2.0]];
+        let (mut m, mut v, mut want) = ([0.0; 2], [0.0; 2], [1.0, -2.0]);
+        for (t, g) in grads.iter().enumerate() {
+            let gt = Tensor::new(&[*g], &Device::Cpu).unwrap();
+            th = opt.step(&th, &gt).unwrap();
+            for i in 0..2 {
+                m[i] = 0.9 * m[i] + 0.1 * g[i];
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+                let t = t as i32 + 1;
+                let mhat = m[i] / (1.0 - 0.9f64.powi(t));
+                let vhat = v[i] / (1.0 - 0.999f64.powi(t));
+                want[i] -= 0.1 * mhat / (vhat.sqrt() + 1e-8);
+            }
+        }
+        let got = th.to_vec2::<f64>().unwrap()[0].clone();
+        for (g, w) in got.iter().zip(&want) {
+            // eps enters after the bias correction of v in both forms only up to ~1e-9.
+            assert!((g - w).abs() < 1e-8, "{got:?} vs {want:?}");
+        }
+        assert!((got[0] - 1.0).abs() > 0.1, "two steps moved the parameter");
+    }
+}

@@ -318,6 +318,21 @@ pub fn mse(pred: &[f64], target: &[f64]) -> f64 {
 
 // ---- storage formats ----
 
+/// safetensors writes its metadata from a `HashMap`, in an order that changes from run to
+/// run; this rewrites the JSON header with sorted keys (same length, same content) so that
+/// equal results give equal bytes, and equal checksums.
+fn sorted_header(mut bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + len])?;
+    let sorted = serde_json::to_vec(&header)?;
+    if sorted.len() > len {
+        bail!("safetensors header grew when sorted");
+    }
+    bytes[8..8 + sorted.len()].copy_from_slice(&sorted);
+    bytes[8 + sorted.len()..8 + len].fill(b' ');
+    Ok(bytes)
+}
+
 fn f64_bytes(values: &[f64]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
@@ -355,7 +370,7 @@ impl MemberResult {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        Ok(safetensors::serialize(views, Some(metadata))?)
+        sorted_header(safetensors::serialize(views, Some(metadata))?)
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self> {

@@ -245,3 +245,82 @@ pub fn stack(nets: &[Relu2], device: &Device) -> Result<Tensor> {
     let flat: Vec<f64> = nets.iter().flat_map(|n| n.flat()).collect();
     Ok(Tensor::from_vec(flat, (nets.len(), p), device)?.to_dtype(DType::F64)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ensemble(m: usize, n: usize, d: usize, width: usize) -> (Relu2Ensemble, Tensor) {
+        let mut rng = Rng::new(11);
+        let xs: Vec<Matrix> = (0..m)
+            .map(|_| Matrix::new(n, d, rng.normals(n * d)).unwrap())
+            .collect();
+        let ys: Vec<Vec<f64>> = (0..m).map(|_| rng.normals(n)).collect();
+        let nets: Vec<Relu2> = (0..m).map(|_| Relu2::init(d, width, &mut rng)).collect();
+        let xr: Vec<&Matrix> = xs.iter().collect();
+        let yr: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
+        let e = Relu2Ensemble::new(&xr, &yr, width, &Device::Cpu).unwrap();
+        (e, stack(&nets, &Device::Cpu).unwrap())
+    }
+
+    #[test]
+    fn hand_written_gradients_match_autograd() {
+        let (e, theta) = ensemble(3, 17, 5, 4);
+        let hand = e.loss_and_gradient(&theta).unwrap();
+        let auto = e.gradients_autograd(&theta).unwrap();
+        let (h, a) = (
+            hand.grad.to_vec2::<f64>().unwrap(),
+            auto.grad.to_vec2::<f64>().unwrap(),
+        );
+        assert_eq!(h.len(), 3);
+        assert_eq!(h[0].len(), e.parameter_count());
+        for (hr, ar) in h.iter().zip(&a) {
+            let scale = ar.iter().map(|v| v.abs()).fold(0.0, f64::max);
+            assert!(scale > 0.0);
+            for (x, y) in hr.iter().zip(ar) {
+                assert!((x - y).abs() <= 1e-12 * scale, "{x} vs {y}");
+            }
+        }
+        for (x, y) in hand.loss.iter().zip(&auto.loss) {
+            assert!((x - y).abs() <= 1e-14 * y.abs());
+        }
+    }
+
+    #[test]
+    fn ensemble_loss_matches_the_plain_network() {
+        let (e, theta) = ensemble(2, 9, 3, 2);
+        let rows = theta.to_vec2::<f64>().unwrap();
+        let x = e.x.get(1).unwrap().to_vec2::<f64>().unwrap();
+        let y: Vec<f64> =
+            e.y.get(1)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+        let net = Relu2::from_flat(3, 2, &rows[1]).unwrap();
+        let x = Matrix::new(9, 3, x.concat()).unwrap();
+        let mse: f64 = net
+            .predict(&x)
+            .iter()
+            .zip(&y)
+            .map(|(p, t)| (p - t) * (p - t))
+            .sum::<f64>()
+            / 9.0;
+        let loss = e.loss_and_gradient(&theta).unwrap().loss[1];
+        assert!((loss - mse).abs() <= 1e-12 * mse, "{loss} vs {mse}");
+        assert_eq!(net.flat(), rows[1]);
+    }
+
+    #[test]
+    fn init_is_uniform_within_the_fan_in_bound() {
+        let net = Relu2::init(16, 8, &mut Rng::new(3));
+        assert!(net.w1.data.iter().all(|w| w.abs() <= 0.25));
+        assert!(net.w2.iter().all(|w| w.abs() <= 1.0 / 8f64.sqrt()));
+        let spread = net.w1.data.iter().map(|w| w.abs()).fold(0.0, f64::max);
+        assert!(
+            spread > 0.2,
+            "draws should fill the range, max |w| = {spread}"
+        );
+    }
+}

@@ -111,3 +111,115 @@ pub fn train_relu2_ensemble(
         .map(|o| o.expect("every member finishes"))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn problem(m: usize) -> (Vec<Matrix>, Vec<Vec<f64>>, Vec<Relu2>) {
+        let (n, d, width) = (24, 6, 3);
+        let mut rng = Rng::new(5);
+        let x = Matrix::new(n, d, rng.normals(n * d)).unwrap();
+        let xs = vec![x.clone(); m];
+        let ys = (0..m)
+            .map(|_| {
+                (0..n)
+                    .map(|i| x.row(i)[0] - 0.5 * x.row(i)[1] + 0.3 * rng.normal())
+                    .collect()
+            })
+            .collect();
+        let init = Relu2::init(d, width, &mut rng);
+        let mut inits = vec![init; m];
+        inits[m - 1] = Relu2::init(d, width, &mut rng);
+        (xs, ys, inits)
+    }
+
+    fn fit(
+        xs: &[Matrix],
+        ys: &[Vec<f64>],
+        inits: &[Relu2],
+        train: &Train,
+    ) -> Vec<GdOutcome<Relu2>> {
+        let xr: Vec<&Matrix> = xs.iter().collect();
+        let yr: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
+        train_relu2_ensemble(&xr, &yr, inits, train, &Device::Cpu).unwrap()
+    }
+
+    fn adam() -> Train {
+        Train::Adam {
+            lr: 0.02,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            max_steps: 1500,
+            tol: 1e-3,
+            window: 50,
+        }
+    }
+
+    #[test]
+    fn batched_fit_equals_members_fitted_alone() {
+        for train in [
+            adam(),
+            Train::Gd {
+                lr: 0.1,
+                init_scale: 1e-6,
+                max_steps: 3000,
+                tol: 1e-3,
+                window: 20,
+            },
+        ] {
+            let (xs, ys, inits) = problem(4);
+            let batched = fit(&xs, &ys, &inits, &train);
+            let steps: Vec<usize> = batched.iter().map(|o| o.steps).collect();
+            for (i, together) in batched.iter().enumerate() {
+                let alone = &fit(&xs[i..=i], &ys[i..=i], &inits[i..=i], &train)[0];
+                assert_eq!(together.steps, alone.steps);
+                assert_eq!(together.stop, alone.stop);
+                let (a, b) = (together.model.flat(), alone.model.flat());
+                for (x, y) in a.iter().zip(&b) {
+                    assert!((x - y).abs() <= 1e-5 * y.abs().max(1e-12), "{x} vs {y}");
+                }
+                assert!((together.train_loss - alone.train_loss).abs() <= 1e-5 * alone.train_loss);
+            }
+            // The members stop at different steps, so the batch really shrank on the way.
+            assert!(steps.iter().any(|&s| s != steps[0]), "{steps:?}");
+            assert!(batched[0].train_loss < 0.5, "training reduced the loss");
+        }
+    }
+
+    #[test]
+    fn thread_count_does_not_change_the_fit() {
+        let (xs, ys, inits) = problem(3);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| fit(&xs, &ys, &inits, &adam()))
+        };
+        let (one, two) = (run(1), run(2));
+        for (a, b) in one.iter().zip(&two) {
+            assert_eq!(a.model, b.model);
+            assert_eq!(a.train_loss.to_bits(), b.train_loss.to_bits());
+        }
+    }
+
+    #[test]
+    fn step_cap_is_reported() {
+        let (xs, ys, inits) = problem(2);
+        let capped = Train::Adam {
+            lr: 0.02,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            max_steps: 7,
+            tol: 0.0,
+            window: 50,
+        };
+        for o in fit(&xs, &ys, &inits, &capped) {
+            assert_eq!((o.steps, o.stop), (7, StopReason::StepCap));
+        }
+    }
+}
