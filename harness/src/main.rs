@@ -60,6 +60,14 @@ enum Command {
         #[arg(long)]
         summary: bool,
     },
+    /// Judge claim C4 (stronger alignment does not imply lower generalization error) across
+    /// finished experiments, pooling their points; trains nothing. Writes
+    /// <artifacts>/results/claims/claims.csv.
+    Claims {
+        /// Manifests already run, e.g. experiments/fig1_linear.yaml experiments/fig2_relu.yaml.
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+    },
     /// Print the experiment's SHA-256 (hex) and nothing else.
     Hash { manifest: PathBuf },
     /// Re-hash every cached artifact and result file; name each one missing or altered.
@@ -191,6 +199,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 cached.1,
                 plan.manifest_hash
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Claims { manifests } => {
+            let loaded: Vec<Manifest> = manifests
+                .iter()
+                .map(|p| Manifest::load(p))
+                .collect::<Result<_, _>>()?;
+            let (v, dir) = harness::run::cross_experiment_c4(&loaded, &store)?;
+            println!("{} {}: {}", v.result(), v.claim, v.statement);
+            println!("       {}", v.detail);
+            println!("  results: {}/", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Hash { manifest } => {

@@ -94,6 +94,53 @@ pub fn run_manifest(
     })
 }
 
+/// C4 judged across several finished experiments (e.g. fig1–fig3): every (experiment,
+/// network, SNR) curve's points pooled, each experiment's summary rebuilt from its cached
+/// units (nothing is trained: an experiment with missing units is an error naming it).
+/// Writes `<artifacts>/results/claims/claims.csv` and returns the verdict.
+pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Verdict, PathBuf)> {
+    let mut curves = Vec::new();
+    let mut names = Vec::new();
+    for manifest in manifests {
+        let plan = plan(manifest);
+        let missing = plan
+            .members
+            .iter()
+            .filter(|m| !store.contains(&m.hash, crate::experiment::MEMBER_EXT))
+            .count()
+            + plan
+                .pairs
+                .iter()
+                .filter(|p| !store.contains(&p.hash, crate::experiment::PAIR_EXT))
+                .count();
+        if missing > 0 {
+            anyhow::bail!(
+                "experiment `{}` has {missing} units not in the cache: run it first",
+                manifest.name
+            );
+        }
+        let outcome = execute(manifest, &plan, store, true)?;
+        let rows = report::summarize(manifest, &plan, &outcome);
+        for (_, group) in claim_groups(manifest, &rows) {
+            curves.extend(group.into_iter().map(|c| Curve {
+                label: format!("{} {}", manifest.name, c.label),
+                ..c
+            }));
+        }
+        names.push(format!("{} ({})", manifest.name, &plan.manifest_hash[..12]));
+    }
+    let mut verdict = claims::c4(&curves);
+    verdict.detail = format!("across {}: {}", names.join(", "), verdict.detail);
+    let dir = report::write_results(
+        &store.results_dir("claims"),
+        &[(
+            "claims.csv".to_string(),
+            claims_csv(std::slice::from_ref(&verdict))?,
+        )],
+    )?;
+    Ok((verdict, dir))
+}
+
 /// The curves the claims are judged on, one group per network (see
 /// [`claims::evaluate_groups`]).
 pub fn claim_groups(manifest: &Manifest, rows: &[SummaryRow]) -> Vec<(String, Vec<Curve>)> {
