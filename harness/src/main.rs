@@ -111,13 +111,22 @@ fn main() -> ExitCode {
 
 fn set_threads(threads: Option<usize>) -> Result<()> {
     if let Some(n) = threads {
-        // candle's CPU matmul sizes its pool from RAYON_NUM_THREADS; set it before any use.
-        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()
             .context("cannot start the thread pool")?;
+    } else {
+        // Size the global pool now, before the variable below is set.
+        rayon::ThreadPoolBuilder::new()
+            .build_global()
+            .context("cannot start the thread pool")?;
     }
+    // The harness runs units side by side on the pool above. candle's CPU matmul reads
+    // RAYON_NUM_THREADS on every call and splits each product over that many threads, which on
+    // our small matrices costs far more than it saves (one relu2 step at the fig2 size: 33 µs
+    // single-threaded against 300 µs split over 2). So every product runs on one thread; the
+    // results do not depend on it.
+    std::env::set_var("RAYON_NUM_THREADS", "1");
     Ok(())
 }
 

@@ -126,8 +126,13 @@ impl Relu2 {
 }
 
 /// M networks of one shape, and their training data, as candle tensors with a leading
-/// ensemble dimension: the inputs `x` [M, n, d] (member m's own rows, which are the same
-/// values for every member when inputs are shared) and the labels `y` [M, n, 1].
+/// ensemble dimension: the inputs `x`, [n, d] when every member sees the same inputs (shared
+/// inputs) or [M, n, d] (member m's own rows), and the labels `y` [M, 1, n].
+///
+/// The hidden layer is computed transposed, Zᵀ = W1 Xᵀ + b1 of shape [M, k, n], so that with
+/// shared inputs the two matrix products of a step (Zᵀ, and ∂L/∂W1 = (∂L/∂Zᵀ) X) are each
+/// one product over all members stacked, (M·k × d)(d × n) and (M·k × n)(n × d); the output
+/// layer is element-wise. With per-member inputs the same code runs M products.
 #[derive(Clone, Debug)]
 pub struct Relu2Ensemble {
     pub d: usize,
@@ -146,6 +151,7 @@ pub struct LossAndGradient {
 
 impl Relu2Ensemble {
     /// Builds the ensemble's data tensors from per-member inputs and labels (all of n rows).
+    /// Inputs equal for every member are stored once.
     pub fn new(xs: &[&Matrix], ys: &[&[f64]], width: usize, device: &Device) -> Result<Self> {
         ensure!(
             !xs.is_empty() && xs.len() == ys.len(),
@@ -157,13 +163,18 @@ impl Relu2Ensemble {
             "every member needs {n} rows of {d} inputs and {n} labels"
         );
         let m = xs.len();
-        let x: Vec<f64> = xs.iter().flat_map(|x| x.data.iter().copied()).collect();
+        let x = if xs.iter().all(|x| x.data == xs[0].data) {
+            Tensor::from_slice(&xs[0].data, (n, d), device)?
+        } else {
+            let x: Vec<f64> = xs.iter().flat_map(|x| x.data.iter().copied()).collect();
+            Tensor::from_vec(x, (m, n, d), device)?
+        };
         let y: Vec<f64> = ys.iter().flat_map(|y| y.iter().copied()).collect();
         Ok(Relu2Ensemble {
             d,
             width,
-            x: Tensor::from_vec(x, (m, n, d), device)?,
-            y: Tensor::from_vec(y, (m, n, 1), device)?,
+            x,
+            y: Tensor::from_vec(y, (m, 1, n), device)?,
         })
     }
 
@@ -172,41 +183,55 @@ impl Relu2Ensemble {
         self.width * (self.d + 2) + 1
     }
 
-    /// The four parameter blocks of `theta` [M, P] as W1 [M, k, d], b1 [M, 1, k],
+    /// The inputs as [M, n, d] (a broadcast view when shared).
+    fn inputs(&self, m: usize) -> Result<Tensor> {
+        Ok(match self.x.rank() {
+            2 => self
+                .x
+                .unsqueeze(0)?
+                .broadcast_as((m, self.x.dim(0)?, self.d))?,
+            _ => self.x.clone(),
+        })
+    }
+
+    /// The four parameter blocks of `theta` [M, P] as W1 [M, k, d], b1 [M, k, 1],
     /// w2 [M, k, 1], b2 [M, 1, 1].
     fn split(&self, theta: &Tensor) -> Result<[Tensor; 4]> {
         let (k, d) = (self.width, self.d);
         let m = theta.dim(0)?;
         Ok([
             theta.narrow(1, 0, k * d)?.reshape((m, k, d))?,
-            theta.narrow(1, k * d, k)?.reshape((m, 1, k))?,
+            theta.narrow(1, k * d, k)?.reshape((m, k, 1))?,
             theta.narrow(1, k * d + k, k)?.reshape((m, k, 1))?,
             theta.narrow(1, k * d + 2 * k, 1)?.reshape((m, 1, 1))?,
         ])
     }
 
     /// Hand-written reverse pass of L_m = mean_i (f_m(x_i) − y_i)² for every member m:
-    /// with r = f − y, ∂L/∂b2 = Σ 2r/n, ∂L/∂w2 = Hᵀ(2r/n), ∂L/∂Z = (2r/n) w2ᵀ ⊙ [Z > 0],
-    /// ∂L/∂b1 = Σ_i ∂L/∂Z, ∂L/∂W1 = (∂L/∂Z)ᵀ X. The ReLU's derivative at 0 is taken as 0
-    /// (PyTorch's and candle's convention).
+    /// with r = f − y, ∂L/∂b2 = Σ_i 2r_i/n, ∂L/∂w2 = Σ_i h_i 2r_i/n,
+    /// ∂L/∂Zᵀ = w2 (2r/n)ᵀ ⊙ [Zᵀ > 0], ∂L/∂b1 = Σ_i ∂L/∂Zᵀ, ∂L/∂W1 = (∂L/∂Zᵀ) X. The
+    /// ReLU's derivative at 0 is taken as 0 (PyTorch's and candle's convention).
     pub fn loss_and_gradient(&self, theta: &Tensor) -> Result<LossAndGradient> {
         let [w1, b1, w2, b2] = self.split(theta)?;
-        let (m, n, _) = self.x.dims3()?;
-        let z = self.x.matmul(&w1.t()?)?.broadcast_add(&b1)?;
-        let h = z.relu()?;
-        let residual = h.matmul(&w2)?.broadcast_add(&b2)?.sub(&self.y)?;
-        let loss = residual.sqr()?.mean(1)?.flatten_all()?.to_vec1::<f64>()?;
+        let m = theta.dim(0)?;
+        let n = self.y.dim(2)?;
+        let x = self.inputs(m)?;
+        let zt = w1.matmul(&x.t()?)?.broadcast_add(&b1)?; // [M, k, n]
+        let ht = zt.relu()?;
+        let residual = ht
+            .broadcast_mul(&w2)?
+            .sum_keepdim(1)?
+            .broadcast_add(&b2)?
+            .sub(&self.y)?; // [M, 1, n]
+        let loss = residual.sqr()?.mean(2)?.flatten_all()?.to_vec1::<f64>()?;
         let d_out = residual.affine(2.0 / n as f64, 0.0)?;
-        let d_b2 = d_out.sum(1)?;
-        let d_w2 = h.t()?.matmul(&d_out)?.squeeze(2)?;
-        let d_z = d_out
-            .matmul(&w2.t()?)?
-            .mul(&z.gt(0.0)?.to_dtype(z.dtype())?)?;
-        let d_b1 = d_z.sum(1)?;
-        let d_w1 = d_z
-            .t()?
-            .matmul(&self.x)?
-            .reshape((m, self.width * self.d))?;
+        let d_b2 = d_out.sum(2)?; // [M, 1]
+        let d_w2 = ht.broadcast_mul(&d_out)?.sum(2)?; // [M, k]
+        let d_zt = w2
+            .broadcast_mul(&d_out)?
+            .mul(&zt.gt(0.0)?.to_dtype(zt.dtype())?)?; // [M, k, n]
+        let d_b1 = d_zt.sum(2)?; // [M, k]
+        let d_w1 = d_zt.matmul(&x)?.reshape((m, self.width * self.d))?;
         let grad = Tensor::cat(&[d_w1, d_b1, d_w2, d_b2], 1)?;
         Ok(LossAndGradient { loss, grad })
     }
@@ -215,9 +240,10 @@ impl Relu2Ensemble {
     pub fn gradients_autograd(&self, theta: &Tensor) -> Result<LossAndGradient> {
         let theta = Var::from_tensor(theta)?;
         let [w1, b1, w2, b2] = self.split(theta.as_tensor())?;
-        let z = self.x.matmul(&w1.t()?)?.broadcast_add(&b1)?;
-        let out = z.relu()?.matmul(&w2)?.broadcast_add(&b2)?;
-        let per_member = out.sub(&self.y)?.sqr()?.mean(1)?.flatten_all()?;
+        let x = self.inputs(theta.dim(0)?)?;
+        let ht = w1.matmul(&x.t()?)?.broadcast_add(&b1)?.relu()?;
+        let out = ht.broadcast_mul(&w2)?.sum_keepdim(1)?.broadcast_add(&b2)?;
+        let per_member = out.sub(&self.y)?.sqr()?.mean(2)?.flatten_all()?;
         let loss = per_member.to_vec1::<f64>()?;
         // The members are independent, so the gradient of the sum is each member's own.
         let grads = per_member.sum_all()?.backward()?;
@@ -233,7 +259,10 @@ impl Relu2Ensemble {
         Ok(Relu2Ensemble {
             d: self.d,
             width: self.width,
-            x: self.x.index_select(rows, 0)?,
+            x: match self.x.rank() {
+                2 => self.x.clone(),
+                _ => self.x.index_select(rows, 0)?,
+            },
             y: self.y.index_select(rows, 0)?,
         })
     }
@@ -250,10 +279,21 @@ pub fn stack(nets: &[Relu2], device: &Device) -> Result<Tensor> {
 mod tests {
     use super::*;
 
-    fn ensemble(m: usize, n: usize, d: usize, width: usize) -> (Relu2Ensemble, Tensor) {
+    /// M members on their own inputs, or on one shared input matrix.
+    fn ensemble(
+        m: usize,
+        n: usize,
+        d: usize,
+        width: usize,
+        shared: bool,
+    ) -> (Relu2Ensemble, Tensor) {
         let mut rng = Rng::new(11);
+        let first = Matrix::new(n, d, rng.normals(n * d)).unwrap();
         let xs: Vec<Matrix> = (0..m)
-            .map(|_| Matrix::new(n, d, rng.normals(n * d)).unwrap())
+            .map(|i| match (shared, i) {
+                (true, _) | (false, 0) => first.clone(),
+                _ => Matrix::new(n, d, rng.normals(n * d)).unwrap(),
+            })
             .collect();
         let ys: Vec<Vec<f64>> = (0..m).map(|_| rng.normals(n)).collect();
         let nets: Vec<Relu2> = (0..m).map(|_| Relu2::init(d, width, &mut rng)).collect();
@@ -265,7 +305,14 @@ mod tests {
 
     #[test]
     fn hand_written_gradients_match_autograd() {
-        let (e, theta) = ensemble(3, 17, 5, 4);
+        for shared in [false, true] {
+            check_gradients(shared);
+        }
+    }
+
+    fn check_gradients(shared: bool) {
+        let (e, theta) = ensemble(3, 17, 5, 4, shared);
+        assert_eq!(e.x.rank(), if shared { 2 } else { 3 });
         let hand = e.loss_and_gradient(&theta).unwrap();
         let auto = e.gradients_autograd(&theta).unwrap();
         let (h, a) = (
@@ -288,9 +335,10 @@ mod tests {
 
     #[test]
     fn ensemble_loss_matches_the_plain_network() {
-        let (e, theta) = ensemble(2, 9, 3, 2);
+        let (e, theta) = ensemble(2, 9, 3, 2, false);
         let rows = theta.to_vec2::<f64>().unwrap();
         let x = e.x.get(1).unwrap().to_vec2::<f64>().unwrap();
+        assert_eq!(e.x.rank(), 3, "members with their own inputs");
         let y: Vec<f64> =
             e.y.get(1)
                 .unwrap()
