@@ -96,3 +96,39 @@ fn compare_pairs_each_member_with_its_twin_on_the_same_data() {
     );
     assert!(report.results_dir.join("fig1.svg").exists());
 }
+
+#[test]
+fn bad_relu2_settings_are_located() {
+    let base = "name: x\nseed: 1\ntask: {kind: linear-teacher, d: 6}\n\
+                sweep: {snr: [1], n_over_p: [1.0], replicas: 1, members: 2}\n";
+    let err = |extra: &str| {
+        Manifest::parse(&format!("{base}{extra}"), Path::new("bad.yaml")).unwrap_err()
+    };
+    let e = err("model:\n  kind: relu2\n  width: 3\ntrain:\n  solver: min-norm\n");
+    assert_eq!(e.key.as_deref(), Some("train.solver"));
+    assert_eq!(e.line, Some(9));
+    assert!(
+        e.to_string().starts_with("bad.yaml:9: key `train.solver`"),
+        "{e}"
+    );
+    let e = err("model: {kind: relu2, width: 0}\ntrain: {solver: adam}\n");
+    assert_eq!(e.key.as_deref(), Some("model.width"));
+    let e = err("model: {kind: relu2, width: 2}\ntrain:\n  solver: adam\n  beta2: 1.0\n");
+    assert_eq!((e.key.as_deref(), e.line), (Some("train.beta2"), Some(8)));
+    let e = err("model: {kind: relu2, width: 2, init: random}\ntrain: {solver: adam}\n");
+    assert!(e.to_string().contains("random"), "{e}");
+    let e = err("model: {kind: linear2}\ncompare:\n  model: {kind: linear2}\n");
+    assert_eq!((e.key.as_deref(), e.line), (Some("compare.model"), Some(7)));
+    let e = err("model: {kind: linear2}\ncompare:\n  model: {kind: relu2, width: 2}\n");
+    assert_eq!(e.key.as_deref(), Some("compare.train.solver"), "{e}");
+    // Defaults are filled in: spelling one out does not change the identity.
+    let ok = |extra: &str| Manifest::parse(&format!("{base}{extra}"), Path::new("ok.yaml"));
+    let short = ok("model: {kind: relu2, width: 2}\ntrain: {solver: adam}\n").unwrap();
+    let long = ok("model: {kind: relu2, width: 2, init: shared}\n\
+                   train: {solver: adam, lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1.0e-8}\n")
+    .unwrap();
+    assert_eq!(
+        harness::experiment::manifest_hash(&short),
+        harness::experiment::manifest_hash(&long)
+    );
+}
