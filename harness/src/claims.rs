@@ -30,7 +30,21 @@ pub struct Verdict {
     pub claim: &'static str,
     pub statement: &'static str,
     pub pass: bool,
+    /// False when the experiment cannot test the claim (e.g. C1 with one noise level); such a
+    /// verdict is reported as N/A, never as a pass.
+    pub applicable: bool,
     pub detail: String,
+}
+
+impl Verdict {
+    /// `PASS`, `FAIL` or `N/A`.
+    pub fn result(&self) -> &'static str {
+        match (self.applicable, self.pass) {
+            (false, _) => "N/A",
+            (true, true) => "PASS",
+            (true, false) => "FAIL",
+        }
+    }
 }
 
 /// Where the interpolation threshold is looked for (SPEC §5): 0.5 ≤ n/P ≤ 2.
@@ -50,6 +64,8 @@ fn mean(v: impl Iterator<Item = f64>) -> f64 {
     let (s, c) = v.fold((0.0, 0usize), |(s, c), x| (s + x, c + 1));
     s / c as f64
 }
+
+const C1_STATEMENT: &str = "alignment increases monotonically with the signal-to-noise ratio";
 
 /// C1: alignment increases monotonically with the signal. PASS when the n-averaged CCE falls
 /// strictly from each level to the next cleaner one, and no single n/P point goes the other
@@ -81,10 +97,20 @@ pub fn c1(curves: &[Curve]) -> Verdict {
         .zip(&averages)
         .map(|(c, a)| format!("{}: {a:.4}", c.label))
         .collect();
+    if sorted.len() < 2 {
+        return Verdict {
+            claim: "C1",
+            statement: C1_STATEMENT,
+            pass: false,
+            applicable: false,
+            detail: "a single noise level: the claim compares levels".into(),
+        };
+    }
     Verdict {
         claim: "C1",
-        statement: "alignment increases monotonically with the signal-to-noise ratio",
-        pass: sorted.len() >= 2 && monotone && violations.is_empty(),
+        statement: C1_STATEMENT,
+        pass: monotone && violations.is_empty(),
+        applicable: true,
         detail: format!(
             "mean CCE over n/P by level [{}]; pointwise reversals beyond 3 SE: {} of {compared}{}",
             listing.join(", "),
@@ -141,6 +167,7 @@ pub fn c2(curves: &[Curve]) -> Verdict {
         claim: "C2",
         statement: "alignment is non-monotonic in n and weakest near the interpolation threshold",
         pass,
+        applicable: true,
         detail,
     }
 }
@@ -152,6 +179,7 @@ pub fn c3(curves: &[Curve]) -> Verdict {
         claim: "C3",
         statement: "generalization error peaks near the interpolation threshold",
         pass,
+        applicable: true,
         detail,
     }
 }
@@ -190,6 +218,7 @@ pub fn c4(curves: &[Curve]) -> Verdict {
         claim: "C4",
         statement: "stronger alignment does not imply lower generalization error",
         pass: best.is_some(),
+        applicable: true,
         detail: match best {
             Some((_, text)) => format!("{count} such ordered pairs of points; e.g. {text}"),
             None => {
@@ -201,6 +230,37 @@ pub fn c4(curves: &[Curve]) -> Verdict {
 
 pub fn evaluate(curves: &[Curve]) -> Vec<Verdict> {
     vec![c1(curves), c2(curves), c3(curves), c4(curves)]
+}
+
+/// The claims for an experiment with several networks (`compare:`), one group of curves per
+/// network: C1 within each group (the noise levels of one network; passes when every group
+/// that can test it passes, N/A when none can), C2, C3 and C4 over all curves together.
+pub fn evaluate_groups(groups: &[(String, Vec<Curve>)]) -> Vec<Verdict> {
+    if let [(_, curves)] = groups {
+        return evaluate(curves);
+    }
+    let all: Vec<Curve> = groups.iter().flat_map(|(_, c)| c.iter().cloned()).collect();
+    let per_group: Vec<(String, Verdict)> = groups
+        .iter()
+        .map(|(name, curves)| (name.clone(), c1(curves)))
+        .collect();
+    let tested: Vec<&Verdict> = per_group
+        .iter()
+        .map(|(_, v)| v)
+        .filter(|v| v.applicable)
+        .collect();
+    let combined = Verdict {
+        claim: "C1",
+        statement: C1_STATEMENT,
+        pass: !tested.is_empty() && tested.iter().all(|v| v.pass),
+        applicable: !tested.is_empty(),
+        detail: per_group
+            .iter()
+            .map(|(name, v)| format!("{name}: {} ({})", v.result(), v.detail))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    vec![combined, c2(&all), c3(&all), c4(&all)]
 }
 
 #[cfg(test)]

@@ -1,9 +1,13 @@
 //! Experiments: the plan of units a manifest expands to, and its execution against the cache.
 //!
-//! The plan is a deterministic list: members in the order (SNR, n, replica, member), then the
-//! unordered pairs of each replica. Units whose entry is in the cache are reused; the others
-//! run in parallel (rayon) and are stored as they finish, so an interrupted run loses only
-//! the units in flight. Results never depend on the order units finish in or the thread count.
+//! The plan is a deterministic list: members in the order (SNR, n, replica, network, member),
+//! then the pairs of each replica: the unordered pairs of its members, or, in a comparison
+//! experiment (`compare:`), the pairs (member m of the first network, member m of the
+//! second), which were fitted on the same data. Units whose entry is in the cache are reused;
+//! the others run in parallel (rayon) in batches (the missing members of one `relu2` replica
+//! train together, see [`MemberSpec::batch_key`]) and are stored one artifact per member as
+//! each batch finishes, so an interrupted run loses only the batches in flight. Results never
+//! depend on the order units finish in, on the batching or on the thread count.
 
 use crate::cache::{Lookup, Store};
 use crate::identity::hash_of;
@@ -27,6 +31,8 @@ pub struct PlannedMember {
     pub hash: String,
     pub spec: MemberSpec,
     pub point: usize,
+    /// Index into [`Manifest::networks`]: 0 for `model`, 1 for `compare.model`.
+    pub network: usize,
     pub replica: usize,
     pub member: usize,
 }
@@ -70,42 +76,52 @@ pub fn plan(manifest: &Manifest) -> Plan {
             });
             for replica in 0..sweep.replicas {
                 let first = members.len();
-                for member in 0..sweep.members {
-                    let spec = MemberSpec::new(
-                        manifest.seed,
-                        &manifest.task,
-                        &manifest.model,
-                        &manifest.train,
-                        level,
-                        n,
-                        replica,
-                        member,
-                        manifest.device,
-                    );
-                    members.push(PlannedMember {
-                        hash: spec.hash(),
-                        spec,
-                        point,
-                        replica,
-                        member,
-                    });
-                }
-                for a in first..members.len() {
-                    for b in a + 1..members.len() {
-                        let spec = PairSpec::new(
-                            members[a].hash.clone(),
-                            members[b].hash.clone(),
-                            &manifest.alignment.report,
-                            manifest.alignment.k,
-                        )
-                        .with_project(manifest.alignment.project);
-                        pairs.push(PlannedPair {
+                for (network, (model, train)) in manifest.networks().into_iter().enumerate() {
+                    for member in 0..sweep.members {
+                        let spec = MemberSpec::new(
+                            manifest.seed,
+                            &manifest.task,
+                            model,
+                            train,
+                            level,
+                            n,
+                            replica,
+                            member,
+                            manifest.device,
+                        );
+                        members.push(PlannedMember {
                             hash: spec.hash(),
                             spec,
-                            a,
-                            b,
+                            point,
+                            network,
+                            replica,
+                            member,
                         });
                     }
+                }
+                let pairing: Vec<(usize, usize)> = if manifest.compare.is_some() {
+                    (0..sweep.members)
+                        .map(|m| (first + m, first + sweep.members + m))
+                        .collect()
+                } else {
+                    (first..members.len())
+                        .flat_map(|a| (a + 1..members.len()).map(move |b| (a, b)))
+                        .collect()
+                };
+                for (a, b) in pairing {
+                    let spec = PairSpec::new(
+                        members[a].hash.clone(),
+                        members[b].hash.clone(),
+                        &manifest.alignment.report,
+                        manifest.alignment.k,
+                    )
+                    .with_project(manifest.alignment.project);
+                    pairs.push(PlannedPair {
+                        hash: spec.hash(),
+                        spec,
+                        a,
+                        b,
+                    });
                 }
             }
         }
@@ -177,23 +193,45 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
             manifest.device,
         )?)
     };
+    // The missing members, grouped into batches in plan order.
+    let mut batches: Vec<(String, Vec<usize>)> = Vec::new();
+    for &i in &missing {
+        let key = plan.members[i].spec.batch_key();
+        match batches.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.push(i),
+            None => batches.push((key, vec![i])),
+        }
+    }
     let bar = progress(missing.len(), "train", quiet);
-    let fresh: Vec<(usize, MemberResult)> = missing
+    let fresh: Vec<(usize, MemberResult)> = batches
         .par_iter()
-        .map(|&i| {
-            let m = &plan.members[i];
-            let result = data
+        .map(|(_, group)| {
+            let specs: Vec<&MemberSpec> = group.iter().map(|&i| &plan.members[i].spec).collect();
+            let first = &plan.members[group[0]];
+            let results = data
                 .as_ref()
                 .expect("data for missing members")
-                .run_member(&m.spec)
+                .run_batch(&specs)
                 .with_context(|| {
-                    format!("member unit {} ({})", &m.hash[..12], member_label(plan, m))
+                    format!(
+                        "member units {} ({}, {} member(s) trained together)",
+                        &first.hash[..12],
+                        member_label(plan, first),
+                        group.len()
+                    )
                 })?;
-            store.put(&m.hash, MEMBER_EXT, &result.encode()?)?;
-            bar.inc(1);
-            Ok((i, result))
+            let mut out = Vec::with_capacity(group.len());
+            for (&i, result) in group.iter().zip(results) {
+                store.put(&plan.members[i].hash, MEMBER_EXT, &result.encode()?)?;
+                bar.inc(1);
+                out.push((i, result));
+            }
+            Ok(out)
         })
-        .collect::<Result<_>>()?;
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     bar.finish_and_clear();
     let mut members = cached;
     for (i, r) in fresh {
@@ -274,8 +312,13 @@ fn load<T>(
 
 pub fn member_label(plan: &Plan, m: &PlannedMember) -> String {
     let pt = &plan.points[m.point];
+    let network = if m.network > 0 {
+        format!("{} ", m.spec.model.name())
+    } else {
+        String::new()
+    };
     format!(
-        "{}={} n={} replica={} member={}",
+        "{network}{}={} n={} replica={} member={}",
         pt.level.column(),
         pt.level.value(),
         pt.n,

@@ -7,8 +7,8 @@
 //! - [`rng`], [`matrix`], [`linalg`]: the project's RNG and numerical basics.
 //! - [`data`]: task data (the linear teacher); [`datasets`]: image data sets (digits, mnist,
 //!   cifar10) and their split.
-//! - [`models`], [`train`]: the networks and their training with candle; [`sgd`],
-//!   [`classification`]: SGD for classifiers and a classification member's whole fit.
+//! - [`models`], [`train`], [`optim`]: the networks, their training with candle, optimizers;
+//!   [`sgd`], [`classification`]: SGD for classifiers and a classification member's whole fit.
 //! - [`device`]: CPU or CUDA.
 //! - [`estimators`]: copula-entropy alignment estimators.
 //! - [`theory`]: closed-form predictions for `linear2`.
@@ -28,6 +28,7 @@ pub mod linalg;
 pub mod manifest;
 pub mod matrix;
 pub mod models;
+pub mod optim;
 pub mod report;
 pub mod rng;
 pub mod run;

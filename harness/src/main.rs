@@ -75,6 +75,14 @@ enum Command {
         #[arg(long)]
         summary: bool,
     },
+    /// Judge claim C4 (stronger alignment does not imply lower generalization error) across
+    /// finished experiments, pooling their points; trains nothing. Writes
+    /// <artifacts>/results/claims/claims.csv.
+    Claims {
+        /// Manifests already run, e.g. experiments/fig1_linear.yaml experiments/fig2_relu.yaml.
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+    },
     /// Print the experiment's SHA-256 (hex) and nothing else.
     Hash { manifest: PathBuf },
     /// Download a data set (mnist, cifar10) from the Hugging Face Hub into its cache
@@ -168,22 +176,20 @@ fn load(path: &std::path::Path, device: Option<DeviceKind>) -> Result<Manifest, 
 }
 
 fn set_threads(threads: Option<usize>) -> Result<()> {
-    // Without a count, candle sizes its pool from the host's CPUs (num_cpus), which can be far
-    // more than this process may use (a container's quota): oversubscribed, small models spend
-    // most of their time in the kernel. Pin it to the usable parallelism instead.
-    let threads = threads.or_else(|| {
-        std::env::var_os("RAYON_NUM_THREADS")
-            .is_none()
-            .then(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-    });
+    // Units run side by side on rayon's global pool: `--threads`, else rayon's default (the
+    // RAYON_NUM_THREADS variable, else the usable cores).
+    let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
-        // candle's CPU matmul sizes its pool from RAYON_NUM_THREADS; set it before any use.
-        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .context("cannot start the thread pool")?;
+        pool = pool.num_threads(n);
     }
+    pool.build_global()
+        .context("cannot start the thread pool")?;
+    // candle's CPU matmul reads RAYON_NUM_THREADS on every call and splits each product over
+    // that many threads, which on our small matrices costs far more than it saves (one relu2
+    // step at the fig2 size: 33 µs on one thread against 300 µs split over two). So every
+    // product runs on one thread, inside the unit-level parallelism; results do not depend on
+    // it. Set once, here, before any other thread exists.
+    std::env::set_var("RAYON_NUM_THREADS", "1");
     Ok(())
 }
 
@@ -232,12 +238,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     );
                 }
                 for v in &report.verdicts {
-                    println!(
-                        "  {} {}: {}",
-                        if v.pass { "PASS" } else { "FAIL" },
-                        v.claim,
-                        v.statement
-                    );
+                    println!("  {} {}: {}", v.result(), v.claim, v.statement);
                     println!("       {}", v.detail);
                 }
                 println!("  results: {}/", report.results_dir.display());
@@ -282,6 +283,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 cached.1,
                 plan.manifest_hash
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Claims { manifests } => {
+            let loaded: Vec<Manifest> = manifests
+                .iter()
+                .map(|p| Manifest::load(p))
+                .collect::<Result<_, _>>()?;
+            let (v, dir) = harness::run::cross_experiment_c4(&loaded, &store)?;
+            println!("{} {}: {}", v.result(), v.claim, v.statement);
+            println!("       {}", v.detail);
+            println!("  results: {}/", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Hash { manifest } => {

@@ -40,6 +40,25 @@ pub struct Manifest {
     /// Where candle trains (`cpu` or `cuda`); `cpu`, the default, is left out of the identity.
     #[serde(default, skip_serializing_if = "DeviceKind::is_cpu")]
     pub device: DeviceKind,
+    /// A second network trained on exactly the data of each member of `model` (Fig. 3);
+    /// absent in single-network experiments (and then not part of the hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Compare>,
+}
+
+/// The second network of a comparison experiment (`compare:` in the manifest).
+///
+/// Member m of replica r of `compare.model` sees the same inputs and the same noise draw as
+/// member m of replica r of `model`. The pairs are then formed *across* the two networks, one
+/// per member index (the two fits of one data set), and the alignment reported for a network
+/// is CCE(that network | the other). The sweep's `n_over_p` is read with the P of `model`;
+/// each network's rows and curves are placed at its own n/P. Our design (the paper is silent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compare {
+    pub model: Model,
+    #[serde(default)]
+    pub train: Train,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +126,14 @@ pub enum Inputs {
 pub enum Model {
     /// f(x) = w2 · (w1ᵀx), hidden width 1; P = d + 1.
     Linear2 {},
+    /// f(x) = w2ᵀ relu(W1 x + b1) + b2, hidden width `width`; P = width·(d + 2) + 1.
+    Relu2 {
+        width: usize,
+        /// Whether the members of a replica start from one initialization (`shared`,
+        /// default) or each from its own (`independent`).
+        #[serde(default)]
+        init: Init,
+    },
     /// Pixels → `width` ReLU units → 10 logits; P = k(d_in + 1) + 10(k + 1).
     Fcnn {
         width: usize,
@@ -116,6 +143,29 @@ pub enum Model {
     },
     /// Four conv → BatchNorm → ReLU → max-pool stages of widths k, 2k, 4k, 8k, then 8k → 10.
     Cnn5 { width: usize },
+}
+
+impl Model {
+    /// The name used in tables and legends: the manifest's `kind`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Model::Linear2 {} => "linear2",
+            Model::Relu2 { .. } => "relu2",
+            Model::Fcnn { .. } => "fcnn",
+            Model::Cnn5 { .. } => "cnn5",
+        }
+    }
+}
+
+/// How the members of one replica get their initial weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// One initialization per replica, shared by its members.
+    #[default]
+    Shared,
+    /// Each member draws its own.
+    Independent,
 }
 
 fn default_fcnn_init_std() -> f64 {
@@ -134,7 +184,8 @@ pub enum Train {
     Gd {
         #[serde(default = "default_lr")]
         lr: f64,
-        /// Standard deviation of the small initial weights.
+        /// Standard deviation of the small initial weights (`linear2` only: `relu2` starts
+        /// from its fan-in initialization, see `models::relu2`).
         #[serde(default = "default_init_scale")]
         init_scale: f64,
         #[serde(default = "default_max_steps")]
@@ -157,6 +208,37 @@ pub enum Train {
         #[serde(default = "default_decay_every")]
         decay_every: usize,
     },
+    /// Full-batch Adam (Kingma & Ba, with PyTorch's defaults for the betas and eps) on the
+    /// mean squared error, with candle (`relu2`); same stopping rule as `gd`.
+    Adam {
+        #[serde(default = "default_adam_lr")]
+        lr: f64,
+        #[serde(default = "default_beta1")]
+        beta1: f64,
+        #[serde(default = "default_beta2")]
+        beta2: f64,
+        #[serde(default = "default_eps")]
+        eps: f64,
+        #[serde(default = "default_max_steps")]
+        max_steps: usize,
+        #[serde(default = "default_tol")]
+        tol: f64,
+        #[serde(default = "default_window")]
+        window: usize,
+    },
+}
+
+fn default_adam_lr() -> f64 {
+    1e-3
+}
+fn default_beta1() -> f64 {
+    0.9
+}
+fn default_beta2() -> f64 {
+    0.999
+}
+fn default_eps() -> f64 {
+    1e-8
 }
 
 impl Default for Train {
@@ -421,34 +503,14 @@ impl Manifest {
                 }
             }
         }
-        if let Train::Gd {
-            lr,
-            init_scale,
-            max_steps,
-            tol,
-            window,
-        } = self.train
-        {
-            if !(lr > 0.0 && lr.is_finite()) {
-                return fail("train.lr", format!("lr = {lr}: must be a positive number"));
-            }
-            if !(init_scale > 0.0 && init_scale.is_finite()) {
+        validate_network(&self.model, &self.train, "")?;
+        if let Some(c) = &self.compare {
+            validate_network(&c.model, &c.train, "compare.")?;
+            if c.model == self.model {
                 return fail(
-                    "train.init_scale",
-                    format!("init_scale = {init_scale}: must be positive"),
+                    "compare.model",
+                    "compares the network with itself: give a different model".into(),
                 );
-            }
-            if max_steps == 0 {
-                return fail("train.max_steps", "max_steps must be at least 1".into());
-            }
-            if !(tol >= 0.0 && tol.is_finite()) {
-                return fail(
-                    "train.tol",
-                    format!("tol = {tol}: must be zero or positive"),
-                );
-            }
-            if window == 0 {
-                return fail("train.window", "window must be at least 1".into());
             }
         }
         self.validate_classification()?;
@@ -665,8 +727,14 @@ impl Manifest {
     /// The number of trainable parameters P of the model on this task (SPEC §3). The model
     /// and the task must go together (as [`Manifest::parse`] checks).
     pub fn parameter_count(&self) -> usize {
-        match (&self.model, &self.task) {
+        self.parameter_count_of(&self.model)
+    }
+
+    /// P of any network on this experiment's task.
+    pub fn parameter_count_of(&self, model: &Model) -> usize {
+        match (model, &self.task) {
             (Model::Linear2 {}, Task::LinearTeacher { d, .. }) => d + 1,
+            (Model::Relu2 { width, .. }, Task::LinearTeacher { d, .. }) => width * (d + 2) + 1,
             (Model::Fcnn { width, .. }, Task::Classification { dataset, .. }) => {
                 Fcnn::parameter_count(dataset.shape().len(), *width, CLASSES)
             }
@@ -677,6 +745,15 @@ impl Manifest {
                 panic!("{model:?} cannot run on {task:?}: the manifest check rejects it")
             }
         }
+    }
+
+    /// The networks trained, in order: `model` with `train`, then the compared one if any.
+    pub fn networks(&self) -> Vec<(&Model, &Train)> {
+        let mut v = vec![(&self.model, &self.train)];
+        if let Some(c) = &self.compare {
+            v.push((&c.model, &c.train));
+        }
+        v
     }
 
     /// The training-set size for a ratio n/P: round(ratio · P).
@@ -690,8 +767,92 @@ impl Manifest {
     }
 }
 
+/// Checks one network's model and training settings; `prefix` locates them (`""` for the
+/// main network, `"compare."` for the compared one).
+fn validate_network(model: &Model, train: &Train, prefix: &str) -> Result<(), (String, String)> {
+    let fail = |key: &str, msg: String| Err((format!("{prefix}{key}"), msg));
+    if let Model::Relu2 { width, .. } = model {
+        if *width < 1 {
+            return fail("model.width", "width must be at least 1".into());
+        }
+    }
+    let (lr, max_steps, tol, window) = match (model, train) {
+        (Model::Linear2 {}, Train::MinNorm {}) => return Ok(()),
+        (Model::Relu2 { .. }, Train::MinNorm {}) => {
+            return fail(
+                "train.solver",
+                "`min-norm` is the closed form of linear2; relu2 needs `adam` or `gd`".into(),
+            )
+        }
+        (Model::Linear2 {}, Train::Adam { .. }) => {
+            return fail(
+                "train.solver",
+                "`adam` is implemented for relu2; linear2 takes `min-norm` or `gd`".into(),
+            )
+        }
+        // Classifiers and SGD are checked together with the task, by `validate_classification`.
+        (Model::Fcnn { .. } | Model::Cnn5 { .. }, _) | (_, Train::Sgd { .. }) => return Ok(()),
+        (
+            _,
+            Train::Gd {
+                lr,
+                init_scale,
+                max_steps,
+                tol,
+                window,
+            },
+        ) => {
+            if !(init_scale > &0.0 && init_scale.is_finite()) {
+                return fail(
+                    "train.init_scale",
+                    format!("init_scale = {init_scale}: must be positive"),
+                );
+            }
+            (*lr, *max_steps, *tol, *window)
+        }
+        (
+            _,
+            Train::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+                max_steps,
+                tol,
+                window,
+            },
+        ) => {
+            for (key, beta) in [("train.beta1", beta1), ("train.beta2", beta2)] {
+                if !(0.0..1.0).contains(beta) {
+                    return fail(key, format!("{beta}: must lie in [0, 1)"));
+                }
+            }
+            if !(eps > &0.0 && eps.is_finite()) {
+                return fail("train.eps", format!("eps = {eps}: must be positive"));
+            }
+            (*lr, *max_steps, *tol, *window)
+        }
+    };
+    if !(lr > 0.0 && lr.is_finite()) {
+        return fail("train.lr", format!("lr = {lr}: must be a positive number"));
+    }
+    if max_steps == 0 {
+        return fail("train.max_steps", "max_steps must be at least 1".into());
+    }
+    if !(tol >= 0.0 && tol.is_finite()) {
+        return fail(
+            "train.tol",
+            format!("tol = {tol}: must be zero or positive"),
+        );
+    }
+    if window == 0 {
+        return fail("train.window", "window must be at least 1".into());
+    }
+    Ok(())
+}
+
 /// Figure layouts the report knows.
-pub const FIGURES: &[&str] = &["fig1", "fig4", "fig5"];
+pub const FIGURES: &[&str] = &["fig1", "fig2", "fig3", "fig4", "fig5"];
 
 fn has_duplicates(values: &[f64]) -> bool {
     let mut v = values.to_vec();

@@ -46,17 +46,22 @@ impl Estimate {
 /// The column name of a measure in `summary.csv`: `ksg`, `kl`, `gaussian` or `exact`.
 pub const EXACT: &str = "exact";
 
-/// One row of `summary.csv`.
+/// One row of `summary.csv`: one point of the sweep for one network.
 #[derive(Clone, Debug)]
 pub struct SummaryRow {
+    /// The point, with `n_over_p` in this network's own P.
     pub point: Point,
+    /// The network's `kind` (its model's name).
+    pub model: &'static str,
+    /// Index into [`Manifest::networks`].
+    pub network: usize,
     pub p: usize,
     pub replicas: usize,
     pub members: usize,
     pub pairs: usize,
     pub gen_error: Estimate,
     pub train_loss: Estimate,
-    /// CCE(A|B) over ordered pairs, by measure name.
+    /// CCE(this network's member | its partner) over ordered pairs, by measure name.
     pub cce: BTreeMap<String, Estimate>,
     /// Copula mutual information of the main estimator.
     pub mi: Estimate,
@@ -84,29 +89,33 @@ fn extra_names(outcome: &Outcome) -> Vec<String> {
     names
 }
 
+/// One row per (point, network), points in plan order. Each ordered pair (a, b) of members
+/// counts CCE(a|b) in a's row: within one network both directions land in the same row; in
+/// a comparison, the first network's row holds CCE(first | second) and the second's the
+/// reverse.
 pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<SummaryRow> {
     let replicas = manifest.sweep.replicas;
-    let p = manifest.parameter_count();
-    let theory_applies = matches!(
-        (&manifest.task, &manifest.model),
-        (
-            Task::LinearTeacher {
-                inputs: crate::manifest::Inputs::Shared,
-                ..
-            },
-            Model::Linear2 {}
-        )
-    );
     let d = match &manifest.task {
         Task::LinearTeacher { d, .. } => *d,
         Task::Classification { .. } => 0,
     };
     let extras = extra_names(outcome);
+    let shared_inputs = matches!(
+        &manifest.task,
+        Task::LinearTeacher {
+            inputs: crate::manifest::Inputs::Shared,
+            ..
+        }
+    );
     let main = manifest.alignment.estimator;
-    plan.points
-        .iter()
-        .enumerate()
-        .map(|(pi, point)| {
+    let networks = manifest.networks();
+    let mut rows = Vec::new();
+    for (pi, point) in plan.points.iter().enumerate() {
+        for (net, (model, _)) in networks.iter().enumerate() {
+            let p = manifest.parameter_count_of(model);
+            // The SPEC §5 theory is for linear2 within one network; not for a comparison.
+            let theory_applies =
+                shared_inputs && matches!(model, Model::Linear2 {}) && networks.len() == 1;
             let mut gen = vec![Vec::new(); replicas];
             let mut loss = vec![Vec::new(); replicas];
             let mut extra: BTreeMap<&str, Vec<Vec<f64>>> = extras
@@ -115,7 +124,7 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
                 .collect();
             let mut members = 0;
             for (m, res) in plan.members.iter().zip(&outcome.members) {
-                if m.point == pi {
+                if m.point == pi && m.network == net {
                     gen[m.replica].push(res.gen_error);
                     loss[m.replica].push(res.train_loss);
                     for (name, v) in &res.extra {
@@ -130,31 +139,44 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
             let mut mi = vec![Vec::new(); replicas];
             let mut pairs = 0;
             for (pp, res) in plan.pairs.iter().zip(&outcome.pairs) {
-                let ma = &plan.members[pp.a];
+                let (ma, mb) = (&plan.members[pp.a], &plan.members[pp.b]);
                 if ma.point != pi {
                     continue;
                 }
-                pairs += 2;
-                for (est, v) in &res.estimates {
-                    let g = cce
-                        .entry(est.name().to_string())
-                        .or_insert_with(|| vec![Vec::new(); replicas]);
-                    g[ma.replica].push(v.cce_a_given_b);
-                    g[ma.replica].push(v.cce_b_given_a);
-                    if *est == main {
-                        mi[ma.replica].push(v.mutual_information);
+                // The directions whose conditioned member belongs to this network.
+                let directions = [ma.network == net, mb.network == net];
+                for (first, wanted) in [(true, directions[0]), (false, directions[1])] {
+                    if !wanted {
+                        continue;
+                    }
+                    pairs += 1;
+                    for (est, v) in &res.estimates {
+                        let g = cce
+                            .entry(est.name().to_string())
+                            .or_insert_with(|| vec![Vec::new(); replicas]);
+                        g[ma.replica].push(if first {
+                            v.cce_a_given_b
+                        } else {
+                            v.cce_b_given_a
+                        });
+                        if *est == main {
+                            mi[ma.replica].push(v.mutual_information);
+                        }
+                    }
+                    if let Some(x) = res.exact_cce {
+                        cce.entry(EXACT.to_string())
+                            .or_insert_with(|| vec![Vec::new(); replicas])[ma.replica]
+                            .push(x);
                     }
                 }
-                if let Some(x) = res.exact_cce {
-                    let g = cce
-                        .entry(EXACT.to_string())
-                        .or_insert_with(|| vec![Vec::new(); replicas]);
-                    g[ma.replica].push(x);
-                    g[ma.replica].push(x);
-                }
             }
-            SummaryRow {
-                point: *point,
+            rows.push(SummaryRow {
+                point: Point {
+                    n_over_p: point.n as f64 / p as f64,
+                    ..*point
+                },
+                model: model.name(),
+                network: net,
                 p,
                 replicas,
                 members,
@@ -179,9 +201,10 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
                     .into_iter()
                     .map(|(k, g)| (k.to_string(), Estimate::over_replicas(&g)))
                     .collect(),
-            }
-        })
-        .collect()
+            });
+        }
+    }
+    rows
 }
 
 /// A number for a CSV cell: shortest round-trip form (scientific when tiny or huge); empty
@@ -206,13 +229,15 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-pub fn members_csv(plan: &Plan, outcome: &Outcome, p: usize) -> Result<Vec<u8>> {
+/// One row per member. `p` and `n_over_p` are those of the member's own network.
+pub fn members_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<Vec<u8>> {
     let extras = extra_names(outcome);
     let mut header = strings(&[
         level_column(plan),
         "n",
         "p",
         "n_over_p",
+        "model",
         "replica",
         "member",
         "unit",
@@ -228,11 +253,13 @@ pub fn members_csv(plan: &Plan, outcome: &Outcome, p: usize) -> Result<Vec<u8>> 
         .zip(&outcome.members)
         .map(|(m, r)| {
             let pt = &plan.points[m.point];
+            let p = manifest.parameter_count_of(&m.spec.model);
             let mut row = vec![
                 cell(Some(pt.level.value())),
                 pt.n.to_string(),
                 p.to_string(),
-                cell(Some(pt.n_over_p)),
+                cell(Some(pt.n as f64 / p as f64)),
+                m.spec.model.name().to_string(),
                 m.replica.to_string(),
                 m.member.to_string(),
                 m.hash.clone(),
@@ -248,15 +275,19 @@ pub fn members_csv(plan: &Plan, outcome: &Outcome, p: usize) -> Result<Vec<u8>> 
     csv_bytes(&header, &rows)
 }
 
-/// One row per ordered pair (a, b) and measure: CCE(a|b), the copula MI and the symmetric CCE.
-pub fn pairs_csv(plan: &Plan, outcome: &Outcome, p: usize, k: usize) -> Result<Vec<u8>> {
+/// One row per ordered pair (a, b) and measure: CCE(a|b), the copula MI and the symmetric
+/// CCE; `p` and `n_over_p` are those of a's network.
+pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<Vec<u8>> {
+    let k = manifest.alignment.k;
     let header = strings(&[
         level_column(plan),
         "n",
         "p",
         "n_over_p",
         "replica",
+        "model_a",
         "member_a",
+        "model_b",
         "member_b",
         "estimator",
         "k",
@@ -268,23 +299,21 @@ pub fn pairs_csv(plan: &Plan, outcome: &Outcome, p: usize, k: usize) -> Result<V
     for (pp, res) in plan.pairs.iter().zip(&outcome.pairs) {
         let (ma, mb) = (&plan.members[pp.a], &plan.members[pp.b]);
         let pt = &plan.points[ma.point];
-        let base = |a: usize, b: usize| {
-            vec![
+        for (ab, (a, b)) in [(true, (ma, mb)), (false, (mb, ma))] {
+            let p = manifest.parameter_count_of(&a.spec.model);
+            let base = vec![
                 cell(Some(pt.level.value())),
                 pt.n.to_string(),
                 p.to_string(),
-                cell(Some(pt.n_over_p)),
+                cell(Some(pt.n as f64 / p as f64)),
                 ma.replica.to_string(),
-                a.to_string(),
-                b.to_string(),
-            ]
-        };
-        for (ab, (a, b)) in [
-            (true, (ma.member, mb.member)),
-            (false, (mb.member, ma.member)),
-        ] {
+                a.spec.model.name().to_string(),
+                a.member.to_string(),
+                b.spec.model.name().to_string(),
+                b.member.to_string(),
+            ];
             for (est, v) in &res.estimates {
-                let mut row = base(a, b);
+                let mut row = base.clone();
                 row.extend([
                     est.name().to_string(),
                     k.to_string(),
@@ -295,7 +324,7 @@ pub fn pairs_csv(plan: &Plan, outcome: &Outcome, p: usize, k: usize) -> Result<V
                 rows.push(row);
             }
             if let Some(x) = res.exact_cce {
-                let mut row = base(a, b);
+                let mut row = base.clone();
                 row.extend([
                     EXACT.to_string(),
                     String::new(),
@@ -310,20 +339,25 @@ pub fn pairs_csv(plan: &Plan, outcome: &Outcome, p: usize, k: usize) -> Result<V
     csv_bytes(&header, &rows)
 }
 
-/// The measures that appear in `summary.csv`, in column order.
+/// The measures that appear in `summary.csv`, in column order: the estimators, and `exact`
+/// where the pairs have one (two `linear2` members).
 pub fn measure_columns(manifest: &Manifest) -> Vec<String> {
     let mut v: Vec<String> = Estimator::ALL
         .iter()
         .map(|e| e.name().to_string())
         .collect();
-    if matches!(manifest.model, Model::Linear2 {}) {
+    if matches!(manifest.model, Model::Linear2 {}) && manifest.compare.is_none() {
         v.push(EXACT.to_string());
     }
     v
 }
 
+/// One row per (point, network); the theory columns appear only where a theory applies.
 pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> {
     let measures = measure_columns(manifest);
+    let with_theory = rows
+        .iter()
+        .any(|r| r.theory_gen_error.is_some() || r.theory_cce.is_some() || r.theory_rho.is_some());
     let level = manifest
         .sweep
         .levels()
@@ -337,6 +371,7 @@ pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> 
         "n",
         "p",
         "n_over_p",
+        "model",
         "replicas",
         "members",
         "pairs",
@@ -350,13 +385,10 @@ pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> 
         header.push(format!("cce_{m}_mean"));
         header.push(format!("cce_{m}_se"));
     }
-    header.extend(strings(&[
-        "mi_mean",
-        "mi_se",
-        "theory_gen_error",
-        "theory_cce",
-        "theory_rho",
-    ]));
+    header.extend(strings(&["mi_mean", "mi_se"]));
+    if with_theory {
+        header.extend(strings(&["theory_gen_error", "theory_cce", "theory_rho"]));
+    }
     for e in &extras {
         header.push(format!("{e}_mean"));
         header.push(format!("{e}_se"));
@@ -369,6 +401,7 @@ pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> 
                 r.point.n.to_string(),
                 r.p.to_string(),
                 cell(Some(r.point.n_over_p)),
+                r.model.to_string(),
                 r.replicas.to_string(),
                 r.members.to_string(),
                 r.pairs.to_string(),
@@ -383,13 +416,14 @@ pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> 
                 row.push(cell(e.map(|e| e.mean)));
                 row.push(cell(e.map(|e| e.se)));
             }
-            row.extend([
-                cell(Some(r.mi.mean)),
-                cell(Some(r.mi.se)),
-                cell(r.theory_gen_error),
-                cell(r.theory_cce),
-                cell(r.theory_rho),
-            ]);
+            row.extend([cell(Some(r.mi.mean)), cell(Some(r.mi.se))]);
+            if with_theory {
+                row.extend([
+                    cell(r.theory_gen_error),
+                    cell(r.theory_cce),
+                    cell(r.theory_rho),
+                ]);
+            }
             for e in &extras {
                 let v = r.extra.get(*e);
                 row.push(cell(v.map(|v| v.mean)));

@@ -1,5 +1,10 @@
 //! Training with candle: full-batch gradient descent on the mean squared error, with the
-//! stopping rule shared by every regression trainer ([`Convergence`]).
+//! stopping rule shared by every regression trainer ([`Convergence`]). `linear2` is trained
+//! here; `relu2` ensembles in [`ensemble`] (batched over members, Adam or GD from
+//! [`crate::optim`]).
+
+mod ensemble;
+pub use ensemble::train_relu2_ensemble;
 
 use crate::matrix::Matrix;
 use crate::models::linear2::Linear2;

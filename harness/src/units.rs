@@ -1,4 +1,5 @@
-//! Units of work: one ensemble member's fit, one pair's alignment estimate.
+//! Units of work: one ensemble member's fit, one pair's alignment estimate. Members that
+//! train together (a `relu2` replica) are run as one batch but stored one unit each.
 //!
 //! Each unit is described by the values that determine its result, and its hash is the
 //! SHA-256 of that description in canonical form ([`crate::identity`]). Member results are
@@ -11,12 +12,13 @@ use crate::device::DeviceKind;
 use crate::estimators::{self, Estimator, PairAlignment, Projection};
 use crate::identity::{canonical_json, hash_of, ALGORITHM_VERSION};
 use crate::linalg::min_norm_least_squares;
-use crate::manifest::{Level, Model, Task, Train};
+use crate::manifest::{Init, Level, Model, Task, Train};
 use crate::matrix::Matrix;
 use crate::models::linear2::{hidden_correlation, Linear2};
+use crate::models::relu2::Relu2;
 use crate::rng::{derive_seed, Rng};
 use crate::theory::cce_of_rho;
-use crate::train::{train_linear2_gd, GdSettings, StopReason};
+use crate::train::{train_linear2_gd, train_relu2_ensemble, GdSettings, StopReason};
 use anyhow::{anyhow, bail, Context, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
@@ -76,6 +78,22 @@ impl MemberSpec {
 
     pub fn hash(&self) -> String {
         hash_of(self)
+    }
+
+    /// Members with equal keys are fitted together in one batch ([`run_batch`]): the members
+    /// of one `relu2` replica (the spec without the member index); every `linear2` member
+    /// alone. Batching is an execution detail: it changes no result and no unit hash.
+    pub fn batch_key(&self) -> String {
+        match self.model {
+            Model::Relu2 { .. } => hash_of(&(
+                "batch",
+                MemberSpec {
+                    member: 0,
+                    ..self.clone()
+                },
+            )),
+            _ => self.hash(),
+        }
     }
 }
 
@@ -159,11 +177,14 @@ impl TaskData {
         })
     }
 
-    /// Fits one member of this task.
-    pub fn run_member(&self, spec: &MemberSpec) -> Result<MemberResult> {
+    /// Fits members that share a [`MemberSpec::batch_key`], in the order given.
+    pub fn run_batch(&self, specs: &[&MemberSpec]) -> Result<Vec<MemberResult>> {
         match self {
-            TaskData::Regression(data) => run_member(spec, data),
-            TaskData::Classification(data) => crate::classification::run_member(spec, data),
+            TaskData::Regression(data) => run_batch(specs, data),
+            TaskData::Classification(data) => specs
+                .iter()
+                .map(|spec| crate::classification::run_member(spec, data))
+                .collect(),
         }
     }
 }
@@ -195,30 +216,102 @@ impl ExperimentData {
 
 /// Fits one member.
 pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResult> {
-    let Task::LinearTeacher { inputs, .. } = &spec.task else {
+    let mut results = run_batch(&[spec], data)?;
+    Ok(results.pop().expect("one result per member"))
+}
+
+/// Fits members that share a [`MemberSpec::batch_key`] together: a `relu2` ensemble in one
+/// batched computation, `linear2` members one by one. Results come back in the order given,
+/// and each equals what [`run_member`] gives for that member alone.
+pub fn run_batch(specs: &[&MemberSpec], data: &ExperimentData) -> Result<Vec<MemberResult>> {
+    let Some(first) = specs.first() else {
+        return Ok(Vec::new());
+    };
+    if specs.iter().any(|s| s.batch_key() != first.batch_key()) {
+        bail!("members of different batches cannot be fitted together");
+    }
+    let teacher = &data.teacher;
+    let Task::LinearTeacher { inputs, .. } = &first.task else {
         bail!("not a regression member");
     };
-    let snr = spec.snr.context("regression member without an SNR")?;
-    let teacher = &data.teacher;
-    let x = teacher.train_inputs(*inputs, spec.n, spec.replica, spec.member);
-    let y = teacher.labels(&x, snr, spec.n, spec.replica, spec.member);
-    let (model, train_loss, steps, stop) = match (&spec.model, &spec.train) {
-        (Model::Linear2 {}, Train::MinNorm {}) => {
-            let beta = min_norm_least_squares(&x, &y)?;
+    let xs: Vec<Matrix> = specs
+        .iter()
+        .map(|s| teacher.train_inputs(*inputs, s.n, s.replica, s.member))
+        .collect();
+    let ys: Vec<Vec<f64>> = specs
+        .iter()
+        .zip(&xs)
+        .map(|(s, x)| {
+            let snr = s.snr.context("regression member without an SNR")?;
+            Ok(teacher.labels(x, snr, s.n, s.replica, s.member))
+        })
+        .collect::<Result<_>>()?;
+    match &first.model {
+        Model::Linear2 {} => specs
+            .iter()
+            .zip(xs.iter().zip(&ys))
+            .map(|(spec, (x, y))| fit_linear2(spec, x, y, data))
+            .collect(),
+        Model::Relu2 { width, init } => {
+            let d = teacher.d;
+            let inits: Vec<Relu2> = specs
+                .iter()
+                .map(|s| {
+                    let tag = match init {
+                        Init::Shared => format!("init/n={}/replica={}", s.n, s.replica),
+                        Init::Independent => {
+                            format!("init/n={}/replica={}/member={}", s.n, s.replica, s.member)
+                        }
+                    };
+                    Relu2::init(d, *width, &mut Rng::derive(s.seed, &tag))
+                })
+                .collect();
+            let x_refs: Vec<&Matrix> = xs.iter().collect();
+            let y_refs: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
+            let fits = train_relu2_ensemble(
+                &x_refs,
+                &y_refs,
+                &inits,
+                &first.train,
+                &candle_core::Device::Cpu,
+            )?;
+            Ok(fits
+                .into_iter()
+                .map(|fit| MemberResult {
+                    gen_error: mse(&fit.model.predict(&data.test_x), &data.test_y_clean),
+                    train_loss: fit.train_loss,
+                    steps: fit.steps,
+                    stop: fit.stop,
+                    params: fit.model.params(),
+                    repr: fit.model.hidden(&data.test_x),
+                    extra: BTreeMap::new(),
+                })
+                .collect())
+        }
+        model => bail!("{} is not a regression model", model.name()),
+    }
+}
+
+fn fit_linear2(
+    spec: &MemberSpec,
+    x: &Matrix,
+    y: &[f64],
+    data: &ExperimentData,
+) -> Result<MemberResult> {
+    let (model, train_loss, steps, stop) = match &spec.train {
+        Train::MinNorm {} => {
+            let beta = min_norm_least_squares(x, y)?;
             let model = Linear2::balanced(&beta);
-            let loss = mse(&model.predict(&x), &y);
+            let loss = mse(&model.predict(x), y);
             (model, loss, 0, StopReason::ClosedForm)
         }
-        (
-            Model::Linear2 {},
-            Train::Gd {
-                lr,
-                init_scale,
-                max_steps,
-                tol,
-                window,
-            },
-        ) => {
+        Train::Gd {
+            lr,
+            init_scale,
+            max_steps,
+            tol,
+            window,
+        } => {
             let settings = GdSettings {
                 lr: *lr,
                 init_scale: *init_scale,
@@ -233,10 +326,10 @@ pub fn run_member(spec: &MemberSpec, data: &ExperimentData) -> Result<MemberResu
                     spec.n, spec.replica, spec.member
                 ),
             );
-            let out = train_linear2_gd(&x, &y, settings, &mut rng, &candle_core::Device::Cpu)?;
+            let out = train_linear2_gd(x, y, settings, &mut rng, &candle_core::Device::Cpu)?;
             (out.model, out.train_loss, out.steps, out.stop)
         }
-        (model, train) => bail!("{model:?} with {train:?} is not a regression member"),
+        other => bail!("linear2 is fitted by `min-norm` or `gd`, not {other:?}"),
     };
     let gen_error = mse(&model.predict(&data.test_x), &data.test_y_clean);
     let mut params = BTreeMap::new();

@@ -3,3 +3,4 @@ pub mod classifier;
 pub mod cnn5;
 pub mod fcnn;
 pub mod linear2;
+pub mod relu2;
