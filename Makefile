@@ -6,7 +6,11 @@
 CARGO   ?= cargo
 HARNESS := target/release/harness
 # Quick experiments: no download, minutes on a laptop. `make reproduce` runs them all.
-QUICK   := experiments/fig1_linear.yaml experiments/fig4_digits_fcnn.yaml
+QUICK   := experiments/fig1_linear.yaml experiments/fig2_relu.yaml \
+           experiments/fig3_linear_vs_relu.yaml experiments/fig4_digits_fcnn.yaml
+# C4 is also judged across the regression figures, pooling their points.
+REGRESSION := experiments/fig1_linear.yaml experiments/fig2_relu.yaml \
+              experiments/fig3_linear_vs_relu.yaml
 # Experiments on downloaded data (mnist, cifar10 from the Hugging Face Hub).
 DOWNLOAD_QUICK := experiments/fig4_mnist_fcnn_quick.yaml experiments/fig5_cifar10_cnn5_quick.yaml
 FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
@@ -14,7 +18,7 @@ FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
 # `cargo build --release --features cuda`).
 DEVICE  ?= cpu
 
-.PHONY: all build reproduce reproduce-fig1 reproduce-fig4 fetch reproduce-downloads-quick \
+.PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 claims fetch reproduce-downloads-quick \
         reproduce-full test verify bench clean-cache help
 
 all: build
@@ -29,9 +33,21 @@ $(HARNESS): build
 
 reproduce: build
 	$(HARNESS) run $(QUICK)
+	$(HARNESS) claims $(REGRESSION)
 
 reproduce-fig1: build
 	$(HARNESS) run experiments/fig1_linear.yaml
+
+reproduce-fig2: build
+	$(HARNESS) run experiments/fig2_relu.yaml
+
+reproduce-fig3: build
+	$(HARNESS) run experiments/fig3_linear_vs_relu.yaml
+
+# C4 across fig1–fig3 (runs what they lack first; cached units are reused).
+claims: build
+	$(HARNESS) run $(REGRESSION)
+	$(HARNESS) claims $(REGRESSION)
 
 reproduce-fig4: build
 	$(HARNESS) run experiments/fig4_digits_fcnn.yaml
