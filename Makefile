@@ -64,8 +64,10 @@ reproduce-downloads-quick: fetch
 reproduce-full: fetch
 	$(HARNESS) run --device $(DEVICE) $(FULL)
 
-# Tests share the release build with `make reproduce` (one compile of candle, not two).
+# Tests share the release build with `make reproduce` (one compile of candle, not two); the
+# benches are compiled too, so that they cannot rot.
 test:
+	$(CARGO) build --release --locked --workspace --benches
 	$(CARGO) test --release --locked --workspace --no-fail-fast
 
 verify: build

@@ -1,8 +1,9 @@
 //! Issue 2's benches: the `ksg` CCE at the sizes Fig. 1 uses, and one Fig. 1 member fit.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use harness::device::DeviceKind;
 use harness::estimators::{cce, Estimator};
-use harness::manifest::{Model, Task, Train};
+use harness::manifest::{Level, Model, Task, Train};
 use harness::matrix::Matrix;
 use harness::rng::Rng;
 use harness::units::{run_member, ExperimentData, MemberSpec};
@@ -59,10 +60,11 @@ fn fig1_member_fit(c: &mut Criterion) {
             &task,
             &Model::Linear2 {},
             &Train::MinNorm {},
-            1.0,
+            Level::Snr(1.0),
             n,
             0,
             0,
+            DeviceKind::Cpu,
         );
         group.bench_with_input(
             BenchmarkId::new("min-norm d=100", n),

@@ -12,13 +12,12 @@
 
 use candle_core::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use harness::manifest::{Inputs, Model, Task, Train};
+use harness::manifest::Train;
 use harness::matrix::Matrix;
 use harness::models::relu2::{stack, Relu2, Relu2Ensemble};
 use harness::optim::Optimizer;
 use harness::rng::Rng;
 use harness::train::train_relu2_ensemble;
-use harness::units::{run_member, ExperimentData, MemberSpec};
 use std::hint::black_box;
 
 const D: usize = 30;
@@ -86,25 +85,6 @@ fn fits(c: &mut Criterion) {
             let out = train_relu2_ensemble(&xr, &yr, &inits, &adam(20_000), &Device::Cpu).unwrap();
             black_box(out[0].steps)
         })
-    });
-    let task = Task::LinearTeacher {
-        d: 100,
-        inputs: Inputs::Shared,
-        n_test: 2000,
-    };
-    let data = ExperimentData::new(20260526, &task);
-    let spec = MemberSpec::new(
-        20260526,
-        &task,
-        &Model::Linear2 {},
-        &Train::MinNorm {},
-        1.0,
-        100,
-        0,
-        0,
-    );
-    group.bench_function("linear2_fit/min_norm_d100_n100", |b| {
-        b.iter(|| black_box(run_member(&spec, &data).unwrap().gen_error))
     });
     group.finish();
 }

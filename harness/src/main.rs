@@ -12,7 +12,7 @@ use harness::experiment;
 use harness::manifest::{Manifest, ManifestError};
 use harness::matrix::{InputError, Matrix};
 use harness::run::run_manifest;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Reproduce "Signal-to-Noise Ratio and Sample Size Govern Representational Alignment in
@@ -97,23 +97,8 @@ enum Command {
     /// Conditional copula entropy CCE(A|B), in nats, of two representations given as CSV
     /// matrices (one row per sample, no header, same number of rows). Prints one number.
     Cce {
-        a: PathBuf,
-        b: PathBuf,
-        /// ksg (default): one joint neighbour search, radius reused in B; kl: difference of
-        /// two Kozachenko–Leonenko entropies (the `copent` estimator); gaussian: closed form on
-        /// normal scores.
-        #[arg(long, default_value = "ksg")]
-        estimator: Estimator,
-        /// Neighbours of the kNN estimators.
-        #[arg(long, default_value_t = 3)]
-        k: usize,
-        /// Seed of the random tie-breaking of equal values.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// `none` or `pca:m`: replace each representation by its first m principal components
-        /// first (one with at most m columns is left as it is).
-        #[arg(long, default_value = "none")]
-        project: Projection,
+        #[command(flatten)]
+        pair: PairArgs,
     },
     /// An alignment measure between two representations given as CSV matrices (one row per
     /// sample, no header, same number of rows).
@@ -122,26 +107,53 @@ enum Command {
     /// ones print two lines, `A->B<TAB>value` then `B->A<TAB>value`: for cce, CCE(A|B) then
     /// CCE(B|A) in nats; for ii, the Information Imbalance Δ(A→B) then Δ(B→A).
     Align {
-        a: PathBuf,
-        b: PathBuf,
         /// cce, mi, symmetric-cce (copula entropies, nats; with --estimator), cka,
         /// cka-debiased (linear CKA on the raw representations), ii (Information Imbalance on
         /// copula ranks, max norm).
         #[arg(long, default_value = "cce")]
         measure: Measure,
-        /// Estimator of the copula-entropy measures: ksg, kl or gaussian.
-        #[arg(long, default_value = "ksg")]
-        estimator: Estimator,
-        /// Neighbours of the kNN estimators.
-        #[arg(long, default_value_t = 3)]
-        k: usize,
-        /// Seed of the random tie-breaking of equal values.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// `none` or `pca:m` (see `harness cce --help`).
-        #[arg(long, default_value = "none")]
-        project: Projection,
+        #[command(flatten)]
+        pair: PairArgs,
     },
+}
+
+/// Two representations and how to compare them (`cce` and `align`).
+#[derive(clap::Args, Debug)]
+struct PairArgs {
+    /// CSV of representation A: one row per sample, no header.
+    a: PathBuf,
+    /// CSV of representation B, with the same rows.
+    b: PathBuf,
+    /// ksg (default): one joint neighbour search, radius reused in B; kl: difference of two
+    /// Kozachenko–Leonenko entropies (the `copent` estimator); gaussian: closed form on normal
+    /// scores.
+    #[arg(long, default_value = "ksg")]
+    estimator: Estimator,
+    /// Neighbours of the kNN estimators.
+    #[arg(long, default_value_t = 3)]
+    k: usize,
+    /// Seed of the random tie-breaking of equal values.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// `none` or `pca:m`: replace each representation by its first m principal components
+    /// first (one with at most m columns is left as it is).
+    #[arg(long, default_value = "none")]
+    project: Projection,
+}
+
+impl PairArgs {
+    /// Reads both CSVs and applies the projection to each.
+    fn read(&self) -> Result<(Matrix, Matrix)> {
+        let ma = self
+            .project
+            .apply(&Matrix::read_csv(&self.a)?)
+            .map_err(bad_input)?;
+        let mb = self
+            .project
+            .apply(&Matrix::read_csv(&self.b)?)
+            .map_err(bad_input)?;
+        Ok((ma, mb))
+    }
 }
 
 fn main() -> ExitCode {
@@ -196,13 +208,6 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 /// An estimator's complaint about its inputs, as a bad-input error (exit code 2).
 fn bad_input(e: anyhow::Error) -> anyhow::Error {
     anyhow::Error::new(InputError(format!("{e}")))
-}
-
-/// Reads two representations and applies the projection to each.
-fn read_pair(a: &Path, b: &Path, project: Projection) -> Result<(Matrix, Matrix)> {
-    let ma = project.apply(&Matrix::read_csv(a)?).map_err(bad_input)?;
-    let mb = project.apply(&Matrix::read_csv(b)?).map_err(bad_input)?;
-    Ok((ma, mb))
 }
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
@@ -324,30 +329,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Cce {
-            a,
-            b,
-            estimator,
-            k,
-            seed,
-            project,
-        } => {
-            let (ma, mb) = read_pair(&a, &b, project)?;
-            let value = estimators::cce(&ma, &mb, estimator, k, seed).map_err(bad_input)?;
+        Command::Cce { pair } => {
+            let (ma, mb) = pair.read()?;
+            let value =
+                estimators::cce(&ma, &mb, pair.estimator, pair.k, pair.seed).map_err(bad_input)?;
             println!("{value}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Align {
-            a,
-            b,
-            measure,
-            estimator,
-            k,
-            seed,
-            project,
-        } => {
-            let (ma, mb) = read_pair(&a, &b, project)?;
-            match estimators::measure(&ma, &mb, measure, estimator, k, seed).map_err(bad_input)? {
+        Command::Align { measure, pair } => {
+            let (ma, mb) = pair.read()?;
+            match estimators::measure(&ma, &mb, measure, pair.estimator, pair.k, pair.seed)
+                .map_err(bad_input)?
+            {
                 MeasureValue::Symmetric(v) => println!("{v}"),
                 MeasureValue::Directed(ab, ba) => println!("A->B\t{ab}\nB->A\t{ba}"),
             }
