@@ -19,6 +19,7 @@ fn one_epoch() -> SgdSettings {
         batch_size: 128,
         epochs: 1,
         decay_every: 50,
+        max_steps: None,
     }
 }
 

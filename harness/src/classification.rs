@@ -140,6 +140,7 @@ pub fn run_member(spec: &MemberSpec, data: &ClassificationData) -> Result<Member
         batch_size,
         epochs,
         decay_every,
+        max_steps,
     } = spec.train
     else {
         bail!("classification members are trained with `solver: sgd`");
@@ -166,6 +167,7 @@ pub fn run_member(spec: &MemberSpec, data: &ClassificationData) -> Result<Member
         batch_size,
         epochs,
         decay_every,
+        max_steps,
     };
     let mut batches = Rng::derive(
         spec.seed,
@@ -300,6 +302,18 @@ sweep:
     }
 
     #[test]
+    fn max_steps_is_absent_from_the_canonical_form_unless_set() {
+        let m = parse(BASE).unwrap();
+        assert!(!crate::identity::canonical_json(&m).contains("max_steps"));
+        let capped = parse(&BASE.replace("epochs: 3\n", "epochs: 3\n  max_steps: 5\n")).unwrap();
+        assert!(crate::identity::canonical_json(&capped).contains("\"max_steps\":5"));
+        assert_ne!(
+            crate::identity::hash_of(&m),
+            crate::identity::hash_of(&capped)
+        );
+    }
+
+    #[test]
     fn impossible_classification_manifests_name_the_key_and_line() {
         let cases: &[(&str, &str, &str, usize, &str)] = &[
             (
@@ -338,6 +352,13 @@ sweep:
                 "sgd",
             ),
             ("epochs: 3", "epochs: 0", "train.epochs", 11, "at least 1"),
+            (
+                "epochs: 3",
+                "epochs: 3\n  max_steps: 0",
+                "train.max_steps",
+                12,
+                "at least 1",
+            ),
             (
                 "dataset: digits",
                 "dataset: digits\n  n_test: 1790",

@@ -207,6 +207,11 @@ pub enum Train {
         epochs: usize,
         #[serde(default = "default_decay_every")]
         decay_every: usize,
+        /// Ours: stop after this many optimizer steps even if `epochs` are not done, so a
+        /// budget can be set in steps (the same for every n) rather than in passes over the
+        /// data. Absent (the default) = no cap; then it is left out of the canonical form.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_steps: Option<usize>,
     },
     /// Full-batch Adam (Kingma & Ba, with PyTorch's defaults for the betas and eps) on the
     /// mean squared error, with candle (`relu2`); same stopping rule as `gd`.
@@ -702,6 +707,7 @@ impl Manifest {
             batch_size,
             epochs,
             decay_every,
+            max_steps,
         } = self.train
         else {
             return fail(
@@ -716,6 +722,7 @@ impl Manifest {
             ("train.batch_size", batch_size),
             ("train.epochs", epochs),
             ("train.decay_every", decay_every),
+            ("train.max_steps", max_steps.unwrap_or(1)),
         ] {
             if v < 1 {
                 return fail(key, format!("{v}: must be at least 1"));

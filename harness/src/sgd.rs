@@ -4,7 +4,8 @@
 //!
 //! Mini-batches come from a fresh permutation of the training set each epoch, drawn with the
 //! member's own [`Rng`] stream; the last batch of an epoch may be smaller (as PyTorch's
-//! default loader). Training runs a fixed number of epochs.
+//! default loader). Training runs a fixed number of epochs, or stops earlier at an optional
+//! cap on the optimizer steps (ours: a budget that is the same for every n).
 
 use crate::matrix::Matrix;
 use crate::models::classifier::Classifier;
@@ -21,6 +22,8 @@ pub struct SgdSettings {
     pub epochs: usize,
     /// The rate at epoch e is lr/√(1 + ⌊e / decay_every⌋).
     pub decay_every: usize,
+    /// Stop after this many steps, even within an epoch (`None`: run all `epochs`).
+    pub max_steps: Option<usize>,
 }
 
 impl SgdSettings {
@@ -41,11 +44,18 @@ pub fn train_sgd(
     let n = x.dim(0)?;
     let device = x.device();
     let mut opt = SGD::new(model.trainable(), settings.lr)?;
+    let cap = settings.max_steps.unwrap_or(usize::MAX);
     let mut steps = 0;
     for epoch in 0..settings.epochs {
+        if steps >= cap {
+            break;
+        }
         opt.set_learning_rate(settings.rate_at(epoch));
         let order: Vec<u32> = rng.permutation(n).into_iter().map(|i| i as u32).collect();
         for batch in order.chunks(settings.batch_size) {
+            if steps >= cap {
+                break;
+            }
             let idx = Tensor::from_slice(batch, batch.len(), device)?;
             let xb = x.index_select(&idx, 0)?;
             let yb = y.index_select(&idx, 0)?;
@@ -123,11 +133,44 @@ mod tests {
             batch_size: 128,
             epochs: 200,
             decay_every: 50,
+            max_steps: None,
         };
         assert_eq!(s.rate_at(0), 0.05);
         assert_eq!(s.rate_at(49), 0.05);
         assert_eq!(s.rate_at(50), 0.05 / 2f64.sqrt());
         assert_eq!(s.rate_at(150), 0.05 / 2.0);
+    }
+
+    #[test]
+    fn max_steps_stops_within_an_epoch_and_a_loose_cap_changes_nothing() {
+        use crate::models::fcnn::Fcnn;
+        let mut rng = Rng::new(5);
+        let n = 40;
+        let x: Vec<f32> = (0..n * 64).map(|_| rng.uniform() as f32).collect();
+        let x = Tensor::from_vec(x, (n, 1, 8, 8), &candle_core::Device::Cpu).unwrap();
+        let y: Vec<u32> = (0..n).map(|i| (i % 10) as u32).collect();
+        let y = Tensor::from_vec(y, n, x.device()).unwrap();
+        let run = |max_steps| {
+            let model = Fcnn::new(64, 3, 10, 0.1, &mut Rng::new(1), x.device()).unwrap();
+            let settings = SgdSettings {
+                lr: 0.05,
+                batch_size: 16,
+                epochs: 4,
+                decay_every: 50,
+                max_steps,
+            };
+            // 40 images in batches of 16: 3 steps per epoch.
+            let steps = train_sgd(&model, &x, &y, settings, &mut Rng::new(2)).unwrap();
+            let w: Vec<f32> = model.state()[0].1.flatten_all().unwrap().to_vec1().unwrap();
+            (steps, w)
+        };
+        let (full, w_full) = run(None);
+        assert_eq!(full, 12);
+        let (capped, w_capped) = run(Some(7));
+        assert_eq!(capped, 7);
+        assert_ne!(w_capped, w_full);
+        assert_eq!(run(Some(12)), (12, w_full.clone()));
+        assert_eq!(run(Some(100)), (12, w_full));
     }
 
     /// 64 CIFAR-shaped images whose class sets their brightness: learnable in a few epochs.
@@ -162,6 +205,7 @@ mod tests {
             batch_size: 16,
             epochs: 15,
             decay_every: 50,
+            max_steps: None,
         };
         let steps = train_sgd(&model, &x, &y, settings, &mut Rng::new(2)).unwrap();
         assert_eq!(steps, 15 * 4);
