@@ -105,6 +105,16 @@ pub enum Pairing {
     SameInputs,
 }
 
+impl Pairing {
+    /// The manifest's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pairing::IndependentSubsets => "independent-subsets",
+            Pairing::SameInputs => "same-inputs",
+        }
+    }
+}
+
 fn default_n_test() -> usize {
     2000
 }

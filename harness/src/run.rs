@@ -241,8 +241,11 @@ fn figure_title(manifest: &Manifest) -> String {
                 other => other.name().to_string(),
             };
             return format!(
-                "{}: {model} on {dataset} with label noise (same initialization, {pairing:?}), {} replicas × {} members",
-                manifest.name, manifest.sweep.replicas, manifest.sweep.members
+                "{}: {model} on {dataset} with label noise (same initialization, {}), {} replicas × {} members",
+                manifest.name,
+                pairing.name(),
+                manifest.sweep.replicas,
+                manifest.sweep.members
             );
         }
     };
