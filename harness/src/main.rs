@@ -268,9 +268,11 @@ fn bad_input(e: anyhow::Error) -> anyhow::Error {
 
 /// Reads two representations and applies the projection to each.
 fn read_pair(a: &Path, b: &Path, project: Projection) -> Result<(Matrix, Matrix)> {
-    let ma = project.apply(&Matrix::read_csv(a)?).map_err(bad_input)?;
-    let mb = project.apply(&Matrix::read_csv(b)?).map_err(bad_input)?;
-    Ok((ma, mb))
+    // The two files are read (and projected) in parallel.
+    let read =
+        |p: &Path| -> Result<Matrix> { project.apply(&Matrix::read_csv(p)?).map_err(bad_input) };
+    let (ma, mb) = rayon::join(|| read(a), || read(b));
+    Ok((ma?, mb?))
 }
 
 fn real_main(cli: Cli) -> Result<ExitCode> {

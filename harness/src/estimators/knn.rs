@@ -175,13 +175,17 @@ enum Query {
 
 impl Method {
     /// The crossovers were measured on copula ranks (`time_methods` in `knn/tests.rs`, 2 cores):
-    /// at N = 20 000 the tree's k-NN search wins up to d = 8 (0.36 s against 0.40 s at d = 8,
-    /// 0.07 s against 0.27 s at d = 4), its range counts only up to d = 2 (at d = 4: 0.46 s
-    /// against 0.26 s); the brute force grows as N², so at N ≥ 50 000 the tree also counts up
-    /// to d = 4 (N = 100 000, d = 4: 1.8 s against ≈ 6.6 s).
+    /// at N = 20 000 the tree's k-NN search won up to d = 8 (0.36 s against 0.40 s at d = 8,
+    /// 0.07 s against 0.27 s at d = 4) until the brute force learnt to stop early (a block is
+    /// dropped as soon as no candidate can beat the current k-th distance): since then, in whole
+    /// `harness cce` runs of 4 + 4 dims, the brute force takes 0.12 s against 0.15 s for the tree
+    /// at N = 20 000, ties at N = 50 000 (0.73 s) and loses at N = 100 000 (3.6 s against
+    /// 1.8 s); at 3 + 3 the tree still wins (0.10 s against 0.11 s). Range counts favour the tree
+    /// only up to d = 2 (at d = 4: 0.46 s against 0.26 s); the brute force grows as N², so at
+    /// N ≥ 50 000 the tree also counts up to d = 4 (N = 100 000, d = 4: 1.8 s against ≈ 6.6 s).
     fn resolve(self, query: Query, n: usize, dim: usize) -> Method {
         let tree = match query {
-            Query::Nearest => dim <= 8,
+            Query::Nearest => dim <= 6 || (dim <= 8 && n >= 50_000),
             Query::Count => dim <= 2 || (dim <= 4 && n >= 50_000),
         };
         match self {

@@ -115,6 +115,12 @@ impl<T: Coord> Blocked<T> {
 #[inline(always)]
 fn distances<T: Coord>(q: &[T], block: &[T], dist: &mut [T; BLOCK]) {
     dist.fill(T::ZERO);
+    raise_distances(q, block, dist);
+}
+
+/// `dist[t] = max(dist[t], max_j |q_j − block[j][t]|)` over the columns of `q` and `block`.
+#[inline(always)]
+fn raise_distances<T: Coord>(q: &[T], block: &[T], dist: &mut [T; BLOCK]) {
     for (&qj, col) in q.iter().zip(block.chunks_exact(BLOCK)) {
         let col: &[T; BLOCK] = col.try_into().expect("a block column");
         for t in 0..BLOCK {
@@ -124,6 +130,17 @@ fn distances<T: Coord>(q: &[T], block: &[T], dist: &mut [T; BLOCK]) {
     }
 }
 
+/// Columns between two early-exit checks of the k-NN kernel.
+const CHECK_EVERY: usize = 8;
+
+#[inline(always)]
+fn any_below<T: Coord>(dist: &[T], limit: T) -> bool {
+    dist.iter().fold(false, |acc, &d| acc | (d < limit))
+}
+
+/// Early termination: the distance only grows with each column, so once no point of the block
+/// is below `limit` after some columns, none will be (the block is skipped, `dist` left partial).
+/// The answer is exactly that of the full computation.
 #[inline(always)]
 fn any_below_generic<T: Coord>(
     q: &[T],
@@ -132,8 +149,17 @@ fn any_below_generic<T: Coord>(
     len: usize,
     limit: T,
 ) -> bool {
-    distances(q, block, dist);
-    dist[..len].iter().fold(false, |acc, &d| acc | (d < limit))
+    dist.fill(T::ZERO);
+    let mut j = 0;
+    while j < q.len() {
+        let end = (j + CHECK_EVERY).min(q.len());
+        raise_distances(&q[j..end], &block[j * BLOCK..end * BLOCK], dist);
+        if !any_below(&dist[..len], limit) {
+            return false;
+        }
+        j = end;
+    }
+    true
 }
 
 #[inline(always)]
