@@ -2,7 +2,9 @@
 //! so that one block (d × BLOCK values) stays in the L1 cache while a tile of [`TILE`] queries
 //! runs over it, and the distances of a query to a whole block are computed in one loop that
 //! the compiler vectorizes (`max_j |q_j − c_j|` lane-wise; AVX2 when the CPU has it, detected
-//! at run time). Query tiles run in parallel with rayon. Work O(N²·d / lanes), memory O(N·d).
+//! at run time). The k-NN kernel stops a block early once, after some columns, none of its
+//! points can beat the query's current k-th distance. Query tiles run in parallel with rayon.
+//! Work O(N²·d / lanes), memory O(N·d).
 
 use super::{insert_best, Coord, Points};
 use rayon::prelude::*;
