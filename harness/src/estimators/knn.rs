@@ -268,7 +268,7 @@ pub(crate) fn count_within<T: Coord>(
                     };
                 });
         }
-        _ => brute::Blocked::new(&sub).count_below(&sub, radii, &mut out),
+        _ => out = brute::count_below(&sub, radii),
     }
     out
 }

@@ -40,10 +40,13 @@ impl<T: Coord> Blocked<T> {
     }
 
     fn blocks(&self) -> impl Iterator<Item = (usize, &[T], usize)> {
-        (0..self.n.div_ceil(BLOCK)).map(move |b| {
-            let block = &self.data[b * self.dim * BLOCK..(b + 1) * self.dim * BLOCK];
-            (b * BLOCK, block, BLOCK.min(self.n - b * BLOCK))
-        })
+        (0..self.n.div_ceil(BLOCK)).map(move |b| self.block(b))
+    }
+
+    /// Block `b`: (index of its first point, its column-major values, its number of points).
+    fn block(&self, b: usize) -> (usize, &[T], usize) {
+        let block = &self.data[b * self.dim * BLOCK..(b + 1) * self.dim * BLOCK];
+        (b * BLOCK, block, BLOCK.min(self.n - b * BLOCK))
     }
 
     /// For each query point i of `q` (the same points as `self`): its k nearest other points as
@@ -86,31 +89,71 @@ impl<T: Coord> Blocked<T> {
             },
         );
     }
+}
 
-    /// For each point i of `q` (the same points as `self`): the number of other points at
-    /// distance strictly below `radii[i]`, written to `out[i]`.
-    pub fn count_below(&self, q: &Points<T>, radii: &[T], out: &mut [usize]) {
-        assert_eq!(q.dim, self.dim);
-        out.par_chunks_mut(TILE).enumerate().for_each_init(
-            || [T::ZERO; BLOCK],
-            |dist, (tile, chunk)| {
-                let first = tile * TILE;
-                chunk.fill(0);
-                for (_, block, len) in self.blocks() {
-                    for (qi, c) in chunk.iter_mut().enumerate() {
-                        let i = first + qi;
-                        *c += distances_count_below(q.row(i), block, &mut *dist, len, radii[i]);
-                    }
-                }
+/// For each point i of `p`: the number of other points at distance strictly below `radii[i]`.
+///
+/// The candidates are stored sorted by their first coordinate, so those within `radii[i]` of
+/// point i along it form one run of positions (found by binary search); a tile of queries, also
+/// taken in that order, visits only the blocks its runs overlap, and each query only the blocks
+/// its own run overlaps. A candidate outside the run is at least `radii[i]` away in the first
+/// coordinate, hence in the max norm: the counts are exactly those of a full scan, whatever the
+/// order (counting is order-free).
+pub(super) fn count_below<T: Coord>(p: &Points<T>, radii: &[T]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..p.n).collect();
+    order.sort_unstable_by(|&a, &b| T::total_cmp(p.row(a)[0], p.row(b)[0]).then(a.cmp(&b)));
+    let sorted = Points::new(
+        p.n,
+        p.dim,
+        order
+            .iter()
+            .flat_map(|&i| p.row(i).iter().copied())
+            .collect(),
+    );
+    let first: Vec<T> = order.iter().map(|&i| p.row(i)[0]).collect();
+    let radius: Vec<T> = order.iter().map(|&i| radii[i]).collect();
+    let blocked = Blocked::new(&sorted);
+    let mut counts = vec![0usize; p.n];
+    counts.par_chunks_mut(TILE).enumerate().for_each_init(
+        || [T::ZERO; BLOCK],
+        |dist, (tile, chunk)| {
+            let start = tile * TILE;
+            // The run [lo, hi) of positions within the radius along the first coordinate.
+            let runs: Vec<(usize, usize)> = (start..start + chunk.len())
+                .map(|i| {
+                    let (q, r) = (first[i], radius[i]);
+                    let lo = first.partition_point(|&c| c < q && T::dist(c, q) >= r);
+                    let hi = first.partition_point(|&c| c <= q || T::dist(c, q) < r);
+                    (lo, hi)
+                })
+                .collect();
+            chunk.fill(0);
+            let lo_block = runs.iter().map(|r| r.0).min().unwrap_or(0) / BLOCK;
+            let hi_block = runs.iter().map(|r| r.1).max().unwrap_or(0).div_ceil(BLOCK);
+            for b in lo_block..hi_block {
+                let (begin, block, len) = blocked.block(b);
                 for (qi, c) in chunk.iter_mut().enumerate() {
-                    // The point itself (distance 0) is inside any positive radius: take it off.
-                    if radii[first + qi] > T::ZERO {
-                        *c -= 1;
+                    let (lo, hi) = runs[qi];
+                    if hi > begin && lo < begin + len {
+                        let i = start + qi;
+                        *c +=
+                            distances_count_below(sorted.row(i), block, &mut *dist, len, radius[i]);
                     }
                 }
-            },
-        );
+            }
+            for (qi, c) in chunk.iter_mut().enumerate() {
+                // The point itself (distance 0) is inside any positive radius: take it off.
+                if radius[start + qi] > T::ZERO {
+                    *c -= 1;
+                }
+            }
+        },
+    );
+    let mut out = vec![0usize; p.n];
+    for (pos, &i) in order.iter().enumerate() {
+        out[i] = counts[pos];
     }
+    out
 }
 
 /// `dist[t] = max_j |q_j − block[j][t]|` for the whole block.
