@@ -136,8 +136,8 @@ pub(super) fn map_nearest<T: Coord, R: Send>(
                         continue;
                     }
                     let me = s.order[pos];
-                    for (t, &d) in dist[..len].iter().enumerate() {
-                        let j = s.order[begin + t];
+                    let order = &s.order[begin..begin + len];
+                    for (&d, &j) in dist[..len].iter().zip(order) {
                         if d <= list[k - 1].0 && j != me {
                             insert_best(list, d, j);
                         }
