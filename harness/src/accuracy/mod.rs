@@ -185,20 +185,36 @@ pub fn execute(plan: &AccuracyPlan, store: &Store) -> Result<(Vec<PairAlignment>
     Ok((results, stats))
 }
 
-/// The two quantities whose accuracy is measured.
-pub const QUANTITIES: [&str; 2] = ["cce_a_given_b", "mutual_information"];
-
-fn quantity(r: &PairAlignment, q: &str) -> f64 {
-    match q {
-        "cce_a_given_b" => r.cce_a_given_b,
-        _ => r.mutual_information,
-    }
+/// The quantities whose accuracy is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantity {
+    CceAGivenB,
+    MutualInformation,
 }
 
-fn true_value(t: &Truth, q: &str) -> f64 {
-    match q {
-        "cce_a_given_b" => t.cce_a_given_b,
-        _ => t.mutual_information,
+impl Quantity {
+    pub const ALL: [Quantity; 2] = [Quantity::CceAGivenB, Quantity::MutualInformation];
+
+    /// The CSV name (the field of [`PairAlignment`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantity::CceAGivenB => "cce_a_given_b",
+            Quantity::MutualInformation => "mutual_information",
+        }
+    }
+
+    fn estimate(self, r: &PairAlignment) -> f64 {
+        match self {
+            Quantity::CceAGivenB => r.cce_a_given_b,
+            Quantity::MutualInformation => r.mutual_information,
+        }
+    }
+
+    fn truth(self, t: &Truth) -> f64 {
+        match self {
+            Quantity::CceAGivenB => t.cce_a_given_b,
+            Quantity::MutualInformation => t.mutual_information,
+        }
     }
 }
 
@@ -207,7 +223,7 @@ fn true_value(t: &Truth, q: &str) -> f64 {
 pub struct AccuracyRow {
     pub cell: Cell,
     pub estimator: Estimator,
-    pub quantity: &'static str,
+    pub quantity: Quantity,
     pub truth: f64,
     pub seeds: usize,
     pub mean: f64,
@@ -235,9 +251,9 @@ pub fn summarize(
                 .filter(|(u, _)| u.cell == c && u.spec.estimator == estimator)
                 .map(|(_, r)| r)
                 .collect();
-            for q in QUANTITIES {
-                let t = true_value(truth, q);
-                let v: Vec<f64> = mine.iter().map(|r| quantity(r, q)).collect();
+            for q in Quantity::ALL {
+                let t = q.truth(truth);
+                let v: Vec<f64> = mine.iter().map(|r| q.estimate(r)).collect();
                 let n = v.len() as f64;
                 let mean = v.iter().sum::<f64>() / n;
                 let sd = if v.len() > 1 {
@@ -291,7 +307,7 @@ fn accuracy_csv(rows: &[AccuracyRow], k: usize) -> Result<Vec<u8>> {
             c.rho.to_string(),
             r.estimator.to_string(),
             k.to_string(),
-            r.quantity.to_string(),
+            r.quantity.name().to_string(),
             r.truth.to_string(),
             r.seeds.to_string(),
             r.mean.to_string(),
@@ -349,7 +365,7 @@ fn panels(m: &AccuracyManifest, rows: &[AccuracyRow]) -> Vec<Panel> {
     let shown: Vec<&AccuracyRow> = rows
         .iter()
         .filter(|r| {
-            r.quantity == "cce_a_given_b" && r.cell.family == f.family && r.cell.rho == f.rho
+            r.quantity == Quantity::CceAGivenB && r.cell.family == f.family && r.cell.rho == f.rho
         })
         .collect();
     let mut dims: Vec<usize> = shown.iter().map(|r| r.cell.dims).collect();

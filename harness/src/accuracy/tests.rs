@@ -25,7 +25,7 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     let first = run(&m, Path::new("tiny.yaml"), &store).unwrap();
     // 3 families x 2 dims x 2 N = 12 cells, 2 data sets, 3 estimators.
     assert_eq!(first.stats.units_run, 12 * 2 * 3);
-    assert_eq!(first.rows.len(), 12 * 3 * QUANTITIES.len());
+    assert_eq!(first.rows.len(), 12 * 3 * Quantity::ALL.len());
     let out = dir.path().join("results/tiny");
     let csv1 = std::fs::read(out.join("accuracy.csv")).unwrap();
     let text = String::from_utf8(csv1.clone()).unwrap();
@@ -77,7 +77,7 @@ fn rows_of(text: &str) -> Vec<AccuracyRow> {
     summarize(&m, &p, &results)
 }
 
-fn find<'a>(rows: &'a [AccuracyRow], e: Estimator, q: &str) -> &'a AccuracyRow {
+fn find(rows: &[AccuracyRow], e: Estimator, q: Quantity) -> &AccuracyRow {
     rows.iter()
         .find(|r| r.estimator == e && r.quantity == q)
         .unwrap()
@@ -89,7 +89,7 @@ fn gaussian_estimator_is_accurate_on_gaussian_data() {
         "kind: estimator-accuracy\nname: g\nseed: 11\nestimators: [gaussian]\n\
          grid: [{n: [3000], dims: [4], rho: [0.6], seeds: 3}]\n",
     );
-    let r = find(&rows, Estimator::Gaussian, "cce_a_given_b");
+    let r = find(&rows, Estimator::Gaussian, Quantity::CceAGivenB);
     assert!((r.truth - 2.0 * (0.64f64).ln()).abs() < 1e-12);
     assert!(r.rmse < 0.03, "gaussian RMSE {} on Gaussian data", r.rmse);
     assert!(r.sd > 0.0 && r.rmse >= r.bias.abs());
@@ -103,8 +103,8 @@ fn ksg_agrees_with_the_student_t_closed_form_where_gaussian_cannot() {
         "kind: estimator-accuracy\nname: t\nseed: 3\nestimators: [ksg, gaussian]\n\
          grid: [{n: [4000], dims: [1], rho: [0.0], families: [student-t:2], seeds: 2}]\n",
     );
-    let ksg = find(&rows, Estimator::Ksg, "mutual_information");
-    let gauss = find(&rows, Estimator::Gaussian, "mutual_information");
+    let ksg = find(&rows, Estimator::Ksg, Quantity::MutualInformation);
+    let gauss = find(&rows, Estimator::Gaussian, Quantity::MutualInformation);
     assert!(ksg.truth > 0.05, "t copula MI at rho = 0: {}", ksg.truth);
     assert!(
         ksg.rmse < 0.03,
