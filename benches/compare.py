@@ -14,9 +14,8 @@ written as two headerless CSVs. Timed, median of --repeats whole runs:
 - cKDTree: the same Kozachenko-Leonenko entropy of the d-dim copula sample with scipy's cKDTree
   (max norm, one worker, k = 3), tree build + query, data in memory;
 - harness cce (ksg and kl): the whole process `harness cce A.csv B.csv` (reading the CSVs,
-  ranks, and CCE(A|B): ksg = one joint d-dim k-NN search + two d/2-dim range counts; kl = two
-  k-NN searches, d and d/2 dims, plus a third of d/2 for CCE(B|A)), i.e. more work than one
-  entropy.
+  ranks, and CCE(A|B) alone: ksg = one joint d-dim k-NN search + one d/2-dim range count in
+  B's space; kl = two k-NN searches, d and d/2 dims), i.e. more work than one entropy.
 """
 import argparse, statistics, subprocess, sys, tempfile, time
 from pathlib import Path

@@ -10,10 +10,12 @@
 //! - [`models`], [`train`], [`optim`]: the networks, their training with candle, optimizers;
 //!   [`sgd`], [`classification`]: SGD for classifiers and a classification member's whole fit.
 //! - [`device`]: CPU or CUDA.
-//! - [`estimators`]: copula-entropy alignment estimators.
+//! - [`estimators`]: copula-entropy alignment estimators; [`accuracy`]: their accuracy on
+//!   generated data with known answers (`kind: estimator-accuracy` manifests).
 //! - [`theory`]: closed-form predictions for `linear2`.
 //! - [`units`], [`experiment`]: units of work, the plan, and its execution.
 //! - [`report`], [`claims`], [`figure`], [`run`]: tables, claim checks, figures, the whole job.
+pub mod accuracy;
 pub mod cache;
 pub mod claims;
 pub mod classification;

@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use harness::accuracy::{self, AccuracyManifest};
 use harness::cache::{self, Store};
 use harness::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
@@ -12,7 +13,7 @@ use harness::experiment;
 use harness::manifest::{Manifest, ManifestError};
 use harness::matrix::{InputError, Matrix};
 use harness::run::run_manifest;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Reproduce "Signal-to-Noise Ratio and Sample Size Govern Representational Alignment in
@@ -142,17 +143,13 @@ struct PairArgs {
 }
 
 impl PairArgs {
-    /// Reads both CSVs and applies the projection to each.
+    /// Reads both CSVs (in parallel) and applies the projection to each.
     fn read(&self) -> Result<(Matrix, Matrix)> {
-        let ma = self
-            .project
-            .apply(&Matrix::read_csv(&self.a)?)
-            .map_err(bad_input)?;
-        let mb = self
-            .project
-            .apply(&Matrix::read_csv(&self.b)?)
-            .map_err(bad_input)?;
-        Ok((ma, mb))
+        let read = |p: &Path| -> Result<Matrix> {
+            self.project.apply(&Matrix::read_csv(p)?).map_err(bad_input)
+        };
+        let (ma, mb) = rayon::join(|| read(&self.a), || read(&self.b));
+        Ok((ma?, mb?))
     }
 }
 
@@ -176,6 +173,79 @@ fn main() -> ExitCode {
 fn parse_dataset(name: &str) -> Result<Dataset, String> {
     serde_yaml::from_str::<Dataset>(name)
         .map_err(|_| format!("`{name}`: known data sets are digits, mnist, cifar10"))
+}
+
+/// A network experiment or an estimator-accuracy experiment (`kind: estimator-accuracy`).
+enum AnyManifest {
+    Experiment(Box<Manifest>),
+    Accuracy(AccuracyManifest),
+}
+
+/// Reads either kind of manifest (the `--device` override applies to network experiments;
+/// the estimators run on the CPU).
+fn load_any(path: &Path, device: Option<DeviceKind>) -> Result<AnyManifest, ManifestError> {
+    if accuracy::is_accuracy_manifest(path)? {
+        AccuracyManifest::load(path).map(AnyManifest::Accuracy)
+    } else {
+        load(path, device).map(|m| AnyManifest::Experiment(Box::new(m)))
+    }
+}
+
+/// Runs an estimator-accuracy manifest and prints its summary.
+fn run_accuracy(m: &AccuracyManifest, path: &Path, store: &Store) -> Result<()> {
+    let r = accuracy::run(m, path, store)?;
+    let s = &r.stats;
+    println!(
+        "{}  sha256 {}…  {} units ({} estimated, {} cached) in {:.1} s",
+        r.name,
+        &r.hash[..12],
+        s.units_run + s.units_reused,
+        s.units_run,
+        s.units_reused,
+        r.seconds
+    );
+    if s.corrupt_recomputed > 0 {
+        println!(
+            "  {} corrupt cache entries were recomputed",
+            s.corrupt_recomputed
+        );
+    }
+    println!("  results: {}/", r.results_dir.display());
+    Ok(())
+}
+
+/// Lists an estimator-accuracy manifest's units.
+fn plan_accuracy(m: &AccuracyManifest, store: &Store, summary: bool) -> Result<()> {
+    let plan = accuracy::plan(m)?;
+    let mut cached = 0;
+    for u in &plan.units {
+        let hit = store.contains(&u.hash, accuracy::UNIT_EXT);
+        cached += hit as usize;
+        if !summary {
+            let s = &u.spec;
+            println!(
+                "unit    {}  {}  {} {} N={} dims={}+{} rho={} data set {}",
+                u.hash,
+                if hit { "cached " } else { "pending" },
+                s.estimator,
+                s.family,
+                s.n,
+                s.dims,
+                s.dims,
+                s.rho,
+                s.replicate
+            );
+        }
+    }
+    println!(
+        "{}: {} cells, {} units ({} cached); experiment sha256 {}",
+        m.name,
+        plan.cells.len(),
+        plan.units.len(),
+        cached,
+        plan.manifest_hash
+    );
+    Ok(())
 }
 
 /// A manifest, with the `--device` override applied.
@@ -216,11 +286,19 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run { manifests } => {
             // Parse every manifest first, so that a bad one stops the run before any work.
-            let loaded: Vec<(PathBuf, Manifest)> = manifests
+            let loaded: Vec<(PathBuf, AnyManifest)> = manifests
                 .into_iter()
-                .map(|p| load(&p, cli.device).map(|m| (p, m)))
+                .map(|p| load_any(&p, cli.device).map(|m| (p, m)))
                 .collect::<Result<_, _>>()?;
             for (path, manifest) in &loaded {
+                let manifest = match manifest {
+                    AnyManifest::Experiment(m) => m,
+                    AnyManifest::Accuracy(m) => {
+                        eprintln!("{} ({})", m.name, path.display());
+                        run_accuracy(m, path, &store)?;
+                        continue;
+                    }
+                };
                 eprintln!("{} ({})", manifest.name, path.display());
                 let report = run_manifest(manifest, path, &store, cli.quiet)?;
                 let s = &report.stats;
@@ -251,7 +329,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan { manifest, summary } => {
-            let m = load(&manifest, cli.device)?;
+            let m = match load_any(&manifest, cli.device)? {
+                AnyManifest::Experiment(m) => m,
+                AnyManifest::Accuracy(m) => {
+                    plan_accuracy(&m, &store, summary)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
             let plan = experiment::plan(&m);
             let mut cached = (0, 0);
             for u in &plan.members {
@@ -302,8 +386,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Hash { manifest } => {
-            let m = load(&manifest, cli.device)?;
-            println!("{}", experiment::manifest_hash(&m));
+            let hash = match load_any(&manifest, cli.device)? {
+                AnyManifest::Experiment(m) => experiment::manifest_hash(&m),
+                AnyManifest::Accuracy(m) => accuracy::manifest_hash(&m),
+            };
+            println!("{hash}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Fetch { dataset } => {

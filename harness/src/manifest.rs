@@ -435,19 +435,7 @@ impl Manifest {
 
     /// Parses and validates manifest text; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
-        let mut manifest: Manifest = serde_yaml::from_str(text).map_err(|e| {
-            let (key, message) = split_key(&strip_location(&e.to_string()));
-            let line = key
-                .as_deref()
-                .and_then(|k| find_key_line(text, &k.split('.').collect::<Vec<_>>()))
-                .or_else(|| e.location().map(|l| l.line()));
-            ManifestError {
-                file: path.to_path_buf(),
-                line,
-                key,
-                message,
-            }
-        })?;
+        let mut manifest: Manifest = parse_yaml(text, path)?;
         manifest.fill_defaults();
         manifest.validate().map_err(|(key, message)| {
             let segments: Vec<&str> = key.split('.').collect();
@@ -866,6 +854,27 @@ fn validate_network(model: &Model, train: &Train, prefix: &str) -> Result<(), (S
         return fail("train.window", "window must be at least 1".into());
     }
     Ok(())
+}
+
+/// Deserializes manifest text into `T`, turning serde's message into a [`ManifestError`] that
+/// names the key and its line (shared by every manifest schema).
+pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ManifestError> {
+    serde_yaml::from_str(text).map_err(|e| {
+        let (key, message) = split_key(&strip_location(&e.to_string()));
+        let line = key
+            .as_deref()
+            .and_then(|k| find_key_line(text, &k.split('.').collect::<Vec<_>>()))
+            .or_else(|| e.location().map(|l| l.line()));
+        ManifestError {
+            file: path.to_path_buf(),
+            line,
+            key,
+            message,
+        }
+    })
 }
 
 /// Figure layouts the report knows.

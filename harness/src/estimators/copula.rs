@@ -3,6 +3,7 @@
 //! by a seeded random order, so the result is a deterministic function of the data and the seed.
 
 use crate::{matrix::Matrix, rng::Rng};
+use rayon::prelude::*;
 use std::cmp::Ordering;
 
 /// The ranks 1..N (as `f64`) of each column of `x`, in the layout of `x`.
@@ -11,34 +12,44 @@ use std::cmp::Ordering;
 /// priority: rows are sorted by (value, priority), so tied values are ordered at random but
 /// reproducibly. A permutation is drawn for every column, tied or not, so the use of the stream
 /// does not depend on the data. `-0.0` and `0.0` count as equal (a tie).
+///
+/// The permutations are drawn in column order, then the columns are sorted in parallel (in
+/// groups of [`COLUMNS_AT_ONCE`], to bound the memory of the drawn permutations); (value,
+/// priority) keys are all distinct, so the order, and the result, is unique.
 pub(crate) fn ranks(x: &Matrix, rng: &mut Rng) -> Matrix {
     let n = x.rows;
     let mut out = Matrix::zeros(n, x.cols);
-    let mut order: Vec<usize> = Vec::with_capacity(n);
-    for j in 0..x.cols {
-        let priority = rng.permutation(n);
-        let key = |i: usize| {
-            let v = x.get(i, j);
-            // Normalise −0.0 to 0.0 so that the two zeros tie; total_cmp keeps the sort total
-            // (NaNs, which `align` rejects, go to the ends instead of panicking the sort).
-            if v == 0.0 {
-                0.0
-            } else {
-                v
+    for first in (0..x.cols).step_by(COLUMNS_AT_ONCE) {
+        let cols: Vec<usize> = (first..x.cols.min(first + COLUMNS_AT_ONCE)).collect();
+        let priorities: Vec<Vec<usize>> = cols.iter().map(|_| rng.permutation(n)).collect();
+        let orders: Vec<Vec<usize>> = cols
+            .par_iter()
+            .zip(&priorities)
+            .map(|(&j, priority)| {
+                // Normalise −0.0 to 0.0 so that the two zeros tie; total_cmp keeps the sort
+                // total (NaNs, which `align` rejects, go to the ends instead of panicking).
+                let key = |v: f64| if v == 0.0 { 0.0 } else { v };
+                let keyed: Vec<(f64, usize)> =
+                    (0..n).map(|i| (key(x.get(i, j)), priority[i])).collect();
+                let mut order: Vec<usize> = (0..n).collect();
+                order.sort_unstable_by(|&p, &q| match keyed[p].0.total_cmp(&keyed[q].0) {
+                    Ordering::Equal => keyed[p].1.cmp(&keyed[q].1),
+                    other => other,
+                });
+                order
+            })
+            .collect();
+        for (&j, order) in cols.iter().zip(&orders) {
+            for (r, &i) in order.iter().enumerate() {
+                out.data[i * x.cols + j] = (r + 1) as f64;
             }
-        };
-        order.clear();
-        order.extend(0..n);
-        order.sort_unstable_by(|&p, &q| match key(p).total_cmp(&key(q)) {
-            Ordering::Equal => priority[p].cmp(&priority[q]),
-            other => other,
-        });
-        for (r, &i) in order.iter().enumerate() {
-            out.data[i * x.cols + j] = (r + 1) as f64;
         }
     }
     out
 }
+
+/// Columns whose tie-break permutations are held at once by [`ranks`].
+const COLUMNS_AT_ONCE: usize = 64;
 
 /// The empirical copula of `x`: each column replaced by its ranks 1..N divided by N, ties broken
 /// by a random order drawn from `rng` (see the module docs). Same shape as `x`.

@@ -38,6 +38,11 @@ pub(crate) fn kl_entropy_of_ranks<T: Coord>(r: &Points<T>, k: usize) -> f64 {
     entropy_from_mean_log(mean_log_two_eps(&eps, r.n), r.n, r.dim, k)
 }
 
+/// CCE(A|B) = Ĥ(A, B) − Ĥ(B) alone (no entropy of A), as in [`kl_alignment`].
+pub(crate) fn kl_cce<T: Coord>(ra: &Points<T>, rb: &Points<T>, k: usize) -> f64 {
+    kl_entropy_of_ranks(&ra.hstack(rb), k) - kl_entropy_of_ranks(rb, k)
+}
+
 /// The `kl` estimator on integer ranks `ra`, `rb` (same rows).
 pub(crate) fn kl_alignment<T: Coord>(ra: &Points<T>, rb: &Points<T>, k: usize) -> PairAlignment {
     let h_ab = kl_entropy_of_ranks(&ra.hstack(rb), k);

@@ -174,14 +174,19 @@ enum Query {
 }
 
 impl Method {
-    /// The crossovers were measured on copula ranks (`time_methods` in `knn/tests.rs`, 2 cores):
-    /// at N = 20 000 the tree's k-NN search wins up to d = 8 (0.36 s against 0.40 s at d = 8,
-    /// 0.07 s against 0.27 s at d = 4), its range counts only up to d = 2 (at d = 4: 0.46 s
-    /// against 0.26 s); the brute force grows as N², so at N ≥ 50 000 the tree also counts up
-    /// to d = 4 (N = 100 000, d = 4: 1.8 s against ≈ 6.6 s).
+    /// The crossovers were measured on copula ranks (2 cores; whole `harness cce` runs, whose
+    /// k-NN search is in A + B's dimension and range count in B's). With the brute force's early
+    /// exit and outward block order, its k-NN search beats the tree from 6 dimensions up to
+    /// N = 50 000 (3 + 3 at N = 20 000: 0.05 s against 0.06 s; 4 + 4 at N = 50 000: 0.54 s
+    /// against 0.71 s), ties it at N = 100 000 for 8 dims (1.81 s against 1.73 s), and ties at
+    /// 4 dims, N = 20 000 (0.04 s), losing at N = 100 000 (0.30 s against 0.41 s for the whole
+    /// 2 + 2 run with the tree's search). Range counts (radii from a search in a larger space,
+    /// which the tree prunes poorly) were measured before the brute force's window: the tree
+    /// won up to d = 2 (at d = 4: 0.46 s against 0.26 s at N = 20 000), and up to d = 4 from
+    /// N = 50 000 (N = 100 000, d = 4: 1.8 s against ≈ 6.6 s).
     fn resolve(self, query: Query, n: usize, dim: usize) -> Method {
         let tree = match query {
-            Query::Nearest => dim <= 8,
+            Query::Nearest => dim <= 4 || (dim <= 8 && n >= 100_000),
             Query::Count => dim <= 2 || (dim <= 4 && n >= 50_000),
         };
         match self {
@@ -208,7 +213,7 @@ pub(crate) fn kth_distances<T: Coord>(p: &Points<T>, k: usize, method: Method) -
                 },
             );
         }
-        _ => brute::Blocked::new(p).map_nearest(p, k, &mut out, |best| best[k - 1].0),
+        _ => brute::map_nearest(p, k, &mut out, |best| best[k - 1].0),
     }
     out
 }
@@ -233,8 +238,7 @@ pub(crate) fn nearest_indices<T: Coord>(
                 },
             );
         }
-        _ => brute::Blocked::new(p)
-            .map_nearest(p, k, &mut out, |best| best.iter().map(|b| b.1).collect()),
+        _ => brute::map_nearest(p, k, &mut out, |best| best.iter().map(|b| b.1).collect()),
     }
     out
 }
@@ -264,7 +268,7 @@ pub(crate) fn count_within<T: Coord>(
                     };
                 });
         }
-        _ => brute::Blocked::new(&sub).count_below(&sub, radii, &mut out),
+        _ => out = brute::count_below(&sub, radii),
     }
     out
 }

@@ -12,21 +12,38 @@ use super::{canonical_mean, special::digamma, PairAlignment};
 /// - I(A;B) ≈ ψ(k) + ψ(N) − ⟨ψ(n_A,i + 1) + ψ(n_B,i + 1)⟩ (KSG estimator 1).
 pub(crate) fn ksg_alignment<T: Coord>(ra: &Points<T>, rb: &Points<T>, k: usize) -> PairAlignment {
     let (n, da, db) = (ra.n, ra.dim, rb.dim);
-    let joint = ra.hstack(rb);
-    let eps = knn::kth_distances(&joint, k, Method::Auto);
-    let cols_a: Vec<usize> = (0..da).collect();
-    let cols_b: Vec<usize> = (da..da + db).collect();
-    let n_a = knn::count_within(&joint, &cols_a, &eps, Method::Auto);
-    let n_b = knn::count_within(&joint, &cols_b, &eps, Method::Auto);
-    let mean_log = mean_log_two_eps(&eps, n);
-    let psi_a = canonical_mean(n_a.iter().map(|&c| digamma(c as f64 + 1.0)).collect());
-    let psi_b = canonical_mean(n_b.iter().map(|&c| digamma(c as f64 + 1.0)).collect());
+    let (joint, eps, mean_log) = joint_search(ra, rb, k);
+    let psi_a = mean_psi_counts(&joint, &(0..da).collect::<Vec<_>>(), &eps);
+    let psi_b = mean_psi_counts(&joint, &(da..da + db).collect::<Vec<_>>(), &eps);
     let psi_k = digamma(k as f64);
     PairAlignment::new(
         -psi_k + psi_b + da as f64 * mean_log,
         -psi_k + psi_a + db as f64 * mean_log,
         psi_k + digamma(n as f64) - psi_a - psi_b,
     )
+}
+
+/// CCE(A|B) alone, bit-identical to `ksg_alignment(..).cce_a_given_b` but with one range count
+/// (in B's coordinates) instead of two.
+pub(crate) fn ksg_cce<T: Coord>(ra: &Points<T>, rb: &Points<T>, k: usize) -> f64 {
+    let (da, db) = (ra.dim, rb.dim);
+    let (joint, eps, mean_log) = joint_search(ra, rb, k);
+    let psi_b = mean_psi_counts(&joint, &(da..da + db).collect::<Vec<_>>(), &eps);
+    -digamma(k as f64) + psi_b + da as f64 * mean_log
+}
+
+/// The joint sample [A, B], its k-th neighbour rank distances and ⟨log 2εᵢ⟩.
+fn joint_search<T: Coord>(ra: &Points<T>, rb: &Points<T>, k: usize) -> (Points<T>, Vec<T>, f64) {
+    let joint = ra.hstack(rb);
+    let eps = knn::kth_distances(&joint, k, Method::Auto);
+    let mean_log = mean_log_two_eps(&eps, ra.n);
+    (joint, eps, mean_log)
+}
+
+/// ⟨ψ(nᵢ + 1)⟩, nᵢ the other points strictly within εᵢ of point i in the columns `cols`.
+fn mean_psi_counts<T: Coord>(joint: &Points<T>, cols: &[usize], eps: &[T]) -> f64 {
+    let counts = knn::count_within(joint, cols, eps, Method::Auto);
+    canonical_mean(counts.iter().map(|&c| digamma(c as f64 + 1.0)).collect())
 }
 
 /// ⟨log 2εᵢ⟩ for copula distances εᵢ = Dᵢ / N given as integer rank distances Dᵢ.

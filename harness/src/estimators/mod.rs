@@ -229,7 +229,32 @@ fn knn_alignment<T: knn::Coord + copula::FromRank>(
     }
 }
 
-/// CCE(A|B) alone: `align(..)?.cce_a_given_b`.
+/// CCE(A|B) alone: the same value as `align(..)?.cce_a_given_b` (bit for bit), without the work
+/// only the other quantities need (ksg: the range count in A's space; kl: the entropy of A).
 pub fn cce(a: &Matrix, b: &Matrix, estimator: Estimator, k: usize, seed: u64) -> Result<f64> {
-    Ok(align(a, b, estimator, k, seed)?.cce_a_given_b)
+    if estimator == Estimator::Gaussian {
+        return Ok(align(a, b, estimator, k, seed)?.cce_a_given_b);
+    }
+    validate(a, b, k)?;
+    let ra = copula::ranks(a, &mut Rng::derive(seed, "copula-a"));
+    let rb = copula::ranks(b, &mut Rng::derive(seed, "copula-b"));
+    if a.rows <= u16::MAX as usize {
+        Ok(knn_cce::<u16>(&ra, &rb, estimator, k))
+    } else {
+        Ok(knn_cce::<u32>(&ra, &rb, estimator, k))
+    }
+}
+
+fn knn_cce<T: knn::Coord + copula::FromRank>(
+    ra: &Matrix,
+    rb: &Matrix,
+    estimator: Estimator,
+    k: usize,
+) -> f64 {
+    let (pa, pb) = (copula::rank_points::<T>(ra), copula::rank_points::<T>(rb));
+    if estimator == Estimator::Ksg {
+        ksg::ksg_cce(&pa, &pb, k)
+    } else {
+        kl::kl_cce(&pa, &pb, k)
+    }
 }

@@ -82,6 +82,8 @@ fn methods_match_a_naive_scan_ties_included() {
         (600, 8, 3, 3),
         (150, 3, 20, 6),
         (260, 16, 3, 2),
+        // Past the brute force's early-exit checks (every 8 columns), with a partial last group.
+        (520, 20, 3, 30),
     ];
     for (ci, &(n, d, k, levels)) in cases.iter().enumerate() {
         let seed = 100 + ci as u64;

@@ -1,0 +1,265 @@
+//! The generated data of the estimator-accuracy experiment and its exact answers.
+//!
+//! Every family has the same dependence skeleton: A and B have `dims` coordinates each, A_i and
+//! B_i are correlated with coefficient ρ, and all other pairs are uncorrelated (so R_AA = R_BB =
+//! I). The families differ in the copula put on that skeleton:
+//! - `gaussian`: jointly normal. Copula entropy H_c(X) = ½ log det R_X, so CCE(A|B) =
+//!   Σ_i ½ log(1 − ρ²) (computed with [`gaussian_cce_from_correlation`]) and MI = −CCE.
+//! - `monotone`: the `gaussian` sample with a strictly increasing transform of every coordinate
+//!   (exp or cube, alternating). Ranks, hence copula values and every estimate, are exactly
+//!   those of `gaussian` on the same seed; the truth is the same.
+//! - `student-t:ν` (ν a whole number ≥ 1): the same normal draw divided, row by row, by one
+//!   shared √(χ²_ν/ν): a multivariate t with correlation R. Its copula is not Gaussian: even
+//!   uncorrelated coordinates depend on each other through the shared scale (tail dependence),
+//!   and the `gaussian` estimator is blind to that. Closed form (entropy of the multivariate t;
+//!   e.g. Arellano-Valle, Contreras-Reyes & Genton 2013): with
+//!   h_m = lnΓ(ν/2) − lnΓ((ν+m)/2) + (ν+m)/2 [ψ((ν+m)/2) − ψ(ν/2)] + (m/2) ln(νπ) the entropy of
+//!   a standard m-dimensional t (R = I) and g(m) = h_m − m h_1, the copula entropy of an
+//!   m-dimensional t with correlation R_X is H_c(X) = ½ log det R_X + g(m). Hence
+//!   CCE(A|B) = CCE_gauss + g(2d) − g(d) and MI = MI_gauss + 2 g(d) − g(2d).
+//!
+//! The normal draw depends on (seed, N, dims, ρ, replicate) only, not on the family, so the
+//! three families of one cell share it (which is what makes `monotone` an exact check).
+
+use crate::estimators::{digamma, gaussian_cce_from_correlation};
+use crate::matrix::Matrix;
+use crate::rng::Rng;
+use anyhow::{bail, Result};
+
+/// The dependence family of a cell; written `gaussian`, `monotone` or `student-t:ν`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    Gaussian,
+    Monotone,
+    StudentT { nu: u32 },
+}
+
+/// The exact values of one cell, in nats.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Truth {
+    pub cce_a_given_b: f64,
+    pub mutual_information: f64,
+}
+
+impl Family {
+    /// Draws one data set: A and B, N × dims each.
+    pub fn sample(
+        self,
+        seed: u64,
+        n: usize,
+        dims: usize,
+        rho: f64,
+        replicate: usize,
+    ) -> (Matrix, Matrix) {
+        let tag = format!("accuracy/n={n}/dims={dims}/rho={rho}/replicate={replicate}");
+        let mut normal = Rng::derive(seed, &tag);
+        let mix = (1.0 - rho * rho).sqrt();
+        let mut a = Matrix::zeros(n, dims);
+        let mut b = Matrix::zeros(n, dims);
+        for i in 0..n {
+            for j in 0..dims {
+                let x = normal.normal();
+                let e = normal.normal();
+                a.data[i * dims + j] = x;
+                b.data[i * dims + j] = rho * x + mix * e;
+            }
+        }
+        match self {
+            Family::Gaussian => {}
+            Family::Monotone => {
+                for (m, first) in [(&mut a, 0), (&mut b, 1)] {
+                    for (p, v) in m.data.iter_mut().enumerate() {
+                        *v = if (p % dims + first) % 2 == 0 {
+                            v.exp()
+                        } else {
+                            *v * *v * *v
+                        };
+                    }
+                }
+            }
+            Family::StudentT { nu } => {
+                let mut chi = Rng::derive(seed, &format!("{tag}/chi2"));
+                for i in 0..n {
+                    let w: f64 = (0..nu).map(|_| chi.normal().powi(2)).sum();
+                    let scale = (nu as f64 / w).sqrt();
+                    for m in [&mut a, &mut b] {
+                        for v in &mut m.data[i * dims..(i + 1) * dims] {
+                            *v *= scale;
+                        }
+                    }
+                }
+            }
+        }
+        (a, b)
+    }
+
+    /// CCE(A|B) and the copula MI of the family with `dims` + `dims` coordinates and pairwise ρ.
+    pub fn truth(self, dims: usize, rho: f64) -> Result<Truth> {
+        let r = Matrix::from_fn(2 * dims, 2 * dims, |i, j| {
+            if i == j {
+                1.0
+            } else if i % dims == j % dims {
+                rho
+            } else {
+                0.0
+            }
+        });
+        // R_AA = I, so H_c(A) of the Gaussian part is 0 and MI = −CCE.
+        let cce = gaussian_cce_from_correlation(&r, dims)?;
+        let (cce, mi) = match self {
+            Family::Gaussian | Family::Monotone => (cce, -cce),
+            Family::StudentT { nu } => {
+                let (g_d, g_2d) = (t_copula_excess(nu, dims), t_copula_excess(nu, 2 * dims));
+                (cce + g_2d - g_d, -cce + 2.0 * g_d - g_2d)
+            }
+        };
+        if !(cce.is_finite() && mi.is_finite()) {
+            bail!("no finite truth for {self} at {dims}+{dims} dims, rho = {rho}");
+        }
+        Ok(Truth {
+            cce_a_given_b: cce,
+            mutual_information: mi,
+        })
+    }
+}
+
+/// g(m) = h_m − m h_1 (module doc): the copula entropy of an uncorrelated m-dimensional t with ν
+/// degrees of freedom (≤ 0: the shared scale makes the coordinates dependent).
+fn t_copula_excess(nu: u32, m: usize) -> f64 {
+    t_entropy(nu, m) - m as f64 * t_entropy(nu, 1)
+}
+
+/// h_m: the differential entropy of the standard m-dimensional t with ν degrees of freedom
+/// (location 0, scale matrix I).
+fn t_entropy(nu: u32, m: usize) -> f64 {
+    let (nu_f, m_f) = (nu as f64, m as f64);
+    let half = (nu_f + m_f) / 2.0;
+    ln_gamma_half(nu) - ln_gamma_half(nu + m as u32)
+        + half * (digamma(half) - digamma(nu_f / 2.0))
+        + m_f / 2.0 * (nu_f * std::f64::consts::PI).ln()
+}
+
+/// lnΓ(k/2) for a whole number k ≥ 1, exactly by the recurrence Γ(x + 1) = x Γ(x) from
+/// Γ(1/2) = √π or Γ(1) = 1.
+fn ln_gamma_half(k: u32) -> f64 {
+    assert!(k >= 1, "ln_gamma_half(0)");
+    let (mut x, mut acc) = if k % 2 == 0 {
+        (1.0, 0.0)
+    } else {
+        (0.5, 0.5 * std::f64::consts::PI.ln())
+    };
+    while x < k as f64 / 2.0 {
+        acc += x.ln();
+        x += 1.0;
+    }
+    acc
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Family::Gaussian => f.write_str("gaussian"),
+            Family::Monotone => f.write_str("monotone"),
+            Family::StudentT { nu } => write!(f, "student-t:{nu}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Family {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "gaussian" => return Ok(Family::Gaussian),
+            "monotone" => return Ok(Family::Monotone),
+            _ => {}
+        }
+        match s.strip_prefix("student-t:").map(str::parse::<u32>) {
+            Some(Ok(nu)) if nu >= 1 => Ok(Family::StudentT { nu }),
+            _ => bail!(
+                "family {s:?}: expected `gaussian`, `monotone` or `student-t:ν` with a whole \
+                 number ν >= 1 (degrees of freedom)"
+            ),
+        }
+    }
+}
+
+impl serde::Serialize for Family {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Family {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ln_gamma_half_matches_known_values() {
+        let pi = std::f64::consts::PI;
+        assert!((ln_gamma_half(1) - pi.sqrt().ln()).abs() < 1e-15);
+        assert_eq!(ln_gamma_half(2), 0.0);
+        assert!((ln_gamma_half(5) - (0.75 * pi.sqrt()).ln()).abs() < 1e-14);
+        assert!((ln_gamma_half(12) - 120f64.ln()).abs() < 1e-13);
+    }
+
+    #[test]
+    fn t_entropy_matches_known_values() {
+        let pi = std::f64::consts::PI;
+        // The standard Cauchy (ν = 1) has entropy ln 4π.
+        assert!((t_entropy(1, 1) - (4.0 * pi).ln()).abs() < 1e-12);
+        // Large ν: the standard normal, (m/2) ln 2πe.
+        let normal = 1.5 * (2.0 * pi * std::f64::consts::E).ln();
+        assert!((t_entropy(1_000_000, 3) - normal).abs() < 1e-4);
+    }
+
+    #[test]
+    fn gaussian_truth_is_the_pairwise_sum() {
+        let t = Family::Gaussian.truth(4, 0.6).unwrap();
+        let expected = 4.0 * 0.5 * (1.0 - 0.36f64).ln();
+        assert!((t.cce_a_given_b - expected).abs() < 1e-12);
+        assert!((t.mutual_information + expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn student_t_truth_tends_to_gaussian_and_adds_dependence() {
+        let g = Family::Gaussian.truth(3, 0.5).unwrap();
+        let far = Family::StudentT { nu: 100_000 }.truth(3, 0.5).unwrap();
+        assert!((far.cce_a_given_b - g.cce_a_given_b).abs() < 1e-3);
+        assert!((far.mutual_information - g.mutual_information).abs() < 1e-3);
+        // Uncorrelated t coordinates still share information through the common scale.
+        let t0 = Family::StudentT { nu: 3 }.truth(1, 0.0).unwrap();
+        assert!(t0.mutual_information > 0.01 && t0.cce_a_given_b < -0.01);
+        // A scalar's copula entropy is 0, so MI = −CCE at 1 + 1 dims.
+        assert!((t0.mutual_information + t0.cce_a_given_b).abs() < 1e-12);
+    }
+
+    #[test]
+    fn monotone_preserves_order_and_student_t_shares_the_draw() {
+        let (ga, gb) = Family::Gaussian.sample(7, 50, 3, 0.5, 1);
+        let (ma, mb) = Family::Monotone.sample(7, 50, 3, 0.5, 1);
+        let (ta, _) = Family::StudentT { nu: 4 }.sample(7, 50, 3, 0.5, 1);
+        for (g, m) in [(&ga, &ma), (&gb, &mb)] {
+            for j in 0..3 {
+                for i in 1..50 {
+                    let before = g.get(i, j).total_cmp(&g.get(i - 1, j));
+                    assert_eq!(before, m.get(i, j).total_cmp(&m.get(i - 1, j)));
+                }
+            }
+        }
+        assert_ne!(ga.data, ma.data);
+        // Same normals, rescaled per row by one positive factor.
+        for i in 0..50 {
+            let s = ta.get(i, 0) / ga.get(i, 0);
+            assert!(s > 0.0);
+            assert!((ta.get(i, 2) / ga.get(i, 2) - s).abs() < 1e-12 * s);
+        }
+    }
+}

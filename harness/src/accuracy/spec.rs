@@ -1,0 +1,338 @@
+//! The `kind: estimator-accuracy` manifest: its schema, defaults and validation.
+//!
+//! A manifest whose top-level `kind` is `estimator-accuracy` describes the estimator-accuracy
+//! experiment instead of a network experiment ([`declared_kind`] tells them apart before either
+//! schema is parsed). Like the experiment schema, unknown keys are rejected and every error names
+//! the file, the line and the key ([`ManifestError`]).
+//!
+//! ```yaml
+//! kind: estimator-accuracy
+//! name: estimators
+//! seed: 1
+//! estimators: [ksg, kl, gaussian]   # default: all three
+//! k: 3                              # default 3
+//! grid:                             # blocks of cells; a cell may appear in one block only
+//!   - {n: [500, 2000], dims: [1, 4], rho: [0.6], families: [gaussian], seeds: 5}
+//! figure: {family: gaussian, rho: 0.6}  # default: the first block's first family and ρ
+//! ```
+
+use super::family::Family;
+use crate::estimators::Estimator;
+use crate::manifest::{find_key_line, ManifestError};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The one value `kind` may take here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    EstimatorAccuracy,
+}
+
+/// The estimator-accuracy experiment, defaults filled in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccuracyManifest {
+    pub kind: Kind,
+    /// Names the results folder `artifacts/results/<name>/`.
+    pub name: String,
+    /// Free text for people; not part of the experiment's identity.
+    #[serde(default, skip_serializing)]
+    pub description: String,
+    /// The seed every generated data set derives from.
+    pub seed: u64,
+    #[serde(default = "all_estimators")]
+    pub estimators: Vec<Estimator>,
+    /// Neighbours of the kNN estimators.
+    #[serde(default = "default_k")]
+    pub k: usize,
+    pub grid: Vec<Block>,
+    /// Which cells the figure shows; filled in from the first block when omitted.
+    #[serde(default)]
+    pub figure: Option<FigureCells>,
+}
+
+/// A rectangular block of cells: every combination of its lists, each with `seeds` data sets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Block {
+    /// Sample sizes N.
+    pub n: Vec<usize>,
+    /// Coordinates per side: `4` is 4 + 4.
+    pub dims: Vec<usize>,
+    /// Correlation of each pair (A_i, B_i), in (−1, 1).
+    pub rho: Vec<f64>,
+    #[serde(default = "default_families")]
+    pub families: Vec<Family>,
+    /// Independent data sets per cell.
+    pub seeds: usize,
+}
+
+/// The figure shows bias against N for every dimension of this (family, ρ).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureCells {
+    pub family: Family,
+    pub rho: f64,
+}
+
+fn all_estimators() -> Vec<Estimator> {
+    Estimator::ALL.to_vec()
+}
+fn default_k() -> usize {
+    3
+}
+fn default_families() -> Vec<Family> {
+    vec![Family::Gaussian]
+}
+
+/// The top-level `kind` a manifest declares, if any. Only a readable YAML mapping is looked at;
+/// anything else is left to the experiment parser, which reports it.
+pub fn declared_kind(text: &str) -> Option<String> {
+    let value: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+    match value.get("kind")? {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        other => Some(format!("{other:?}")),
+    }
+}
+
+/// Whether the manifest at `path` is an estimator-accuracy one. A `kind` other than
+/// `estimator-accuracy` is an error (network experiments have no top-level `kind`).
+pub fn is_accuracy_manifest(path: &Path) -> Result<bool, ManifestError> {
+    let text = read(path)?;
+    match declared_kind(&text) {
+        None => Ok(false),
+        Some(k) if k == "estimator-accuracy" => Ok(true),
+        Some(k) => Err(ManifestError {
+            file: path.to_path_buf(),
+            line: find_key_line(&text, &["kind"]),
+            key: Some("kind".into()),
+            message: format!(
+                "unknown experiment kind `{k}`: the only one is `estimator-accuracy` (a network \
+                 experiment has no top-level `kind`)"
+            ),
+        }),
+    }
+}
+
+fn read(path: &Path) -> Result<String, ManifestError> {
+    std::fs::read_to_string(path).map_err(|e| ManifestError {
+        file: path.to_path_buf(),
+        line: None,
+        key: None,
+        message: format!("cannot read the manifest: {e}"),
+    })
+}
+
+impl AccuracyManifest {
+    pub fn load(path: &Path) -> Result<AccuracyManifest, ManifestError> {
+        AccuracyManifest::parse(&read(path)?, path)
+    }
+
+    /// Parses and validates manifest text; `path` is used in error messages only.
+    pub fn parse(text: &str, path: &Path) -> Result<AccuracyManifest, ManifestError> {
+        let mut m: AccuracyManifest =
+            crate::manifest::parse_yaml(text, path).map_err(|mut e| {
+                // Inside a list of blocks, locate the block (and an unknown field in it).
+                if let Some(key) = e.key.as_deref().filter(|k| k.starts_with("grid[")) {
+                    let unknown = e
+                        .message
+                        .split_once("unknown field `")
+                        .and_then(|(_, rest)| rest.split_once('`'))
+                        .map(|(field, _)| format!("{key}.{field}"));
+                    e.line = key_line(text, unknown.as_deref().unwrap_or(key)).or(e.line);
+                }
+                e
+            })?;
+        m.validate().map_err(|(key, message)| ManifestError {
+            file: path.to_path_buf(),
+            line: key_line(text, &key),
+            key: Some(key),
+            message,
+        })?;
+        if m.figure.is_none() {
+            let first = &m.grid[0];
+            m.figure = Some(FigureCells {
+                family: first.families[0],
+                rho: first.rho[0],
+            });
+        }
+        Ok(m)
+    }
+
+    /// Every (family, ρ, dims, N) cell as (block index, cell, seeds), in manifest order.
+    pub fn cells(&self) -> Vec<(usize, Cell, usize)> {
+        let mut out = Vec::new();
+        for (block, b) in self.grid.iter().enumerate() {
+            for &family in &b.families {
+                for &rho in &b.rho {
+                    for &dims in &b.dims {
+                        for &n in &b.n {
+                            out.push((
+                                block,
+                                Cell {
+                                    family,
+                                    rho,
+                                    dims,
+                                    n,
+                                },
+                                b.seeds,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Values that parse but cannot be run: (dotted key, what is allowed).
+    fn validate(&self) -> Result<(), (String, String)> {
+        let fail = |key: String, msg: String| Err((key, msg));
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return fail(
+                "name".into(),
+                format!(
+                    "`{}` is not allowed: use letters, digits, `_` and `-` (it names a folder)",
+                    self.name
+                ),
+            );
+        }
+        if self.estimators.is_empty() {
+            return fail("estimators".into(), "list at least one estimator".into());
+        }
+        if (1..self.estimators.len()).any(|i| self.estimators[..i].contains(&self.estimators[i])) {
+            return fail("estimators".into(), "an estimator is listed twice".into());
+        }
+        if self.k < 1 {
+            return fail("k".into(), "k must be at least 1".into());
+        }
+        if self.grid.is_empty() {
+            return fail("grid".into(), "give at least one block of cells".into());
+        }
+        for (i, b) in self.grid.iter().enumerate() {
+            let key = |field: &str| format!("grid[{i}].{field}");
+            if b.n.is_empty() || b.dims.is_empty() || b.rho.is_empty() || b.families.is_empty() {
+                let field = [
+                    ("n", b.n.is_empty()),
+                    ("dims", b.dims.is_empty()),
+                    ("rho", b.rho.is_empty()),
+                    ("families", b.families.is_empty()),
+                ]
+                .iter()
+                .find(|f| f.1)
+                .map_or("n", |f| f.0);
+                return fail(key(field), "give at least one value".into());
+            }
+            for &n in &b.n {
+                if n <= self.k || n > MAX_N {
+                    return fail(
+                        key("n"),
+                        format!("N = {n}: must be above k = {} and at most {MAX_N}", self.k),
+                    );
+                }
+            }
+            for &d in &b.dims {
+                if !(1..=MAX_DIMS).contains(&d) {
+                    return fail(
+                        key("dims"),
+                        format!("dims = {d}: coordinates per side must be 1 to {MAX_DIMS}"),
+                    );
+                }
+            }
+            for &r in &b.rho {
+                if !(r > -1.0 && r < 1.0) {
+                    return fail(
+                        key("rho"),
+                        format!("rho = {r}: a correlation strictly between -1 and 1"),
+                    );
+                }
+            }
+            if b.seeds < 1 {
+                return fail(key("seeds"), "need at least 1 data set per cell".into());
+            }
+        }
+        let cells = self.cells();
+        for (i, (block, c, _)) in cells.iter().enumerate() {
+            if cells[..i].iter().any(|(_, d, _)| d == c) {
+                return fail(
+                    format!("grid[{block}]"),
+                    format!(
+                        "the cell {} N = {}, {}+{} dims, rho = {} appears twice",
+                        c.family, c.n, c.dims, c.dims, c.rho
+                    ),
+                );
+            }
+        }
+        if let Some(f) = &self.figure {
+            if !cells
+                .iter()
+                .any(|(_, c, _)| c.family == f.family && c.rho == f.rho)
+            {
+                return fail(
+                    "figure".into(),
+                    format!(
+                        "no cell of the grid has family {} and rho = {}",
+                        f.family, f.rho
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Largest N accepted (memory stays O(N·d), but a cell of ten million points is a typo).
+const MAX_N: usize = 1_000_000;
+/// Largest dimension per side accepted.
+const MAX_DIMS: usize = 64;
+
+/// One cell of the grid: a family, a strength, a dimension per side and a sample size.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Cell {
+    pub family: Family,
+    pub rho: f64,
+    pub dims: usize,
+    pub n: usize,
+}
+
+/// The line of a key like `grid[2].rho`: the `rho:` inside the third item of `grid:` (in block
+/// or flow style), else the plain dotted search.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    if let Some((index, field)) = key
+        .strip_prefix("grid[")
+        .and_then(|rest| rest.split_once(']'))
+    {
+        let index: usize = index.parse().ok()?;
+        let lines: Vec<&str> = text.lines().collect();
+        let grid = find_key_line(text, &["grid"])?;
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let items: Vec<usize> = (grid..lines.len())
+            .filter(|&i| lines[i].trim_start().starts_with("- "))
+            .collect();
+        let item_indent = indent(lines[*items.first()?]);
+        let item = *items
+            .iter()
+            .filter(|&&i| indent(lines[i]) == item_indent)
+            .nth(index)?;
+        let field = field.trim_start_matches('.');
+        if field.is_empty() {
+            return Some(item + 1);
+        }
+        let pattern = format!("{field}:");
+        return (item..lines.len())
+            .take_while(|&i| {
+                i == item
+                    || !(lines[i].trim_start().starts_with("- ") && indent(lines[i]) == item_indent)
+            })
+            .find(|&i| lines[i].contains(&pattern))
+            .map(|i| i + 1)
+            .or(Some(item + 1));
+    }
+    find_key_line(text, &key.split('.').collect::<Vec<_>>())
+}

@@ -1,0 +1,164 @@
+use super::*;
+use crate::manifest::ManifestError;
+
+fn parse(text: &str) -> Result<AccuracyManifest, ManifestError> {
+    AccuracyManifest::parse(text, Path::new("acc.yaml"))
+}
+
+const TINY: &str = "\
+kind: estimator-accuracy
+name: tiny
+seed: 5
+grid:
+  - n: [200, 400]
+    dims: [1, 2]
+    rho: [0.6]
+    families: [gaussian, monotone, student-t:4]
+    seeds: 2
+";
+
+#[test]
+fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path());
+    let m = parse(TINY).unwrap();
+    let first = run(&m, Path::new("tiny.yaml"), &store).unwrap();
+    // 3 families x 2 dims x 2 N = 12 cells, 2 data sets, 3 estimators.
+    assert_eq!(first.stats.units_run, 12 * 2 * 3);
+    assert_eq!(first.rows.len(), 12 * 3 * Quantity::ALL.len());
+    let out = dir.path().join("results/tiny");
+    let csv1 = std::fs::read(out.join("accuracy.csv")).unwrap();
+    let text = String::from_utf8(csv1.clone()).unwrap();
+    assert!(text.starts_with("family,n,dims_a,dims_b,rho,estimator,k,quantity,truth,"));
+    assert_eq!(text.lines().count(), 1 + first.rows.len());
+    for f in ["estimates.csv", "accuracy.svg", "accuracy.png", "run.json"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    assert!(crate::cache::verify(dir.path()).unwrap().1.is_empty());
+    let again = run(&m, Path::new("tiny.yaml"), &store).unwrap();
+    assert_eq!(again.stats.units_run, 0);
+    assert_eq!(again.stats.units_reused, first.stats.units_run);
+    assert_eq!(std::fs::read(out.join("accuracy.csv")).unwrap(), csv1);
+    assert_eq!(again.rows, first.rows);
+}
+
+#[test]
+fn monotone_family_gives_exactly_the_gaussian_estimates() {
+    let m = parse(TINY).unwrap();
+    let plan = plan(&m).unwrap();
+    let mut compared = 0;
+    for u in plan
+        .units
+        .iter()
+        .filter(|u| u.spec.family == Family::Monotone)
+    {
+        let mut twin = u.spec.clone();
+        twin.family = Family::Gaussian;
+        assert_ne!(hash_of(&twin), u.hash);
+        assert_eq!(run_unit(&u.spec).unwrap(), run_unit(&twin).unwrap());
+        compared += 1;
+    }
+    assert_eq!(compared, 2 * 2 * 2 * 3);
+    // Not trivially so: the Student-t family, on the same normal draw, differs.
+    let t = plan
+        .units
+        .iter()
+        .find(|u| u.spec.family == Family::StudentT { nu: 4 })
+        .unwrap();
+    let mut twin = t.spec.clone();
+    twin.family = Family::Gaussian;
+    assert_ne!(run_unit(&t.spec).unwrap(), run_unit(&twin).unwrap());
+}
+
+fn rows_of(text: &str) -> Vec<AccuracyRow> {
+    let m = parse(text).unwrap();
+    let p = plan(&m).unwrap();
+    let results: Vec<PairAlignment> = p.units.iter().map(|u| run_unit(&u.spec).unwrap()).collect();
+    summarize(&m, &p, &results)
+}
+
+fn find(rows: &[AccuracyRow], e: Estimator, q: Quantity) -> &AccuracyRow {
+    rows.iter()
+        .find(|r| r.estimator == e && r.quantity == q)
+        .unwrap()
+}
+
+#[test]
+fn gaussian_estimator_is_accurate_on_gaussian_data() {
+    let rows = rows_of(
+        "kind: estimator-accuracy\nname: g\nseed: 11\nestimators: [gaussian]\n\
+         grid: [{n: [3000], dims: [4], rho: [0.6], seeds: 3}]\n",
+    );
+    let r = find(&rows, Estimator::Gaussian, Quantity::CceAGivenB);
+    assert!((r.truth - 2.0 * (0.64f64).ln()).abs() < 1e-12);
+    assert!(r.rmse < 0.03, "gaussian RMSE {} on Gaussian data", r.rmse);
+    assert!(r.sd > 0.0 && r.rmse >= r.bias.abs());
+}
+
+#[test]
+fn ksg_agrees_with_the_student_t_closed_form_where_gaussian_cannot() {
+    // At 1 + 1 dims ksg is nearly unbiased (SPEC §4), so it checks the t copula's closed form
+    // independently; the gaussian estimator only sees the correlation and misses the rest.
+    let rows = rows_of(
+        "kind: estimator-accuracy\nname: t\nseed: 3\nestimators: [ksg, gaussian]\n\
+         grid: [{n: [4000], dims: [1], rho: [0.0], families: [student-t:2], seeds: 2}]\n",
+    );
+    let ksg = find(&rows, Estimator::Ksg, Quantity::MutualInformation);
+    let gauss = find(&rows, Estimator::Gaussian, Quantity::MutualInformation);
+    assert!(ksg.truth > 0.05, "t copula MI at rho = 0: {}", ksg.truth);
+    assert!(
+        ksg.rmse < 0.03,
+        "ksg RMSE {} vs truth {}",
+        ksg.rmse,
+        ksg.truth
+    );
+    assert!(gauss.bias < -0.05, "gaussian bias {}", gauss.bias);
+}
+
+#[test]
+fn manifest_errors_name_file_line_and_key() {
+    let e = parse(&TINY.replace("    seeds: 2", "    seeds: 2\n    sedes: 3")).unwrap_err();
+    assert_eq!(e.line, Some(10), "{e}");
+    assert!(e.to_string().contains("sedes"), "{e}");
+    let two_blocks = format!("{TINY}  - {{n: [300], dims: [1], rho: [1.5], seeds: 1}}\n");
+    let e = parse(&two_blocks).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("grid[1].rho"));
+    assert_eq!(e.line, Some(10), "{e}");
+    let dup = format!("{TINY}  - {{n: [400], dims: [2], rho: [0.6], seeds: 1}}\n");
+    let e = parse(&dup).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("grid[1]"));
+    assert!(e.message.contains("appears twice"), "{e}");
+    let e = parse(&TINY.replace("student-t:4", "student-t:0")).unwrap_err();
+    assert!(e.to_string().contains("student-t"), "{e}");
+    let e = parse(&TINY.replace("n: [200, 400]", "n: [3, 400]")).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("grid[0].n"));
+    assert_eq!(e.line, Some(5));
+    let e = parse(&format!("{TINY}figure: {{family: gaussian, rho: 0.3}}\n")).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("figure"));
+}
+
+#[test]
+fn kind_dispatch_rejects_unknown_kinds_and_leaves_experiments_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.yaml");
+    std::fs::write(&p, TINY).unwrap();
+    assert!(is_accuracy_manifest(&p).unwrap());
+    std::fs::write(&p, TINY.replace("estimator-accuracy", "estimator-speed")).unwrap();
+    let e = is_accuracy_manifest(&p).unwrap_err();
+    assert_eq!((e.line, e.key.as_deref()), (Some(1), Some("kind")));
+    let fig1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments/fig1_linear.yaml");
+    assert!(!is_accuracy_manifest(&fig1).unwrap());
+}
+
+#[test]
+fn spelling_out_defaults_keeps_the_hash() {
+    let m = parse(TINY).unwrap();
+    let explicit = parse(&format!(
+        "{TINY}estimators: [ksg, kl, gaussian]\nk: 3\nfigure: {{family: gaussian, rho: 0.6}}\n\
+         description: words\n"
+    ))
+    .unwrap();
+    assert_eq!(manifest_hash(&m), manifest_hash(&explicit));
+    let other = parse(&TINY.replace("seed: 5", "seed: 6")).unwrap();
+    assert_ne!(manifest_hash(&m), manifest_hash(&other));
+}
