@@ -7,7 +7,8 @@ CARGO   ?= cargo
 HARNESS := target/release/harness
 # Quick experiments: no download, minutes on a laptop. `make reproduce` runs them all.
 QUICK   := experiments/fig1_linear.yaml experiments/fig2_relu.yaml \
-           experiments/fig3_linear_vs_relu.yaml experiments/fig4_digits_fcnn.yaml
+           experiments/fig3_linear_vs_relu.yaml experiments/fig4_digits_fcnn.yaml \
+           experiments/estimators.yaml
 # C4 is also judged across the regression figures, pooling their points.
 REGRESSION := experiments/fig1_linear.yaml experiments/fig2_relu.yaml \
               experiments/fig3_linear_vs_relu.yaml
@@ -18,7 +19,7 @@ FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
 # `cargo build --release --features cuda`).
 DEVICE  ?= cpu
 
-.PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 claims fetch reproduce-downloads-quick \
+.PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
         reproduce-full test verify bench clean-cache help
 
 all: build
@@ -51,6 +52,10 @@ claims: build
 
 reproduce-fig4: build
 	$(HARNESS) run experiments/fig4_digits_fcnn.yaml
+
+# Accuracy of the estimators on data with known answers.
+reproduce-estimators: build
+	$(HARNESS) run experiments/estimators.yaml
 
 # Downloads mnist and cifar10 once into the Hugging Face cache ($$HF_HOME/hub).
 fetch: build
