@@ -3,6 +3,7 @@
 #   make test        every test
 # See README.md for the rest.
 
+SHELL   := /bin/bash
 CARGO   ?= cargo
 HARNESS := target/release/harness
 # Quick experiments: no download, minutes on a laptop. `make reproduce` runs them all.
@@ -73,7 +74,9 @@ reproduce-full: fetch
 # benches are compiled too, so that they cannot rot.
 test:
 	$(CARGO) build --release --locked --workspace --benches
-	$(CARGO) test --release --locked --workspace --no-fail-fast
+	@mkdir -p target
+	set -o pipefail; $(CARGO) test --release --locked --workspace --no-fail-fast 2>&1 | tee target/test.log
+	@awk '/^test result:/ {p += $$4; f += $$6; s += $$8} END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, s}' target/test.log
 
 verify: build
 	$(HARNESS) verify

@@ -1,1 +1,1 @@
-
+//! Empty: this package holds the criterion benches in `benches/`.
