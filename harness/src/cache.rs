@@ -70,6 +70,30 @@ impl Store {
         }
     }
 
+    /// A lookup decoded: (the value, whether a corrupt or unreadable entry was found). Such an
+    /// entry is reported on stderr and treated as absent, so the caller recomputes it.
+    pub fn load<T>(
+        &self,
+        hash: &str,
+        ext: &str,
+        decode: impl Fn(&[u8]) -> Result<T>,
+    ) -> (Option<T>, bool) {
+        match self.get(hash, ext) {
+            Lookup::Hit(bytes) => match decode(&bytes) {
+                Ok(v) => (Some(v), false),
+                Err(e) => {
+                    eprintln!("warning: cache entry {hash}.{ext} is unreadable ({e}); recomputing");
+                    (None, true)
+                }
+            },
+            Lookup::Missing => (None, false),
+            Lookup::Corrupt(why) => {
+                eprintln!("warning: {why}; recomputing");
+                (None, true)
+            }
+        }
+    }
+
     /// Stores an entry atomically with its checksum file.
     pub fn put(&self, hash: &str, ext: &str, bytes: &[u8]) -> Result<()> {
         let path = self.entry_path(hash, ext);

@@ -9,7 +9,7 @@
 //! each batch finishes, so an interrupted run loses only the batches in flight. Results never
 //! depend on the order units finish in, on the batching or on the thread count.
 
-use crate::cache::{Lookup, Store};
+use crate::cache::Store;
 use crate::identity::hash_of;
 use crate::manifest::{Level, Manifest};
 use crate::units::{run_pair, MemberResult, MemberSpec, PairResult, PairSpec, TaskData};
@@ -171,7 +171,7 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
     let cached: Vec<Option<MemberResult>> = plan
         .members
         .par_iter()
-        .map(|m| load(store, &m.hash, MEMBER_EXT, MemberResult::decode))
+        .map(|m| store.load(&m.hash, MEMBER_EXT, MemberResult::decode))
         .collect::<Vec<_>>()
         .into_iter()
         .map(|(result, corrupt)| {
@@ -249,7 +249,7 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
         .pairs
         .par_iter()
         .map(|p| {
-            let (hit, corrupt) = load(store, &p.hash, PAIR_EXT, |b| {
+            let (hit, corrupt) = store.load(&p.hash, PAIR_EXT, |b| {
                 Ok(serde_json::from_slice::<PairResult>(b)?)
             });
             let result = match hit {
@@ -285,29 +285,6 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
         pairs,
         stats,
     })
-}
-
-/// A cache lookup decoded; (value, whether a corrupt entry was found and will be recomputed).
-fn load<T>(
-    store: &Store,
-    hash: &str,
-    ext: &str,
-    decode: impl Fn(&[u8]) -> Result<T>,
-) -> (Option<T>, bool) {
-    match store.get(hash, ext) {
-        Lookup::Hit(bytes) => match decode(&bytes) {
-            Ok(v) => (Some(v), false),
-            Err(e) => {
-                eprintln!("warning: cache entry {hash}.{ext} is unreadable ({e}); recomputing");
-                (None, true)
-            }
-        },
-        Lookup::Missing => (None, false),
-        Lookup::Corrupt(why) => {
-            eprintln!("warning: {why}; recomputing");
-            (None, true)
-        }
-    }
 }
 
 pub fn member_label(plan: &Plan, m: &PlannedMember) -> String {

@@ -18,7 +18,7 @@ mod spec;
 pub use family::{Family, Truth};
 pub use spec::{is_accuracy_manifest, AccuracyManifest, Block, Cell, FigureCells};
 
-use crate::cache::{Lookup, Store};
+use crate::cache::Store;
 use crate::estimators::{self, Estimator, PairAlignment};
 use crate::figure::{self, Panel, Series};
 use crate::identity::{canonical_json, hash_of, ALGORITHM_VERSION};
@@ -130,22 +130,14 @@ pub fn execute(plan: &AccuracyPlan, store: &Store) -> Result<(Vec<PairAlignment>
     let mut results: Vec<Option<PairAlignment>> = vec![None; plan.units.len()];
     let mut pending = Vec::new();
     for (i, u) in plan.units.iter().enumerate() {
-        match store.get(&u.hash, UNIT_EXT) {
-            Lookup::Hit(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(r) => {
-                    results[i] = Some(r);
-                    stats.units_reused += 1;
-                }
-                Err(_) => {
-                    stats.corrupt_recomputed += 1;
-                    pending.push(i);
-                }
-            },
-            Lookup::Missing => pending.push(i),
-            Lookup::Corrupt(_) => {
-                stats.corrupt_recomputed += 1;
-                pending.push(i);
+        let (hit, corrupt) = store.load(&u.hash, UNIT_EXT, |b| Ok(serde_json::from_slice(b)?));
+        stats.corrupt_recomputed += corrupt as usize;
+        match hit {
+            Some(r) => {
+                results[i] = Some(r);
+                stats.units_reused += 1;
             }
+            None => pending.push(i),
         }
     }
     // Largest data sets first, so that the last units to finish are short ones.
