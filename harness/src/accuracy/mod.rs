@@ -22,6 +22,7 @@ use crate::cache::Store;
 use crate::estimators::{self, Estimator, PairAlignment};
 use crate::figure::{self, Panel, Series};
 use crate::identity::{canonical_json, hash_of, ALGORITHM_VERSION};
+use crate::report::cell;
 use crate::report::write_results;
 use anyhow::{Context, Result};
 use plotters::chart::SeriesLabelPosition;
@@ -296,16 +297,16 @@ fn accuracy_csv(rows: &[AccuracyRow], k: usize) -> Result<Vec<u8>> {
             c.n.to_string(),
             c.dims.to_string(),
             c.dims.to_string(),
-            c.rho.to_string(),
+            cell(Some(c.rho)),
             r.estimator.to_string(),
             k.to_string(),
             r.quantity.name().to_string(),
-            r.truth.to_string(),
+            cell(Some(r.truth)),
             r.seeds.to_string(),
-            r.mean.to_string(),
-            r.bias.to_string(),
-            r.sd.to_string(),
-            r.rmse.to_string(),
+            cell(Some(r.mean)),
+            cell(Some(r.bias)),
+            cell(Some(r.sd)),
+            cell(Some(r.rmse)),
         ])?;
     }
     Ok(w.into_inner()?)
@@ -336,14 +337,14 @@ fn estimates_csv(plan: &AccuracyPlan, results: &[PairAlignment]) -> Result<Vec<u
             s.n.to_string(),
             s.dims.to_string(),
             s.dims.to_string(),
-            s.rho.to_string(),
+            cell(Some(s.rho)),
             s.replicate.to_string(),
             s.estimator.to_string(),
             s.k.to_string(),
-            r.cce_a_given_b.to_string(),
-            r.mutual_information.to_string(),
-            truth.cce_a_given_b.to_string(),
-            truth.mutual_information.to_string(),
+            cell(Some(r.cce_a_given_b)),
+            cell(Some(r.mutual_information)),
+            cell(Some(truth.cce_a_given_b)),
+            cell(Some(truth.mutual_information)),
             u.hash.clone(),
         ])?;
     }
