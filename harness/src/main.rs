@@ -191,6 +191,13 @@ fn load_any(path: &Path, device: Option<DeviceKind>) -> Result<AnyManifest, Mani
     }
 }
 
+/// Says how many corrupt cache entries a run recomputed, if any.
+fn print_recomputed(count: usize) {
+    if count > 0 {
+        println!("  {count} corrupt cache entries were recomputed");
+    }
+}
+
 /// Runs an estimator-accuracy manifest and prints its summary.
 fn run_accuracy(m: &AccuracyManifest, path: &Path, store: &Store) -> Result<()> {
     let r = accuracy::run(m, path, store)?;
@@ -204,12 +211,7 @@ fn run_accuracy(m: &AccuracyManifest, path: &Path, store: &Store) -> Result<()> 
         s.units_reused,
         r.seconds
     );
-    if s.corrupt_recomputed > 0 {
-        println!(
-            "  {} corrupt cache entries were recomputed",
-            s.corrupt_recomputed
-        );
-    }
+    print_recomputed(s.corrupt_recomputed);
     println!("  results: {}/", r.results_dir.display());
     Ok(())
 }
@@ -314,12 +316,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     s.pairs_reused,
                     report.seconds
                 );
-                if s.corrupt_recomputed > 0 {
-                    println!(
-                        "  {} corrupt cache entries were recomputed",
-                        s.corrupt_recomputed
-                    );
-                }
+                print_recomputed(s.corrupt_recomputed);
                 for v in &report.verdicts {
                     println!("  {} {}: {}", v.result(), v.claim, v.statement);
                     println!("       {}", v.detail);
