@@ -1,6 +1,6 @@
 //! Criterion benches of the entropy hot path: the Kozachenko–Leonenko entropy of a copula
 //! sample, the default `ksg` CCE of a d/2 + d/2 pair (ranks included), the other measures, and
-//! the kd-tree build, at N ∈ {2000, 20 000} and d ∈ {2, 8, 32}. Sample sizes are kept small so
+//! the kd partition of the neighbour search (`tree_build`), at N ∈ {2000, 20 000} and d ∈ {2, 8, 32}. Sample sizes are kept small so
 //! that `cargo bench -p harness-benches --bench entropy` finishes in a few minutes on 2 cores.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -40,7 +40,7 @@ fn bench(c: &mut Criterion) {
                 bch.iter(|| estimators::cce(black_box(&a), &b, Estimator::Ksg, 3, 0).unwrap())
             });
             g.bench_function(BenchmarkId::new("tree_build", &id), |bch| {
-                bch.iter(|| estimators::kd_tree_node_count(black_box(&u)))
+                bch.iter(|| estimators::kd_partition_block_count(black_box(&u)))
             });
             if n == 2000 {
                 for m in [Measure::Ii, Measure::CkaDebiased] {

@@ -98,14 +98,18 @@ impl Matrix {
             |msg: String| anyhow::Error::new(InputError(format!("{}: {msg}", path.display())));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
-            .trim(csv::Trim::All)
             .from_path(path)
             .map_err(|e| bad(format!("cannot open: {e}")))?;
         let mut data = Vec::new();
         let mut cols = None;
         let mut rows = 0;
-        for record in reader.records() {
-            let record = record.map_err(|e| bad(format!("{e}")))?;
+        // One record buffer for the whole file, fields parsed from bytes (the hot part of
+        // `harness cce` on large inputs after the neighbour search).
+        let mut record = csv::ByteRecord::new();
+        while reader
+            .read_byte_record(&mut record)
+            .map_err(|e| bad(format!("{e}")))?
+        {
             let line = record.position().map_or(rows + 1, |p| p.line() as usize);
             if cols.is_some_and(|c| c != record.len()) {
                 return Err(bad(format!(
@@ -116,12 +120,17 @@ impl Matrix {
             }
             cols = Some(record.len());
             for (j, field) in record.iter().enumerate() {
-                let v: f64 = field.parse().map_err(|_| {
-                    bad(format!(
-                        "line {line}, column {}: `{field}` is not a number",
-                        j + 1
-                    ))
-                })?;
+                let field = field.trim_ascii();
+                let v: f64 = std::str::from_utf8(field)
+                    .ok()
+                    .and_then(|f| f.parse().ok())
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "line {line}, column {}: `{}` is not a number",
+                            j + 1,
+                            String::from_utf8_lossy(field)
+                        ))
+                    })?;
                 data.push(v);
             }
             rows += 1;

@@ -4,7 +4,6 @@
 
 use crate::{matrix::Matrix, rng::Rng};
 use rayon::prelude::*;
-use std::cmp::Ordering;
 
 /// The ranks 1..N (as `f64`) of each column of `x`, in the layout of `x`.
 ///
@@ -18,6 +17,7 @@ use std::cmp::Ordering;
 /// priority) keys are all distinct, so the order, and the result, is unique.
 pub(crate) fn ranks(x: &Matrix, rng: &mut Rng) -> Matrix {
     let n = x.rows;
+    assert!(n <= u32::MAX as usize, "ranks: more than 2^32 rows");
     let mut out = Matrix::zeros(n, x.cols);
     for first in (0..x.cols).step_by(COLUMNS_AT_ONCE) {
         let cols: Vec<usize> = (first..x.cols.min(first + COLUMNS_AT_ONCE)).collect();
@@ -26,17 +26,20 @@ pub(crate) fn ranks(x: &Matrix, rng: &mut Rng) -> Matrix {
             .par_iter()
             .zip(&priorities)
             .map(|(&j, priority)| {
-                // Normalise −0.0 to 0.0 so that the two zeros tie; total_cmp keeps the sort
-                // total (NaNs, which `align` rejects, go to the ends instead of panicking).
-                let key = |v: f64| if v == 0.0 { 0.0 } else { v };
-                let keyed: Vec<(f64, usize)> =
-                    (0..n).map(|i| (key(x.get(i, j)), priority[i])).collect();
-                let mut order: Vec<usize> = (0..n).collect();
-                order.sort_unstable_by(|&p, &q| match keyed[p].0.total_cmp(&keyed[q].0) {
-                    Ordering::Equal => keyed[p].1.cmp(&keyed[q].1),
-                    other => other,
-                });
-                order
+                // One u128 per row: the value's order-preserving bits, then the priority, then
+                // the row; all distinct, so a plain sort of the integers orders by (value,
+                // priority).
+                let mut keyed: Vec<u128> = (0..n)
+                    .map(|i| {
+                        let bits = (ordered_bits(x.get(i, j)) as u128) << 64;
+                        bits | ((priority[i] as u128) << 32) | i as u128
+                    })
+                    .collect();
+                keyed.sort_unstable();
+                keyed
+                    .iter()
+                    .map(|&key| (key & u32::MAX as u128) as usize)
+                    .collect::<Vec<usize>>()
             })
             .collect();
         for (&j, order) in cols.iter().zip(&orders) {
@@ -46,6 +49,17 @@ pub(crate) fn ranks(x: &Matrix, rng: &mut Rng) -> Matrix {
         }
     }
     out
+}
+
+/// An integer whose order is that of the values under `f64::total_cmp`, except that `-0.0` and
+/// `0.0` map to the same integer (they tie). NaNs, which `align` rejects, go to the ends.
+fn ordered_bits(v: f64) -> u64 {
+    let bits = if v == 0.0 { 0.0f64 } else { v }.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
 }
 
 /// Columns whose tie-break permutations are held at once by [`ranks`].

@@ -3,25 +3,27 @@
 //! nearest *other* point, the indices of the k nearest other points, and the number of other
 //! points strictly within a given radius of every point in a sub-space (a subset of the columns).
 //!
-//! Two exact methods, chosen by [`Method::Auto`] from the dimension:
-//! - a kd-tree (`kdtree.rs`: median split on the widest dimension, leaf buckets, a bounding box
-//!   per node), fast in low dimension;
-//! - a blocked brute force (`brute.rs`): candidates stored column-major in blocks that stay in
-//!   the L1 cache while a tile of queries runs over them, distances computed a block at a time
-//!   in a loop the compiler vectorizes (AVX2 when the CPU has it, chosen at run time).
+//! Two exact methods:
+//! - the blocked search (`blocked.rs`, what [`Method::Auto`] runs): a kd partition of the points
+//!   into blocks with bounding boxes, each block stored column-major so that it stays in the L1
+//!   cache while a tile of nearby queries runs over it; blocks are skipped by their boxes and
+//!   scanned with a loop the compiler vectorizes (AVX2 when the CPU has it, chosen at run time);
+//! - a classic kd-tree (`kdtree.rs`: median split on the widest dimension, small leaf buckets
+//!   searched point by point), an independent implementation that the tests hold the blocked
+//!   search against, selectable as [`Method::Tree`].
 //!
 //! Both are generic over the coordinate type ([`Coord`]): the estimators search on integer
 //! copula ranks (`u16` when N < 65 536, else `u32`), for which every distance is an exact
 //! integer, so ties (equal distances) are decided exactly; `f64` serves general samples. Queries
-//! run in parallel over points with rayon and are collected in point order; since every distance
-//! is computed exactly as `max_j |p_j − q_j|` and the tree's box bounds are monotone in the same
+//! run in parallel with rayon and are collected in point order; since every distance is
+//! computed exactly as `max_j |p_j − q_j|` and the box bounds are monotone in the same
 //! differences, both methods give bit-identical answers to a naive scan, whatever the number of
 //! threads. Memory is O(N·d); no N × N matrix is ever formed.
 
-mod brute;
+mod blocked;
+#[cfg(test)]
 mod kdtree;
 
-use rayon::prelude::*;
 use std::cmp::Ordering;
 
 /// A coordinate type: exact absolute differences, a total order, and conversion to `f64`.
@@ -35,6 +37,8 @@ pub(crate) trait Coord: Copy + PartialOrd + Default + Send + Sync + 'static {
     fn dist(a: Self, b: Self) -> Self;
     /// max(a, b), branch-free.
     fn larger(a: Self, b: Self) -> Self;
+    /// max(a − b, 0), branch-free.
+    fn excess(a: Self, b: Self) -> Self;
     /// The smallest value above `self` (so that `d <= r` is `d < r.successor()`).
     fn successor(self) -> Self;
     fn total_cmp(a: Self, b: Self) -> Ordering;
@@ -54,6 +58,10 @@ macro_rules! unsigned_coord {
             #[inline(always)]
             fn larger(a: Self, b: Self) -> Self {
                 a.max(b)
+            }
+            #[inline(always)]
+            fn excess(a: Self, b: Self) -> Self {
+                a.saturating_sub(b)
             }
             #[inline(always)]
             fn successor(self) -> Self {
@@ -88,6 +96,10 @@ impl Coord for f64 {
         } else {
             b
         }
+    }
+    #[inline(always)]
+    fn excess(a: Self, b: Self) -> Self {
+        (a - b).max(0.0)
     }
     #[inline(always)]
     fn successor(self) -> Self {
@@ -158,40 +170,27 @@ impl<T: Coord> Points<T> {
 /// How to search. Every method gives the same answers; they differ only in speed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Method {
-    /// Chosen by [`Method::resolve`] from the query kind, N and the dimension.
+    /// The fastest measured: the blocked search, at every size and dimension (see
+    /// [`Method::resolve`]).
     Auto,
+    /// The kd-tree: the tests' independent cross-check.
+    #[cfg(test)]
     Tree,
-    Brute,
-}
-
-/// The two kinds of query, which favour the tree up to different dimensions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Query {
-    Nearest,
-    /// Range counts with the radii of a search in a larger space: large radii, which the tree
-    /// prunes poorly.
-    Count,
+    Blocked,
 }
 
 impl Method {
-    /// The crossovers were measured on copula ranks (2 cores; whole `harness cce` runs, whose
-    /// k-NN search is in A + B's dimension and range count in B's). With the brute force's early
-    /// exit and outward block order, its k-NN search beats the tree from 6 dimensions up to
-    /// N = 50 000 (3 + 3 at N = 20 000: 0.05 s against 0.06 s; 4 + 4 at N = 50 000: 0.54 s
-    /// against 0.71 s), ties it at N = 100 000 for 8 dims (1.81 s against 1.73 s), and ties at
-    /// 4 dims, N = 20 000 (0.04 s), losing at N = 100 000 (0.30 s against 0.41 s for the whole
-    /// 2 + 2 run with the tree's search). Range counts (radii from a search in a larger space,
-    /// which the tree prunes poorly) were measured before the brute force's window: the tree
-    /// won up to d = 2 (at d = 4: 0.46 s against 0.26 s at N = 20 000), and up to d = 4 from
-    /// N = 50 000 (N = 100 000, d = 4: 1.8 s against ≈ 6.6 s).
-    fn resolve(self, query: Query, n: usize, dim: usize) -> Method {
-        let tree = match query {
-            Query::Nearest => dim <= 4 || (dim <= 8 && n >= 100_000),
-            Query::Count => dim <= 2 || (dim <= 4 && n >= 50_000),
-        };
+    /// Auto is the blocked search. Measured in-process on copula ranks (2 cores, the ignored
+    /// test `time_methods`: ksg's k-NN search in d + d dimensions and its range count in d),
+    /// it beats the kd-tree at every N and d tried but one: N = 2000 to 100 000, 1 + 1 to
+    /// 4 + 4 dims (k-NN 0.43 against 0.46 ms at N = 2000, 1 + 1; 14 against 82 ms at
+    /// N = 20 000, 4 + 4; 173 against 587 ms at N = 100 000, 4 + 4; range counts 2 to 9 times
+    /// faster), and by far more above (the tree needs seconds from 8 + 8 dims at N = 20 000).
+    /// The exception, the 1-dim range count at N = 100 000 (24.2 against 21.6 ms), is outweighed
+    /// in the same estimate by the 2-dim k-NN search (25.3 against 29.5 ms).
+    fn resolve(self) -> Method {
         match self {
-            Method::Auto if tree => Method::Tree,
-            Method::Auto => Method::Brute,
+            Method::Auto => Method::Blocked,
             m => m,
         }
     }
@@ -200,22 +199,7 @@ impl Method {
 /// For each point: the max-norm distance to its k-th nearest other point (duplicates of the
 /// point count, at distance 0). Needs 1 ≤ k < n.
 pub(crate) fn kth_distances<T: Coord>(p: &Points<T>, k: usize, method: Method) -> Vec<T> {
-    check_k(p, k);
-    let mut out = vec![T::ZERO; p.n];
-    match method.resolve(Query::Nearest, p.n, p.dim) {
-        Method::Tree => {
-            let tree = kdtree::KdTree::build(p);
-            out.par_iter_mut().enumerate().for_each_init(
-                || (Vec::new(), Vec::new()),
-                |(best, stack), (i, o)| {
-                    tree.nearest(p.row(i), i, k, false, best, stack);
-                    *o = best[k - 1].0;
-                },
-            );
-        }
-        _ => brute::map_nearest(p, k, &mut out, |best| best[k - 1].0),
-    }
-    out
+    map_nearest(p, k, method, |best| best[k - 1].0)
 }
 
 /// For each point: the indices of its k nearest other points, nearest first; among equally
@@ -225,20 +209,22 @@ pub(crate) fn nearest_indices<T: Coord>(
     k: usize,
     method: Method,
 ) -> Vec<Vec<usize>> {
+    map_nearest(p, k, method, |best| best.iter().map(|b| b.1).collect())
+}
+
+/// For each point: its k nearest other points as (distance, index), mapped by `f`.
+fn map_nearest<T: Coord, R: Send + Clone + Default>(
+    p: &Points<T>,
+    k: usize,
+    method: Method,
+    f: impl Fn(&[(T, usize)]) -> R + Sync,
+) -> Vec<R> {
     check_k(p, k);
-    let mut out = vec![Vec::new(); p.n];
-    match method.resolve(Query::Nearest, p.n, p.dim) {
-        Method::Tree => {
-            let tree = kdtree::KdTree::build(p);
-            out.par_iter_mut().enumerate().for_each_init(
-                || (Vec::new(), Vec::new()),
-                |(best, stack), (i, o)| {
-                    tree.nearest(p.row(i), i, k, true, best, stack);
-                    *o = best.iter().map(|b| b.1).collect();
-                },
-            );
-        }
-        _ => brute::map_nearest(p, k, &mut out, |best| best.iter().map(|b| b.1).collect()),
+    let mut out = vec![R::default(); p.n];
+    match method.resolve() {
+        #[cfg(test)]
+        Method::Tree => kdtree::map_nearest(p, k, &mut out, f),
+        _ => blocked::map_nearest(p, k, &mut out, f),
     }
     out
 }
@@ -253,24 +239,11 @@ pub(crate) fn count_within<T: Coord>(
 ) -> Vec<usize> {
     assert_eq!(radii.len(), p.n, "one radius per point");
     let sub = p.columns(cols);
-    let mut out = vec![0usize; p.n];
-    match method.resolve(Query::Count, sub.n, sub.dim) {
-        Method::Tree => {
-            let tree = kdtree::KdTree::build(&sub);
-            out.par_iter_mut()
-                .enumerate()
-                .for_each_init(Vec::new, |stack, (i, o)| {
-                    *o = if radii[i] > T::ZERO {
-                        // The point itself (distance 0) is always inside: take it off.
-                        tree.count_below(sub.row(i), radii[i], stack) - 1
-                    } else {
-                        0
-                    };
-                });
-        }
-        _ => out = brute::count_below(&sub, radii),
+    match method.resolve() {
+        #[cfg(test)]
+        Method::Tree => kdtree::count_below(&sub, radii),
+        _ => blocked::count_below(&sub, radii),
     }
-    out
 }
 
 /// The max-norm distance between two points.
@@ -280,11 +253,12 @@ pub(crate) fn distance<T: Coord>(p: &[T], q: &[T]) -> T {
         .fold(T::ZERO, |m, (&a, &b)| T::larger(m, T::dist(a, b)))
 }
 
-/// Builds the kd-tree over the rows of `x` and returns its node count (for the criterion bench of
-/// the tree build; the tree itself stays private).
+/// Builds the blocked search's kd partition of the rows of `x` (reordering, blocks, bounding
+/// boxes) and returns its number of blocks (for the criterion bench of the tree build; the
+/// structure itself stays private).
 #[doc(hidden)]
-pub fn kd_tree_node_count(x: &crate::matrix::Matrix) -> usize {
-    kdtree::KdTree::build(&Points::new(x.rows, x.cols, x.data.clone())).node_count()
+pub fn kd_partition_block_count(x: &crate::matrix::Matrix) -> usize {
+    blocked::partition_block_count(&Points::new(x.rows, x.cols, x.data.clone()))
 }
 
 fn check_k<T>(p: &Points<T>, k: usize) {

@@ -37,7 +37,7 @@ pub use copula::copula;
 pub use gaussian::gaussian_cce_from_correlation;
 pub use kl::kl_entropy;
 #[doc(hidden)]
-pub use knn::kd_tree_node_count;
+pub use knn::kd_partition_block_count;
 pub use measure::{measure, Measure, MeasureValue};
 pub use project::Projection;
 pub use special::{digamma, normal_quantile};

@@ -1,9 +1,46 @@
 //! The kd-tree: median split on the widest dimension, leaf buckets of [`LEAF_SIZE`] points, flat
 //! arrays and a bounding box per node. Exact k-nearest and range-count queries in the max norm;
 //! the box bounds are computed from the same exact differences as the distances, so pruning
-//! never changes an answer.
+//! never changes an answer. Compiled for the tests only: an implementation independent of the
+//! blocked search, which they hold it against (the blocked search is faster at every size).
 
 use super::{insert_best, Coord, Points};
+use rayon::prelude::*;
+
+/// For each point i of `p`: its k nearest other points as (distance, index), sorted by distance
+/// then index, mapped by `f` into `out[i]` (the interface of the blocked search's).
+pub(super) fn map_nearest<T: Coord, R: Send>(
+    p: &Points<T>,
+    k: usize,
+    out: &mut [R],
+    f: impl Fn(&[(T, usize)]) -> R + Sync,
+) {
+    let tree = KdTree::build(p);
+    out.par_iter_mut().enumerate().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(best, stack), (i, o)| {
+            tree.nearest(p.row(i), i, k, true, best, stack);
+            *o = f(best);
+        },
+    );
+}
+
+/// For each point i of `p`: the number of other points at distance strictly below `radii[i]`.
+pub(super) fn count_below<T: Coord>(p: &Points<T>, radii: &[T]) -> Vec<usize> {
+    let tree = KdTree::build(p);
+    let mut out = vec![0usize; p.n];
+    out.par_iter_mut()
+        .enumerate()
+        .for_each_init(Vec::new, |stack, (i, o)| {
+            *o = if radii[i] > T::ZERO {
+                // The point itself (distance 0) is always inside: take it off.
+                tree.count_below(p.row(i), radii[i], stack) - 1
+            } else {
+                0
+            };
+        });
+    out
+}
 
 /// Points per leaf bucket.
 const LEAF_SIZE: usize = 24;
@@ -116,10 +153,6 @@ impl<T: Coord> KdTree<T> {
             nodes,
             bounds,
         }
-    }
-
-    pub fn node_count(&self) -> usize {
-        self.nodes.len()
     }
 
     #[inline]

@@ -39,7 +39,7 @@ fn check_all_methods<T: Coord + std::fmt::Debug>(p: &Points<T>, k: usize, what: 
         (0..p.dim).step_by(2).collect(),
         (p.dim / 2..p.dim).collect(),
     ];
-    for method in [Method::Tree, Method::Brute, Method::Auto] {
+    for method in [Method::Tree, Method::Blocked, Method::Auto] {
         assert_eq!(
             kth_distances(p, k, method),
             want_kth,
@@ -115,53 +115,87 @@ fn results_do_not_depend_on_the_thread_count() {
     let one = run(1, Method::Tree);
     for threads in [1, 2, 3] {
         assert_eq!(run(threads, Method::Tree), one, "tree, {threads} threads");
-        assert_eq!(run(threads, Method::Brute), one, "brute, {threads} threads");
+        assert_eq!(
+            run(threads, Method::Blocked),
+            one,
+            "blocked, {threads} threads"
+        );
     }
 }
 
 #[test]
 fn all_identical_points() {
     let p = Points::new(100, 3, vec![1u16; 300]);
-    for method in [Method::Tree, Method::Brute] {
+    for method in [Method::Tree, Method::Blocked] {
         assert_eq!(kth_distances(&p, 3, method), vec![0; 100]);
         assert_eq!(nearest_indices(&p, 2, method)[5], vec![0, 1]);
         assert_eq!(count_within(&p, &[0, 2], &[1; 100], method), vec![99; 100]);
     }
 }
 
-/// Timings of both methods on copula ranks, to place the crossovers of `Method::resolve` (run with
-/// `cargo test --release -- --ignored --nocapture time_methods`).
+/// Timings of both methods on copula ranks (`u16` below N = 65 536, else `u32`, as the
+/// estimators search), the numbers behind `Method::resolve` and the blocked search's constants
+/// (run with `cargo test --release -p harness --lib time_methods -- --ignored --nocapture`;
+/// `TIME_N=2000,20000` picks the sizes).
 #[test]
 #[ignore]
 fn time_methods() {
-    for &n in &[20_000usize, 100_000] {
-        for &d in &[2usize, 3, 4, 6, 8] {
-            let mut r = Rng::new(1);
-            let cols: Vec<Vec<usize>> = (0..2 * d).map(|_| r.permutation(n)).collect();
-            let p = Points::new(
-                n,
+    use crate::estimators::copula::{rank_points, ranks};
+    use crate::matrix::Matrix;
+
+    fn median(mut f: impl FnMut()) -> f64 {
+        let mut t: Vec<f64> = (0..3)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        t.sort_by(f64::total_cmp);
+        t[1]
+    }
+    fn time<T: Coord>(p: &Points<T>, d: usize) {
+        let b: Vec<usize> = (d..2 * d).collect();
+        let eps = kth_distances(p, 3, Method::Auto);
+        for method in [Method::Tree, Method::Blocked] {
+            if method == Method::Tree && d > 4 {
+                continue; // seconds to minutes: the tree is far behind from 8 + 8
+            }
+            let knn = median(|| {
+                kth_distances(p, 3, method);
+            });
+            let count = median(|| {
+                count_within(p, &b, &eps, method);
+            });
+            println!(
+                "N={} {d}+{d} {method:?}: kNN in {} dims {:.2} ms, count in {d} dims {:.2} ms",
+                p.n,
                 2 * d,
-                (0..n * 2 * d)
-                    .map(|x| cols[x % (2 * d)][x / (2 * d)] as u32)
-                    .collect(),
+                knn * 1e3,
+                count * 1e3
             );
-            let half: Vec<usize> = (0..d).collect();
-            let eps = kth_distances(&p, 3, Method::Auto);
-            for method in [Method::Tree, Method::Brute] {
-                if n > 20_000 && method == Method::Brute {
-                    continue;
+        }
+    }
+    let sizes: Vec<usize> = std::env::var("TIME_N")
+        .map(|v| v.split(',').map(|x| x.parse().expect("TIME_N")).collect())
+        .unwrap_or(vec![2_000, 20_000, 100_000]);
+    for &n in &sizes {
+        for &d in &[1usize, 2, 3, 4, 8, 16] {
+            // d + d dims, coordinate c of B correlated (0.6) with coordinate c of A.
+            let mut r = Rng::new(1);
+            let mut x = Matrix::zeros(n, 2 * d);
+            for i in 0..n {
+                for c in 0..d {
+                    let a = r.normal();
+                    x.data[i * 2 * d + c] = a;
+                    x.data[i * 2 * d + d + c] = 0.6 * a + 0.8 * r.normal();
                 }
-                let t = std::time::Instant::now();
-                let sub = p.columns(&half);
-                kth_distances(&sub, 3, method);
-                let knn = t.elapsed().as_secs_f64();
-                let t = std::time::Instant::now();
-                count_within(&p, &half, &eps, method);
-                let count = t.elapsed().as_secs_f64();
-                println!(
-                    "N={n} d={d} {method:?}: kNN {knn:.3} s, count (radius from {}-d) {count:.3} s",
-                    2 * d
-                );
+            }
+            let u = ranks(&x, &mut Rng::new(0));
+            if n < 65_536 {
+                time(&rank_points::<u16>(&u), d);
+            } else {
+                time(&rank_points::<u32>(&u), d);
             }
         }
     }
