@@ -25,10 +25,14 @@ impl DeviceKind {
     pub fn candle(self) -> Result<candle_core::Device> {
         match self {
             DeviceKind::Cpu => Ok(candle_core::Device::Cpu),
+            DeviceKind::Cuda if cfg!(feature = "cuda") => candle_core::Device::new_cuda(0).context(
+                "cannot use the CUDA device: this build has CUDA, but no usable NVIDIA GPU \
+                     was found (check `nvidia-smi` and CUDA_VISIBLE_DEVICES)",
+            ),
             DeviceKind::Cuda => candle_core::Device::new_cuda(0).context(
                 "cannot use the CUDA device: the harness must be built with \
-                 `cargo build --release --features cuda` (needs the CUDA toolkit) on a machine \
-                 with an NVIDIA GPU",
+                 `cargo build --release --features cuda` (needs the CUDA toolkit, or \
+                 benches/gpu/setup_cuda_toolchain.sh) to run on an NVIDIA GPU",
             ),
         }
     }
