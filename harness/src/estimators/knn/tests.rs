@@ -72,7 +72,7 @@ fn check_all_methods<T: Coord + std::fmt::Debug>(p: &Points<T>, k: usize, what: 
 
 #[test]
 fn methods_match_a_naive_scan_ties_included() {
-    // Sizes straddle the brute-force block (256) and tile (32) boundaries.
+    // Sizes straddle the blocked search's block (128) and tile (32) boundaries.
     let cases = [
         (30, 1, 1, 5),
         (200, 1, 3, 50),
@@ -82,7 +82,10 @@ fn methods_match_a_naive_scan_ties_included() {
         (600, 8, 3, 3),
         (150, 3, 20, 6),
         (260, 16, 3, 2),
-        // Past the brute force's early-exit checks (every 8 columns), with a partial last group.
+        // Deep enough that the partition splits each of its three coordinates several times
+        // and tiles skip whole blocks.
+        (1500, 4, 3, 40),
+        // Past the blocked search's early-exit checks (every 8 columns), with a partial last group.
         (520, 20, 3, 30),
     ];
     for (ci, &(n, d, k, levels)) in cases.iter().enumerate() {
