@@ -16,8 +16,8 @@
 //! to each representation before any measure (`project.rs`).
 //!
 //! Files: `special.rs` (ψ, Φ⁻¹), `copula.rs` (ranks and the copula), `knn.rs` (exact max-norm
-//! neighbour search: kd-tree and blocked brute force), `kl.rs`, `ksg.rs`, `gaussian.rs` (the
-//! estimators); this file holds the API and validation.
+//! neighbour search: kd-partitioned blocks, and a kd-tree the tests check it against), `kl.rs`,
+//! `ksg.rs`, `gaussian.rs` (the estimators); this file holds the API and validation.
 //! Results are deterministic given the seed and independent of the number of rayon threads.
 
 mod cka;

@@ -202,7 +202,7 @@ impl<T: Coord> KdTree<T> {
 
     /// Leaves in `best` the k nearest points to `q` other than the point with id `self_id`, as
     /// (distance, id) sorted by distance. With `exact_ties`, equally distant points are ordered
-    /// by id (the order the brute force gives); without, only the distances are exact (the k-th
+    /// by id (the order the blocked search gives); without, only the distances are exact (the k-th
     /// distance is all the caller needs, and pruning is tighter). Needs at least k other points.
     pub fn nearest(
         &self,
