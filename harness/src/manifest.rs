@@ -462,20 +462,7 @@ impl Manifest {
     /// Checks values that parse but cannot be run. Returns (dotted key, what is allowed).
     fn validate(&self) -> Result<(), (String, String)> {
         let fail = |key: &str, msg: String| Err((key.to_string(), msg));
-        if self.name.is_empty()
-            || !self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return fail(
-                "name",
-                format!(
-                    "`{}` is not allowed: use letters, digits, `_` and `-` (it names a folder)",
-                    self.name
-                ),
-            );
-        }
+        check_name(&self.name).or_else(|msg| fail("name", msg))?;
         match &self.task {
             Task::Classification {
                 dataset, n_test, ..
@@ -906,6 +893,21 @@ fn strip_location(message: &str) -> String {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
     }
+}
+
+/// A manifest's `name` names its results folder: letters, digits, `_` and `-` only. The error is
+/// what is allowed.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(format!(
+            "`{name}` is not allowed: use letters, digits, `_` and `-` (it names a folder)"
+        ));
+    }
+    Ok(())
 }
 
 /// The 1-based line of a dotted key path in YAML text, found by indentation: each segment

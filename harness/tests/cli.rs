@@ -63,11 +63,14 @@ fn bad_csv_files_are_named_with_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("a.csv"), "1,2\n3,x\n5,6\n7,8\n9,10\n").unwrap();
     fs::write(dir.path().join("b.csv"), "1\n2\n3\n4\n5\n").unwrap();
-    let out = harness_bin()
-        .current_dir(dir.path())
-        .args(["cce", "a.csv", "b.csv"])
-        .output()
-        .unwrap();
+    let cce = || {
+        harness_bin()
+            .current_dir(dir.path())
+            .args(["cce", "a.csv", "b.csv"])
+            .output()
+            .unwrap()
+    };
+    let out = cce();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -76,11 +79,7 @@ fn bad_csv_files_are_named_with_line_and_column() {
     );
 
     fs::write(dir.path().join("a.csv"), "1\n2\n3\n4\n").unwrap();
-    let out = harness_bin()
-        .current_dir(dir.path())
-        .args(["cce", "a.csv", "b.csv"])
-        .output()
-        .unwrap();
+    let out = cce();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rows"));
 }

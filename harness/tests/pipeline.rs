@@ -51,12 +51,7 @@ fn corrupt_or_truncated_entries_are_recomputed_not_served() {
     bytes[5] ^= 1;
     fs::write(pair, &bytes).unwrap();
 
-    let out = harness_bin()
-        .args(["--artifacts"])
-        .arg(dir.path())
-        .arg("verify")
-        .output()
-        .unwrap();
+    let out = verify(dir.path());
     assert_eq!(out.status.code(), Some(1));
     let listing = String::from_utf8_lossy(&out.stdout);
     assert!(listing.contains(&member.display().to_string()), "{listing}");
@@ -70,12 +65,7 @@ fn corrupt_or_truncated_entries_are_recomputed_not_served() {
         fs::read(second.results_dir.join("summary.csv")).unwrap(),
         summary
     );
-    let out = harness_bin()
-        .args(["--artifacts"])
-        .arg(dir.path())
-        .arg("verify")
-        .output()
-        .unwrap();
+    let out = verify(dir.path());
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -90,12 +80,7 @@ fn verify_names_altered_and_missing_result_files() {
     let report = run(SMALL, dir.path());
     fs::write(report.results_dir.join("claims.csv"), "edited by hand\n").unwrap();
     fs::remove_file(report.results_dir.join("pairs.csv")).unwrap();
-    let out = harness_bin()
-        .args(["--artifacts"])
-        .arg(dir.path())
-        .arg("verify")
-        .output()
-        .unwrap();
+    let out = verify(dir.path());
     assert_eq!(out.status.code(), Some(1));
     let listing = String::from_utf8_lossy(&out.stdout);
     assert!(listing.contains("claims.csv: altered"), "{listing}");
@@ -150,6 +135,16 @@ fn plan_lists_units_with_their_cache_state() {
     );
 }
 
+/// `harness --artifacts DIR verify`.
+fn verify(dir: &std::path::Path) -> std::process::Output {
+    harness_bin()
+        .args(["--artifacts"])
+        .arg(dir)
+        .arg("verify")
+        .output()
+        .unwrap()
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in fs::read_dir(dir).unwrap() {
@@ -181,12 +176,7 @@ fn concurrent_runs_sharing_one_cache_do_not_corrupt_it() {
     let (mut a, mut b) = (spawn(), spawn());
     assert!(a.wait().unwrap().success());
     assert!(b.wait().unwrap().success());
-    let out = harness_bin()
-        .arg("--artifacts")
-        .arg(dir.path().join("shared"))
-        .arg("verify")
-        .output()
-        .unwrap();
+    let out = verify(&dir.path().join("shared"));
     assert!(
         out.status.success(),
         "{}",

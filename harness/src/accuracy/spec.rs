@@ -18,7 +18,7 @@
 
 use super::family::Family;
 use crate::estimators::Estimator;
-use crate::manifest::{find_key_line, ManifestError};
+use crate::manifest::{check_name, find_key_line, ManifestError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -189,20 +189,7 @@ impl AccuracyManifest {
     /// Values that parse but cannot be run: (dotted key, what is allowed).
     fn validate(&self) -> Result<(), (String, String)> {
         let fail = |key: String, msg: String| Err((key, msg));
-        if self.name.is_empty()
-            || !self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return fail(
-                "name".into(),
-                format!(
-                    "`{}` is not allowed: use letters, digits, `_` and `-` (it names a folder)",
-                    self.name
-                ),
-            );
-        }
+        check_name(&self.name).or_else(|msg| fail("name".into(), msg))?;
         if self.estimators.is_empty() {
             return fail("estimators".into(), "list at least one estimator".into());
         }

@@ -184,7 +184,7 @@ impl Method {
     /// test `time_methods`: ksg's k-NN search in d + d dimensions and its range count in d),
     /// it beats the kd-tree at every N and d tried but one: N = 2000 to 100 000, 1 + 1 to
     /// 4 + 4 dims (k-NN 0.43 against 0.46 ms at N = 2000, 1 + 1; 14 against 82 ms at
-    /// N = 20 000, 4 + 4; 173 against 587 ms at N = 100 000, 4 + 4; range counts 2 to 9 times
+    /// N = 20 000, 4 + 4; 173 against 587 ms at N = 100 000, 4 + 4; range counts 2 to 13 times
     /// faster), and by far more above (the tree needs seconds from 8 + 8 dims at N = 20 000).
     /// The exception, the 1-dim range count at N = 100 000 (24.2 against 21.6 ms), is outweighed
     /// in the same estimate by the 2-dim k-NN search (25.3 against 29.5 ms).

@@ -55,16 +55,7 @@ impl std::str::FromStr for Measure {
     type Err = anyhow::Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        match Measure::ALL.iter().find(|m| m.name() == s) {
-            Some(&m) => Ok(m),
-            None => {
-                let names: Vec<&str> = Measure::ALL.iter().map(|m| m.name()).collect();
-                bail!(
-                    "unknown measure {s:?}; expected one of: {}",
-                    names.join(", ")
-                )
-            }
-        }
+        super::parse_name("measure", &Measure::ALL, Measure::name, s)
     }
 }
 

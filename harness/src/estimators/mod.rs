@@ -79,15 +79,26 @@ impl std::str::FromStr for Estimator {
     type Err = anyhow::Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        match Estimator::ALL.iter().find(|e| e.name() == s) {
-            Some(&e) => Ok(e),
-            None => {
-                let names: Vec<&str> = Estimator::ALL.iter().map(|e| e.name()).collect();
-                bail!(
-                    "unknown estimator {s:?}; expected one of: {}",
-                    names.join(", ")
-                )
-            }
+        parse_name("estimator", &Estimator::ALL, Estimator::name, s)
+    }
+}
+
+/// The one of `all` whose `name` is `s`, or an error that lists the names (`what` says what
+/// kind of thing was asked for).
+pub(crate) fn parse_name<T: Copy>(
+    what: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    s: &str,
+) -> Result<T> {
+    match all.iter().find(|&&x| name(x) == s) {
+        Some(&x) => Ok(x),
+        None => {
+            let names: Vec<&str> = all.iter().map(|&x| name(x)).collect();
+            bail!(
+                "unknown {what} {s:?}; expected one of: {}",
+                names.join(", ")
+            )
         }
     }
 }

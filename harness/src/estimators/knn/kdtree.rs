@@ -19,7 +19,7 @@ pub(super) fn map_nearest<T: Coord, R: Send>(
     out.par_iter_mut().enumerate().for_each_init(
         || (Vec::new(), Vec::new()),
         |(best, stack), (i, o)| {
-            tree.nearest(p.row(i), i, k, true, best, stack);
+            tree.nearest(p.row(i), i, k, best, stack);
             *o = f(best);
         },
     );
@@ -201,15 +201,13 @@ impl<T: Coord> KdTree<T> {
     }
 
     /// Leaves in `best` the k nearest points to `q` other than the point with id `self_id`, as
-    /// (distance, id) sorted by distance. With `exact_ties`, equally distant points are ordered
-    /// by id (the order the blocked search gives); without, only the distances are exact (the k-th
-    /// distance is all the caller needs, and pruning is tighter). Needs at least k other points.
+    /// (distance, id) sorted by distance, equally distant points ordered by id (the order the
+    /// blocked search gives). Needs at least k other points.
     pub fn nearest(
         &self,
         q: &[T],
         self_id: usize,
         k: usize,
-        exact_ties: bool,
         best: &mut Vec<(T, usize)>,
         stack: &mut Vec<(usize, T)>,
     ) {
@@ -217,10 +215,9 @@ impl<T: Coord> KdTree<T> {
         best.resize(k, (T::MAX, usize::MAX));
         stack.clear();
         stack.push((0, T::ZERO));
-        // With exact ties a node at exactly the k-th distance may hold a point of lower id.
-        let worth = |near: T, kth: T| near < kth || (exact_ties && near == kth);
         while let Some((ni, near)) = stack.pop() {
-            if !worth(near, best[k - 1].0) {
+            // `>`, not `>=`: a node at exactly the k-th distance may hold a point of lower id.
+            if near > best[k - 1].0 {
                 continue;
             }
             let node = self.nodes[ni];
@@ -232,7 +229,7 @@ impl<T: Coord> KdTree<T> {
                     }
                     let limit = best[k - 1].0;
                     let d = chebyshev_within(self.point(p), q, limit);
-                    if worth(d, limit) {
+                    if d <= limit {
                         insert_best(best, d, id);
                     }
                 }
