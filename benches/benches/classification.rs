@@ -7,10 +7,10 @@
 
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion};
-use harness::datasets::{hub::HubCache, Dataset, Split, CLASSES};
+use harness::data::datasets::{hub::HubCache, Dataset, Split, CLASSES};
 use harness::models::{cnn5::Cnn5, fcnn::Fcnn};
 use harness::rng::Rng;
-use harness::sgd::{train_sgd, SgdSettings};
+use harness::train::sgd::{train_sgd, SgdSettings};
 use std::hint::black_box;
 
 fn one_epoch() -> SgdSettings {
@@ -36,7 +36,7 @@ fn fcnn_epoch_on_digits(c: &mut Criterion) {
     let model = Fcnn::new(64, 4, CLASSES, 0.1, &mut Rng::new(1), &Device::Cpu).unwrap();
     let mut rng = Rng::new(2);
     c.bench_function("sgd_epoch_fcnn_w4_digits_1297", |b| {
-        b.iter(|| black_box(train_sgd(&model, &x, &y, one_epoch(), &mut rng).unwrap()))
+        b.iter(|| black_box(train_sgd(&model, &x, &y, &one_epoch(), &mut rng).unwrap()))
     });
 }
 
@@ -50,7 +50,7 @@ fn cnn5_step_on_cifar_batch(c: &mut Criterion) {
     let y = labels((0..n).map(|_| rng.below(10) as u32), n);
     let model = Cnn5::new(3, 4, CLASSES, &mut Rng::new(4), &Device::Cpu).unwrap();
     c.bench_function("sgd_step_cnn5_w4_batch128_32x32x3", |b| {
-        b.iter(|| black_box(train_sgd(&model, &x, &y, one_epoch(), &mut rng).unwrap()))
+        b.iter(|| black_box(train_sgd(&model, &x, &y, &one_epoch(), &mut rng).unwrap()))
     });
 }
 

@@ -3,10 +3,14 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use harness::device::DeviceKind;
 use harness::estimators::{cce, Estimator};
-use harness::manifest::{Level, Model, Task, Train};
+use harness::manifest::Task;
+use harness::models::Model;
+use harness::plan::Level;
+use harness::representations::regression::{run_member, ExperimentData};
+use harness::train::Train;
 use harness::matrix::Matrix;
 use harness::rng::Rng;
-use harness::units::{run_member, ExperimentData, MemberSpec};
+use harness::plan::units::MemberSpec;
 use std::hint::black_box;
 
 /// N samples of A (d dims) and B (d dims), each B_i correlated with A_i (ρ = 0.6).
@@ -52,7 +56,7 @@ fn fig1_member_fit(c: &mut Criterion) {
         inputs: Default::default(),
         n_test: 2000,
     };
-    let data = ExperimentData::new(20260526, &task);
+    let data = ExperimentData::new(20260526, 100, 2000, candle_core::Device::Cpu);
     let mut group = c.benchmark_group("fig1_member_fit");
     for n in [50, 96, 300] {
         let spec = MemberSpec::new(

@@ -12,10 +12,10 @@
 
 use candle_core::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use harness::manifest::Train;
 use harness::matrix::Matrix;
 use harness::models::relu2::{stack, Relu2, Relu2Ensemble};
-use harness::optim::Optimizer;
+use harness::train::optim::{AdamSettings, Optimizer};
+use harness::train::FullBatch;
 use harness::rng::Rng;
 use harness::train::train_relu2_ensemble;
 use std::hint::black_box;
@@ -24,8 +24,8 @@ const D: usize = 30;
 const WIDTH: usize = 4;
 const N: usize = 129;
 
-fn adam(max_steps: usize) -> Train {
-    Train::Adam {
+fn adam(max_steps: usize) -> AdamSettings {
+    AdamSettings {
         lr: 0.01,
         beta1: 0.9,
         beta2: 0.999,
@@ -57,7 +57,7 @@ fn steps(c: &mut Criterion) {
         let theta0 = stack(&inits, &Device::Cpu).unwrap();
         for (name, autograd) in [("hand", false), ("autograd", true)] {
             let mut theta = theta0.clone();
-            let mut opt = Optimizer::new(&adam(1), &theta).unwrap();
+            let mut opt = Optimizer::new(FullBatch::Adam(&adam(1)), &theta).unwrap();
             group.bench_function(BenchmarkId::new(name, m), |b| {
                 b.iter(|| {
                     let lg = if autograd {
@@ -82,7 +82,7 @@ fn fits(c: &mut Criterion) {
     let yr: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
     group.bench_function("relu2_fit/M4", |b| {
         b.iter(|| {
-            let out = train_relu2_ensemble(&xr, &yr, &inits, &adam(20_000), &Device::Cpu).unwrap();
+            let out = train_relu2_ensemble(&xr, &yr, &inits, FullBatch::Adam(&adam(20_000)), &Device::Cpu).unwrap();
             black_box(out[0].steps)
         })
     });

@@ -7,6 +7,11 @@
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+/// Why a build without the `cuda` feature cannot run on a GPU, and what to do.
+const NO_CUDA_BUILD: &str = "this harness was built without CUDA: build it with \
+    `cargo build --release --features cuda` (needs the CUDA toolkit, or \
+    benches/gpu/setup_cuda_toolchain.sh) to run on an NVIDIA GPU";
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceKind {
@@ -21,6 +26,23 @@ impl DeviceKind {
         *self == DeviceKind::Cpu
     }
 
+    /// The manifest's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceKind::Cpu => "cpu",
+            DeviceKind::Cuda => "cuda",
+        }
+    }
+
+    /// Why this build cannot use the device at all, if it cannot: checked when a manifest is
+    /// loaded, so that a run asking for it stops before any work.
+    pub fn unavailable(self) -> Option<&'static str> {
+        match self {
+            DeviceKind::Cuda if !cfg!(feature = "cuda") => Some(NO_CUDA_BUILD),
+            DeviceKind::Cpu | DeviceKind::Cuda => None,
+        }
+    }
+
     /// The candle device; for CUDA, an error that says how to build with it when it is missing.
     pub fn candle(self) -> Result<candle_core::Device> {
         match self {
@@ -29,11 +51,8 @@ impl DeviceKind {
                 "cannot use the CUDA device: this build has CUDA, but no usable NVIDIA GPU \
                      was found (check `nvidia-smi` and CUDA_VISIBLE_DEVICES)",
             ),
-            DeviceKind::Cuda => candle_core::Device::new_cuda(0).context(
-                "cannot use the CUDA device: the harness must be built with \
-                 `cargo build --release --features cuda` (needs the CUDA toolkit, or \
-                 benches/gpu/setup_cuda_toolchain.sh) to run on an NVIDIA GPU",
-            ),
+            DeviceKind::Cuda => candle_core::Device::new_cuda(0)
+                .context(format!("cannot use the CUDA device: {NO_CUDA_BUILD}")),
         }
     }
 }

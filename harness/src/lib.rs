@@ -1,40 +1,34 @@
-//! The harness library: everything `harness` (the binary) does, one module per
-//! responsibility.
+//! The harness library: everything `harness` (the binary) does, one folder per stage of the
+//! pipeline, each importing only the stages below it (docs/ARCHITECTURE.md; the
+//! `layering` test keeps it so):
 //!
-//! - [`manifest`]: the experiment schema, defaults and validation.
-//! - [`identity`]: canonical forms and SHA-256 hashes.
-//! - [`cache`]: the content-addressed artifact store and `verify`.
-//! - [`rng`], [`matrix`], [`linalg`]: the project's RNG and numerical basics.
-//! - [`data`]: task data (the linear teacher); [`datasets`]: image data sets (digits, mnist,
-//!   cifar10) and their split.
-//! - [`models`], [`train`], [`optim`]: the networks, their training with candle, optimizers;
-//!   [`sgd`], [`classification`]: SGD for classifiers and a classification member's whole fit.
-//! - [`device`]: CPU or CUDA.
-//! - [`estimators`]: copula-entropy alignment estimators; [`accuracy`]: their accuracy on
-//!   generated data with known answers (`kind: estimator-accuracy` manifests).
-//! - [`theory`]: closed-form predictions for `linear2`.
-//! - [`units`], [`experiment`]: units of work, the plan, and its execution.
-//! - [`report`], [`claims`], [`figure`], [`run`]: tables, claim checks, figures, the whole job.
-pub mod accuracy;
+//! 1. [`manifest`]: the experiment schemas, defaults, validation, and the one loading path
+//!    with the command line's overrides.
+//! 2. [`plan`]: the units a manifest expands to, their hashes, and the derived values (P, d,
+//!    the noise levels, the test-set size).
+//! 3. [`cache`]: the content-addressed store, `verify`, and the one cached-unit executor.
+//! 4. [`data`]: the linear teacher, the image data sets and each member's training data.
+//! 5. [`models`]: the networks and their registry ([`models::Model`]).
+//! 6. [`train`]: the trainers and their registry ([`train::Train`]).
+//! 7. [`representations`]: a member unit's work and what it yields (metrics, representation).
+//! 8. [`estimators`]: alignment estimators, a pair unit's work, the accuracy experiment's data.
+//! 9. [`results`]: tables, claims, figures, the run record.
+//! 10. [`cli`]: what a command runs, stage by stage.
+//!
+//! Below every stage: [`rng`], [`matrix`], [`linalg`], [`identity`] (canonical forms and
+//! SHA-256) and [`device`] (CPU or CUDA).
 pub mod cache;
-pub mod claims;
-pub mod classification;
+pub mod cli;
 pub mod data;
-pub mod datasets;
 pub mod device;
 pub mod estimators;
-pub mod experiment;
-pub mod figure;
 pub mod identity;
 pub mod linalg;
 pub mod manifest;
 pub mod matrix;
 pub mod models;
-pub mod optim;
-pub mod report;
+pub mod plan;
+pub mod representations;
+pub mod results;
 pub mod rng;
-pub mod run;
-pub mod sgd;
-pub mod theory;
 pub mod train;
-pub mod units;

@@ -4,15 +4,15 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use harness::accuracy::{self, AccuracyManifest};
 use harness::cache::{self, Store};
-use harness::datasets::{hub::HubCache, Dataset};
+use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest};
+use harness::data::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
 use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
-use harness::experiment;
-use harness::manifest::{Manifest, ManifestError};
+use harness::results::claims::Verdict;
+use harness::manifest::{self, AnyManifest, Manifest, ManifestError, Overrides};
 use harness::matrix::{InputError, Matrix};
-use harness::run::run_manifest;
+use harness::plan::{self, accuracy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -125,10 +125,8 @@ struct PairArgs {
     a: PathBuf,
     /// CSV of representation B, with the same rows.
     b: PathBuf,
-    /// ksg (default): one joint neighbour search, radius reused in B; kl: difference of two
-    /// Kozachenko–Leonenko entropies (the `copent` estimator); gaussian: closed form on normal
-    /// scores.
-    #[arg(long, default_value = "ksg")]
+    /// The estimator of the copula entropies.
+    #[arg(long, value_enum, default_value = "ksg")]
     estimator: Estimator,
     /// Neighbours of the kNN estimators.
     #[arg(long, default_value_t = 3)]
@@ -175,88 +173,131 @@ fn parse_dataset(name: &str) -> Result<Dataset, String> {
         .map_err(|_| format!("`{name}`: known data sets are digits, mnist, cifar10"))
 }
 
-/// A network experiment or an estimator-accuracy experiment (`kind: estimator-accuracy`).
-enum AnyManifest {
-    Experiment(Box<Manifest>),
-    Accuracy(AccuracyManifest),
+/// "`n` `what` (`run` `verb`, `reused` cached)": one kind of unit of a finished run.
+fn units_line(what: &str, verb: &str, run: usize, reused: usize) -> String {
+    format!("{} {what} ({run} {verb}, {reused} cached)", run + reused)
 }
 
-/// Reads either kind of manifest (the `--device` override applies to network experiments;
-/// the estimators run on the CPU).
-fn load_any(path: &Path, device: Option<DeviceKind>) -> Result<AnyManifest, ManifestError> {
-    if accuracy::is_accuracy_manifest(path)? {
-        AccuracyManifest::load(path).map(AnyManifest::Accuracy)
-    } else {
-        load(path, device).map(|m| AnyManifest::Experiment(Box::new(m)))
-    }
-}
-
-/// Says how many corrupt cache entries a run recomputed, if any.
-fn print_recomputed(count: usize) {
-    if count > 0 {
-        println!("  {count} corrupt cache entries were recomputed");
-    }
-}
-
-/// Runs an estimator-accuracy manifest and prints its summary.
-fn run_accuracy(m: &AccuracyManifest, path: &Path, store: &Store) -> Result<()> {
-    let r = accuracy::run(m, path, store)?;
-    let s = &r.stats;
+/// What every run prints: its identity, its units, the verdicts (if any) and where the results
+/// are.
+fn print_run(
+    name: &str,
+    hash: &str,
+    units: &[String],
+    seconds: f64,
+    corrupt_recomputed: usize,
+    verdicts: &[Verdict],
+    results_dir: &Path,
+) {
     println!(
-        "{}  sha256 {}…  {} units ({} estimated, {} cached) in {:.1} s",
-        r.name,
-        &r.hash[..12],
-        s.units_run + s.units_reused,
-        s.units_run,
-        s.units_reused,
-        r.seconds
+        "{name}  sha256 {}…  {} in {seconds:.1} s",
+        &hash[..12],
+        units.join(", ")
     );
-    print_recomputed(s.corrupt_recomputed);
-    println!("  results: {}/", r.results_dir.display());
+    if corrupt_recomputed > 0 {
+        println!("  {corrupt_recomputed} corrupt cache entries were recomputed");
+    }
+    for v in verdicts {
+        println!("  {} {}: {}", v.result(), v.claim, v.statement);
+        println!("       {}", v.detail);
+    }
+    println!("  results: {}/", results_dir.display());
+}
+
+/// Runs a manifest of either kind and prints what it did.
+fn run_and_print(manifest: &AnyManifest, path: &Path, store: &Store, quiet: bool) -> Result<()> {
+    eprintln!("{} ({})", manifest.name(), path.display());
+    match manifest {
+        AnyManifest::Experiment(m) => {
+            let r = run_manifest(m, path, store, quiet)?;
+            let s = &r.stats;
+            let units = [
+                units_line("members", "trained", s.members_run, s.members_reused),
+                units_line("pairs", "estimated", s.pairs_run, s.pairs_reused),
+            ];
+            let dir = &r.results_dir;
+            print_run(&r.name, &r.hash, &units, r.seconds, s.corrupt_recomputed, &r.verdicts, dir);
+        }
+        AnyManifest::Accuracy(m) => {
+            let r = run_accuracy(m, path, store, quiet)?;
+            let s = &r.stats;
+            let units = [units_line("units", "estimated", s.run, s.reused)];
+            let dir = &r.results_dir;
+            print_run(&r.name, &r.hash, &units, r.seconds, s.corrupt_recomputed, &[], dir);
+        }
+    }
     Ok(())
 }
 
-/// Lists an estimator-accuracy manifest's units.
-fn plan_accuracy(m: &AccuracyManifest, store: &Store, summary: bool) -> Result<()> {
-    let plan = accuracy::plan(m)?;
+/// Prints one line per unit (`tag  hash  cached|pending  label`) unless `summary`; returns how
+/// many of them are cached.
+fn list_units<'a>(
+    store: &Store,
+    tag: &str,
+    ext: &str,
+    units: impl Iterator<Item = (&'a str, String)>,
+    summary: bool,
+) -> usize {
     let mut cached = 0;
-    for u in &plan.units {
-        let hit = store.contains(&u.hash, accuracy::UNIT_EXT);
+    for (hash, label) in units {
+        let hit = store.contains(hash, ext);
         cached += hit as usize;
         if !summary {
-            let s = &u.spec;
+            let state = if hit { "cached " } else { "pending" };
+            println!("{tag:<7} {hash}  {state}  {label}");
+        }
+    }
+    cached
+}
+
+/// `harness plan`: a manifest's units, cached or pending, and its hash.
+fn print_plan(manifest: &AnyManifest, store: &Store, summary: bool) -> Result<()> {
+    match manifest {
+        AnyManifest::Experiment(m) => {
+            let plan = plan::plan(m);
+            let members = plan
+                .members
+                .iter()
+                .map(|u| (u.hash.as_str(), plan::member_label(&plan, u)));
+            let cached_members = list_units(store, "member", plan::MEMBER_EXT, members, summary);
+            let pairs = plan.pairs.iter().map(|u| {
+                let label = format!(
+                    "{} with member {}",
+                    plan::member_label(&plan, &plan.members[u.a]),
+                    plan.members[u.b].member
+                );
+                (u.hash.as_str(), label)
+            });
+            let cached_pairs = list_units(store, "pair", plan::PAIR_EXT, pairs, summary);
             println!(
-                "unit    {}  {}  {} {} N={} dims={}+{} rho={} data set {}",
-                u.hash,
-                if hit { "cached " } else { "pending" },
-                s.estimator,
-                s.family,
-                s.n,
-                s.dims,
-                s.dims,
-                s.rho,
-                s.replicate
+                "{}: {} member units ({cached_members} cached), {} pair units ({cached_pairs} cached); experiment sha256 {}",
+                m.name,
+                plan.members.len(),
+                plan.pairs.len(),
+                plan.manifest_hash
+            );
+        }
+        AnyManifest::Accuracy(m) => {
+            let plan = accuracy::plan(m)?;
+            let units = plan.units.iter().map(|u| {
+                let s = &u.spec;
+                let label = format!(
+                    "{} {} N={} dims={}+{} rho={} data set {}",
+                    s.estimator, s.family, s.n, s.dims, s.dims, s.rho, s.replicate
+                );
+                (u.hash.as_str(), label)
+            });
+            let cached = list_units(store, "unit", accuracy::UNIT_EXT, units, summary);
+            println!(
+                "{}: {} cells, {} units ({cached} cached); experiment sha256 {}",
+                m.name,
+                plan.cells.len(),
+                plan.units.len(),
+                plan.manifest_hash
             );
         }
     }
-    println!(
-        "{}: {} cells, {} units ({} cached); experiment sha256 {}",
-        m.name,
-        plan.cells.len(),
-        plan.units.len(),
-        cached,
-        plan.manifest_hash
-    );
     Ok(())
-}
-
-/// A manifest, with the `--device` override applied.
-fn load(path: &std::path::Path, device: Option<DeviceKind>) -> Result<Manifest, ManifestError> {
-    let mut m = Manifest::load(path)?;
-    if let Some(d) = device {
-        m.device = d;
-    }
-    Ok(m)
 }
 
 fn set_threads(threads: Option<usize>) -> Result<()> {
@@ -285,106 +326,51 @@ fn bad_input(e: anyhow::Error) -> anyhow::Error {
 fn real_main(cli: Cli) -> Result<ExitCode> {
     set_threads(cli.threads)?;
     let store = Store::new(&cli.artifacts);
+    // Every command loads its manifests through this one path, with the same overrides.
+    let overrides = Overrides { device: cli.device };
+    let load = |path: &Path| manifest::load(path, &overrides);
     match cli.command {
         Command::Run { manifests } => {
             // Parse every manifest first, so that a bad one stops the run before any work.
             let loaded: Vec<(PathBuf, AnyManifest)> = manifests
                 .into_iter()
-                .map(|p| load_any(&p, cli.device).map(|m| (p, m)))
+                .map(|p| load(&p).map(|m| (p, m)))
                 .collect::<Result<_, _>>()?;
             for (path, manifest) in &loaded {
-                let manifest = match manifest {
-                    AnyManifest::Experiment(m) => m,
-                    AnyManifest::Accuracy(m) => {
-                        eprintln!("{} ({})", m.name, path.display());
-                        run_accuracy(m, path, &store)?;
-                        continue;
-                    }
-                };
-                eprintln!("{} ({})", manifest.name, path.display());
-                let report = run_manifest(manifest, path, &store, cli.quiet)?;
-                let s = &report.stats;
-                println!(
-                    "{}  sha256 {}…  {} members ({} trained, {} cached), {} pairs ({} estimated, {} cached) in {:.1} s",
-                    report.name,
-                    &report.hash[..12],
-                    s.members_run + s.members_reused,
-                    s.members_run,
-                    s.members_reused,
-                    s.pairs_run + s.pairs_reused,
-                    s.pairs_run,
-                    s.pairs_reused,
-                    report.seconds
-                );
-                print_recomputed(s.corrupt_recomputed);
-                for v in &report.verdicts {
-                    println!("  {} {}: {}", v.result(), v.claim, v.statement);
-                    println!("       {}", v.detail);
-                }
-                println!("  results: {}/", report.results_dir.display());
+                run_and_print(manifest, path, &store, cli.quiet)?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan { manifest, summary } => {
-            let m = match load_any(&manifest, cli.device)? {
-                AnyManifest::Experiment(m) => m,
-                AnyManifest::Accuracy(m) => {
-                    plan_accuracy(&m, &store, summary)?;
-                    return Ok(ExitCode::SUCCESS);
-                }
-            };
-            let plan = experiment::plan(&m);
-            let mut cached = (0, 0);
-            for u in &plan.members {
-                let hit = store.contains(&u.hash, experiment::MEMBER_EXT);
-                cached.0 += hit as usize;
-                if !summary {
-                    println!(
-                        "member  {}  {}  {}",
-                        u.hash,
-                        if hit { "cached " } else { "pending" },
-                        experiment::member_label(&plan, u)
-                    );
-                }
-            }
-            for u in &plan.pairs {
-                let hit = store.contains(&u.hash, experiment::PAIR_EXT);
-                cached.1 += hit as usize;
-                if !summary {
-                    println!(
-                        "pair    {}  {}  {} with member {}",
-                        u.hash,
-                        if hit { "cached " } else { "pending" },
-                        experiment::member_label(&plan, &plan.members[u.a]),
-                        plan.members[u.b].member
-                    );
-                }
-            }
-            println!(
-                "{}: {} member units ({} cached), {} pair units ({} cached); experiment sha256 {}",
-                m.name,
-                plan.members.len(),
-                cached.0,
-                plan.pairs.len(),
-                cached.1,
-                plan.manifest_hash
-            );
+            print_plan(&load(&manifest)?, &store, summary)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Claims { manifests } => {
             let loaded: Vec<Manifest> = manifests
                 .iter()
-                .map(|p| Manifest::load(p))
+                .map(|p| match load(p)? {
+                    AnyManifest::Experiment(m) => Ok(*m),
+                    AnyManifest::Accuracy(m) => Err(ManifestError {
+                        file: p.clone(),
+                        line: None,
+                        key: None,
+                        message: format!(
+                            "`{}` is an estimator-accuracy manifest: claims judge network \
+                             experiments",
+                            m.name
+                        ),
+                    }),
+                })
                 .collect::<Result<_, _>>()?;
-            let (v, dir) = harness::run::cross_experiment_c4(&loaded, &store)?;
+            let (v, dir) = cross_experiment_c4(&loaded, &store)?;
             println!("{} {}: {}", v.result(), v.claim, v.statement);
             println!("       {}", v.detail);
             println!("  results: {}/", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Hash { manifest } => {
-            let hash = match load_any(&manifest, cli.device)? {
-                AnyManifest::Experiment(m) => experiment::manifest_hash(&m),
+            let hash = match load(&manifest)? {
+                AnyManifest::Experiment(m) => plan::manifest_hash(&m),
                 AnyManifest::Accuracy(m) => accuracy::manifest_hash(&m),
             };
             println!("{hash}");

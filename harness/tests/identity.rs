@@ -4,7 +4,7 @@
 mod common;
 
 use common::{parse, repo_root, SMALL};
-use harness::experiment::manifest_hash;
+use harness::plan::manifest_hash;
 use harness::manifest::Manifest;
 
 fn hash(text: &str) -> String {

@@ -4,9 +4,10 @@
 mod common;
 
 use common::repo_root;
-use harness::data::LinearTeacher;
+use harness::data::teacher::LinearTeacher;
 use harness::linalg::min_norm_least_squares;
-use harness::manifest::{Inputs, Manifest};
+use harness::data::teacher::Inputs;
+use harness::manifest::Manifest;
 use harness::rng::Rng;
 use harness::train::{train_linear2_gd, GdSettings, StopReason};
 use std::path::Path;
@@ -38,7 +39,7 @@ fn gradient_descent_lands_on_the_min_norm_solution() {
         let out = train_linear2_gd(
             &x,
             &y,
-            settings,
+            &settings,
             &mut Rng::new(n as u64),
             &candle_core::Device::Cpu,
         )
@@ -68,7 +69,7 @@ fn fig1() -> &'static (
         let dir = tempfile::tempdir().unwrap().keep();
         let path = repo_root().join("experiments/fig1_linear.yaml");
         let m = Manifest::load(&path).unwrap();
-        let report = harness::run::run_manifest(
+        let report = harness::cli::run::run_manifest(
             &m,
             Path::new(&path),
             &harness::cache::Store::new(&dir),

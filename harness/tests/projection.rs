@@ -2,7 +2,7 @@
 //! unit's identity, and absent from the canonical form (hence from the hashes) when omitted.
 
 use harness::estimators::Projection;
-use harness::experiment::{manifest_hash, plan};
+use harness::plan::{manifest_hash, plan};
 use harness::identity::canonical_json;
 use harness::manifest::Manifest;
 use std::path::Path;

@@ -4,10 +4,11 @@
 //! pairs the two networks' members fitted on the same data.
 
 use harness::cache::Store;
-use harness::experiment::{execute, plan, MEMBER_EXT};
+use harness::cli::run::execute;
+use harness::plan::{plan, MEMBER_EXT};
 use harness::manifest::Manifest;
-use harness::report;
-use harness::run::run_manifest;
+use harness::results::tables;
+use harness::cli::run::run_manifest;
 use std::path::Path;
 
 fn manifest(snr: &str, extra: &str) -> Manifest {
@@ -75,7 +76,7 @@ fn compare_pairs_each_member_with_its_twin_on_the_same_data() {
         );
     }
     let out = execute(&m, &p, &store, true).unwrap();
-    let rows = report::summarize(&m, &p, &out);
+    let rows = tables::summarize(&m, &p, &out);
     assert_eq!(rows.len(), 4);
     let (relu, linear) = (&rows[0], &rows[1]);
     assert_eq!((relu.model, linear.model), ("relu2", "linear2"));
@@ -128,7 +129,7 @@ fn bad_relu2_settings_are_located() {
                    train: {solver: adam, lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1.0e-8}\n")
     .unwrap();
     assert_eq!(
-        harness::experiment::manifest_hash(&short),
-        harness::experiment::manifest_hash(&long)
+        harness::plan::manifest_hash(&short),
+        harness::plan::manifest_hash(&long)
     );
 }

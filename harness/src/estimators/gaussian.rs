@@ -114,6 +114,23 @@ pub fn gaussian_cce_from_correlation(r: &Matrix, dims_a: usize) -> Result<f64> {
     Ok(0.5 * (log_det(r, &all)? - log_det(r, &all[dims_a..])?))
 }
 
+/// The registry's handle on this estimator: the closed form on the normal scores of the ranks.
+pub(super) struct Gaussian;
+
+impl super::CopulaEstimator for Gaussian {
+    fn name(&self) -> &'static str {
+        "gaussian"
+    }
+
+    fn about(&self) -> &'static str {
+        "closed form on normal scores (exact for Gaussian copulas)"
+    }
+
+    fn alignment(&self, ra: &Matrix, rb: &Matrix, _k: usize) -> Result<PairAlignment> {
+        gaussian_alignment(&normal_scores(ra), &normal_scores(rb))
+    }
+}
+
 /// The `gaussian` estimator on normal scores `za`, `zb` (same rows).
 pub(crate) fn gaussian_alignment(za: &Matrix, zb: &Matrix) -> Result<PairAlignment> {
     let (da, db) = (za.cols, zb.cols);

@@ -3,7 +3,7 @@
 //! the `copent` package computes them. Kept for comparison; it is badly biased (SPEC §4).
 
 use super::knn::{self, Coord, Method, Points};
-use super::{canonical_mean, ksg::mean_log_two_eps, special::digamma, PairAlignment};
+use super::{canonical_mean, ksg::mean_log_two_eps, special::digamma, KnnEstimator, PairAlignment};
 use crate::matrix::Matrix;
 
 /// Ĥ(U) = ψ(N) − ψ(k) + (d/N) Σᵢ log(2 εᵢ), εᵢ the max-norm distance from uᵢ to its k-th nearest
@@ -36,6 +36,22 @@ fn entropy_from_mean_log(mean_log: f64, n: usize, d: usize, k: usize) -> f64 {
 pub(crate) fn kl_entropy_of_ranks<T: Coord>(r: &Points<T>, k: usize) -> f64 {
     let eps = knn::kth_distances(r, k, Method::Auto);
     entropy_from_mean_log(mean_log_two_eps(&eps, r.n), r.n, r.dim, k)
+}
+
+/// The registry's handle on this estimator.
+pub(super) struct Kl;
+
+impl KnnEstimator for Kl {
+    const ABOUT: &'static str = "difference of two Kozachenko–Leonenko entropies (the `copent` estimator)";
+    const NAME: &'static str = "kl";
+
+    fn alignment<T: Coord>(pa: &Points<T>, pb: &Points<T>, k: usize) -> PairAlignment {
+        kl_alignment(pa, pb, k)
+    }
+
+    fn cce<T: Coord>(pa: &Points<T>, pb: &Points<T>, k: usize) -> f64 {
+        kl_cce(pa, pb, k)
+    }
 }
 
 /// CCE(A|B) = Ĥ(A, B) − Ĥ(B) alone (no entropy of A), as in [`kl_alignment`].

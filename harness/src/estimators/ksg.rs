@@ -3,7 +3,23 @@
 //! Grassberger), so that the biases of the joint and marginal entropy estimates cancel.
 
 use super::knn::{self, Coord, Method, Points};
-use super::{canonical_mean, special::digamma, PairAlignment};
+use super::{canonical_mean, special::digamma, KnnEstimator, PairAlignment};
+
+/// The registry's handle on this estimator.
+pub(super) struct Ksg;
+
+impl KnnEstimator for Ksg {
+    const ABOUT: &'static str = "one joint neighbour search, radius reused in each marginal (the default)";
+    const NAME: &'static str = "ksg";
+
+    fn alignment<T: Coord>(pa: &Points<T>, pb: &Points<T>, k: usize) -> PairAlignment {
+        ksg_alignment(pa, pb, k)
+    }
+
+    fn cce<T: Coord>(pa: &Points<T>, pb: &Points<T>, k: usize) -> f64 {
+        ksg_cce(pa, pb, k)
+    }
+}
 
 /// From one joint search on integer ranks `ra`, `rb` (N × d_A, N × d_B), with εᵢ the joint k-th
 /// neighbour max-norm distance in the copula (rank distance / N) and n_A,i, n_B,i the numbers of

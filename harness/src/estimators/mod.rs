@@ -17,10 +17,14 @@
 //!
 //! Files: `special.rs` (ψ, Φ⁻¹), `copula.rs` (ranks and the copula), `knn.rs` (exact max-norm
 //! neighbour search: kd-partitioned blocks, and a kd-tree the tests check it against), `kl.rs`,
-//! `ksg.rs`, `gaussian.rs` (the estimators); this file holds the API and validation.
+//! `ksg.rs`, `gaussian.rs` (the estimators); `pair.rs` (a pair unit of an experiment);
+//! `families.rs` (the estimator-accuracy experiment's data with known answers); this file holds
+//! the API, validation and the registry ([`Estimator`]: adding an estimator is its file, its
+//! variant in `ALL`, and one arm of `Estimator::implementation`).
 //! Results are deterministic given the seed and independent of the number of rayon threads.
 
 mod cka;
+pub mod families;
 mod copula;
 mod gaussian;
 mod imbalance;
@@ -28,12 +32,14 @@ mod kl;
 mod knn;
 mod ksg;
 mod measure;
+pub mod pair;
 mod project;
 mod special;
 #[cfg(test)]
 mod tests;
 
 pub use copula::copula;
+pub use families::{Family, Truth};
 pub use gaussian::gaussian_cce_from_correlation;
 pub use kl::kl_entropy;
 #[doc(hidden)]
@@ -44,6 +50,8 @@ pub use special::{digamma, normal_quantile};
 
 use crate::{matrix::Matrix, rng::Rng};
 use anyhow::{bail, Result};
+use copula::rank_points;
+use std::marker::PhantomData;
 
 /// Which estimator of the copula entropies to use (SPEC §4.3).
 #[derive(
@@ -59,13 +67,87 @@ pub enum Estimator {
 impl Estimator {
     pub const ALL: [Estimator; 3] = [Estimator::Ksg, Estimator::Kl, Estimator::Gaussian];
 
+    /// The registry: what each estimator computes. The one `match` a new estimator needs.
+    fn implementation(self) -> &'static dyn CopulaEstimator {
+        match self {
+            Estimator::Ksg => &Knn::<ksg::Ksg>(PhantomData),
+            Estimator::Kl => &Knn::<kl::Kl>(PhantomData),
+            Estimator::Gaussian => &gaussian::Gaussian,
+        }
+    }
+
     /// The manifest / CSV name: "ksg", "kl" or "gaussian".
     pub fn name(self) -> &'static str {
-        match self {
-            Estimator::Ksg => "ksg",
-            Estimator::Kl => "kl",
-            Estimator::Gaussian => "gaussian",
-        }
+        self.implementation().name()
+    }
+
+    /// One line on how it estimates (the command line's help).
+    pub fn about(self) -> &'static str {
+        self.implementation().about()
+    }
+}
+
+impl clap::ValueEnum for Estimator {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Estimator::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.about()))
+    }
+}
+
+/// An estimator of the copula entropies, on the ranks of two representations (N × d_A and
+/// N × d_B, ties already broken).
+trait CopulaEstimator: Sync {
+    /// The manifest / CSV name.
+    fn name(&self) -> &'static str;
+    /// One line on how it estimates.
+    fn about(&self) -> &'static str;
+    fn alignment(&self, ra: &Matrix, rb: &Matrix, k: usize) -> Result<PairAlignment>;
+    /// CCE(A|B) alone: bit for bit `alignment(..)?.cce_a_given_b`, possibly with less work.
+    fn cce(&self, ra: &Matrix, rb: &Matrix, k: usize) -> Result<f64> {
+        Ok(self.alignment(ra, rb, k)?.cce_a_given_b)
+    }
+}
+
+/// A k-nearest-neighbour estimator, on the integer ranks as points (`ksg.rs`, `kl.rs`).
+trait KnnEstimator: Sync {
+    const NAME: &'static str;
+    const ABOUT: &'static str;
+    fn alignment<T: knn::Coord>(pa: &knn::Points<T>, pb: &knn::Points<T>, k: usize)
+        -> PairAlignment;
+    fn cce<T: knn::Coord>(pa: &knn::Points<T>, pb: &knn::Points<T>, k: usize) -> f64;
+}
+
+/// A kNN estimator as a [`CopulaEstimator`]: the ranks become points of the narrowest integer
+/// type that holds N, so that distances are exact integers (the copula distance is that
+/// integer over N).
+struct Knn<E>(PhantomData<E>);
+
+impl<E: KnnEstimator> CopulaEstimator for Knn<E> {
+    fn name(&self) -> &'static str {
+        E::NAME
+    }
+
+    fn about(&self) -> &'static str {
+        E::ABOUT
+    }
+
+    fn alignment(&self, ra: &Matrix, rb: &Matrix, k: usize) -> Result<PairAlignment> {
+        Ok(if ra.rows <= u16::MAX as usize {
+            E::alignment(&rank_points::<u16>(ra), &rank_points::<u16>(rb), k)
+        } else {
+            E::alignment(&rank_points::<u32>(ra), &rank_points::<u32>(rb), k)
+        })
+    }
+
+    fn cce(&self, ra: &Matrix, rb: &Matrix, k: usize) -> Result<f64> {
+        Ok(if ra.rows <= u16::MAX as usize {
+            E::cce(&rank_points::<u16>(ra), &rank_points::<u16>(rb), k)
+        } else {
+            E::cce(&rank_points::<u32>(ra), &rank_points::<u32>(rb), k)
+        })
     }
 }
 
@@ -206,66 +288,22 @@ pub fn align(
     k: usize,
     seed: u64,
 ) -> Result<PairAlignment> {
-    validate(a, b, k)?;
-    let ra = copula::ranks(a, &mut Rng::derive(seed, "copula-a"));
-    let rb = copula::ranks(b, &mut Rng::derive(seed, "copula-b"));
-    match estimator {
-        Estimator::Gaussian => gaussian::gaussian_alignment(
-            &gaussian::normal_scores(&ra),
-            &gaussian::normal_scores(&rb),
-        ),
-        Estimator::Ksg | Estimator::Kl => {
-            if a.rows <= u16::MAX as usize {
-                knn_alignment::<u16>(&ra, &rb, estimator, k)
-            } else {
-                knn_alignment::<u32>(&ra, &rb, estimator, k)
-            }
-        }
-    }
-}
-
-/// The kNN estimators on the integer ranks as coordinates of type `T` (wide enough for N):
-/// distances between ranks are exact integers, the copula distance is that integer over N.
-fn knn_alignment<T: knn::Coord + copula::FromRank>(
-    ra: &Matrix,
-    rb: &Matrix,
-    estimator: Estimator,
-    k: usize,
-) -> Result<PairAlignment> {
-    let (pa, pb) = (copula::rank_points::<T>(ra), copula::rank_points::<T>(rb));
-    if estimator == Estimator::Ksg {
-        Ok(ksg::ksg_alignment(&pa, &pb, k))
-    } else {
-        Ok(kl::kl_alignment(&pa, &pb, k))
-    }
+    let (ra, rb) = tie_broken_ranks(a, b, k, seed)?;
+    estimator.implementation().alignment(&ra, &rb, k)
 }
 
 /// CCE(A|B) alone: the same value as `align(..)?.cce_a_given_b` (bit for bit), without the work
 /// only the other quantities need (ksg: the range count in A's space; kl: the entropy of A).
 pub fn cce(a: &Matrix, b: &Matrix, estimator: Estimator, k: usize, seed: u64) -> Result<f64> {
-    if estimator == Estimator::Gaussian {
-        return Ok(align(a, b, estimator, k, seed)?.cce_a_given_b);
-    }
-    validate(a, b, k)?;
-    let ra = copula::ranks(a, &mut Rng::derive(seed, "copula-a"));
-    let rb = copula::ranks(b, &mut Rng::derive(seed, "copula-b"));
-    if a.rows <= u16::MAX as usize {
-        Ok(knn_cce::<u16>(&ra, &rb, estimator, k))
-    } else {
-        Ok(knn_cce::<u32>(&ra, &rb, estimator, k))
-    }
+    let (ra, rb) = tie_broken_ranks(a, b, k, seed)?;
+    estimator.implementation().cce(&ra, &rb, k)
 }
 
-fn knn_cce<T: knn::Coord + copula::FromRank>(
-    ra: &Matrix,
-    rb: &Matrix,
-    estimator: Estimator,
-    k: usize,
-) -> f64 {
-    let (pa, pb) = (copula::rank_points::<T>(ra), copula::rank_points::<T>(rb));
-    if estimator == Estimator::Ksg {
-        ksg::ksg_cce(&pa, &pb, k)
-    } else {
-        kl::kl_cce(&pa, &pb, k)
-    }
+/// Both inputs validated and ranked, ties broken by the seeded streams of [`align`].
+fn tie_broken_ranks(a: &Matrix, b: &Matrix, k: usize, seed: u64) -> Result<(Matrix, Matrix)> {
+    validate(a, b, k)?;
+    Ok((
+        copula::ranks(a, &mut Rng::derive(seed, "copula-a")),
+        copula::ranks(b, &mut Rng::derive(seed, "copula-b")),
+    ))
 }

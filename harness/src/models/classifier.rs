@@ -1,4 +1,4 @@
-//! What the SGD trainer ([`crate::sgd`]) needs from an image classifier: a forward pass in
+//! What the SGD trainer ([`crate::train::sgd`]) needs from an image classifier: a forward pass in
 //! training or evaluation mode that returns the compared representation beside the logits,
 //! the trainable variables, and every tensor of its state (for the member artifact).
 //!

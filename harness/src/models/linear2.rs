@@ -1,7 +1,7 @@
 //! `linear2`: f(x) = w2 · (w1ᵀx), a two-layer linear network of hidden width 1 (P = d + 1).
 //! Its representation is the hidden unit h = w1ᵀx.
 
-use crate::data::dot;
+use crate::data::teacher::dot;
 use crate::matrix::Matrix;
 
 #[derive(Clone, Debug, PartialEq)]

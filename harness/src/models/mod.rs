@@ -1,6 +1,175 @@
-//! The networks of SPEC §3, one file each, and what a classifier offers the trainer.
+//! The networks of SPEC §3, one file each, and [`Model`], the registry a manifest's `model:`
+//! section selects from: each kind's name, parameter count P, checks and constructor are one
+//! exhaustive `match` each, here.
+//!
+//! Adding a network: its file beside these (the network and its forward pass), a variant of
+//! [`Model`], and one arm in each `match` below (the compiler lists them); a classifier
+//! implements [`classifier::Classifier`] and is built by [`Model::classifier`]. Which solvers
+//! fit it is the train stage's registry (`Train::check_model`).
 pub mod classifier;
 pub mod cnn5;
 pub mod fcnn;
 pub mod linear2;
 pub mod relu2;
+pub mod theory;
+
+use crate::data::datasets::{Dataset, CLASSES};
+use crate::data::Input;
+use crate::rng::Rng;
+use anyhow::{bail, Result};
+use classifier::Classifier;
+use cnn5::Cnn5;
+use fcnn::Fcnn;
+use serde::{Deserialize, Serialize};
+
+/// The network trained by every member (SPEC §3), as a manifest names it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Model {
+    /// f(x) = w2 · (w1ᵀx), hidden width 1; P = d + 1.
+    Linear2 {},
+    /// f(x) = w2ᵀ relu(W1 x + b1) + b2, hidden width `width`; P = width·(d + 2) + 1.
+    Relu2 {
+        width: usize,
+        /// Whether the members of a replica start from one initialization (`shared`,
+        /// default) or each from its own (`independent`).
+        #[serde(default)]
+        init: Init,
+    },
+    /// Pixels → `width` ReLU units → 10 logits; P = k(d_in + 1) + 10(k + 1).
+    Fcnn {
+        width: usize,
+        /// Standard deviation of the initial weights (Gu, Zheng & Aste: 0.1).
+        #[serde(default = "default_fcnn_init_std")]
+        init_std: f64,
+    },
+    /// Four conv → BatchNorm → ReLU → max-pool stages of widths k, 2k, 4k, 8k, then 8k → 10.
+    Cnn5 { width: usize },
+}
+
+/// How the members of one replica get their initial weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// One initialization per replica, shared by its members.
+    #[default]
+    Shared,
+    /// Each member draws its own.
+    Independent,
+}
+
+fn default_fcnn_init_std() -> f64 {
+    0.1
+}
+
+/// A check that failed: (the key under `model` or `train`, e.g. `model.width`; what is allowed).
+pub type Rejection = (&'static str, String);
+
+impl Model {
+    /// The name used in tables and legends: the manifest's `kind`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Model::Linear2 {} => "linear2",
+            Model::Relu2 { .. } => "relu2",
+            Model::Fcnn { .. } => "fcnn",
+            Model::Cnn5 { .. } => "cnn5",
+        }
+    }
+
+    /// The network's own checks on data of this shape.
+    pub fn check(&self, input: &Input) -> Result<(), Rejection> {
+        let width_at_least_1 = |width: usize| match width {
+            0 => Err(("model.width", "width must be at least 1".to_string())),
+            _ => Ok(()),
+        };
+        match (self, input) {
+            (Model::Linear2 {}, Input::Vector { .. }) => Ok(()),
+            (Model::Relu2 { width, .. }, Input::Vector { .. }) => width_at_least_1(*width),
+            (Model::Fcnn { width, init_std }, Input::Images(_)) => {
+                width_at_least_1(*width)?;
+                if !(*init_std > 0.0 && init_std.is_finite()) {
+                    return Err((
+                        "model.init_std",
+                        format!("init_std = {init_std}: must be positive"),
+                    ));
+                }
+                Ok(())
+            }
+            (Model::Cnn5 { width }, Input::Images(dataset)) => {
+                width_at_least_1(*width)?;
+                let shape = dataset.shape();
+                if shape.height != cnn5::INPUT_SIDE || shape.width != cnn5::INPUT_SIDE {
+                    return Err((
+                        "model.kind",
+                        format!(
+                            "cnn5's pools (2, 2, 2, 4) need 32×32 images (cifar10); {dataset} is {}×{}",
+                            shape.height, shape.width
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+            (Model::Fcnn { .. } | Model::Cnn5 { .. }, Input::Vector { .. }) => Err((
+                "model.kind",
+                "fcnn and cnn5 are image classifiers: use `task: {kind: classification}`".into(),
+            )),
+            (Model::Linear2 {} | Model::Relu2 { .. }, Input::Images(_)) => Err((
+                "model.kind",
+                "a classification task needs an image classifier: fcnn or cnn5".into(),
+            )),
+        }
+    }
+
+    /// The number of trainable parameters P on data of this shape (SPEC §3). The pair must
+    /// have passed [`Model::check`].
+    pub fn parameter_count(&self, input: &Input) -> usize {
+        match (self, input) {
+            (Model::Linear2 {}, Input::Vector { d }) => d + 1,
+            (Model::Relu2 { width, .. }, Input::Vector { d }) => width * (d + 2) + 1,
+            (Model::Fcnn { width, .. }, Input::Images(dataset)) => {
+                Fcnn::parameter_count(dataset.shape().len(), *width, CLASSES)
+            }
+            (Model::Cnn5 { width }, Input::Images(dataset)) => {
+                Cnn5::parameter_count(dataset.shape().channels, *width, CLASSES)
+            }
+            (model, input) => {
+                panic!("{model:?} cannot read {input:?}: `Model::check` rejects the pair")
+            }
+        }
+    }
+
+    /// Whether the members of one replica are fitted together in one batched computation
+    /// (`relu2`; see [`crate::train::train_relu2_ensemble`]). Batching changes no result.
+    pub fn trains_members_together(&self) -> bool {
+        match self {
+            Model::Relu2 { .. } => true,
+            Model::Linear2 {} | Model::Fcnn { .. } | Model::Cnn5 { .. } => false,
+        }
+    }
+
+    /// Builds the image classifier for `dataset` from an initialization stream.
+    pub fn classifier(
+        &self,
+        dataset: Dataset,
+        rng: &mut Rng,
+        device: &candle_core::Device,
+    ) -> Result<Box<dyn Classifier>> {
+        let shape = dataset.shape();
+        Ok(match self {
+            Model::Fcnn { width, init_std } => Box::new(Fcnn::new(
+                shape.len(),
+                *width,
+                CLASSES,
+                *init_std,
+                rng,
+                device,
+            )?),
+            Model::Cnn5 { width } => {
+                Box::new(Cnn5::new(shape.channels, *width, CLASSES, rng, device)?)
+            }
+            Model::Linear2 {} | Model::Relu2 { .. } => {
+                bail!("{} is not an image classifier", self.name())
+            }
+        })
+    }
+}

@@ -98,7 +98,7 @@ impl Relu2 {
     pub fn hidden(&self, x: &Matrix) -> Matrix {
         let k = self.width();
         Matrix::from_fn(x.rows, k, |i, j| {
-            let z = crate::data::dot(x.row(i), self.w1.row(j)) + self.b1[j];
+            let z = crate::data::teacher::dot(x.row(i), self.w1.row(j)) + self.b1[j];
             z.max(0.0)
         })
     }
@@ -106,7 +106,7 @@ impl Relu2 {
     pub fn predict(&self, x: &Matrix) -> Vec<f64> {
         let h = self.hidden(x);
         (0..h.rows)
-            .map(|i| crate::data::dot(h.row(i), &self.w2) + self.b2)
+            .map(|i| crate::data::teacher::dot(h.row(i), &self.w2) + self.b2)
             .collect()
     }
 

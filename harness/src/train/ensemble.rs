@@ -7,51 +7,29 @@
 //! does not depend on which other members share its batch: the batched fit equals fitting
 //! each member alone (a test checks it).
 
-use super::{Convergence, GdOutcome, StopReason};
-use crate::manifest::Train;
+use super::{Convergence, FullBatch, GdOutcome, StopReason};
 use crate::matrix::Matrix;
 use crate::models::relu2::{stack, Relu2, Relu2Ensemble};
-use crate::optim::Optimizer;
+use crate::train::optim::Optimizer;
 use anyhow::{bail, Result};
 use candle_core::{Device, Tensor};
 
-/// The stopping settings of a `gd` or `adam` section: (max_steps, tol, window).
-fn stopping(train: &Train) -> Result<(usize, f64, usize)> {
-    match *train {
-        Train::Gd {
-            max_steps,
-            tol,
-            window,
-            ..
-        }
-        | Train::Adam {
-            max_steps,
-            tol,
-            window,
-            ..
-        } => Ok((max_steps, tol, window)),
-        Train::MinNorm {} | Train::Sgd { .. } => {
-            bail!("relu2 is trained by `gd` or `adam`")
-        }
-    }
-}
-
 /// Trains M `relu2` networks from `inits` on their own data (`xs[m]`, `ys[m]`, all with the
-/// same n) by full-batch `train` on the mean squared error. Each member stops when its loss
+/// same n) by the full-batch `rule` on the mean squared error. Each member stops when its loss
 /// has converged ([`Convergence`]) or after `max_steps` updates; the reported loss is that
 /// of the returned parameters.
 pub fn train_relu2_ensemble(
     xs: &[&Matrix],
     ys: &[&[f64]],
     inits: &[Relu2],
-    train: &Train,
+    rule: FullBatch<'_>,
     device: &Device,
 ) -> Result<Vec<GdOutcome<Relu2>>> {
-    let (max_steps, tol, window) = stopping(train)?;
+    let (max_steps, tol, window) = rule.stopping();
     let (d, width) = (inits[0].input_dim(), inits[0].width());
     let mut data = Relu2Ensemble::new(xs, ys, width, device)?;
     let mut theta = stack(inits, device)?;
-    let mut optimizer = Optimizer::new(train, &theta)?;
+    let mut optimizer = Optimizer::new(rule, &theta)?;
     let mut convergence: Vec<Convergence> = inits
         .iter()
         .map(|_| Convergence::new(tol, window))
@@ -118,6 +96,8 @@ pub fn train_relu2_ensemble(
 mod tests {
     use super::*;
     use crate::rng::Rng;
+    use crate::train::optim::AdamSettings;
+    use crate::train::{GdSettings, Train};
 
     fn problem(m: usize) -> (Vec<Matrix>, Vec<Vec<f64>>, Vec<Relu2>) {
         let (n, d, width) = (24, 6, 3);
@@ -143,13 +123,14 @@ mod tests {
         inits: &[Relu2],
         train: &Train,
     ) -> Vec<GdOutcome<Relu2>> {
+        let rule = train.full_batch().expect("a full-batch solver");
         let xr: Vec<&Matrix> = xs.iter().collect();
         let yr: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
-        train_relu2_ensemble(&xr, &yr, inits, train, &Device::Cpu).unwrap()
+        train_relu2_ensemble(&xr, &yr, inits, rule, &Device::Cpu).unwrap()
     }
 
     fn adam() -> Train {
-        Train::Adam {
+        Train::Adam(AdamSettings {
             lr: 0.02,
             beta1: 0.9,
             beta2: 0.999,
@@ -157,20 +138,20 @@ mod tests {
             max_steps: 1500,
             tol: 1e-3,
             window: 50,
-        }
+        })
     }
 
     #[test]
     fn batched_fit_equals_members_fitted_alone() {
         for train in [
             adam(),
-            Train::Gd {
+            Train::Gd(GdSettings {
                 lr: 0.1,
                 init_scale: 1e-6,
                 max_steps: 3000,
                 tol: 1e-3,
                 window: 20,
-            },
+            }),
         ] {
             let (xs, ys, inits) = problem(4);
             let batched = fit(&xs, &ys, &inits, &train);
@@ -211,7 +192,7 @@ mod tests {
     #[test]
     fn step_cap_is_reported() {
         let (xs, ys, inits) = problem(2);
-        let capped = Train::Adam {
+        let capped = Train::Adam(AdamSettings {
             lr: 0.02,
             beta1: 0.9,
             beta2: 0.999,
@@ -219,7 +200,7 @@ mod tests {
             max_steps: 7,
             tol: 0.0,
             window: 50,
-        };
+        });
         for o in fit(&xs, &ys, &inits, &capped) {
             assert_eq!((o.steps, o.stop), (7, StopReason::StepCap));
         }

@@ -3,6 +3,9 @@
 //! as SVG and PNG. Text uses the DejaVu Sans font embedded in the binary, so PNGs render the
 //! same on any machine without system fonts.
 
+pub mod accuracy;
+pub mod experiment;
+
 use anyhow::{anyhow, Result};
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::Shift;
@@ -10,7 +13,7 @@ use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 use std::sync::Once;
 
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static FONT: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
 
 /// One noise level's measured points and, where it exists, its theory curve.
 #[derive(Clone, Debug)]

@@ -21,7 +21,7 @@
 //! The normal draw depends on (seed, N, dims, ρ, replicate) only, not on the family, so the
 //! three families of one cell share it (which is what makes `monotone` an exact check).
 
-use crate::estimators::{digamma, gaussian_cce_from_correlation};
+use super::{digamma, gaussian_cce_from_correlation};
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use anyhow::{bail, Result};

@@ -1,18 +1,17 @@
-//! Results: the tidy tables (`members.csv`, `pairs.csv`), the per-point `summary.csv`, the
-//! run record (`run.json`) and the folder's `SHA256SUMS`.
+//! The tables of a network experiment: the tidy `members.csv` and `pairs.csv`, and the
+//! per-point `summary.csv` with the rows the claims and the figure read ([`SummaryRow`]).
 //!
 //! Means are over every ordered pair (or member) of a point; standard errors are computed over
 //! the replica means, since the pairs of one replica share their inputs and are correlated.
 
-use crate::cache::write_atomic;
+use super::Outcome;
+use crate::data::teacher::Inputs;
 use crate::estimators::Estimator;
-use crate::experiment::{Outcome, Plan, Point};
-use crate::identity::sha256_hex;
-use crate::manifest::{Manifest, Model, Task};
-use crate::theory;
+use crate::manifest::{Manifest, Task};
+use crate::models::{theory, Model};
+use crate::plan::{Plan, Point};
 use anyhow::Result;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 /// Mean and standard error (over replica means) of one quantity at one point.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,7 +52,7 @@ pub struct SummaryRow {
     pub point: Point,
     /// The network's `kind` (its model's name).
     pub model: &'static str,
-    /// Index into [`Manifest::networks`].
+    /// Index into [`Plan::networks`].
     pub network: usize,
     pub p: usize,
     pub replicas: usize,
@@ -70,11 +69,6 @@ pub struct SummaryRow {
     pub theory_rho: Option<f64>,
     /// The members' further measurements (classification: test loss, training error), by name.
     pub extra: BTreeMap<String, Estimate>,
-}
-
-/// The CSV column of the sweep's noise level (`snr` or `label_noise`).
-fn level_column(plan: &Plan) -> &'static str {
-    plan.points.first().map_or("snr", |p| p.level.column())
 }
 
 /// The names of the members' further measurements, in column order.
@@ -95,24 +89,21 @@ fn extra_names(outcome: &Outcome) -> Vec<String> {
 /// reverse.
 pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<SummaryRow> {
     let replicas = manifest.sweep.replicas;
-    let d = match &manifest.task {
-        Task::LinearTeacher { d, .. } => *d,
-        Task::Classification { .. } => 0,
-    };
+    let d = plan.d().unwrap_or(0);
     let extras = extra_names(outcome);
     let shared_inputs = matches!(
         &manifest.task,
         Task::LinearTeacher {
-            inputs: crate::manifest::Inputs::Shared,
+            inputs: Inputs::Shared,
             ..
         }
     );
     let main = manifest.alignment.estimator;
-    let networks = manifest.networks();
+    let networks = &plan.networks;
     let mut rows = Vec::new();
     for (pi, point) in plan.points.iter().enumerate() {
-        for (net, (model, _)) in networks.iter().enumerate() {
-            let p = manifest.parameter_count_of(model);
+        for (net, network) in networks.iter().enumerate() {
+            let (model, p) = (&network.model, network.p);
             // The SPEC §5 theory is for linear2 within one network; not for a comparison.
             let theory_applies =
                 shared_inputs && matches!(model, Model::Linear2 {}) && networks.len() == 1;
@@ -230,10 +221,10 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 /// One row per member. `p` and `n_over_p` are those of the member's own network.
-pub fn members_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<Vec<u8>> {
+pub fn members_csv(plan: &Plan, outcome: &Outcome) -> Result<Vec<u8>> {
     let extras = extra_names(outcome);
     let mut header = strings(&[
-        level_column(plan),
+        plan.level_column(),
         "n",
         "p",
         "n_over_p",
@@ -253,7 +244,7 @@ pub fn members_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Resul
         .zip(&outcome.members)
         .map(|(m, r)| {
             let pt = &plan.points[m.point];
-            let p = manifest.parameter_count_of(&m.spec.model);
+            let p = plan.networks[m.network].p;
             let mut row = vec![
                 cell(Some(pt.level.value())),
                 pt.n.to_string(),
@@ -280,7 +271,7 @@ pub fn members_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Resul
 pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<Vec<u8>> {
     let k = manifest.alignment.k;
     let header = strings(&[
-        level_column(plan),
+        plan.level_column(),
         "n",
         "p",
         "n_over_p",
@@ -300,7 +291,7 @@ pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<
         let (ma, mb) = (&plan.members[pp.a], &plan.members[pp.b]);
         let pt = &plan.points[ma.point];
         for (ab, (a, b)) in [(true, (ma, mb)), (false, (mb, ma))] {
-            let p = manifest.parameter_count_of(&a.spec.model);
+            let p = plan.networks[a.network].p;
             let base = vec![
                 cell(Some(pt.level.value())),
                 pt.n.to_string(),
@@ -353,16 +344,12 @@ pub fn measure_columns(manifest: &Manifest) -> Vec<String> {
 }
 
 /// One row per (point, network); the theory columns appear only where a theory applies.
-pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> {
+pub fn summary_csv(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Result<Vec<u8>> {
     let measures = measure_columns(manifest);
     let with_theory = rows
         .iter()
         .any(|r| r.theory_gen_error.is_some() || r.theory_cce.is_some() || r.theory_rho.is_some());
-    let level = manifest
-        .sweep
-        .levels()
-        .first()
-        .map_or("snr", |l| l.column());
+    let level = plan.level_column();
     let extras: Vec<&String> = rows
         .first()
         .map_or(Vec::new(), |r| r.extra.keys().collect());
@@ -433,16 +420,4 @@ pub fn summary_csv(manifest: &Manifest, rows: &[SummaryRow]) -> Result<Vec<u8>> 
         })
         .collect();
     csv_bytes(&header, &table)
-}
-
-/// Writes the files of a results folder atomically, then its `SHA256SUMS`, and returns the
-/// folder. Existing files of earlier runs with other names are left alone.
-pub fn write_results(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<PathBuf> {
-    let mut sums = String::new();
-    for (name, bytes) in files {
-        write_atomic(&dir.join(name), bytes)?;
-        sums.push_str(&format!("{}  {}\n", sha256_hex(bytes), name));
-    }
-    write_atomic(&dir.join("SHA256SUMS"), sums.as_bytes())?;
-    Ok(dir.to_path_buf())
 }

@@ -13,17 +13,36 @@ use crate::rng::Rng;
 use anyhow::Result;
 use candle_core::{DType, Tensor, D};
 use candle_nn::{loss::cross_entropy, Optimizer, SGD};
+use serde::{Deserialize, Serialize};
 
-/// Settings of one SGD run.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Settings of one SGD run (`solver: sgd`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SgdSettings {
+    #[serde(default = "super::default_lr")]
     pub lr: f64,
+    #[serde(default = "default_batch_size")]
     pub batch_size: usize,
+    #[serde(default = "default_epochs")]
     pub epochs: usize,
     /// The rate at epoch e is lr/√(1 + ⌊e / decay_every⌋).
+    #[serde(default = "default_decay_every")]
     pub decay_every: usize,
-    /// Stop after this many steps, even within an epoch (`None`: run all `epochs`).
+    /// Ours: stop after this many optimizer steps even if `epochs` are not done, so a
+    /// budget can be set in steps (the same for every n) rather than in passes over the
+    /// data. Absent (the default) = no cap; then it is left out of the canonical form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_steps: Option<usize>,
+}
+
+fn default_batch_size() -> usize {
+    128
+}
+fn default_epochs() -> usize {
+    200
+}
+fn default_decay_every() -> usize {
+    50
 }
 
 impl SgdSettings {
@@ -38,7 +57,7 @@ pub fn train_sgd(
     model: &dyn Classifier,
     x: &Tensor,
     y: &Tensor,
-    settings: SgdSettings,
+    settings: &SgdSettings,
     rng: &mut Rng,
 ) -> Result<usize> {
     let n = x.dim(0)?;
@@ -160,7 +179,7 @@ mod tests {
                 max_steps,
             };
             // 40 images in batches of 16: 3 steps per epoch.
-            let steps = train_sgd(&model, &x, &y, settings, &mut Rng::new(2)).unwrap();
+            let steps = train_sgd(&model, &x, &y, &settings, &mut Rng::new(2)).unwrap();
             let w: Vec<f32> = model.state()[0].1.flatten_all().unwrap().to_vec1().unwrap();
             (steps, w)
         };
@@ -207,7 +226,7 @@ mod tests {
             decay_every: 50,
             max_steps: None,
         };
-        let steps = train_sgd(&model, &x, &y, settings, &mut Rng::new(2)).unwrap();
+        let steps = train_sgd(&model, &x, &y, &settings, &mut Rng::new(2)).unwrap();
         assert_eq!(steps, 15 * 4);
         let after = evaluate(&model, &x, &labels, 1000).unwrap();
         assert!(

@@ -1,7 +1,18 @@
-//! Training with candle: full-batch gradient descent on the mean squared error, with the
-//! stopping rule shared by every regression trainer ([`Convergence`]). `linear2` is trained
-//! here; `relu2` ensembles in [`ensemble`] (batched over members, Adam or GD from
-//! [`crate::optim`]).
+//! The train stage: how a member is fitted, chosen by the manifest's `train.solver`.
+//!
+//! [`Train`] is the registry: each solver's variant holds that trainer's own settings struct
+//! ([`GdSettings`], [`optim::AdamSettings`], [`sgd::SgdSettings`]), which is what the manifest's
+//! `train:` section parses into and what the trainer takes; nothing respells it.
+//!
+//! - `solver.rs`: the registry [`Train`] and its checks;
+//! - this file: the stopping rule shared by every regression trainer ([`Convergence`]) and
+//!   full-batch gradient descent for `linear2`;
+//! - [`ensemble`]: `relu2` ensembles batched over members (Adam or GD from [`optim`]);
+//! - [`sgd`]: mini-batch SGD for classifiers, and their evaluation.
+
+pub mod optim;
+pub mod sgd;
+mod solver;
 
 mod ensemble;
 pub use ensemble::train_relu2_ensemble;
@@ -12,6 +23,7 @@ use crate::rng::Rng;
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor, Var};
 use serde::{Deserialize, Serialize};
+pub use solver::{FullBatch, Train};
 
 /// Why training stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,14 +93,39 @@ pub struct GdOutcome<M> {
     pub stop: StopReason,
 }
 
-/// Settings of a full-batch gradient-descent run.
-#[derive(Clone, Copy, Debug)]
+/// Settings of a full-batch gradient-descent run (`solver: gd`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GdSettings {
+    #[serde(default = "default_lr")]
     pub lr: f64,
+    /// Standard deviation of the small initial weights (`linear2` only: `relu2` starts
+    /// from its fan-in initialization, see `models::relu2`).
+    #[serde(default = "default_init_scale")]
     pub init_scale: f64,
+    #[serde(default = "default_max_steps")]
     pub max_steps: usize,
+    /// Converged when the loss fell by less than this fraction over `window` steps.
+    #[serde(default = "default_tol")]
     pub tol: f64,
+    #[serde(default = "default_window")]
     pub window: usize,
+}
+
+pub(crate) fn default_lr() -> f64 {
+    0.05
+}
+fn default_init_scale() -> f64 {
+    1e-6
+}
+pub(crate) fn default_max_steps() -> usize {
+    200_000
+}
+pub(crate) fn default_tol() -> f64 {
+    1e-10
+}
+pub(crate) fn default_window() -> usize {
+    100
 }
 
 /// Trains `linear2` by full-batch gradient descent on ½-less MSE, mean((w2·Xw1 − y)²), in f64,
@@ -96,7 +133,7 @@ pub struct GdSettings {
 pub fn train_linear2_gd(
     x: &Matrix,
     y: &[f64],
-    settings: GdSettings,
+    settings: &GdSettings,
     rng: &mut Rng,
     device: &Device,
 ) -> Result<GdOutcome<Linear2>> {

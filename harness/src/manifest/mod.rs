@@ -4,11 +4,24 @@
 //! keys rejected, every omitted key filled with its documented default, and then checked for
 //! impossible values. Every error names the file, the line and the key, and says what is
 //! allowed ([`ManifestError`]); the CLI turns it into exit code 2 before anything is written.
+//!
+//! The sections are made of the enums of the stages whose code they select (the model from
+//! [`crate::models::Model`], the solver and its settings from [`crate::train::Train`], the
+//! estimators, the data set, the device): each kind's checks live there, and
+//! `Manifest::validate` asks them. Commands read manifests through [`load`], which applies
+//! the command line's [`Overrides`] before validating.
 
-use crate::datasets::{Dataset, CLASSES};
+pub mod accuracy;
+pub mod load;
+
+use crate::data::classification::Pairing;
+use crate::data::teacher::Inputs;
+use crate::data::{Dataset, Input};
 use crate::device::DeviceKind;
 use crate::estimators::{Estimator, Projection};
-use crate::models::{cnn5::Cnn5, fcnn::Fcnn};
+use crate::models::Model;
+use crate::train::Train;
+pub use load::{load, AnyManifest, Overrides};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -94,197 +107,8 @@ pub enum Task {
     },
 }
 
-/// How the members of one replica get their training images (SPEC §2.2).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Pairing {
-    /// Each member draws its own random subset of n pool images, with its own label noise.
-    #[default]
-    IndependentSubsets,
-    /// The members share the replica's images and differ only by their label-noise draws.
-    SameInputs,
-}
-
-impl Pairing {
-    /// The manifest's spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            Pairing::IndependentSubsets => "independent-subsets",
-            Pairing::SameInputs => "same-inputs",
-        }
-    }
-}
-
 fn default_n_test() -> usize {
     2000
-}
-
-/// How the members of one replica get their training inputs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Inputs {
-    /// The members of a replica see the same X with independent noise draws.
-    #[default]
-    Shared,
-    /// Each member draws its own X.
-    Independent,
-}
-
-/// The network trained by every member (SPEC §3).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Model {
-    /// f(x) = w2 · (w1ᵀx), hidden width 1; P = d + 1.
-    Linear2 {},
-    /// f(x) = w2ᵀ relu(W1 x + b1) + b2, hidden width `width`; P = width·(d + 2) + 1.
-    Relu2 {
-        width: usize,
-        /// Whether the members of a replica start from one initialization (`shared`,
-        /// default) or each from its own (`independent`).
-        #[serde(default)]
-        init: Init,
-    },
-    /// Pixels → `width` ReLU units → 10 logits; P = k(d_in + 1) + 10(k + 1).
-    Fcnn {
-        width: usize,
-        /// Standard deviation of the initial weights (Gu, Zheng & Aste: 0.1).
-        #[serde(default = "default_fcnn_init_std")]
-        init_std: f64,
-    },
-    /// Four conv → BatchNorm → ReLU → max-pool stages of widths k, 2k, 4k, 8k, then 8k → 10.
-    Cnn5 { width: usize },
-}
-
-impl Model {
-    /// The name used in tables and legends: the manifest's `kind`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Model::Linear2 {} => "linear2",
-            Model::Relu2 { .. } => "relu2",
-            Model::Fcnn { .. } => "fcnn",
-            Model::Cnn5 { .. } => "cnn5",
-        }
-    }
-}
-
-/// How the members of one replica get their initial weights.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Init {
-    /// One initialization per replica, shared by its members.
-    #[default]
-    Shared,
-    /// Each member draws its own.
-    Independent,
-}
-
-fn default_fcnn_init_std() -> f64 {
-    0.1
-}
-
-/// How a member is fitted, chosen by `solver`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "solver", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Train {
-    /// The global minimum of minimum norm, β̂ = X⁺y, split in balanced form (`linear2` only).
-    /// (An empty struct variant rather than a unit one, so that stray keys are rejected.)
-    MinNorm {},
-    /// Full-batch gradient descent on the mean squared error, with candle, from a small
-    /// initialization; stops when the loss has converged or at `max_steps`.
-    Gd {
-        #[serde(default = "default_lr")]
-        lr: f64,
-        /// Standard deviation of the small initial weights (`linear2` only: `relu2` starts
-        /// from its fan-in initialization, see `models::relu2`).
-        #[serde(default = "default_init_scale")]
-        init_scale: f64,
-        #[serde(default = "default_max_steps")]
-        max_steps: usize,
-        /// Converged when the loss fell by less than this fraction over `window` steps.
-        #[serde(default = "default_tol")]
-        tol: f64,
-        #[serde(default = "default_window")]
-        window: usize,
-    },
-    /// Mini-batch SGD on the cross-entropy, no momentum (Gu, Zheng & Aste), for classifiers;
-    /// the rate at epoch e is lr/√(1 + ⌊e / decay_every⌋).
-    Sgd {
-        #[serde(default = "default_lr")]
-        lr: f64,
-        #[serde(default = "default_batch_size")]
-        batch_size: usize,
-        #[serde(default = "default_epochs")]
-        epochs: usize,
-        #[serde(default = "default_decay_every")]
-        decay_every: usize,
-        /// Ours: stop after this many optimizer steps even if `epochs` are not done, so a
-        /// budget can be set in steps (the same for every n) rather than in passes over the
-        /// data. Absent (the default) = no cap; then it is left out of the canonical form.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        max_steps: Option<usize>,
-    },
-    /// Full-batch Adam (Kingma & Ba, with PyTorch's defaults for the betas and eps) on the
-    /// mean squared error, with candle (`relu2`); same stopping rule as `gd`.
-    Adam {
-        #[serde(default = "default_adam_lr")]
-        lr: f64,
-        #[serde(default = "default_beta1")]
-        beta1: f64,
-        #[serde(default = "default_beta2")]
-        beta2: f64,
-        #[serde(default = "default_eps")]
-        eps: f64,
-        #[serde(default = "default_max_steps")]
-        max_steps: usize,
-        #[serde(default = "default_tol")]
-        tol: f64,
-        #[serde(default = "default_window")]
-        window: usize,
-    },
-}
-
-fn default_adam_lr() -> f64 {
-    1e-3
-}
-fn default_beta1() -> f64 {
-    0.9
-}
-fn default_beta2() -> f64 {
-    0.999
-}
-fn default_eps() -> f64 {
-    1e-8
-}
-
-impl Default for Train {
-    fn default() -> Self {
-        Train::MinNorm {}
-    }
-}
-
-fn default_lr() -> f64 {
-    0.05
-}
-fn default_init_scale() -> f64 {
-    1e-6
-}
-fn default_max_steps() -> usize {
-    200_000
-}
-fn default_tol() -> f64 {
-    1e-10
-}
-fn default_window() -> usize {
-    100
-}
-fn default_batch_size() -> usize {
-    128
-}
-fn default_epochs() -> usize {
-    200
-}
-fn default_decay_every() -> usize {
-    50
 }
 
 /// The grid of settings.
@@ -303,56 +127,6 @@ pub struct Sweep {
     pub replicas: usize,
     /// Ensemble members per replica; pairs are formed within a replica.
     pub members: usize,
-}
-
-/// One noise level of a sweep: an SNR (regression) or a label-noise fraction (classification).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Level {
-    Snr(f64),
-    LabelNoise(f64),
-}
-
-impl Level {
-    /// The column that holds it in the CSVs.
-    pub fn column(self) -> &'static str {
-        match self {
-            Level::Snr(_) => "snr",
-            Level::LabelNoise(_) => "label_noise",
-        }
-    }
-
-    pub fn value(self) -> f64 {
-        match self {
-            Level::Snr(v) | Level::LabelNoise(v) => v,
-        }
-    }
-
-    /// Larger is cleaner: the SNR, or minus the label noise (how the claims order levels).
-    pub fn signal(self) -> f64 {
-        match self {
-            Level::Snr(v) => v,
-            Level::LabelNoise(p) => -p,
-        }
-    }
-
-    /// How figures and claims name it.
-    pub fn label(self) -> String {
-        match self {
-            Level::Snr(v) => format!("SNR {v}"),
-            Level::LabelNoise(p) => format!("label noise {p}"),
-        }
-    }
-}
-
-impl Sweep {
-    /// The noise levels in sweep order.
-    pub fn levels(&self) -> Vec<Level> {
-        self.snr
-            .iter()
-            .map(|&v| Level::Snr(v))
-            .chain(self.label_noise.iter().map(|&p| Level::LabelNoise(p)))
-            .collect()
-    }
 }
 
 /// How alignment is measured (SPEC §4).
@@ -421,23 +195,50 @@ impl fmt::Display for ManifestError {
 
 impl std::error::Error for ManifestError {}
 
+impl Task {
+    /// What one sample looks like to a network.
+    pub fn input(&self) -> Input {
+        match self {
+            Task::LinearTeacher { d, .. } => Input::Vector { d: *d },
+            Task::Classification { dataset, .. } => Input::Images(*dataset),
+        }
+    }
+
+    /// The number of test inputs (a data set's default filled in).
+    pub fn test_size(&self) -> usize {
+        match self {
+            Task::LinearTeacher { n_test, .. } => *n_test,
+            Task::Classification {
+                dataset, n_test, ..
+            } => n_test.unwrap_or(dataset.default_test_size()),
+        }
+    }
+}
+
 impl Manifest {
-    /// Reads, parses and validates a manifest file.
+    /// Reads, parses and validates a manifest file (no overrides; see [`load::load`]).
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
-            file: path.to_path_buf(),
-            line: None,
-            key: None,
-            message: format!("cannot read the manifest: {e}"),
-        })?;
-        Manifest::parse(&text, path)
+        Manifest::parse(&load::read(path)?, path)
     }
 
     /// Parses and validates manifest text; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
+        Manifest::parse_with(text, path, &Overrides::default())
+    }
+
+    /// Parses manifest text, applies the command line's overrides, and validates the result:
+    /// an override is checked exactly like the value it replaces.
+    pub fn parse_with(
+        text: &str,
+        path: &Path,
+        overrides: &Overrides,
+    ) -> Result<Manifest, ManifestError> {
         let mut manifest: Manifest = parse_yaml(text, path)?;
+        if let Some(device) = overrides.device {
+            manifest.device = device;
+        }
         manifest.fill_defaults();
-        manifest.validate().map_err(|(key, message)| {
+        let locate = |(key, message): (String, String)| {
             let segments: Vec<&str> = key.split('.').collect();
             ManifestError {
                 file: path.to_path_buf(),
@@ -445,7 +246,11 @@ impl Manifest {
                 key: Some(key),
                 message,
             }
-        })?;
+        };
+        manifest.validate().map_err(locate)?;
+        manifest
+            .check_device(overrides.device.is_some())
+            .map_err(|message| locate(("device".to_string(), message)))?;
         Ok(manifest)
     }
 
@@ -459,43 +264,66 @@ impl Manifest {
         }
     }
 
+    /// Whether every network can run on the chosen device; else why not (before any work).
+    fn check_device(&self, from_command_line: bool) -> Result<(), String> {
+        let origin = if from_command_line {
+            format!("--device {}", self.device.name())
+        } else {
+            format!("device: {}", self.device.name())
+        };
+        if let Some(why) = self.device.unavailable() {
+            return Err(format!("{origin}: {why}"));
+        }
+        for (model, train) in self.networks() {
+            if let Some(why) = train.refuses(self.device) {
+                return Err(format!("{origin}: {} {why}", model.name()));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks values that parse but cannot be run. Returns (dotted key, what is allowed).
     fn validate(&self) -> Result<(), (String, String)> {
         let fail = |key: &str, msg: String| Err((key.to_string(), msg));
         check_name(&self.name).or_else(|msg| fail("name", msg))?;
+        let test_size = self.task.test_size();
         match &self.task {
-            Task::Classification {
-                dataset, n_test, ..
-            } => {
-                let n_test = n_test.unwrap_or(dataset.default_test_size());
-                if !(10..=dataset.max_test_size()).contains(&n_test) {
+            Task::Classification { dataset, .. } => {
+                if !(10..=dataset.max_test_size()).contains(&test_size) {
                     return fail(
                         "task.n_test",
                         format!(
-                            "n_test = {n_test}: {dataset} allows 10 to {} test images",
+                            "n_test = {test_size}: {dataset} allows 10 to {} test images",
                             dataset.max_test_size()
                         ),
                     );
                 }
             }
-            Task::LinearTeacher { d, n_test, .. } => {
+            Task::LinearTeacher { d, .. } => {
                 if *d < 2 {
                     return fail(
                         "task.d",
                         format!("d = {d}: the input dimension must be at least 2"),
                     );
                 }
-                if *n_test < 10 {
+                if test_size < 10 {
                     return fail(
                         "task.n_test",
-                        format!("n_test = {n_test}: need at least 10 test inputs"),
+                        format!("n_test = {test_size}: need at least 10 test inputs"),
                     );
                 }
             }
         }
-        validate_network(&self.model, &self.train, "")?;
+        let input = self.task.input();
+        for (prefix, model, train) in self.networks_with_keys() {
+            let locate = |(key, msg): (&str, String)| Err((format!("{prefix}{key}"), msg));
+            model.check(&input).or_else(locate)?;
+            train
+                .check_model(model)
+                .or_else(|msg| locate(("train.solver", msg)))?;
+            train.check().or_else(locate)?;
+        }
         if let Some(c) = &self.compare {
-            validate_network(&c.model, &c.train, "compare.")?;
             if c.model == self.model {
                 return fail(
                     "compare.model",
@@ -503,7 +331,6 @@ impl Manifest {
                 );
             }
         }
-        self.validate_classification()?;
         let s = &self.sweep;
         let classification = matches!(self.task, Task::Classification { .. });
         if classification {
@@ -565,11 +392,8 @@ impl Manifest {
                 );
             }
         }
-        if let Task::Classification {
-            dataset, n_test, ..
-        } = &self.task
-        {
-            let pool = dataset.pool_size(n_test.unwrap_or(dataset.default_test_size()));
+        if let Task::Classification { dataset, .. } = &self.task {
+            let pool = dataset.pool_size(test_size);
             for &r in &s.n_over_p {
                 let n = self.n_for(r);
                 if n > pool {
@@ -608,12 +432,6 @@ impl Manifest {
                 format!("must list the main estimator `{}`", a.estimator),
             );
         }
-        let test_size = match &self.task {
-            Task::LinearTeacher { n_test, .. } => *n_test,
-            Task::Classification {
-                dataset, n_test, ..
-            } => n_test.unwrap_or(dataset.default_test_size()),
-        };
         if a.k >= test_size {
             return fail(
                 "alignment.k",
@@ -631,124 +449,31 @@ impl Manifest {
         Ok(())
     }
 
-    /// Which models, solvers and data sets go together in a classification experiment.
-    fn validate_classification(&self) -> Result<(), (String, String)> {
-        let fail = |key: &str, msg: String| Err((key.to_string(), msg));
-        let classifier = matches!(self.model, Model::Fcnn { .. } | Model::Cnn5 { .. });
-        let Task::Classification { dataset, .. } = &self.task else {
-            if classifier {
-                return fail(
-                    "model.kind",
-                    "fcnn and cnn5 are image classifiers: use `task: {kind: classification}`"
-                        .into(),
-                );
-            }
-            if matches!(self.train, Train::Sgd { .. }) {
-                return fail(
-                    "train.solver",
-                    "sgd trains classifiers; regression uses min-norm or gd".into(),
-                );
-            }
-            return Ok(());
-        };
-        match &self.model {
-            Model::Fcnn { width, init_std } => {
-                if *width < 1 {
-                    return fail("model.width", "width must be at least 1".into());
-                }
-                if !(*init_std > 0.0 && init_std.is_finite()) {
-                    return fail(
-                        "model.init_std",
-                        format!("init_std = {init_std}: must be positive"),
-                    );
-                }
-            }
-            Model::Cnn5 { width } => {
-                if *width < 1 {
-                    return fail("model.width", "width must be at least 1".into());
-                }
-                let shape = dataset.shape();
-                if shape.height != crate::models::cnn5::INPUT_SIDE
-                    || shape.width != crate::models::cnn5::INPUT_SIDE
-                {
-                    return fail(
-                        "model.kind",
-                        format!(
-                            "cnn5's pools (2, 2, 2, 4) need 32×32 images (cifar10); {dataset} is {}×{}",
-                            shape.height, shape.width
-                        ),
-                    );
-                }
-            }
-            _ => {
-                return fail(
-                    "model.kind",
-                    "a classification task needs an image classifier: fcnn or cnn5".into(),
-                )
-            }
-        }
-        let Train::Sgd {
-            lr,
-            batch_size,
-            epochs,
-            decay_every,
-            max_steps,
-        } = self.train
-        else {
-            return fail(
-                "train.solver",
-                "classifiers are trained with `solver: sgd`".into(),
-            );
-        };
-        if !(lr > 0.0 && lr.is_finite()) {
-            return fail("train.lr", format!("lr = {lr}: must be a positive number"));
-        }
-        for (key, v) in [
-            ("train.batch_size", batch_size),
-            ("train.epochs", epochs),
-            ("train.decay_every", decay_every),
-            ("train.max_steps", max_steps.unwrap_or(1)),
-        ] {
-            if v < 1 {
-                return fail(key, format!("{v}: must be at least 1"));
-            }
-        }
-        Ok(())
-    }
-
-    /// The number of trainable parameters P of the model on this task (SPEC §3). The model
-    /// and the task must go together (as [`Manifest::parse`] checks).
+    /// The number of trainable parameters P of the main network on this task (SPEC §3),
+    /// from the models registry. The model and the task must go together (as
+    /// [`Manifest::parse`] checks).
     pub fn parameter_count(&self) -> usize {
-        self.parameter_count_of(&self.model)
-    }
-
-    /// P of any network on this experiment's task.
-    pub fn parameter_count_of(&self, model: &Model) -> usize {
-        match (model, &self.task) {
-            (Model::Linear2 {}, Task::LinearTeacher { d, .. }) => d + 1,
-            (Model::Relu2 { width, .. }, Task::LinearTeacher { d, .. }) => width * (d + 2) + 1,
-            (Model::Fcnn { width, .. }, Task::Classification { dataset, .. }) => {
-                Fcnn::parameter_count(dataset.shape().len(), *width, CLASSES)
-            }
-            (Model::Cnn5 { width }, Task::Classification { dataset, .. }) => {
-                Cnn5::parameter_count(dataset.shape().channels, *width, CLASSES)
-            }
-            (model, task) => {
-                panic!("{model:?} cannot run on {task:?}: the manifest check rejects it")
-            }
-        }
+        self.model.parameter_count(&self.task.input())
     }
 
     /// The networks trained, in order: `model` with `train`, then the compared one if any.
     pub fn networks(&self) -> Vec<(&Model, &Train)> {
-        let mut v = vec![(&self.model, &self.train)];
+        self.networks_with_keys()
+            .into_iter()
+            .map(|(_, model, train)| (model, train))
+            .collect()
+    }
+
+    /// [`Manifest::networks`] with the prefix of each one's keys (`""` or `"compare."`).
+    fn networks_with_keys(&self) -> Vec<(&'static str, &Model, &Train)> {
+        let mut v = vec![("", &self.model, &self.train)];
         if let Some(c) = &self.compare {
-            v.push((&c.model, &c.train));
+            v.push(("compare.", &c.model, &c.train));
         }
         v
     }
 
-    /// The training-set size for a ratio n/P: round(ratio · P).
+    /// The training-set size for a ratio n/P: round(ratio · P), with the main network's P.
     pub fn n_for(&self, ratio: f64) -> usize {
         (ratio * self.parameter_count() as f64).round() as usize
     }
@@ -757,90 +482,6 @@ impl Manifest {
     pub fn figure_kind(&self) -> &str {
         self.figure.as_deref().unwrap_or("fig1")
     }
-}
-
-/// Checks one network's model and training settings; `prefix` locates them (`""` for the
-/// main network, `"compare."` for the compared one).
-fn validate_network(model: &Model, train: &Train, prefix: &str) -> Result<(), (String, String)> {
-    let fail = |key: &str, msg: String| Err((format!("{prefix}{key}"), msg));
-    if let Model::Relu2 { width, .. } = model {
-        if *width < 1 {
-            return fail("model.width", "width must be at least 1".into());
-        }
-    }
-    let (lr, max_steps, tol, window) = match (model, train) {
-        (Model::Linear2 {}, Train::MinNorm {}) => return Ok(()),
-        (Model::Relu2 { .. }, Train::MinNorm {}) => {
-            return fail(
-                "train.solver",
-                "`min-norm` is the closed form of linear2; relu2 needs `adam` or `gd`".into(),
-            )
-        }
-        (Model::Linear2 {}, Train::Adam { .. }) => {
-            return fail(
-                "train.solver",
-                "`adam` is implemented for relu2; linear2 takes `min-norm` or `gd`".into(),
-            )
-        }
-        // Classifiers and SGD are checked together with the task, by `validate_classification`.
-        (Model::Fcnn { .. } | Model::Cnn5 { .. }, _) | (_, Train::Sgd { .. }) => return Ok(()),
-        (
-            _,
-            Train::Gd {
-                lr,
-                init_scale,
-                max_steps,
-                tol,
-                window,
-            },
-        ) => {
-            if !(init_scale > &0.0 && init_scale.is_finite()) {
-                return fail(
-                    "train.init_scale",
-                    format!("init_scale = {init_scale}: must be positive"),
-                );
-            }
-            (*lr, *max_steps, *tol, *window)
-        }
-        (
-            _,
-            Train::Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                max_steps,
-                tol,
-                window,
-            },
-        ) => {
-            for (key, beta) in [("train.beta1", beta1), ("train.beta2", beta2)] {
-                if !(0.0..1.0).contains(beta) {
-                    return fail(key, format!("{beta}: must lie in [0, 1)"));
-                }
-            }
-            if !(eps > &0.0 && eps.is_finite()) {
-                return fail("train.eps", format!("eps = {eps}: must be positive"));
-            }
-            (*lr, *max_steps, *tol, *window)
-        }
-    };
-    if !(lr > 0.0 && lr.is_finite()) {
-        return fail("train.lr", format!("lr = {lr}: must be a positive number"));
-    }
-    if max_steps == 0 {
-        return fail("train.max_steps", "max_steps must be at least 1".into());
-    }
-    if !(tol >= 0.0 && tol.is_finite()) {
-        return fail(
-            "train.tol",
-            format!("tol = {tol}: must be zero or positive"),
-        );
-    }
-    if window == 0 {
-        return fail("train.window", "window must be at least 1".into());
-    }
-    Ok(())
 }
 
 /// Deserializes manifest text into `T`, turning serde's message into a [`ManifestError`] that
@@ -931,3 +572,6 @@ pub fn find_key_line(text: &str, segments: &[&str]) -> Option<usize> {
     }
     found
 }
+
+#[cfg(test)]
+mod tests;

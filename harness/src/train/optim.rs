@@ -2,9 +2,44 @@
 //! member): plain gradient descent and Adam. Each row is updated exactly as if its member
 //! were trained alone, so an ensemble trains M independent networks in one computation.
 
-use crate::manifest::Train;
-use anyhow::{bail, Result};
+use super::{default_max_steps, default_tol, default_window, FullBatch};
+use anyhow::Result;
 use candle_core::Tensor;
+use serde::{Deserialize, Serialize};
+
+/// Settings of a full-batch Adam run (`solver: adam`): PyTorch's defaults for the betas and
+/// eps, and the stopping rule of `gd`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdamSettings {
+    #[serde(default = "default_adam_lr")]
+    pub lr: f64,
+    #[serde(default = "default_beta1")]
+    pub beta1: f64,
+    #[serde(default = "default_beta2")]
+    pub beta2: f64,
+    #[serde(default = "default_eps")]
+    pub eps: f64,
+    #[serde(default = "default_max_steps")]
+    pub max_steps: usize,
+    #[serde(default = "default_tol")]
+    pub tol: f64,
+    #[serde(default = "default_window")]
+    pub window: usize,
+}
+
+fn default_adam_lr() -> f64 {
+    1e-3
+}
+fn default_beta1() -> f64 {
+    0.9
+}
+fn default_beta2() -> f64 {
+    0.999
+}
+fn default_eps() -> f64 {
+    1e-8
+}
 
 /// The optimizer of one ensemble, with its state.
 #[derive(Clone, Debug)]
@@ -27,28 +62,19 @@ pub enum Optimizer {
 }
 
 impl Optimizer {
-    /// The optimizer a manifest's `train` section asks for, for parameters shaped like `theta`.
-    pub fn new(train: &Train, theta: &Tensor) -> Result<Self> {
-        Ok(match *train {
-            Train::Gd { lr, .. } => Optimizer::Gd { lr },
-            Train::Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
-                ..
-            } => Optimizer::Adam {
-                lr,
-                beta1,
-                beta2,
-                eps,
+    /// The optimizer of a full-batch rule, for parameters shaped like `theta`.
+    pub fn new(rule: FullBatch<'_>, theta: &Tensor) -> Result<Self> {
+        Ok(match rule {
+            FullBatch::Gd(s) => Optimizer::Gd { lr: s.lr },
+            FullBatch::Adam(s) => Optimizer::Adam {
+                lr: s.lr,
+                beta1: s.beta1,
+                beta2: s.beta2,
+                eps: s.eps,
                 m: theta.zeros_like()?,
                 v: theta.zeros_like()?,
                 t: 0,
             },
-            Train::MinNorm {} | Train::Sgd { .. } => {
-                bail!("full-batch optimizers are `gd` and `adam`; min-norm is a closed form and sgd trains classifiers")
-            }
         })
     }
 
@@ -97,7 +123,7 @@ mod tests {
 
     #[test]
     fn adam_follows_the_pytorch_formula() {
-        let train = Train::Adam {
+        let adam = AdamSettings {
             lr: 0.1,
             beta1: 0.9,
             beta2: 0.999,
@@ -107,7 +133,7 @@ mod tests {
             window: 1,
         };
         let theta = Tensor::new(&[[1.0f64, -2.0]], &Device::Cpu).unwrap();
-        let mut opt = Optimizer::new(&train, &theta).unwrap();
+        let mut opt = Optimizer::new(FullBatch::Adam(&adam), &theta).unwrap();
         let mut th = theta.clone();
         let grads = [[0.5, -1.0], [0.25, 2.0]];
         let (mut m, mut v, mut want) = ([0.0; 2], [0.0; 2], [1.0, -2.0]);

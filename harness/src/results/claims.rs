@@ -3,9 +3,13 @@
 //! Each curve is one noise level; `signal` orders the levels from the noisiest to the
 //! cleanest (SNR ascending, or label noise descending). Alignment is the main estimator's
 //! mean CCE (lower = more aligned). The rules, ours, are written in each check's doc comment
-//! and in the README; every verdict carries the numbers it was decided on.
+//! and in the README; every verdict carries the numbers it was decided on. The curves come
+//! from a summary by [`claim_groups`]; `claims.csv` is written by [`claims_csv`].
 
-use crate::report::Estimate;
+use crate::manifest::Manifest;
+use crate::plan::Plan;
+use crate::results::tables::{Estimate, SummaryRow};
+use anyhow::Result;
 
 /// One sweep point as the claims see it.
 #[derive(Clone, Copy, Debug)]
@@ -262,6 +266,67 @@ pub fn evaluate_groups(groups: &[(String, Vec<Curve>)]) -> Vec<Verdict> {
     };
     vec![combined, c2(&all), c3(&all), c4(&all)]
 }
+
+/// The curves the claims are judged on, one group per network (see
+/// [`evaluate_groups`]).
+pub fn claim_groups(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Vec<(String, Vec<Curve>)> {
+    let main = manifest.alignment.estimator.name();
+    let networks = &plan.networks;
+    (0..networks.len())
+        .map(|net| {
+            let mine: Vec<&SummaryRow> = rows.iter().filter(|r| r.network == net).collect();
+            let name = networks[net].model.name().to_string();
+            let prefix = if networks.len() > 1 {
+                format!("{name} ")
+            } else {
+                String::new()
+            };
+            (name, claim_curves(&mine, main, &prefix))
+        })
+        .collect()
+}
+
+/// One curve per noise level, in sweep order, with the CCE of measure `main` (an estimator
+/// name); each label starts with `prefix`. Label noise enters the claims in place of 1/SNR
+/// (cleaner = larger `signal`).
+fn claim_curves(rows: &[&SummaryRow], main: &str, prefix: &str) -> Vec<Curve> {
+    let mut curves: Vec<Curve> = Vec::new();
+    for r in rows {
+        let label = format!("{prefix}{}", r.point.level.label());
+        let missing = Estimate {
+            mean: f64::NAN,
+            se: f64::NAN,
+        };
+        let point = ClaimPoint {
+            n_over_p: r.point.n_over_p,
+            cce: r.cce.get(main).copied().unwrap_or(missing),
+            gen_error: r.gen_error,
+        };
+        match curves.iter_mut().find(|c| c.label == label) {
+            Some(c) => c.points.push(point),
+            None => curves.push(Curve {
+                label,
+                signal: r.point.level.signal(),
+                points: vec![point],
+            }),
+        }
+    }
+    for c in &mut curves {
+        c.points.sort_by(|a, b| a.n_over_p.total_cmp(&b.n_over_p));
+    }
+    curves
+}
+
+/// `claims.csv`: one row per verdict.
+pub fn claims_csv(verdicts: &[Verdict]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["claim", "result", "statement", "detail"])?;
+    for v in verdicts {
+        w.write_record([v.claim, v.result(), v.statement, &v.detail])?;
+    }
+    Ok(w.into_inner()?)
+}
+
 
 #[cfg(test)]
 mod tests {

@@ -6,9 +6,20 @@
 //! same standard-normal draws serve every SNR of the sweep (common random numbers), so
 //! differences between SNR values are not blurred by independent draws. This is our choice.
 
-use crate::manifest::Inputs;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+/// How the members of one replica get their training inputs (`task.inputs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Inputs {
+    /// The members of a replica see the same X with independent noise draws.
+    #[default]
+    Shared,
+    /// Each member draws its own X.
+    Independent,
+}
 
 /// y = β·x + ε with x ~ N(0, I_d), β ~ N(0, I_d) rescaled to |β| = 1, ε ~ N(0, 1/SNR).
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@ use flate2::read::GzDecoder;
 use std::io::Read;
 
 /// The gzip-compressed CSV: 1797 rows of 64 pixel counts (0..16) and the label.
-pub const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
+pub const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../../data/digits.csv.gz");
 /// SHA-256 of [`DIGITS_CSV_GZ`], as published with the file.
 pub const DIGITS_SHA256: &str = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22";
 /// Number of images.

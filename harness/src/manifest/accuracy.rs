@@ -2,7 +2,7 @@
 //!
 //! A manifest whose top-level `kind` is `estimator-accuracy` describes the estimator-accuracy
 //! experiment instead of a network experiment ([`declared_kind`] tells them apart before either
-//! schema is parsed). Like the experiment schema, unknown keys are rejected and every error names
+//! schema is parsed, in [`super::load`]). Like the experiment schema, unknown keys are rejected and every error names
 //! the file, the line and the key ([`ManifestError`]).
 //!
 //! ```yaml
@@ -16,8 +16,7 @@
 //! figure: {family: gaussian, rho: 0.6}  # default: the first block's first family and ρ
 //! ```
 
-use super::family::Family;
-use crate::estimators::Estimator;
+use crate::estimators::{Estimator, Family};
 use crate::manifest::{check_name, find_key_line, ManifestError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -96,37 +95,9 @@ pub fn declared_kind(text: &str) -> Option<String> {
     }
 }
 
-/// Whether the manifest at `path` is an estimator-accuracy one. A `kind` other than
-/// `estimator-accuracy` is an error (network experiments have no top-level `kind`).
-pub fn is_accuracy_manifest(path: &Path) -> Result<bool, ManifestError> {
-    let text = read(path)?;
-    match declared_kind(&text) {
-        None => Ok(false),
-        Some(k) if k == "estimator-accuracy" => Ok(true),
-        Some(k) => Err(ManifestError {
-            file: path.to_path_buf(),
-            line: find_key_line(&text, &["kind"]),
-            key: Some("kind".into()),
-            message: format!(
-                "unknown experiment kind `{k}`: the only one is `estimator-accuracy` (a network \
-                 experiment has no top-level `kind`)"
-            ),
-        }),
-    }
-}
-
-fn read(path: &Path) -> Result<String, ManifestError> {
-    std::fs::read_to_string(path).map_err(|e| ManifestError {
-        file: path.to_path_buf(),
-        line: None,
-        key: None,
-        message: format!("cannot read the manifest: {e}"),
-    })
-}
-
 impl AccuracyManifest {
     pub fn load(path: &Path) -> Result<AccuracyManifest, ManifestError> {
-        AccuracyManifest::parse(&read(path)?, path)
+        AccuracyManifest::parse(&super::load::read(path)?, path)
     }
 
     /// Parses and validates manifest text; `path` is used in error messages only.

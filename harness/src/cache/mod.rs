@@ -8,6 +8,8 @@
 //! An entry whose bytes do not match its checksum is never served: [`Store::get`] reports it
 //! as absent so that the unit is recomputed and the entry rewritten.
 
+pub mod executor;
+
 use crate::identity::sha256_hex;
 use anyhow::{Context, Result};
 use std::fs;

@@ -1,5 +1,23 @@
-use super::*;
-use crate::manifest::ManifestError;
+//! The estimator-accuracy experiment end to end: plan, units, tables, the results folder, and
+//! its manifest's errors and kind dispatch.
+
+use super::run::{run_accuracy, run_unit};
+use crate::cache::Store;
+use crate::estimators::{Estimator, Family, PairAlignment};
+use crate::identity::hash_of;
+use crate::manifest::accuracy::AccuracyManifest;
+use crate::manifest::{load, AnyManifest, ManifestError, Overrides};
+use crate::plan::accuracy::{manifest_hash, plan};
+use crate::results::accuracy::{summarize, AccuracyRow, Quantity};
+use std::path::Path;
+
+/// Whether `path` loads as an estimator-accuracy manifest.
+fn is_accuracy_manifest(path: &Path) -> Result<bool, ManifestError> {
+    Ok(matches!(
+        load(path, &Overrides::default())?,
+        AnyManifest::Accuracy(_)
+    ))
+}
 
 fn parse(text: &str) -> Result<AccuracyManifest, ManifestError> {
     AccuracyManifest::parse(text, Path::new("acc.yaml"))
@@ -22,9 +40,9 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path());
     let m = parse(TINY).unwrap();
-    let first = run(&m, Path::new("tiny.yaml"), &store).unwrap();
+    let first = run_accuracy(&m, Path::new("tiny.yaml"), &store, true).unwrap();
     // 3 families x 2 dims x 2 N = 12 cells, 2 data sets, 3 estimators.
-    assert_eq!(first.stats.units_run, 12 * 2 * 3);
+    assert_eq!(first.stats.run, 12 * 2 * 3);
     assert_eq!(first.rows.len(), 12 * 3 * Quantity::ALL.len());
     let out = dir.path().join("results/tiny");
     let csv1 = std::fs::read(out.join("accuracy.csv")).unwrap();
@@ -35,9 +53,9 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
         assert!(out.join(f).exists(), "{f} missing");
     }
     assert!(crate::cache::verify(dir.path()).unwrap().1.is_empty());
-    let again = run(&m, Path::new("tiny.yaml"), &store).unwrap();
-    assert_eq!(again.stats.units_run, 0);
-    assert_eq!(again.stats.units_reused, first.stats.units_run);
+    let again = run_accuracy(&m, Path::new("tiny.yaml"), &store, true).unwrap();
+    assert_eq!(again.stats.run, 0);
+    assert_eq!(again.stats.reused, first.stats.run);
     assert_eq!(std::fs::read(out.join("accuracy.csv")).unwrap(), csv1);
     assert_eq!(again.rows, first.rows);
 }

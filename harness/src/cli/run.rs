@@ -1,0 +1,346 @@
+//! The whole job for one manifest, for each kind: plan, run the units through the one
+//! executor ([`crate::cache::executor`]), and hand the outcome to the results stage. This file
+//! only wires the stages together; what a unit computes lives with its stage (members in
+//! [`crate::representations`], pairs in [`crate::estimators::pair`], accuracy units in
+//! [`crate::estimators::families`]) and everything written lives in [`crate::results`].
+
+use crate::cache::executor::{self, Codec, Phase, PhaseStats};
+use crate::cache::Store;
+use crate::estimators::pair::{run_pair, PairResult, PairSettings};
+use crate::estimators::{self, PairAlignment};
+use crate::manifest::accuracy::AccuracyManifest;
+use crate::manifest::Manifest;
+use crate::plan::accuracy::{self as accuracy_plan, UnitSpec, UNIT_EXT};
+use crate::plan::{member_label, plan, Plan, MEMBER_EXT, PAIR_EXT};
+use crate::representations::{MemberResult, TaskData};
+use crate::results::accuracy::AccuracyRow;
+use crate::results::claims::{self, claims_csv, Curve, Verdict};
+use crate::results::{self, tables, write_results, Outcome, RunStats};
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// What a finished run reports to the person who started it.
+pub struct RunReport {
+    pub name: String,
+    pub hash: String,
+    pub results_dir: PathBuf,
+    pub stats: RunStats,
+    pub verdicts: Vec<Verdict>,
+    pub seconds: f64,
+}
+
+/// Runs a network experiment (regression or classification) and writes its results.
+pub fn run_manifest(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    store: &Store,
+    quiet: bool,
+) -> Result<RunReport> {
+    let started = Instant::now();
+    let plan = plan(manifest);
+    let outcome = execute(manifest, &plan, store, quiet)?;
+    let (results_dir, verdicts) = results::experiment::write(
+        manifest,
+        manifest_path,
+        &plan,
+        &outcome,
+        &store.results_dir(&manifest.name),
+        started,
+    )?;
+    Ok(RunReport {
+        name: manifest.name.clone(),
+        hash: plan.manifest_hash,
+        results_dir,
+        stats: outcome.stats,
+        verdicts,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The member units of a network experiment, then its pair units, through the executor: the
+/// missing members of one batch (a `relu2` replica) train together; the experiment's data is
+/// loaded only when some member must be trained.
+pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> Result<Outcome> {
+    let data: OnceLock<Result<TaskData, String>> = OnceLock::new();
+    let members = Phase {
+        what: "train",
+        hashes: plan.members.iter().map(|m| m.hash.as_str()).collect(),
+        codec: Codec {
+            ext: MEMBER_EXT,
+            encode: MemberResult::encode,
+            decode: MemberResult::decode,
+        },
+    };
+    let (members, member_stats) = executor::execute(
+        store,
+        &members,
+        |missing| executor::grouped_by(missing, |i| plan.members[i].spec.batch_key()),
+        |group| {
+            let data = data
+                .get_or_init(|| {
+                    TaskData::load(manifest.seed, &manifest.task, manifest.device)
+                        .map_err(|e| format!("{e:#}"))
+                })
+                .as_ref()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let specs: Vec<_> = group.iter().map(|&i| &plan.members[i].spec).collect();
+            data.run_batch(&specs)
+        },
+        |first, n| {
+            let m = &plan.members[first];
+            format!(
+                "member units {} ({}, {n} member(s) trained together)",
+                &m.hash[..12],
+                member_label(plan, m)
+            )
+        },
+        quiet,
+    )?;
+    let pairs = Phase {
+        what: "align",
+        hashes: plan.pairs.iter().map(|p| p.hash.as_str()).collect(),
+        codec: Codec {
+            ext: PAIR_EXT,
+            encode: |r: &PairResult| Ok(serde_json::to_string(r)?.into_bytes()),
+            decode: |b| Ok(serde_json::from_slice(b)?),
+        },
+    };
+    let (pairs, pair_stats) = executor::execute(
+        store,
+        &pairs,
+        executor::one_by_one,
+        |group| {
+            let p = &plan.pairs[group[0]];
+            let settings = PairSettings {
+                estimators: &p.spec.estimators,
+                k: p.spec.k,
+                project: p.spec.project,
+                seed: p.spec.tie_break_seed(),
+            };
+            Ok(vec![run_pair(&members[p.a], &members[p.b], &settings)?])
+        },
+        |i, _| {
+            let p = &plan.pairs[i];
+            format!(
+                "pair unit {} ({} vs member {})",
+                &p.hash[..12],
+                member_label(plan, &plan.members[p.a]),
+                plan.members[p.b].member
+            )
+        },
+        quiet,
+    )?;
+    Ok(Outcome {
+        members,
+        pairs,
+        stats: RunStats::from_phases(member_stats, pair_stats),
+    })
+}
+
+/// C4 judged across several finished experiments (e.g. fig1–fig3): every (experiment,
+/// network, SNR) curve's points pooled, each experiment's summary rebuilt from its cached
+/// units (nothing is trained: an experiment with missing units is an error naming it).
+/// Writes `<artifacts>/results/claims/claims.csv` and returns the verdict.
+pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Verdict, PathBuf)> {
+    let mut curves = Vec::new();
+    let mut names = Vec::new();
+    for manifest in manifests {
+        let plan = plan(manifest);
+        let missing = plan
+            .members
+            .iter()
+            .filter(|m| !store.contains(&m.hash, MEMBER_EXT))
+            .count()
+            + plan
+                .pairs
+                .iter()
+                .filter(|p| !store.contains(&p.hash, PAIR_EXT))
+                .count();
+        if missing > 0 {
+            bail!(
+                "experiment `{}` has {missing} units not in the cache: run it first",
+                manifest.name
+            );
+        }
+        let outcome = execute(manifest, &plan, store, true)?;
+        let rows = tables::summarize(manifest, &plan, &outcome);
+        for (_, group) in claims::claim_groups(manifest, &plan, &rows) {
+            curves.extend(group.into_iter().map(|c| Curve {
+                label: format!("{} {}", manifest.name, c.label),
+                ..c
+            }));
+        }
+        names.push(format!("{} ({})", manifest.name, &plan.manifest_hash[..12]));
+    }
+    let mut verdict = claims::c4(&curves);
+    verdict.detail = format!("across {}: {}", names.join(", "), verdict.detail);
+    let dir = write_results(
+        &store.results_dir("claims"),
+        &[(
+            "claims.csv".to_string(),
+            claims_csv(std::slice::from_ref(&verdict))?,
+        )],
+    )?;
+    Ok((verdict, dir))
+}
+
+/// An estimator-accuracy unit's work: draws its data set and applies its estimator.
+pub fn run_unit(spec: &UnitSpec) -> Result<PairAlignment> {
+    let (a, b) = spec
+        .family
+        .sample(spec.seed, spec.n, spec.dims, spec.rho, spec.replicate);
+    // The tie-break seed: continuous data has no ties, but keep it tied to the data set.
+    estimators::align(&a, &b, spec.estimator, spec.k, spec.replicate as u64)
+}
+
+/// What a finished accuracy run reports.
+pub struct AccuracyReport {
+    pub name: String,
+    pub hash: String,
+    pub results_dir: PathBuf,
+    pub stats: PhaseStats,
+    pub rows: Vec<AccuracyRow>,
+    pub seconds: f64,
+}
+
+/// Runs an estimator-accuracy experiment through the executor (largest data sets first, so
+/// that the last units to finish are short ones) and writes its results.
+pub fn run_accuracy(
+    m: &AccuracyManifest,
+    manifest_path: &Path,
+    store: &Store,
+    quiet: bool,
+) -> Result<AccuracyReport> {
+    let started = Instant::now();
+    let plan = accuracy_plan::plan(m)?;
+    let phase = Phase {
+        what: "estimate",
+        hashes: plan.units.iter().map(|u| u.hash.as_str()).collect(),
+        codec: Codec {
+            ext: UNIT_EXT,
+            encode: |r: &PairAlignment| Ok(serde_json::to_vec(r)?),
+            decode: |b| Ok(serde_json::from_slice(b)?),
+        },
+    };
+    let (results, stats) = executor::execute(
+        store,
+        &phase,
+        |missing| {
+            let mut batches = executor::one_by_one(missing);
+            batches.sort_by_key(|b| {
+                let s = &plan.units[b[0]].spec;
+                std::cmp::Reverse(s.n * s.dims)
+            });
+            batches
+        },
+        |group| Ok(vec![run_unit(&plan.units[group[0]].spec)?]),
+        |i, _| {
+            let s = &plan.units[i].spec;
+            format!(
+                "{} on {} N = {}, {}+{} dims, rho = {}, data set {}",
+                s.estimator, s.family, s.n, s.dims, s.dims, s.rho, s.replicate
+            )
+        },
+        quiet,
+    )?;
+    let (results_dir, rows) = results::accuracy::write(
+        m,
+        manifest_path,
+        &plan,
+        &results,
+        &stats,
+        &store.results_dir(&m.name),
+        started,
+    )?;
+    Ok(AccuracyReport {
+        name: m.name.clone(),
+        hash: plan.manifest_hash,
+        results_dir,
+        stats,
+        rows,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cache::Store;
+    use crate::manifest::Manifest;
+    use super::run_manifest;
+    use std::path::Path;
+
+    const TINY: &str = "name: tiny
+seed: 11
+figure: fig4
+task:
+  kind: classification
+  dataset: digits
+  n_test: 200
+model:
+  kind: fcnn
+  width: 3
+train:
+  solver: sgd
+  epochs: 4
+  batch_size: 32
+sweep:
+  label_noise: [0, 0.4]
+  n_over_p: [0.5, 2.0]
+  replicas: 2
+  members: 2
+";
+
+    #[test]
+    fn a_digits_experiment_runs_end_to_end_reproducibly() {
+        let m = Manifest::parse(TINY, Path::new("tiny.yaml")).unwrap();
+        let read = |dir: &Path, f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        let first = tempfile::tempdir().unwrap();
+        let r = run_manifest(&m, Path::new("tiny.yaml"), &Store::new(first.path()), true).unwrap();
+        assert_eq!(r.stats.members_run, 16);
+        let summary = read(&r.results_dir, "summary.csv");
+        let header = summary.lines().next().unwrap();
+        assert!(header.starts_with("label_noise,n,p,n_over_p,"), "{header}");
+        for col in [
+            "cce_ksg_mean",
+            "cce_gaussian_mean",
+            "test_loss_mean",
+            "train_error_mean",
+        ] {
+            assert!(header.contains(col), "{header}");
+        }
+        assert_eq!(summary.lines().count(), 1 + 4);
+        let members = read(&r.results_dir, "members.csv");
+        // Label noise 0 changes no label; 0.4 replaces 40%, about 36% change class.
+        let column = members
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|h| h == "labels_changed")
+            .expect("a labels_changed column");
+        for line in members.lines().skip(1) {
+            let c: Vec<&str> = line.split(',').collect();
+            let changed: f64 = c[column].parse().unwrap();
+            match c[0] {
+                "0.0" => assert_eq!(changed, 0.0, "{line}"),
+                _ => assert!((0.1..0.6).contains(&changed), "{line}"),
+            }
+        }
+        let split = read(&r.results_dir, "split.csv");
+        assert_eq!(
+            split.lines().filter(|l| l.starts_with("test,")).count(),
+            200
+        );
+        let record = read(&r.results_dir, "run.json");
+        assert!(record.contains("test_rows_sha256"), "{record}");
+        // A second cold run elsewhere gives the same bytes.
+        let second = tempfile::tempdir().unwrap();
+        let r2 =
+            run_manifest(&m, Path::new("tiny.yaml"), &Store::new(second.path()), true).unwrap();
+        for f in ["members.csv", "pairs.csv", "summary.csv", "split.csv"] {
+            assert_eq!(read(&r.results_dir, f), read(&r2.results_dir, f), "{f}");
+        }
+    }
+}

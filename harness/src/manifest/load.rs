@@ -1,0 +1,77 @@
+//! The one way a command gets a manifest: read the file once, tell the two kinds apart (a
+//! network experiment, or `kind: estimator-accuracy`), apply the command line's overrides and
+//! validate the result. `run`, `plan`, `hash` and `claims` all load through [`load`], so an
+//! override means the same thing to every command.
+
+use super::accuracy::{declared_kind, AccuracyManifest};
+use super::{find_key_line, Manifest, ManifestError};
+use crate::device::DeviceKind;
+use std::path::Path;
+
+/// Values given on the command line that replace the manifest's own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--device`: where candle trains.
+    pub device: Option<DeviceKind>,
+}
+
+/// A manifest of either kind.
+#[derive(Clone, Debug)]
+pub enum AnyManifest {
+    Experiment(Box<Manifest>),
+    Accuracy(AccuracyManifest),
+}
+
+impl AnyManifest {
+    /// The experiment's name (its results folder).
+    pub fn name(&self) -> &str {
+        match self {
+            AnyManifest::Experiment(m) => &m.name,
+            AnyManifest::Accuracy(m) => &m.name,
+        }
+    }
+}
+
+/// The text of a manifest file.
+pub fn read(path: &Path) -> Result<String, ManifestError> {
+    std::fs::read_to_string(path).map_err(|e| ManifestError {
+        file: path.to_path_buf(),
+        line: None,
+        key: None,
+        message: format!("cannot read the manifest: {e}"),
+    })
+}
+
+/// Reads, parses and validates a manifest of either kind, with `overrides` applied. A network
+/// experiment has no top-level `kind`; any `kind` other than `estimator-accuracy` is an error.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<AnyManifest, ManifestError> {
+    let text = read(path)?;
+    match declared_kind(&text) {
+        None => Manifest::parse_with(&text, path, overrides)
+            .map(|m| AnyManifest::Experiment(Box::new(m))),
+        Some(k) if k == "estimator-accuracy" => {
+            let m = AccuracyManifest::parse(&text, path)?;
+            match overrides.device {
+                Some(DeviceKind::Cuda) => Err(ManifestError {
+                    file: path.to_path_buf(),
+                    line: None,
+                    key: Some("device".into()),
+                    message: "--device cuda: the estimator-accuracy experiment runs its \
+                              estimators on the CPU (they have no GPU path); run it without \
+                              --device, or with --device cpu"
+                        .into(),
+                }),
+                Some(DeviceKind::Cpu) | None => Ok(AnyManifest::Accuracy(m)),
+            }
+        }
+        Some(k) => Err(ManifestError {
+            file: path.to_path_buf(),
+            line: find_key_line(&text, &["kind"]),
+            key: Some("kind".into()),
+            message: format!(
+                "unknown experiment kind `{k}`: the only one is `estimator-accuracy` (a network \
+                 experiment has no top-level `kind`)"
+            ),
+        }),
+    }
+}

@@ -1,0 +1,257 @@
+//! The plan stage: the units of work a manifest expands to, their hashes, and the values every
+//! later stage reads instead of recomputing them (P of each network, the input dimension d,
+//! the test-set size, the noise levels). The manifest is translated here, once.
+//!
+//! The plan is a deterministic list: members in the order (SNR, n, replica, network, member),
+//! then the pairs of each replica: the unordered pairs of its members, or, in a comparison
+//! experiment (`compare:`), the pairs (member m of the first network, member m of the
+//! second), which were fitted on the same data. Units whose entry is in the cache are reused;
+//! the others run in parallel (rayon) in batches (the missing members of one `relu2` replica
+//! train together, see [`MemberSpec::batch_key`]) and are stored one artifact per member as
+//! each batch finishes, so an interrupted run loses only the batches in flight. Results never
+//! depend on the order units finish in, on the batching or on the thread count.
+
+pub mod accuracy;
+pub mod units;
+
+use crate::data::Input;
+use crate::identity::hash_of;
+use crate::manifest::{Manifest, Sweep};
+use crate::models::Model;
+use crate::train::Train;
+use units::{MemberSpec, PairSpec};
+
+/// One noise level of a sweep: an SNR (regression) or a label-noise fraction (classification).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Level {
+    Snr(f64),
+    LabelNoise(f64),
+}
+
+impl Level {
+    /// The column that holds it in the CSVs.
+    pub fn column(self) -> &'static str {
+        match self {
+            Level::Snr(_) => "snr",
+            Level::LabelNoise(_) => "label_noise",
+        }
+    }
+
+    pub fn value(self) -> f64 {
+        match self {
+            Level::Snr(v) | Level::LabelNoise(v) => v,
+        }
+    }
+
+    /// Larger is cleaner: the SNR, or minus the label noise (how the claims order levels).
+    pub fn signal(self) -> f64 {
+        match self {
+            Level::Snr(v) => v,
+            Level::LabelNoise(p) => -p,
+        }
+    }
+
+    /// How figures and claims name it.
+    pub fn label(self) -> String {
+        match self {
+            Level::Snr(v) => format!("SNR {v}"),
+            Level::LabelNoise(p) => format!("label noise {p}"),
+        }
+    }
+}
+
+/// One (noise level, n) point of the sweep.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub level: Level,
+    pub n: usize,
+    pub n_over_p: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedMember {
+    pub hash: String,
+    pub spec: MemberSpec,
+    pub point: usize,
+    /// Index into [`Plan::networks`]: 0 for `model`, 1 for `compare.model`.
+    pub network: usize,
+    pub replica: usize,
+    pub member: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedPair {
+    pub hash: String,
+    pub spec: PairSpec,
+    /// Indices into `Plan::members`.
+    pub a: usize,
+    pub b: usize,
+}
+
+/// One trained network of the experiment, with its parameter count.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub model: Model,
+    pub train: Train,
+    /// P of this network on the task (from the models registry).
+    pub p: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub manifest_hash: String,
+    /// What a sample looks like to the networks.
+    pub input: Input,
+    /// The test-set size, a data set's default filled in.
+    pub n_test: usize,
+    /// The noise levels in sweep order.
+    pub levels: Vec<Level>,
+    /// `model`, then `compare.model` if any.
+    pub networks: Vec<Network>,
+    pub points: Vec<Point>,
+    pub members: Vec<PlannedMember>,
+    pub pairs: Vec<PlannedPair>,
+}
+
+/// The experiment's identity: SHA-256 of the canonical manifest (description excluded).
+pub fn manifest_hash(manifest: &Manifest) -> String {
+    hash_of(manifest)
+}
+
+impl Plan {
+    /// The input dimension d of a regression task.
+    pub fn d(&self) -> Option<usize> {
+        match self.input {
+            Input::Vector { d } => Some(d),
+            Input::Images(_) => None,
+        }
+    }
+
+    /// The CSV column of the sweep's noise level (`snr` or `label_noise`).
+    pub fn level_column(&self) -> &'static str {
+        self.levels.first().map_or("snr", |l| l.column())
+    }
+}
+
+/// Every unit of the manifest, and the derived values, in a deterministic order.
+pub fn plan(manifest: &Manifest) -> Plan {
+    let sweep = &manifest.sweep;
+    let input = manifest.task.input();
+    let networks: Vec<Network> = manifest
+        .networks()
+        .into_iter()
+        .map(|(model, train)| Network {
+            model: model.clone(),
+            train: train.clone(),
+            p: model.parameter_count(&input),
+        })
+        .collect();
+    let p = networks[0].p;
+    let levels = levels(sweep);
+    let mut points = Vec::new();
+    let mut members = Vec::new();
+    let mut pairs = Vec::new();
+    for &level in &levels {
+        for &ratio in &sweep.n_over_p {
+            let n = manifest.n_for(ratio);
+            let point = points.len();
+            points.push(Point {
+                level,
+                n,
+                n_over_p: n as f64 / p as f64,
+            });
+            for replica in 0..sweep.replicas {
+                let first = members.len();
+                for (network, net) in networks.iter().enumerate() {
+                    for member in 0..sweep.members {
+                        let spec = MemberSpec::new(
+                            manifest.seed,
+                            &manifest.task,
+                            &net.model,
+                            &net.train,
+                            level,
+                            n,
+                            replica,
+                            member,
+                            manifest.device,
+                        );
+                        members.push(PlannedMember {
+                            hash: spec.hash(),
+                            spec,
+                            point,
+                            network,
+                            replica,
+                            member,
+                        });
+                    }
+                }
+                let pairing: Vec<(usize, usize)> = if manifest.compare.is_some() {
+                    (0..sweep.members)
+                        .map(|m| (first + m, first + sweep.members + m))
+                        .collect()
+                } else {
+                    (first..members.len())
+                        .flat_map(|a| (a + 1..members.len()).map(move |b| (a, b)))
+                        .collect()
+                };
+                for (a, b) in pairing {
+                    let spec = PairSpec::new(
+                        members[a].hash.clone(),
+                        members[b].hash.clone(),
+                        &manifest.alignment.report,
+                        manifest.alignment.k,
+                    )
+                    .with_project(manifest.alignment.project);
+                    pairs.push(PlannedPair {
+                        hash: spec.hash(),
+                        spec,
+                        a,
+                        b,
+                    });
+                }
+            }
+        }
+    }
+    Plan {
+        manifest_hash: manifest_hash(manifest),
+        input,
+        n_test: manifest.task.test_size(),
+        levels,
+        networks,
+        points,
+        members,
+        pairs,
+    }
+}
+
+/// Cache extensions of the two kinds of unit.
+pub const MEMBER_EXT: &str = "safetensors";
+pub const PAIR_EXT: &str = "json";
+
+/// The noise levels of a sweep, in sweep order.
+pub fn levels(sweep: &Sweep) -> Vec<Level> {
+    sweep
+        .snr
+        .iter()
+        .map(|&v| Level::Snr(v))
+        .chain(sweep.label_noise.iter().map(|&p| Level::LabelNoise(p)))
+        .collect()
+}
+
+/// Every member's label, for progress lines and errors.
+pub fn member_label(plan: &Plan, m: &PlannedMember) -> String {
+    let pt = &plan.points[m.point];
+    let network = if m.network > 0 {
+        format!("{} ", m.spec.model.name())
+    } else {
+        String::new()
+    };
+    format!(
+        "{network}{}={} n={} replica={} member={}",
+        pt.level.column(),
+        pt.level.value(),
+        pt.n,
+        m.replica,
+        m.member
+    )
+}

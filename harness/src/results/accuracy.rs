@@ -1,0 +1,234 @@
+//! The tables of the estimator-accuracy experiment: `estimates.csv` (one row per unit) and
+//! `accuracy.csv` (tidy: one row per family, N, dims, ρ, estimator and quantity, with truth,
+//! mean, bias, sd and RMSE over the data sets). Its figure is in [`super::figure::accuracy`].
+
+use super::tables::cell;
+use crate::estimators::{Estimator, PairAlignment, Truth};
+use crate::manifest::accuracy::{AccuracyManifest, Cell};
+use crate::plan::accuracy::AccuracyPlan;
+use anyhow::Result;
+
+/// The quantities whose accuracy is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantity {
+    CceAGivenB,
+    MutualInformation,
+}
+
+impl Quantity {
+    pub const ALL: [Quantity; 2] = [Quantity::CceAGivenB, Quantity::MutualInformation];
+
+    /// The CSV name (the field of [`PairAlignment`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantity::CceAGivenB => "cce_a_given_b",
+            Quantity::MutualInformation => "mutual_information",
+        }
+    }
+
+    fn estimate(self, r: &PairAlignment) -> f64 {
+        match self {
+            Quantity::CceAGivenB => r.cce_a_given_b,
+            Quantity::MutualInformation => r.mutual_information,
+        }
+    }
+
+    fn truth(self, t: &Truth) -> f64 {
+        match self {
+            Quantity::CceAGivenB => t.cce_a_given_b,
+            Quantity::MutualInformation => t.mutual_information,
+        }
+    }
+}
+
+/// One row of `accuracy.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccuracyRow {
+    pub cell: Cell,
+    pub estimator: Estimator,
+    pub quantity: Quantity,
+    pub truth: f64,
+    pub seeds: usize,
+    pub mean: f64,
+    /// mean − truth.
+    pub bias: f64,
+    /// Sample standard deviation over the data sets (n − 1; NaN with one data set).
+    pub sd: f64,
+    /// √(mean of (estimate − truth)²).
+    pub rmse: f64,
+}
+
+/// Bias, spread and RMSE of every (cell, estimator, quantity), in plan order.
+pub fn summarize(
+    m: &AccuracyManifest,
+    plan: &AccuracyPlan,
+    results: &[PairAlignment],
+) -> Vec<AccuracyRow> {
+    let mut rows = Vec::new();
+    for (c, (cell, truth)) in plan.cells.iter().enumerate() {
+        for &estimator in &m.estimators {
+            let mine: Vec<&PairAlignment> = plan
+                .units
+                .iter()
+                .zip(results)
+                .filter(|(u, _)| u.cell == c && u.spec.estimator == estimator)
+                .map(|(_, r)| r)
+                .collect();
+            for q in Quantity::ALL {
+                let t = q.truth(truth);
+                let v: Vec<f64> = mine.iter().map(|r| q.estimate(r)).collect();
+                let n = v.len() as f64;
+                let mean = v.iter().sum::<f64>() / n;
+                let sd = if v.len() > 1 {
+                    (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+                } else {
+                    f64::NAN
+                };
+                let rmse = (v.iter().map(|x| (x - t).powi(2)).sum::<f64>() / n).sqrt();
+                rows.push(AccuracyRow {
+                    cell: *cell,
+                    estimator,
+                    quantity: q,
+                    truth: t,
+                    seeds: v.len(),
+                    mean,
+                    bias: mean - t,
+                    sd,
+                    rmse,
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// The leading columns of a row about one cell: family, n, dims_a, dims_b, rho.
+fn cell_columns(c: &Cell) -> [String; 5] {
+    [
+        c.family.to_string(),
+        c.n.to_string(),
+        c.dims.to_string(),
+        c.dims.to_string(),
+        cell(Some(c.rho)),
+    ]
+}
+
+/// `accuracy.csv`: one row per cell, estimator and quantity.
+pub fn accuracy_csv(rows: &[AccuracyRow], k: usize) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "family",
+        "n",
+        "dims_a",
+        "dims_b",
+        "rho",
+        "estimator",
+        "k",
+        "quantity",
+        "truth",
+        "seeds",
+        "mean",
+        "bias",
+        "sd",
+        "rmse",
+    ])?;
+    for r in rows {
+        let mut record = cell_columns(&r.cell).to_vec();
+        record.extend([
+            r.estimator.to_string(),
+            k.to_string(),
+            r.quantity.name().to_string(),
+            cell(Some(r.truth)),
+            r.seeds.to_string(),
+            cell(Some(r.mean)),
+            cell(Some(r.bias)),
+            cell(Some(r.sd)),
+            cell(Some(r.rmse)),
+        ]);
+        w.write_record(record)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// `estimates.csv`: one row per unit.
+pub fn estimates_csv(plan: &AccuracyPlan, results: &[PairAlignment]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "family",
+        "n",
+        "dims_a",
+        "dims_b",
+        "rho",
+        "data_set",
+        "estimator",
+        "k",
+        "cce_a_given_b",
+        "mutual_information",
+        "true_cce_a_given_b",
+        "true_mutual_information",
+        "unit_sha256",
+    ])?;
+    for (u, r) in plan.units.iter().zip(results) {
+        let s = &u.spec;
+        let (cell_of_unit, truth) = &plan.cells[u.cell];
+        let mut record = cell_columns(cell_of_unit).to_vec();
+        record.extend([
+            s.replicate.to_string(),
+            s.estimator.to_string(),
+            s.k.to_string(),
+            cell(Some(r.cce_a_given_b)),
+            cell(Some(r.mutual_information)),
+            cell(Some(truth.cce_a_given_b)),
+            cell(Some(truth.mutual_information)),
+            u.hash.clone(),
+        ]);
+        w.write_record(record)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+
+/// Writes every results file of an accuracy run to `dir`: the tables, the figure and the run
+/// record. Returns the folder and the rows of `accuracy.csv`.
+pub fn write(
+    m: &AccuracyManifest,
+    manifest_path: &std::path::Path,
+    plan: &AccuracyPlan,
+    results: &[PairAlignment],
+    stats: &crate::cache::executor::PhaseStats,
+    dir: &std::path::Path,
+    started: std::time::Instant,
+) -> Result<(std::path::PathBuf, Vec<AccuracyRow>)> {
+    let rows = summarize(m, plan, results);
+    let (svg, png) = super::figure::accuracy::render(m, &rows)?;
+    let mut files = vec![
+        ("accuracy.csv".to_string(), accuracy_csv(&rows, m.k)?),
+        ("estimates.csv".to_string(), estimates_csv(plan, results)?),
+        ("accuracy.svg".to_string(), svg),
+        ("accuracy.png".to_string(), png),
+    ];
+    let record = super::run_record(
+        &super::RecordHead {
+            experiment: &m.name,
+            kind: Some("estimator-accuracy"),
+            manifest_file: manifest_path,
+            manifest_sha256: &plan.manifest_hash,
+            manifest: m,
+        },
+        serde_json::json!({
+            "total": plan.units.len(),
+            "run": stats.run,
+            "reused": stats.reused,
+            "corrupt_recomputed": stats.corrupt_recomputed,
+        }),
+        serde_json::json!({
+            "units": stats.seconds,
+            "total": started.elapsed().as_secs_f64(),
+        }),
+    )?;
+    files.push((
+        "run.json".to_string(),
+        serde_json::to_string_pretty(&record)?.into_bytes(),
+    ));
+    Ok((super::write_results(dir, &files)?, rows))
+}

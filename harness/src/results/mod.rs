@@ -1,0 +1,109 @@
+//! The results stage: what a finished run writes to `artifacts/results/<name>/`.
+//!
+//! - [`tables`]: `members.csv`, `pairs.csv` and `summary.csv` of a network experiment;
+//! - [`claims`]: the paper's claims judged on a summary, and `claims.csv`;
+//! - [`figure`]: the renderer and, beside it, each experiment kind's figure layout;
+//! - [`accuracy`]: the tables of the estimator-accuracy experiment;
+//! - [`experiment`]: a network experiment's results folder, put together;
+//! - this file: the run record (`run.json`), shared by every kind, and the folder's writing
+//!   with its `SHA256SUMS`.
+
+pub mod accuracy;
+pub mod claims;
+pub mod experiment;
+pub mod figure;
+pub mod tables;
+
+use crate::cache::executor::PhaseStats;
+use crate::cache::write_atomic;
+use crate::estimators::pair::PairResult;
+use crate::identity::{canonical_json, sha256_hex, ALGORITHM_VERSION};
+use crate::representations::MemberResult;
+use anyhow::Result;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Everything a network experiment's run produced, in plan order.
+pub struct Outcome {
+    pub members: Vec<MemberResult>,
+    pub pairs: Vec<PairResult>,
+    pub stats: RunStats,
+}
+
+/// Counts and timings of a network experiment's run.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RunStats {
+    pub members_run: usize,
+    pub members_reused: usize,
+    pub pairs_run: usize,
+    pub pairs_reused: usize,
+    /// Cache entries that failed their checksum and were recomputed.
+    pub corrupt_recomputed: usize,
+    pub seconds_members: f64,
+    pub seconds_pairs: f64,
+}
+
+impl RunStats {
+    /// From the executor's counts of the two phases.
+    pub fn from_phases(members: PhaseStats, pairs: PhaseStats) -> Self {
+        RunStats {
+            members_run: members.run,
+            members_reused: members.reused,
+            pairs_run: pairs.run,
+            pairs_reused: pairs.reused,
+            corrupt_recomputed: members.corrupt_recomputed + pairs.corrupt_recomputed,
+            seconds_members: members.seconds,
+            seconds_pairs: pairs.seconds,
+        }
+    }
+
+    pub fn units_run(&self) -> usize {
+        self.members_run + self.pairs_run
+    }
+}
+
+/// What identifies a run in its record: the experiment, its manifest and where it was read.
+pub struct RecordHead<'a, M: Serialize> {
+    pub experiment: &'a str,
+    /// `estimator-accuracy`; absent for a network experiment.
+    pub kind: Option<&'a str>,
+    pub manifest_file: &'a Path,
+    pub manifest_sha256: &'a str,
+    pub manifest: &'a M,
+}
+
+/// `run.json` of any kind: the head, the harness and algorithm versions, the units run and
+/// reused, the timings and the thread count. The kind adds its own fields to the result.
+pub fn run_record<M: Serialize>(
+    head: &RecordHead<'_, M>,
+    units: serde_json::Value,
+    timings: serde_json::Value,
+) -> Result<serde_json::Value> {
+    let mut record = serde_json::json!({
+        "experiment": head.experiment,
+        "manifest_file": head.manifest_file.display().to_string(),
+        "manifest_sha256": head.manifest_sha256,
+        "manifest": serde_json::from_str::<serde_json::Value>(&canonical_json(head.manifest))?,
+        "harness_version": env!("CARGO_PKG_VERSION"),
+        "algorithm_version": ALGORITHM_VERSION,
+        "units": units,
+        "timings_seconds": timings,
+        "threads": rayon::current_num_threads(),
+    });
+    if let Some(kind) = head.kind {
+        record["kind"] = kind.into();
+    }
+    Ok(record)
+}
+
+/// Writes the files of a results folder atomically, then its `SHA256SUMS`, and returns the
+/// folder. Existing files of earlier runs with other names are left alone.
+pub fn write_results(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<PathBuf> {
+    let mut sums = String::new();
+    for (name, bytes) in files {
+        write_atomic(&dir.join(name), bytes)?;
+        sums.push_str(&format!("{}  {}\n", sha256_hex(bytes), name));
+    }
+    write_atomic(&dir.join("SHA256SUMS"), sums.as_bytes())?;
+    Ok(dir.to_path_buf())
+}
