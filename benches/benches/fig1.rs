@@ -4,13 +4,13 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use harness::device::DeviceKind;
 use harness::estimators::{cce, Estimator};
 use harness::manifest::Task;
+use harness::matrix::Matrix;
 use harness::models::Model;
+use harness::plan::units::MemberSpec;
 use harness::plan::Level;
 use harness::representations::regression::{run_member, ExperimentData};
-use harness::train::Train;
-use harness::matrix::Matrix;
 use harness::rng::Rng;
-use harness::plan::units::MemberSpec;
+use harness::train::Train;
 use std::hint::black_box;
 
 /// N samples of A (d dims) and B (d dims), each B_i correlated with A_i (ρ = 0.6).

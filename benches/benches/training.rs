@@ -14,10 +14,10 @@ use candle_core::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use harness::matrix::Matrix;
 use harness::models::relu2::{stack, Relu2, Relu2Ensemble};
-use harness::train::optim::{AdamSettings, Optimizer};
-use harness::train::FullBatch;
 use harness::rng::Rng;
+use harness::train::optim::{AdamSettings, Optimizer};
 use harness::train::train_relu2_ensemble;
+use harness::train::FullBatch;
 use std::hint::black_box;
 
 const D: usize = 30;
@@ -82,7 +82,14 @@ fn fits(c: &mut Criterion) {
     let yr: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
     group.bench_function("relu2_fit/M4", |b| {
         b.iter(|| {
-            let out = train_relu2_ensemble(&xr, &yr, &inits, FullBatch::Adam(&adam(20_000)), &Device::Cpu).unwrap();
+            let out = train_relu2_ensemble(
+                &xr,
+                &yr,
+                &inits,
+                FullBatch::Adam(&adam(20_000)),
+                &Device::Cpu,
+            )
+            .unwrap();
             black_box(out[0].steps)
         })
     });

@@ -9,10 +9,10 @@ use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest};
 use harness::data::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
 use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
-use harness::results::claims::Verdict;
 use harness::manifest::{self, AnyManifest, Manifest, ManifestError, Overrides};
 use harness::matrix::{InputError, Matrix};
 use harness::plan::{self, accuracy};
+use harness::results::claims::Verdict;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -216,14 +216,30 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, store: &Store, quiet: bool
                 units_line("pairs", "estimated", s.pairs_run, s.pairs_reused),
             ];
             let dir = &r.results_dir;
-            print_run(&r.name, &r.hash, &units, r.seconds, s.corrupt_recomputed, &r.verdicts, dir);
+            print_run(
+                &r.name,
+                &r.hash,
+                &units,
+                r.seconds,
+                s.corrupt_recomputed,
+                &r.verdicts,
+                dir,
+            );
         }
         AnyManifest::Accuracy(m) => {
             let r = run_accuracy(m, path, store, quiet)?;
             let s = &r.stats;
             let units = [units_line("units", "estimated", s.run, s.reused)];
             let dir = &r.results_dir;
-            print_run(&r.name, &r.hash, &units, r.seconds, s.corrupt_recomputed, &[], dir);
+            print_run(
+                &r.name,
+                &r.hash,
+                &units,
+                r.seconds,
+                s.corrupt_recomputed,
+                &[],
+                dir,
+            );
         }
     }
     Ok(())
@@ -260,39 +276,37 @@ fn print_plan(manifest: &AnyManifest, store: &Store, summary: bool) -> Result<()
                 .iter()
                 .map(|u| (u.hash.as_str(), plan::member_label(&plan, u)));
             let cached_members = list_units(store, "member", plan::MEMBER_EXT, members, summary);
-            let pairs = plan.pairs.iter().map(|u| {
-                let label = format!(
-                    "{} with member {}",
-                    plan::member_label(&plan, &plan.members[u.a]),
-                    plan.members[u.b].member
-                );
-                (u.hash.as_str(), label)
-            });
+            let pairs = plan
+                .pairs
+                .iter()
+                .map(|u| (u.hash.as_str(), plan::pair_label(&plan, u)));
             let cached_pairs = list_units(store, "pair", plan::PAIR_EXT, pairs, summary);
+            let counts = [
+                format!(
+                    "{} member units ({cached_members} cached)",
+                    plan.members.len()
+                ),
+                format!("{} pair units ({cached_pairs} cached)", plan.pairs.len()),
+            ];
             println!(
-                "{}: {} member units ({cached_members} cached), {} pair units ({cached_pairs} cached); experiment sha256 {}",
+                "{}: {}; experiment sha256 {}",
                 m.name,
-                plan.members.len(),
-                plan.pairs.len(),
+                counts.join(", "),
                 plan.manifest_hash
             );
         }
         AnyManifest::Accuracy(m) => {
             let plan = accuracy::plan(m)?;
-            let units = plan.units.iter().map(|u| {
-                let s = &u.spec;
-                let label = format!(
-                    "{} {} N={} dims={}+{} rho={} data set {}",
-                    s.estimator, s.family, s.n, s.dims, s.dims, s.rho, s.replicate
-                );
-                (u.hash.as_str(), label)
-            });
+            let units = plan.units.iter().map(|u| (u.hash.as_str(), u.spec.label()));
             let cached = list_units(store, "unit", accuracy::UNIT_EXT, units, summary);
+            let counts = [
+                format!("{} cells", plan.cells.len()),
+                format!("{} units ({cached} cached)", plan.units.len()),
+            ];
             println!(
-                "{}: {} cells, {} units ({cached} cached); experiment sha256 {}",
+                "{}: {}; experiment sha256 {}",
                 m.name,
-                plan.cells.len(),
-                plan.units.len(),
+                counts.join(", "),
                 plan.manifest_hash
             );
         }

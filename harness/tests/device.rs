@@ -81,7 +81,11 @@ fn claims_plan_and_hash_honour_the_device_override_like_run() {
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let claims = harness(&art, &["--device", "cpu", "claims", m]);
     assert_eq!(claims.status.code(), Some(0), "{}", text(&claims.stderr));
-    assert!(text(&claims.stdout).contains("C4"), "{}", text(&claims.stdout));
+    assert!(
+        text(&claims.stdout).contains("C4"),
+        "{}",
+        text(&claims.stdout)
+    );
     let plan = harness(&art, &["--device", "cpu", "plan", "--summary", m]);
     assert!(
         text(&plan.stdout).contains("16 member units (16 cached), 8 pair units (8 cached)"),
@@ -130,7 +134,10 @@ fn a_cpu_only_build_refuses_cuda_for_every_kind_before_any_work() {
             let err = text(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
             assert!(err.contains(manifest), "{args:?} names the file: {err}");
-            assert!(err.contains("--device cuda"), "{args:?} names the override: {err}");
+            assert!(
+                err.contains("--device cuda"),
+                "{args:?} names the override: {err}"
+            );
             assert!(err.contains(says), "{args:?}: {err}");
             assert!(!art.exists(), "{args:?} wrote {}", art.display());
         }
@@ -141,7 +148,10 @@ fn a_cpu_only_build_refuses_cuda_for_every_kind_before_any_work() {
     let out = harness(&art, &["run", path.to_str().unwrap()]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("on_cuda.yaml:3: key `device`: device: cuda"), "{err}");
+    assert!(
+        err.contains("on_cuda.yaml:3: key `device`: device: cuda"),
+        "{err}"
+    );
     assert!(!art.exists());
 }
 
@@ -156,7 +166,11 @@ fn a_cuda_build_refuses_min_norm_on_the_gpu_and_trains_gd_there() {
     std::fs::write(&path, ON_CUDA).unwrap();
     let out = harness(&art, &["run", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("min-norm"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("min-norm"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!art.exists());
     let gd = ON_CUDA.replace(
         "  kind: linear2\n",

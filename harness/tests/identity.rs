@@ -4,8 +4,8 @@
 mod common;
 
 use common::{parse, repo_root, SMALL};
-use harness::plan::manifest_hash;
 use harness::manifest::Manifest;
+use harness::plan::manifest_hash;
 
 fn hash(text: &str) -> String {
     manifest_hash(&parse(text))

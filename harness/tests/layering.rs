@@ -65,7 +65,12 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The stage of a file: its first path component (`plan/units.rs` → `plan`).
 fn stage_of(file: &Path) -> String {
-    let first = file.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = file
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_string()
 }
 
@@ -245,7 +250,11 @@ fn no_import_runs_up_a_stage() {
     let imports = imports();
     assert!(imports.len() > 100, "the scan found the imports");
     let bad = violations(&imports);
-    assert!(bad.is_empty(), "imports against the stage order:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "imports against the stage order:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -272,7 +281,10 @@ fn every_source_folder_is_a_stage() {
 fn the_checker_sees_what_it_must_refuse() {
     // Paths are read through groups and nesting, and an upward one is named.
     let paths = crate_paths("use crate::{rng::Rng, results::{tables::cell, claims}};\n");
-    assert_eq!(paths, ["rng::Rng", "results::tables::cell", "results::claims"]);
+    assert_eq!(
+        paths,
+        ["rng::Rng", "results::tables::cell", "results::claims"]
+    );
     let up = Import {
         from: PathBuf::from("data/teacher.rs"),
         path: "results::tables::cell".into(),

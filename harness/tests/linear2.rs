@@ -4,9 +4,9 @@
 mod common;
 
 use common::repo_root;
+use harness::data::teacher::Inputs;
 use harness::data::teacher::LinearTeacher;
 use harness::linalg::min_norm_least_squares;
-use harness::data::teacher::Inputs;
 use harness::manifest::Manifest;
 use harness::rng::Rng;
 use harness::train::{train_linear2_gd, GdSettings, StopReason};

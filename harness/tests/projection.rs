@@ -2,9 +2,9 @@
 //! unit's identity, and absent from the canonical form (hence from the hashes) when omitted.
 
 use harness::estimators::Projection;
-use harness::plan::{manifest_hash, plan};
 use harness::identity::canonical_json;
 use harness::manifest::Manifest;
+use harness::plan::{manifest_hash, plan};
 use std::path::Path;
 
 const FIG1: &str = include_str!("../../experiments/fig1_linear.yaml");

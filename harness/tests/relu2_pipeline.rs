@@ -5,10 +5,10 @@
 
 use harness::cache::Store;
 use harness::cli::run::execute;
-use harness::plan::{plan, MEMBER_EXT};
-use harness::manifest::Manifest;
-use harness::results::tables;
 use harness::cli::run::run_manifest;
+use harness::manifest::Manifest;
+use harness::plan::{plan, MEMBER_EXT};
+use harness::results::tables;
 use std::path::Path;
 
 fn manifest(snr: &str, extra: &str) -> Manifest {

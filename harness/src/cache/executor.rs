@@ -1,5 +1,5 @@
 //! The one cached-unit executor. Every experiment kind (regression, classification, estimator
-//! accuracy) runs its units through [`execute`]: look every unit up in the cache, run what is
+//! accuracy) runs its units through [`Executor::execute`]: look every unit up in the cache, run what is
 //! missing (in batches, in parallel on rayon's pool), store each result as its batch finishes,
 //! and count what ran, what was reused and what was found corrupt ([`PhaseStats`], which the
 //! run record reports).
@@ -23,7 +23,7 @@ pub struct Codec<T> {
     pub decode: fn(&[u8]) -> Result<T>,
 }
 
-/// Counts and time of one [`execute`] call.
+/// Counts and time of one [`Executor::execute`] call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct PhaseStats {
     pub run: usize,
@@ -42,12 +42,34 @@ pub struct Phase<'a, T> {
     pub codec: Codec<T>,
 }
 
-/// Runs every unit of `phase` that `store` lacks and loads the rest.
-///
-/// `batch` groups the indices of the missing units (in plan order) into batches, each run by
-/// one call of `run`, which returns one result per index, in the order given. `describe`
-/// names a batch in an error (from its first index and its size).
-pub fn execute<T: Send + Sync>(
+/// Where and how units run: the store they are cached in, and how the run reports progress.
+/// Every kind's units go through [`Executor::execute`]; an option that changes how units are
+/// run (which of them, under which lock) belongs here, once.
+#[derive(Clone, Copy, Debug)]
+pub struct Executor<'a> {
+    pub store: &'a Store,
+    /// No progress bars.
+    pub quiet: bool,
+}
+
+impl Executor<'_> {
+    /// Runs every unit of `phase` that the store lacks and loads the rest.
+    ///
+    /// `batch` groups the indices of the missing units (in plan order) into batches, each run
+    /// by one call of `run`, which returns one result per index, in the order given. `describe`
+    /// names a batch in an error (from its first index and its size).
+    pub fn execute<T: Send + Sync>(
+        &self,
+        phase: &Phase<'_, T>,
+        batch: impl FnOnce(Vec<usize>) -> Vec<Vec<usize>>,
+        run: impl Fn(&[usize]) -> Result<Vec<T>> + Sync,
+        describe: impl Fn(usize, usize) -> String + Sync,
+    ) -> Result<(Vec<T>, PhaseStats)> {
+        execute(self.store, phase, batch, run, describe, self.quiet)
+    }
+}
+
+fn execute<T: Send + Sync>(
     store: &Store,
     phase: &Phase<'_, T>,
     batch: impl FnOnce(Vec<usize>) -> Vec<Vec<usize>>,
@@ -163,41 +185,50 @@ mod tests {
     fn runs_only_what_is_missing_in_batches_and_returns_plan_order() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        let hashes: Vec<String> = (0..6).map(|i| format!("{i:02}{}", "a".repeat(62))).collect();
+        let hashes: Vec<String> = (0..6)
+            .map(|i| format!("{i:02}{}", "a".repeat(62)))
+            .collect();
         let phase = Phase {
             what: "test",
             hashes: hashes.iter().map(|h| h.as_str()).collect(),
             codec: codec(),
         };
-        store.put(phase.hashes[2], "num", &20u64.to_le_bytes()).unwrap();
+        store
+            .put(phase.hashes[2], "num", &20u64.to_le_bytes())
+            .unwrap();
         let calls = std::sync::Mutex::new(Vec::new());
-        let (out, stats) = execute(
-            &store,
-            &phase,
-            |missing| grouped_by(missing, |i| i % 2),
-            |group| {
-                calls.lock().unwrap().push(group.to_vec());
-                Ok(group.iter().map(|&i| i as u64 * 10).collect())
-            },
-            |i, n| format!("batch at {i} of {n}"),
-            true,
-        )
-        .unwrap();
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
+        let (out, stats) = executor
+            .execute(
+                &phase,
+                |missing| grouped_by(missing, |i| i % 2),
+                |group| {
+                    calls.lock().unwrap().push(group.to_vec());
+                    Ok(group.iter().map(|&i| i as u64 * 10).collect())
+                },
+                |i, n| format!("batch at {i} of {n}"),
+            )
+            .unwrap();
         assert_eq!(out, vec![0, 10, 20, 30, 40, 50]);
-        assert_eq!((stats.run, stats.reused, stats.corrupt_recomputed), (5, 1, 0));
+        assert_eq!(
+            (stats.run, stats.reused, stats.corrupt_recomputed),
+            (5, 1, 0)
+        );
         let mut calls = calls.into_inner().unwrap();
         calls.sort();
         assert_eq!(calls, vec![vec![0, 4], vec![1, 3, 5]]);
         // Everything is cached now: nothing runs, the same results come back.
-        let (again, stats) = execute(
-            &store,
-            &phase,
-            one_by_one,
-            |_| -> Result<Vec<u64>> { panic!("nothing to run") },
-            |i, n| format!("{i} {n}"),
-            true,
-        )
-        .unwrap();
+        let (again, stats) = executor
+            .execute(
+                &phase,
+                one_by_one,
+                |_| -> Result<Vec<u64>> { panic!("nothing to run") },
+                |i, n| format!("{i} {n}"),
+            )
+            .unwrap();
         assert_eq!((again, stats.run, stats.reused), (out, 0, 6));
     }
 
@@ -214,15 +245,18 @@ mod tests {
         store.put(&hash, "num", &7u64.to_le_bytes()).unwrap();
         let path = dir.path().join(format!("cache/ab/{hash}.num"));
         std::fs::write(&path, 8u64.to_le_bytes()).unwrap();
-        let (out, stats) = execute(
-            &store,
-            &phase,
-            one_by_one,
-            |_| Ok(vec![9]),
-            |i, n| format!("{i} {n}"),
-            true,
-        )
-        .unwrap();
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
+        let (out, stats) = executor
+            .execute(
+                &phase,
+                one_by_one,
+                |_| Ok(vec![9]),
+                |i, n| format!("{i} {n}"),
+            )
+            .unwrap();
         assert_eq!((out, stats.run, stats.corrupt_recomputed), (vec![9], 1, 1));
         assert_eq!(std::fs::read(&path).unwrap(), 9u64.to_le_bytes());
     }
@@ -237,15 +271,18 @@ mod tests {
             hashes: vec![hash.as_str()],
             codec: codec(),
         };
-        let err = execute(
-            &store,
-            &phase,
-            one_by_one,
-            |_| anyhow::bail!("diverged"),
-            |i, n| format!("unit {i} ({n} together)"),
-            true,
-        )
-        .unwrap_err();
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
+        let err = executor
+            .execute(
+                &phase,
+                one_by_one,
+                |_| anyhow::bail!("diverged"),
+                |i, n| format!("unit {i} ({n} together)"),
+            )
+            .unwrap_err();
         assert_eq!(format!("{err:#}"), "unit 0 (1 together): diverged");
         assert!(!store.contains(&hash, "num"));
     }

@@ -7,6 +7,8 @@
 //! entry write the same bytes (units are deterministic) and the last rename wins harmlessly.
 //! An entry whose bytes do not match its checksum is never served: [`Store::get`] reports it
 //! as absent so that the unit is recomputed and the entry rewritten.
+//!
+//! [`executor`] runs a plan's units against this store, for every experiment kind.
 
 pub mod executor;
 

@@ -4,14 +4,14 @@
 //! [`crate::representations`], pairs in [`crate::estimators::pair`], accuracy units in
 //! [`crate::estimators::families`]) and everything written lives in [`crate::results`].
 
-use crate::cache::executor::{self, Codec, Phase, PhaseStats};
+use crate::cache::executor::{self, Codec, Executor, Phase, PhaseStats};
 use crate::cache::Store;
 use crate::estimators::pair::{run_pair, PairResult, PairSettings};
 use crate::estimators::{self, PairAlignment};
 use crate::manifest::accuracy::AccuracyManifest;
 use crate::manifest::Manifest;
 use crate::plan::accuracy::{self as accuracy_plan, UnitSpec, UNIT_EXT};
-use crate::plan::{member_label, plan, Plan, MEMBER_EXT, PAIR_EXT};
+use crate::plan::{member_label, pair_label, plan, Plan, MEMBER_EXT, PAIR_EXT};
 use crate::representations::{MemberResult, TaskData};
 use crate::results::accuracy::AccuracyRow;
 use crate::results::claims::{self, claims_csv, Curve, Verdict};
@@ -63,6 +63,7 @@ pub fn run_manifest(
 /// missing members of one batch (a `relu2` replica) train together; the experiment's data is
 /// loaded only when some member must be trained.
 pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> Result<Outcome> {
+    let exec = Executor { store, quiet };
     let data: OnceLock<Result<TaskData, String>> = OnceLock::new();
     let members = Phase {
         what: "train",
@@ -73,8 +74,7 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
             decode: MemberResult::decode,
         },
     };
-    let (members, member_stats) = executor::execute(
-        store,
+    let (members, member_stats) = exec.execute(
         &members,
         |missing| executor::grouped_by(missing, |i| plan.members[i].spec.batch_key()),
         |group| {
@@ -96,7 +96,6 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
                 member_label(plan, m)
             )
         },
-        quiet,
     )?;
     let pairs = Phase {
         what: "align",
@@ -107,8 +106,7 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
             decode: |b| Ok(serde_json::from_slice(b)?),
         },
     };
-    let (pairs, pair_stats) = executor::execute(
-        store,
+    let (pairs, pair_stats) = exec.execute(
         &pairs,
         executor::one_by_one,
         |group| {
@@ -123,14 +121,8 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
         },
         |i, _| {
             let p = &plan.pairs[i];
-            format!(
-                "pair unit {} ({} vs member {})",
-                &p.hash[..12],
-                member_label(plan, &plan.members[p.a]),
-                plan.members[p.b].member
-            )
+            format!("pair unit {} ({})", &p.hash[..12], pair_label(plan, p))
         },
-        quiet,
     )?;
     Ok(Outcome {
         members,
@@ -224,8 +216,8 @@ pub fn run_accuracy(
             decode: |b| Ok(serde_json::from_slice(b)?),
         },
     };
-    let (results, stats) = executor::execute(
-        store,
+    let exec = Executor { store, quiet };
+    let (results, stats) = exec.execute(
         &phase,
         |missing| {
             let mut batches = executor::one_by_one(missing);
@@ -236,14 +228,7 @@ pub fn run_accuracy(
             batches
         },
         |group| Ok(vec![run_unit(&plan.units[group[0]].spec)?]),
-        |i, _| {
-            let s = &plan.units[i].spec;
-            format!(
-                "{} on {} N = {}, {}+{} dims, rho = {}, data set {}",
-                s.estimator, s.family, s.n, s.dims, s.dims, s.rho, s.replicate
-            )
-        },
-        quiet,
+        |i, _| plan.units[i].spec.label(),
     )?;
     let (results_dir, rows) = results::accuracy::write(
         m,
@@ -266,9 +251,9 @@ pub fn run_accuracy(
 
 #[cfg(test)]
 mod tests {
+    use super::run_manifest;
     use crate::cache::Store;
     use crate::manifest::Manifest;
-    use super::run_manifest;
     use std::path::Path;
 
     const TINY: &str = "name: tiny

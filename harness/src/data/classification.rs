@@ -152,4 +152,3 @@ mod tests {
         assert!(a.iter().all(|&i| i < 1000));
     }
 }
-

@@ -42,7 +42,8 @@ pub(crate) fn kl_entropy_of_ranks<T: Coord>(r: &Points<T>, k: usize) -> f64 {
 pub(super) struct Kl;
 
 impl KnnEstimator for Kl {
-    const ABOUT: &'static str = "difference of two Kozachenko–Leonenko entropies (the `copent` estimator)";
+    const ABOUT: &'static str =
+        "difference of two Kozachenko–Leonenko entropies (the `copent` estimator)";
     const NAME: &'static str = "kl";
 
     fn alignment<T: Coord>(pa: &Points<T>, pb: &Points<T>, k: usize) -> PairAlignment {

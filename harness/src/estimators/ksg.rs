@@ -9,7 +9,8 @@ use super::{canonical_mean, special::digamma, KnnEstimator, PairAlignment};
 pub(super) struct Ksg;
 
 impl KnnEstimator for Ksg {
-    const ABOUT: &'static str = "one joint neighbour search, radius reused in each marginal (the default)";
+    const ABOUT: &'static str =
+        "one joint neighbour search, radius reused in each marginal (the default)";
     const NAME: &'static str = "ksg";
 
     fn alignment<T: Coord>(pa: &Points<T>, pb: &Points<T>, k: usize) -> PairAlignment {

@@ -24,8 +24,8 @@
 //! Results are deterministic given the seed and independent of the number of rayon threads.
 
 mod cka;
-pub mod families;
 mod copula;
+pub mod families;
 mod gaussian;
 mod imbalance;
 mod kl;
@@ -115,8 +115,11 @@ trait CopulaEstimator: Sync {
 trait KnnEstimator: Sync {
     const NAME: &'static str;
     const ABOUT: &'static str;
-    fn alignment<T: knn::Coord>(pa: &knn::Points<T>, pb: &knn::Points<T>, k: usize)
-        -> PairAlignment;
+    fn alignment<T: knn::Coord>(
+        pa: &knn::Points<T>,
+        pb: &knn::Points<T>,
+        k: usize,
+    ) -> PairAlignment;
     fn cce<T: knn::Coord>(pa: &knn::Points<T>, pb: &knn::Points<T>, k: usize) -> f64;
 }
 

@@ -256,11 +256,9 @@ impl Manifest {
 
     /// Fills the defaults that depend on other values (the test-set size of a data set).
     fn fill_defaults(&mut self) {
-        if let Task::Classification {
-            dataset, n_test, ..
-        } = &mut self.task
-        {
-            n_test.get_or_insert(dataset.default_test_size());
+        let test_size = self.task.test_size();
+        if let Task::Classification { n_test, .. } = &mut self.task {
+            *n_test = Some(test_size);
         }
     }
 

@@ -84,3 +84,12 @@ pub fn plan(m: &AccuracyManifest) -> Result<AccuracyPlan> {
     })
 }
 
+impl UnitSpec {
+    /// How listings and errors name the unit.
+    pub fn label(&self) -> String {
+        format!(
+            "{} on {} N = {}, {}+{} dims, rho = {}, data set {}",
+            self.estimator, self.family, self.n, self.dims, self.dims, self.rho, self.replicate
+        )
+    }
+}

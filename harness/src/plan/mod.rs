@@ -5,11 +5,9 @@
 //! The plan is a deterministic list: members in the order (SNR, n, replica, network, member),
 //! then the pairs of each replica: the unordered pairs of its members, or, in a comparison
 //! experiment (`compare:`), the pairs (member m of the first network, member m of the
-//! second), which were fitted on the same data. Units whose entry is in the cache are reused;
-//! the others run in parallel (rayon) in batches (the missing members of one `relu2` replica
-//! train together, see [`MemberSpec::batch_key`]) and are stored one artifact per member as
-//! each batch finishes, so an interrupted run loses only the batches in flight. Results never
-//! depend on the order units finish in, on the batching or on the thread count.
+//! second), which were fitted on the same data. The units run through the one executor
+//! ([`crate::cache::executor`]); [`units`] says what determines each one's result (its hash),
+//! and [`accuracy`] plans the estimator-accuracy experiment.
 
 pub mod accuracy;
 pub mod units;
@@ -236,6 +234,15 @@ pub fn levels(sweep: &Sweep) -> Vec<Level> {
         .map(|&v| Level::Snr(v))
         .chain(sweep.label_noise.iter().map(|&p| Level::LabelNoise(p)))
         .collect()
+}
+
+/// A pair's label: its first member's, and the second member's index.
+pub fn pair_label(plan: &Plan, p: &PlannedPair) -> String {
+    format!(
+        "{} with member {}",
+        member_label(plan, &plan.members[p.a]),
+        plan.members[p.b].member
+    )
 }
 
 /// Every member's label, for progress lines and errors.

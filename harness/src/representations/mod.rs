@@ -49,12 +49,9 @@ impl TaskData {
     pub fn load(seed: u64, task: &Task, device: DeviceKind) -> Result<Self> {
         let candle = device.candle()?;
         Ok(match task {
-            Task::LinearTeacher { d, .. } => TaskData::Regression(ExperimentData::new(
-                seed,
-                *d,
-                task.test_size(),
-                candle,
-            )),
+            Task::LinearTeacher { d, .. } => {
+                TaskData::Regression(ExperimentData::new(seed, *d, task.test_size(), candle))
+            }
             Task::Classification { dataset, .. } => TaskData::Classification(
                 ClassificationData::load(*dataset, seed, task.test_size(), candle)?,
             ),
@@ -92,6 +89,7 @@ pub fn live_units(repr: &Matrix) -> Vec<usize> {
         .collect()
 }
 
+/// The mean squared error of predictions against targets.
 pub fn mse(pred: &[f64], target: &[f64]) -> f64 {
     pred.iter()
         .zip(target)

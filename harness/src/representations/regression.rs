@@ -96,10 +96,12 @@ pub fn run_batch(specs: &[&MemberSpec], data: &ExperimentData) -> Result<Vec<Mem
                 .collect();
             let x_refs: Vec<&Matrix> = xs.iter().collect();
             let y_refs: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
-            let rule = first
-                .train
-                .full_batch()
-                .with_context(|| format!("relu2 is trained by `gd` or `adam`, not {}", first.train.name()))?;
+            let rule = first.train.full_batch().with_context(|| {
+                format!(
+                    "relu2 is trained by `gd` or `adam`, not {}",
+                    first.train.name()
+                )
+            })?;
             let fits = train_relu2_ensemble(&x_refs, &y_refs, &inits, rule, &data.device)?;
             Ok(fits
                 .into_iter()
@@ -144,7 +146,10 @@ fn fit_linear2(
             let out = train_linear2_gd(x, y, settings, &mut rng, &data.device)?;
             (out.model, out.train_loss, out.steps, out.stop)
         }
-        other => bail!("linear2 is fitted by `min-norm` or `gd`, not {}", other.name()),
+        other => bail!(
+            "linear2 is fitted by `min-norm` or `gd`, not {}",
+            other.name()
+        ),
     };
     let gen_error = mse(&model.predict(&data.test_x), &data.test_y_clean);
     let mut params = BTreeMap::new();
@@ -160,4 +165,3 @@ fn fit_linear2(
         extra: BTreeMap::new(),
     })
 }
-

@@ -102,7 +102,10 @@ pub fn summarize(
     rows
 }
 
-/// The leading columns of a row about one cell: family, n, dims_a, dims_b, rho.
+/// The leading columns of a row about one cell, and their values ([`cell_columns`]).
+const CELL_COLUMNS: [&str; 5] = ["family", "n", "dims_a", "dims_b", "rho"];
+
+/// The values of [`CELL_COLUMNS`] for one cell.
 fn cell_columns(c: &Cell) -> [String; 5] {
     [
         c.family.to_string(),
@@ -116,12 +119,7 @@ fn cell_columns(c: &Cell) -> [String; 5] {
 /// `accuracy.csv`: one row per cell, estimator and quantity.
 pub fn accuracy_csv(rows: &[AccuracyRow], k: usize) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "family",
-        "n",
-        "dims_a",
-        "dims_b",
-        "rho",
+    w.write_record(CELL_COLUMNS.iter().chain(&[
         "estimator",
         "k",
         "quantity",
@@ -131,7 +129,7 @@ pub fn accuracy_csv(rows: &[AccuracyRow], k: usize) -> Result<Vec<u8>> {
         "bias",
         "sd",
         "rmse",
-    ])?;
+    ]))?;
     for r in rows {
         let mut record = cell_columns(&r.cell).to_vec();
         record.extend([
@@ -153,12 +151,7 @@ pub fn accuracy_csv(rows: &[AccuracyRow], k: usize) -> Result<Vec<u8>> {
 /// `estimates.csv`: one row per unit.
 pub fn estimates_csv(plan: &AccuracyPlan, results: &[PairAlignment]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "family",
-        "n",
-        "dims_a",
-        "dims_b",
-        "rho",
+    w.write_record(CELL_COLUMNS.iter().chain(&[
         "data_set",
         "estimator",
         "k",
@@ -167,7 +160,7 @@ pub fn estimates_csv(plan: &AccuracyPlan, results: &[PairAlignment]) -> Result<V
         "true_cce_a_given_b",
         "true_mutual_information",
         "unit_sha256",
-    ])?;
+    ]))?;
     for (u, r) in plan.units.iter().zip(results) {
         let s = &u.spec;
         let (cell_of_unit, truth) = &plan.cells[u.cell];
@@ -186,7 +179,6 @@ pub fn estimates_csv(plan: &AccuracyPlan, results: &[PairAlignment]) -> Result<V
     }
     Ok(w.into_inner()?)
 }
-
 
 /// Writes every results file of an accuracy run to `dir`: the tables, the figure and the run
 /// record. Returns the folder and the rows of `accuracy.csv`.

@@ -269,7 +269,11 @@ pub fn evaluate_groups(groups: &[(String, Vec<Curve>)]) -> Vec<Verdict> {
 
 /// The curves the claims are judged on, one group per network (see
 /// [`evaluate_groups`]).
-pub fn claim_groups(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Vec<(String, Vec<Curve>)> {
+pub fn claim_groups(
+    manifest: &Manifest,
+    plan: &Plan,
+    rows: &[SummaryRow],
+) -> Vec<(String, Vec<Curve>)> {
     let main = manifest.alignment.estimator.name();
     let networks = &plan.networks;
     (0..networks.len())
@@ -326,7 +330,6 @@ pub fn claims_csv(verdicts: &[Verdict]) -> Result<Vec<u8>> {
     }
     Ok(w.into_inner()?)
 }
-
 
 #[cfg(test)]
 mod tests {

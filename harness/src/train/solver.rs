@@ -79,9 +79,9 @@ impl Train {
             (Model::Linear2 {}, Train::Adam(_)) => {
                 Err("`adam` is implemented for relu2; linear2 takes `min-norm` or `gd`".into())
             }
-            (Model::Relu2 { .. }, Train::MinNorm {}) => Err(
-                "`min-norm` is the closed form of linear2; relu2 needs `adam` or `gd`".into(),
-            ),
+            (Model::Relu2 { .. }, Train::MinNorm {}) => {
+                Err("`min-norm` is the closed form of linear2; relu2 needs `adam` or `gd`".into())
+            }
             (Model::Linear2 {} | Model::Relu2 { .. }, Train::Sgd(_)) => {
                 Err("sgd trains classifiers; regression uses min-norm or gd".into())
             }
@@ -122,7 +122,10 @@ impl Train {
                 return Err(("train.max_steps", "max_steps must be at least 1".into()));
             }
             if !(tol >= 0.0 && tol.is_finite()) {
-                return Err(("train.tol", format!("tol = {tol}: must be zero or positive")));
+                return Err((
+                    "train.tol",
+                    format!("tol = {tol}: must be zero or positive"),
+                ));
             }
             if window == 0 {
                 return Err(("train.window", "window must be at least 1".into()));

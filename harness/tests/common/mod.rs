@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use harness::cache::Store;
-use harness::manifest::Manifest;
 use harness::cli::run::{run_manifest, RunReport};
+use harness::manifest::Manifest;
 use std::path::{Path, PathBuf};
 
 /// A small, fast linear2 manifest (d = 20): 2 SNR values × 4 sizes × 2 replicas × 3 members.

@@ -12,30 +12,33 @@ use plotters::chart::SeriesLabelPosition;
 
 /// The figure's SVG and PNG bytes.
 pub fn render(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Result<(Vec<u8>, Vec<u8>)> {
-    super::render(&title(manifest), "n / P", &panels(manifest, plan, rows))
+    super::render(
+        &title(manifest, plan),
+        "n / P",
+        &panels(manifest, plan, rows),
+    )
 }
 
 /// The figure's title: the experiment, its networks, d and the ensemble sizes.
-pub fn title(manifest: &Manifest) -> String {
-    let d = match &manifest.task {
-        Task::LinearTeacher { d, .. } => *d,
-        Task::Classification {
-            dataset, pairing, ..
-        } => {
-            let model = match &manifest.model {
-                Model::Fcnn { width, .. } => format!("fcnn width {width}"),
-                Model::Cnn5 { width } => format!("cnn5 width {width}"),
-                other => other.name().to_string(),
-            };
-            return format!(
-                "{}: {model} on {dataset} with label noise (same initialization, {}), {} replicas × {} members",
-                manifest.name,
-                pairing.name(),
-                manifest.sweep.replicas,
-                manifest.sweep.members
-            );
-        }
-    };
+pub fn title(manifest: &Manifest, plan: &Plan) -> String {
+    if let Task::Classification {
+        dataset, pairing, ..
+    } = &manifest.task
+    {
+        let model = match &manifest.model {
+            Model::Fcnn { width, .. } => format!("fcnn width {width}"),
+            Model::Cnn5 { width } => format!("cnn5 width {width}"),
+            other => other.name().to_string(),
+        };
+        return format!(
+            "{}: {model} on {dataset} with label noise (same initialization, {}), {} replicas × {} members",
+            manifest.name,
+            pairing.name(),
+            manifest.sweep.replicas,
+            manifest.sweep.members
+        );
+    }
+    let d = plan.d().unwrap_or(0);
     let network = |model: &Model, train: &Train| -> String {
         let solver = match train {
             Train::MinNorm {} => "at the global minimum".to_string(),
