@@ -173,12 +173,21 @@ fn progress(len: usize, what: &str, quiet: bool) -> ProgressBar {
 mod tests {
     use super::*;
 
-    fn codec() -> Codec<u64> {
-        Codec {
-            ext: "num",
-            encode: |v| Ok(v.to_le_bytes().to_vec()),
-            decode: |b| Ok(u64::from_le_bytes(b.try_into()?)),
+    /// A phase of numbers stored as 8 bytes each.
+    fn phase<'a>(hashes: &[&'a str]) -> Phase<'a, u64> {
+        Phase {
+            what: "test",
+            hashes: hashes.to_vec(),
+            codec: Codec {
+                ext: "num",
+                encode: |v| Ok(v.to_le_bytes().to_vec()),
+                decode: |b| Ok(u64::from_le_bytes(b.try_into()?)),
+            },
         }
+    }
+
+    fn quiet(store: &Store) -> Executor<'_> {
+        Executor { store, quiet: true }
     }
 
     #[test]
@@ -188,19 +197,12 @@ mod tests {
         let hashes: Vec<String> = (0..6)
             .map(|i| format!("{i:02}{}", "a".repeat(62)))
             .collect();
-        let phase = Phase {
-            what: "test",
-            hashes: hashes.iter().map(|h| h.as_str()).collect(),
-            codec: codec(),
-        };
+        let phase = phase(&hashes.iter().map(|h| h.as_str()).collect::<Vec<_>>());
         store
             .put(phase.hashes[2], "num", &20u64.to_le_bytes())
             .unwrap();
         let calls = std::sync::Mutex::new(Vec::new());
-        let executor = Executor {
-            store: &store,
-            quiet: true,
-        };
+        let executor = quiet(&store);
         let (out, stats) = executor
             .execute(
                 &phase,
@@ -237,18 +239,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         let hash = format!("ab{}", "c".repeat(62));
-        let phase = Phase {
-            what: "test",
-            hashes: vec![hash.as_str()],
-            codec: codec(),
-        };
+        let phase = phase(&[hash.as_str()]);
         store.put(&hash, "num", &7u64.to_le_bytes()).unwrap();
         let path = dir.path().join(format!("cache/ab/{hash}.num"));
         std::fs::write(&path, 8u64.to_le_bytes()).unwrap();
-        let executor = Executor {
-            store: &store,
-            quiet: true,
-        };
+        let executor = quiet(&store);
         let (out, stats) = executor
             .execute(
                 &phase,
@@ -266,15 +261,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         let hash = format!("cd{}", "e".repeat(62));
-        let phase = Phase {
-            what: "test",
-            hashes: vec![hash.as_str()],
-            codec: codec(),
-        };
-        let executor = Executor {
-            store: &store,
-            quiet: true,
-        };
+        let phase = phase(&[hash.as_str()]);
+        let executor = quiet(&store);
         let err = executor
             .execute(
                 &phase,
