@@ -1,7 +1,8 @@
 //! The harness library: everything `harness` (the binary) does, one module per
 //! responsibility.
 //!
-//! - [`manifest`]: the experiment schema, defaults and validation.
+//! - [`manifest`]: the experiment schema, defaults and validation; [`manifest_yaml`]: YAML
+//!   into a schema with every error located (key path, line, what is allowed).
 //! - [`identity`]: canonical forms and SHA-256 hashes.
 //! - [`cache`]: the content-addressed artifact store and `verify`.
 //! - [`rng`], [`matrix`], [`linalg`]: the project's RNG and numerical basics.
@@ -28,6 +29,7 @@ pub mod figure;
 pub mod identity;
 pub mod linalg;
 pub mod manifest;
+pub mod manifest_yaml;
 pub mod matrix;
 pub mod models;
 pub mod optim;

@@ -151,6 +151,15 @@ impl PairArgs {
         let (ma, mb) = rayon::join(|| read(&self.a), || read(&self.b));
         Ok((ma?, mb?))
     }
+
+    /// An estimator's complaint about the pair, as a bad-input error naming both files.
+    fn bad_pair(&self, e: anyhow::Error) -> anyhow::Error {
+        bad_input(anyhow::anyhow!(
+            "A = {}, B = {}: {e}",
+            self.a.display(),
+            self.b.display()
+        ))
+    }
 }
 
 fn main() -> ExitCode {
@@ -292,6 +301,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 .into_iter()
                 .map(|p| load_any(&p, cli.device).map(|m| (p, m)))
                 .collect::<Result<_, _>>()?;
+            store.check_writable()?;
             for (path, manifest) in &loaded {
                 let manifest = match manifest {
                     AnyManifest::Experiment(m) => m,
@@ -376,6 +386,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 .iter()
                 .map(|p| Manifest::load(p))
                 .collect::<Result<_, _>>()?;
+            store.check_writable()?;
             let (v, dir) = harness::run::cross_experiment_c4(&loaded, &store)?;
             println!("{} {}: {}", v.result(), v.claim, v.statement);
             println!("       {}", v.detail);
@@ -415,15 +426,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Command::Cce { pair } => {
             let (ma, mb) = pair.read()?;
-            let value =
-                estimators::cce(&ma, &mb, pair.estimator, pair.k, pair.seed).map_err(bad_input)?;
+            let value = estimators::cce(&ma, &mb, pair.estimator, pair.k, pair.seed)
+                .map_err(|e| pair.bad_pair(e))?;
             println!("{value}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Align { measure, pair } => {
             let (ma, mb) = pair.read()?;
             match estimators::measure(&ma, &mb, measure, pair.estimator, pair.k, pair.seed)
-                .map_err(bad_input)?
+                .map_err(|e| pair.bad_pair(e))?
             {
                 MeasureValue::Symmetric(v) => println!("{v}"),
                 MeasureValue::Directed(ab, ba) => println!("A->B\t{ab}\nB->A\t{ba}"),

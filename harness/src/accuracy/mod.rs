@@ -16,7 +16,7 @@ mod family;
 mod spec;
 
 pub use family::{Family, Truth};
-pub use spec::{is_accuracy_manifest, AccuracyManifest, Block, Cell, FigureCells};
+pub use spec::{declared_kind, is_accuracy_manifest, AccuracyManifest, Block, Cell, FigureCells};
 
 use crate::cache::Store;
 use crate::estimators::{self, Estimator, PairAlignment};
