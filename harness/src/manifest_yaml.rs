@@ -11,7 +11,9 @@
 //! - lines come from the parser's own position of the key ([`key_line`]), so flow mappings
 //!   (`task: {kind: ..., d: 3}`), quoting and comments cannot mislead it.
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_yaml::{Mapping, Value};
 use std::fmt;
 
@@ -171,9 +173,8 @@ fn typed<T: DeserializeOwned>(text: &str) -> Result<T, Failure> {
             .filter_map(|s| match s {
                 serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
                 serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key.clone())),
-                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {
-                    None
-                }
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => None,
             })
             .collect();
         let message = plain_message(e.inner());
@@ -256,7 +257,11 @@ fn culprit_in_tagged_section<T: DeserializeOwned>(
         return None;
     }
     if reproduces(tags.clone()) {
-        return tags.keys().next().and_then(|k| k.as_str()).map(String::from);
+        return tags
+            .keys()
+            .next()
+            .and_then(|k| k.as_str())
+            .map(String::from);
     }
     section.iter().find_map(|(k, v)| {
         let name = k.as_str()?;
@@ -340,7 +345,10 @@ fn explain(message: &str) -> String {
     const WORDS: &[(&str, &str)] = &[
         ("unit value", "null (an empty value)"),
         ("expected usize", "expected a whole number, 0 or more"),
-        ("expected u64", "expected a whole number from 0 to 18446744073709551615"),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
         ("expected u32", "expected a whole number, 0 or more"),
         ("expected f64", "expected a number"),
         ("expected a sequence", "expected a list such as [1, 2]"),

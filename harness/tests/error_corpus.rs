@@ -59,7 +59,9 @@ fn check(case: &Path, args: &[String], artifacts: &Path) -> Option<String> {
         problems.push("panicked".into());
     }
     if stderr != expected {
-        problems.push(format!("stderr differs:\n  got:      {stderr:?}\n  expected: {expected:?}"));
+        problems.push(format!(
+            "stderr differs:\n  got:      {stderr:?}\n  expected: {expected:?}"
+        ));
     }
     if artifacts.exists() {
         problems.push(format!("{} was written", artifacts.display()));
@@ -116,5 +118,9 @@ fn the_csv_partner_is_valid() {
         .args(["cce", "cce_partner.csv", "cce_partner.csv"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -29,27 +29,158 @@ const PLAN_UNIT_LIMIT: usize = 500;
 
 /// Values that have broken parsers and range checks before.
 const VALUES: &[&str] = &[
-    "-1", "0", "1", "2", "3", "0.5", "-0.5", "1e30", "1e308", "-1e308", "1e-300", "1e-320",
-    "5e-324", ".nan", ".inf", "-.inf", "NaN", "inf", "null", "~", "", "''", "\"\"", "[]", "{}",
-    "[1e30]", "[0]", "[-1]", "[.nan]", "[1, 1]", "[0.3, 0.28]", "[1, x]", "x", "yes", "true",
-    "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-    "9223372036854775807", "4294967296", "1000000", "100000000", "1e6", "1e7", "0x10", "0o7",
-    "1_000", "!!str 3", "!!int x", "&a 1", "*a", "*b", "<<: *a", "{a: 1}", "[[1]]", "- 1",
-    "linear2", "relu2", "fcnn", "cnn5", "linear-teacher", "classification", "digits", "mnist",
-    "cifar10", "min-norm", "gd", "adam", "sgd", "ksg", "kl", "gaussian", "pca:0", "pca:1",
-    "pca:99999999999", "shared", "independent", "same-inputs", "fig1", "fig9", "cuda", "cpu",
-    "quick", "full", "estimator-accuracy", "student-t:0", "student-t:3", "monotone",
-    "'a: b'", "|", ">", "%", "@", "`", "\u{feff}", "\u{0}", "é", "\t1",
+    "-1",
+    "0",
+    "1",
+    "2",
+    "3",
+    "0.5",
+    "-0.5",
+    "1e30",
+    "1e308",
+    "-1e308",
+    "1e-300",
+    "1e-320",
+    "5e-324",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "NaN",
+    "inf",
+    "null",
+    "~",
+    "",
+    "''",
+    "\"\"",
+    "[]",
+    "{}",
+    "[1e30]",
+    "[0]",
+    "[-1]",
+    "[.nan]",
+    "[1, 1]",
+    "[0.3, 0.28]",
+    "[1, x]",
+    "x",
+    "yes",
+    "true",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-9223372036854775808",
+    "9223372036854775807",
+    "4294967296",
+    "1000000",
+    "100000000",
+    "1e6",
+    "1e7",
+    "0x10",
+    "0o7",
+    "1_000",
+    "!!str 3",
+    "!!int x",
+    "&a 1",
+    "*a",
+    "*b",
+    "<<: *a",
+    "{a: 1}",
+    "[[1]]",
+    "- 1",
+    "linear2",
+    "relu2",
+    "fcnn",
+    "cnn5",
+    "linear-teacher",
+    "classification",
+    "digits",
+    "mnist",
+    "cifar10",
+    "min-norm",
+    "gd",
+    "adam",
+    "sgd",
+    "ksg",
+    "kl",
+    "gaussian",
+    "pca:0",
+    "pca:1",
+    "pca:99999999999",
+    "shared",
+    "independent",
+    "same-inputs",
+    "fig1",
+    "fig9",
+    "cuda",
+    "cpu",
+    "quick",
+    "full",
+    "estimator-accuracy",
+    "student-t:0",
+    "student-t:3",
+    "monotone",
+    "'a: b'",
+    "|",
+    ">",
+    "%",
+    "@",
+    "`",
+    "\u{feff}",
+    "\u{0}",
+    "é",
+    "\t1",
 ];
 
 /// Keys of both manifest schemas, for inserted lines.
 const KEYS: &[&str] = &[
-    "name", "description", "seed", "scale", "task", "kind", "d", "inputs", "n_test", "dataset",
-    "pairing", "model", "width", "init", "init_std", "train", "solver", "lr", "init_scale",
-    "max_steps", "tol", "window", "batch_size", "epochs", "decay_every", "beta1", "beta2",
-    "eps", "sweep", "snr", "label_noise", "n_over_p", "replicas", "members", "alignment",
-    "estimator", "report", "k", "project", "figure", "device", "compare", "estimators", "grid",
-    "n", "dims", "rho", "families", "seeds", "family",
+    "name",
+    "description",
+    "seed",
+    "scale",
+    "task",
+    "kind",
+    "d",
+    "inputs",
+    "n_test",
+    "dataset",
+    "pairing",
+    "model",
+    "width",
+    "init",
+    "init_std",
+    "train",
+    "solver",
+    "lr",
+    "init_scale",
+    "max_steps",
+    "tol",
+    "window",
+    "batch_size",
+    "epochs",
+    "decay_every",
+    "beta1",
+    "beta2",
+    "eps",
+    "sweep",
+    "snr",
+    "label_noise",
+    "n_over_p",
+    "replicas",
+    "members",
+    "alignment",
+    "estimator",
+    "report",
+    "k",
+    "project",
+    "figure",
+    "device",
+    "compare",
+    "estimators",
+    "grid",
+    "n",
+    "dims",
+    "rho",
+    "families",
+    "seeds",
+    "family",
 ];
 
 const PUNCTUATION: &[&str] = &[
@@ -174,7 +305,7 @@ fn mutate_yaml(rng: &mut Rng, text: &str, corpus: &Corpus) -> String {
             let mut joined = lines.join("\n");
             let at = boundary(rng, &joined);
             if rng.below(2) == 0 {
-                joined.insert_str(at, *pick(rng, PUNCTUATION));
+                joined.insert_str(at, pick(rng, PUNCTUATION));
             } else {
                 let end = joined[at..]
                     .char_indices()
@@ -274,7 +405,11 @@ fn drive_manifest(text: &str) -> bool {
     let path = Path::new("fuzz.yaml");
     if accuracy::declared_kind(text).as_deref() == Some("estimator-accuracy") {
         if let Ok(m) = AccuracyManifest::parse(text, path) {
-            let units: usize = m.cells().iter().map(|(_, _, s)| s * m.estimators.len()).sum();
+            let units: usize = m
+                .cells()
+                .iter()
+                .map(|(_, _, s)| s * m.estimators.len())
+                .sum();
             if units <= PLAN_UNIT_LIMIT {
                 let _ = accuracy::plan(&m);
             }
@@ -308,8 +443,31 @@ fn drive_manifest(text: &str) -> bool {
 /// A CSV of random shape with values from a dictionary of awkward numbers.
 fn generated_csv(rng: &mut Rng) -> Vec<u8> {
     const CELLS: &[&str] = &[
-        "0", "1", "-1", "1e308", "-1e308", "1e-320", "nan", "NaN", "inf", "-inf", "1e999", "",
-        " ", "x", "\"1\"", "\"", "1.5", "  2 ", "+3", "-0", "0x1", "1,5", "1;2", "é", "\u{feff}1",
+        "0",
+        "1",
+        "-1",
+        "1e308",
+        "-1e308",
+        "1e-320",
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "1e999",
+        "",
+        " ",
+        "x",
+        "\"1\"",
+        "\"",
+        "1.5",
+        "  2 ",
+        "+3",
+        "-0",
+        "0x1",
+        "1,5",
+        "1;2",
+        "é",
+        "\u{feff}1",
     ];
     let rows = rng.below(40) as usize;
     let cols = 1 + rng.below(4) as usize;
@@ -505,9 +663,10 @@ fn fuzz_smoke() {
 #[ignore = "long; run by `make fuzz`"]
 fn fuzz_long() {
     let env = |name: &str| -> Option<u64> {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}={v}: not a whole number")))
+        std::env::var(name).ok().map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name}={v}: not a whole number"))
+        })
     };
     let cases = env("FUZZ_CASES").unwrap_or(1_000_000);
     let time = env("FUZZ_SECONDS").map(Duration::from_secs);

@@ -71,8 +71,18 @@ fn unknown_variant_lists_the_allowed_ones() {
 #[test]
 fn impossible_values() {
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("snr: [1, 4]", "snr: [1, -4]", "sweep.snr", "a ratio from 1e-6 to 1e6"),
-        ("snr: [1, 4]", "snr: [1, 1e308]", "sweep.snr", "a ratio from 1e-6 to 1e6"),
+        (
+            "snr: [1, 4]",
+            "snr: [1, -4]",
+            "sweep.snr",
+            "a ratio from 1e-6 to 1e6",
+        ),
+        (
+            "snr: [1, 4]",
+            "snr: [1, 1e308]",
+            "sweep.snr",
+            "a ratio from 1e-6 to 1e6",
+        ),
         (
             "n_over_p: [0.3, 0.8, 1.3, 2.5]",
             "n_over_p: [1e30]",
@@ -80,7 +90,12 @@ fn impossible_values() {
             "at most 10000000 training examples",
         ),
         ("snr: [1, 4]", "snr: [1, 1]", "sweep.snr", "repeat"),
-        ("members: 3", "members: 1", "sweep.members", "need 2 (to form a pair)"),
+        (
+            "members: 3",
+            "members: 1",
+            "sweep.members",
+            "need 2 (to form a pair)",
+        ),
         (
             "n_over_p: [0.3, 0.8, 1.3, 2.5]",
             "n_over_p: [0.3, 0.28]",

@@ -19,7 +19,10 @@ struct ReadOnly<'a> {
 impl<'a> ReadOnly<'a> {
     fn new(dir: &'a Path) -> Self {
         std::fs::create_dir_all(dir).unwrap();
-        let uid = Command::new("id").arg("-u").output().expect("cannot run `id -u`");
+        let uid = Command::new("id")
+            .arg("-u")
+            .output()
+            .expect("cannot run `id -u`");
         let root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
         if root {
             let out = Command::new("mount")
@@ -76,6 +79,10 @@ fn read_only_artifacts_folder_is_an_error_before_any_work() {
         "{stderr}"
     );
     assert!(stderr.contains("nothing was run"), "{stderr}");
-    assert!(out.stdout.is_empty(), "work was reported: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "work was reported: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -231,7 +231,10 @@ impl AccuracyManifest {
             if !(1..=MAX_SEEDS).contains(&b.seeds) {
                 return fail(
                     key("seeds"),
-                    format!("seeds = {}: allowed are 1 to {MAX_SEEDS} data sets per cell", b.seeds),
+                    format!(
+                        "seeds = {}: allowed are 1 to {MAX_SEEDS} data sets per cell",
+                        b.seeds
+                    ),
                 );
             }
         }
