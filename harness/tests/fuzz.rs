@@ -305,7 +305,7 @@ fn mutate_yaml(rng: &mut Rng, text: &str, corpus: &Corpus) -> String {
             let mut joined = lines.join("\n");
             let at = boundary(rng, &joined);
             if rng.below(2) == 0 {
-                joined.insert_str(at, pick(rng, PUNCTUATION));
+                joined.insert_str(at, pick::<&str>(rng, PUNCTUATION));
             } else {
                 let end = joined[at..]
                     .char_indices()
