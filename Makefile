@@ -21,7 +21,7 @@ FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
 DEVICE  ?= cpu
 
 .PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
-        reproduce-full test verify bench clean-cache help
+        reproduce-full test fuzz verify bench clean-cache help
 
 all: build
 
@@ -77,6 +77,12 @@ test:
 	@mkdir -p target
 	set -o pipefail; $(CARGO) test --release --locked --workspace --no-fail-fast 2>&1 | tee target/test.log
 	@awk '/^test result:/ {p += $$4; f += $$6; s += $$8} END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, s}' target/test.log
+
+# Fuzzes the manifest parser and validation and the CSV reader of `harness cce`:
+# FUZZ_CASES (default 1000000) and/or FUZZ_SECONDS; FUZZ_SEED; crashing inputs go to
+# FUZZ_CRASHES (default target/fuzz-crashes). Prints the cases run and the crashes found.
+fuzz:
+	$(CARGO) test --release --locked -p harness --test fuzz -- --ignored --nocapture fuzz_long
 
 verify: build
 	$(HARNESS) verify

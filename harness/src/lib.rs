@@ -2,8 +2,8 @@
 //! pipeline, each importing only the stages below it (docs/ARCHITECTURE.md; the
 //! `layering` test keeps it so):
 //!
-//! 1. [`manifest`]: the experiment schemas, defaults, validation, and the one loading path
-//!    with the command line's overrides.
+//! 1. [`manifest`]: the experiment schemas, defaults, validation (errors located by key path
+//!    and line), and the one loading path with the command line's overrides.
 //! 2. [`plan`]: the units a manifest expands to, their hashes, and the derived values (P, d,
 //!    the noise levels, the test-set size).
 //! 3. [`cache`]: the content-addressed store, `verify`, and the one cached-unit executor.

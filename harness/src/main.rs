@@ -149,6 +149,15 @@ impl PairArgs {
         let (ma, mb) = rayon::join(|| read(&self.a), || read(&self.b));
         Ok((ma?, mb?))
     }
+
+    /// An estimator's complaint about the pair, as a bad-input error naming both files.
+    fn bad_pair(&self, e: anyhow::Error) -> anyhow::Error {
+        bad_input(anyhow::anyhow!(
+            "A = {}, B = {}: {e}",
+            self.a.display(),
+            self.b.display()
+        ))
+    }
 }
 
 fn main() -> ExitCode {
@@ -330,6 +339,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 .into_iter()
                 .map(|p| load(&p).map(|m| (p, m)))
                 .collect::<Result<_, _>>()?;
+            store.check_writable()?;
             for (path, manifest) in &loaded {
                 run_and_print(manifest, path, &store, cli.quiet)?;
             }
@@ -356,6 +366,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     }),
                 })
                 .collect::<Result<_, _>>()?;
+            store.check_writable()?;
             let (v, dir) = cross_experiment_c4(&loaded, &store)?;
             println!("{} {}: {}", v.result(), v.claim, v.statement);
             println!("       {}", v.detail);
@@ -395,15 +406,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Command::Cce { pair } => {
             let (ma, mb) = pair.read()?;
-            let value =
-                estimators::cce(&ma, &mb, pair.estimator, pair.k, pair.seed).map_err(bad_input)?;
+            let value = estimators::cce(&ma, &mb, pair.estimator, pair.k, pair.seed)
+                .map_err(|e| pair.bad_pair(e))?;
             println!("{value}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Align { measure, pair } => {
             let (ma, mb) = pair.read()?;
             match estimators::measure(&ma, &mb, measure, pair.estimator, pair.k, pair.seed)
-                .map_err(bad_input)?
+                .map_err(|e| pair.bad_pair(e))?
             {
                 MeasureValue::Symmetric(v) => println!("{v}"),
                 MeasureValue::Directed(ab, ba) => println!("A->B\t{ab}\nB->A\t{ba}"),

@@ -94,12 +94,21 @@ impl Matrix {
     /// Reads a headerless CSV of numbers, one row per sample. Errors ([`InputError`]) name the
     /// file, line and column of the first bad cell.
     pub fn read_csv(path: &std::path::Path) -> Result<Matrix> {
+        let file = std::fs::File::open(path).map_err(|e| {
+            anyhow::Error::new(InputError(format!("{}: cannot open: {e}", path.display())))
+        })?;
+        Matrix::parse_csv(std::io::BufReader::new(file), path)
+    }
+
+    /// Parses a headerless CSV of finite numbers from `input`; `path` names it in errors.
+    pub fn parse_csv(input: impl std::io::Read, path: &std::path::Path) -> Result<Matrix> {
         let bad =
             |msg: String| anyhow::Error::new(InputError(format!("{}: {msg}", path.display())));
+        // Flexible: a row of the wrong length is reported below, with its line.
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
-            .from_path(path)
-            .map_err(|e| bad(format!("cannot open: {e}")))?;
+            .flexible(true)
+            .from_reader(input);
         let mut data = Vec::new();
         let mut cols = None;
         let mut rows = 0;
@@ -108,35 +117,62 @@ impl Matrix {
         let mut record = csv::ByteRecord::new();
         while reader
             .read_byte_record(&mut record)
-            .map_err(|e| bad(format!("{e}")))?
+            .map_err(|e| bad(format!("not a readable CSV: {e}")))?
         {
             let line = record.position().map_or(rows + 1, |p| p.line() as usize);
-            if cols.is_some_and(|c| c != record.len()) {
+            if let Some(j) = record.iter().position(|f| f.contains(&b'\n')) {
                 return Err(bad(format!(
-                    "line {line}: {} values, but the first row has {}",
-                    record.len(),
-                    cols.unwrap_or(0)
+                    "line {line}, column {}: a quoted value runs over several lines (a `\"` not closed?)",
+                    j + 1
+                )));
+            }
+            if let Some(c) = cols.filter(|&c| c != record.len()) {
+                let n = record.len();
+                return Err(bad(format!(
+                    "line {line}: {n} value{}, but the first row has {c}",
+                    if n == 1 { "" } else { "s" }
                 )));
             }
             cols = Some(record.len());
             for (j, field) in record.iter().enumerate() {
                 let field = field.trim_ascii();
+                let at = || format!("line {line}, column {}", j + 1);
                 let v: f64 = std::str::from_utf8(field)
                     .ok()
                     .and_then(|f| f.parse().ok())
                     .ok_or_else(|| {
-                        bad(format!(
-                            "line {line}, column {}: `{}` is not a number",
-                            j + 1,
-                            String::from_utf8_lossy(field)
-                        ))
+                        let hint = if field.iter().any(|b| b";\t ".contains(b)) {
+                            " (separate values with commas)"
+                        } else if line == 1 {
+                            " (the file has no header row: every row is a sample)"
+                        } else {
+                            ""
+                        };
+                        if field.is_empty() {
+                            bad(format!("{}: empty value", at()))
+                        } else {
+                            bad(format!(
+                                "{}: `{}` is not a number{hint}",
+                                at(),
+                                String::from_utf8_lossy(field)
+                            ))
+                        }
                     })?;
+                if !v.is_finite() {
+                    return Err(bad(format!(
+                        "{}: `{}` is not a finite number",
+                        at(),
+                        String::from_utf8_lossy(field)
+                    )));
+                }
                 data.push(v);
             }
             rows += 1;
         }
         if rows == 0 {
-            return Err(bad("no rows".into()));
+            return Err(bad(
+                "no rows: give one row per sample, numbers separated by commas".into(),
+            ));
         }
         Matrix::new(rows, cols.unwrap_or(0), data)
     }

@@ -37,12 +37,12 @@ fn unknown_top_level_key() {
 fn unknown_key_inside_a_tagged_section() {
     let text = SMALL.replace("  n_test: 500\n", "  n_test: 500\n  noise: 3\n");
     let e = error_of(&text);
-    assert_eq!(e.key.as_deref(), Some("noise"));
+    assert_eq!(e.key.as_deref(), Some("task.noise"));
     assert_eq!(e.line, Some(line_of(&text, "noise")));
     // Settings that the chosen solver does not take are rejected too.
     let text = format!("{SMALL}train:\n  solver: min-norm\n  lr: 0.1\n");
     let e = error_of(&text);
-    assert_eq!(e.key.as_deref(), Some("lr"));
+    assert_eq!(e.key.as_deref(), Some("train.lr"));
     assert_eq!(e.line, Some(line_of(&text, "lr:")));
 }
 
@@ -71,9 +71,31 @@ fn unknown_variant_lists_the_allowed_ones() {
 #[test]
 fn impossible_values() {
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("snr: [1, 4]", "snr: [1, -4]", "sweep.snr", "positive"),
+        (
+            "snr: [1, 4]",
+            "snr: [1, -4]",
+            "sweep.snr",
+            "a ratio from 1e-6 to 1e6",
+        ),
+        (
+            "snr: [1, 4]",
+            "snr: [1, 1e308]",
+            "sweep.snr",
+            "a ratio from 1e-6 to 1e6",
+        ),
+        (
+            "n_over_p: [0.3, 0.8, 1.3, 2.5]",
+            "n_over_p: [1e30]",
+            "sweep.n_over_p",
+            "at most 10000000 training examples",
+        ),
         ("snr: [1, 4]", "snr: [1, 1]", "sweep.snr", "repeat"),
-        ("members: 3", "members: 1", "sweep.members", "at least 2"),
+        (
+            "members: 3",
+            "members: 1",
+            "sweep.members",
+            "need 2 (to form a pair)",
+        ),
         (
             "n_over_p: [0.3, 0.8, 1.3, 2.5]",
             "n_over_p: [0.3, 0.28]",
@@ -86,7 +108,7 @@ fn impossible_values() {
             "sweep.n_over_p",
             "n = 0",
         ),
-        ("d: 20", "d: 1", "task.d", "at least 2"),
+        ("d: 20", "d: 1", "task.d", "must be 2 to 100000"),
         ("name: small", "name: ../escape", "name", "letters"),
     ];
     for (from, to, key, words) in cases {

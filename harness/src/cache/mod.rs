@@ -98,6 +98,25 @@ impl Store {
         }
     }
 
+    /// Fails, naming the folder, unless the cache and results folders can be written: a
+    /// read-only artifacts folder is found before any work. Creates the folders.
+    pub fn check_writable(&self) -> Result<()> {
+        for dir in [self.cache_dir(), self.root.join("results")] {
+            let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+            fs::create_dir_all(&dir)
+                .and_then(|()| fs::write(&probe, b""))
+                .and_then(|()| fs::remove_file(&probe))
+                .with_context(|| {
+                    format!(
+                        "the artifacts folder cannot be written at {}; nothing was run \
+                         (give a writable folder with --artifacts)",
+                        dir.display()
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
     /// Stores an entry atomically with its checksum file.
     pub fn put(&self, hash: &str, ext: &str, bytes: &[u8]) -> Result<()> {
         let path = self.entry_path(hash, ext);

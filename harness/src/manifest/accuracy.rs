@@ -102,19 +102,7 @@ impl AccuracyManifest {
 
     /// Parses and validates manifest text; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path) -> Result<AccuracyManifest, ManifestError> {
-        let mut m: AccuracyManifest =
-            crate::manifest::parse_yaml(text, path).map_err(|mut e| {
-                // Inside a list of blocks, locate the block (and an unknown field in it).
-                if let Some(key) = e.key.as_deref().filter(|k| k.starts_with("grid[")) {
-                    let unknown = e
-                        .message
-                        .split_once("unknown field `")
-                        .and_then(|(_, rest)| rest.split_once('`'))
-                        .map(|(field, _)| format!("{key}.{field}"));
-                    e.line = key_line(text, unknown.as_deref().unwrap_or(key)).or(e.line);
-                }
-                e
-            })?;
+        let mut m: AccuracyManifest = crate::manifest::parse_yaml(text, path)?;
         m.validate().map_err(|(key, message)| ManifestError {
             file: path.to_path_buf(),
             line: key_line(text, &key),
@@ -211,9 +199,34 @@ impl AccuracyManifest {
                     );
                 }
             }
-            if b.seeds < 1 {
-                return fail(key("seeds"), "need at least 1 data set per cell".into());
+            if !(1..=MAX_SEEDS).contains(&b.seeds) {
+                return fail(
+                    key("seeds"),
+                    format!(
+                        "seeds = {}: allowed are 1 to {MAX_SEEDS} data sets per cell",
+                        b.seeds
+                    ),
+                );
             }
+        }
+        let units = self.grid.iter().fold(0usize, |total, b| {
+            let cells = [b.families.len(), b.rho.len(), b.dims.len(), b.n.len()]
+                .into_iter()
+                .fold(1usize, usize::saturating_mul);
+            total.saturating_add(
+                cells
+                    .saturating_mul(b.seeds)
+                    .saturating_mul(self.estimators.len()),
+            )
+        });
+        if units > crate::manifest::MAX_UNITS {
+            return fail(
+                "grid".into(),
+                format!(
+                    "the grid has {units} units of work (cells × seeds × estimators); at most {} are allowed",
+                    crate::manifest::MAX_UNITS
+                ),
+            );
         }
         let cells = self.cells();
         for (i, (block, c, _)) in cells.iter().enumerate() {
@@ -247,6 +260,8 @@ impl AccuracyManifest {
 
 /// Largest N accepted (memory stays O(N·d), but a cell of ten million points is a typo).
 const MAX_N: usize = 1_000_000;
+/// Largest number of data sets per cell.
+const MAX_SEEDS: usize = 10_000;
 /// Largest dimension per side accepted.
 const MAX_DIMS: usize = 64;
 
@@ -259,38 +274,7 @@ pub struct Cell {
     pub n: usize,
 }
 
-/// The line of a key like `grid[2].rho`: the `rho:` inside the third item of `grid:` (in block
-/// or flow style), else the plain dotted search.
+/// The line of a key like `grid[2].rho` (the `rho:` of the third block).
 fn key_line(text: &str, key: &str) -> Option<usize> {
-    if let Some((index, field)) = key
-        .strip_prefix("grid[")
-        .and_then(|rest| rest.split_once(']'))
-    {
-        let index: usize = index.parse().ok()?;
-        let lines: Vec<&str> = text.lines().collect();
-        let grid = find_key_line(text, &["grid"])?;
-        let indent = |l: &str| l.len() - l.trim_start().len();
-        let items: Vec<usize> = (grid..lines.len())
-            .filter(|&i| lines[i].trim_start().starts_with("- "))
-            .collect();
-        let item_indent = indent(lines[*items.first()?]);
-        let item = *items
-            .iter()
-            .filter(|&&i| indent(lines[i]) == item_indent)
-            .nth(index)?;
-        let field = field.trim_start_matches('.');
-        if field.is_empty() {
-            return Some(item + 1);
-        }
-        let pattern = format!("{field}:");
-        return (item..lines.len())
-            .take_while(|&i| {
-                i == item
-                    || !(lines[i].trim_start().starts_with("- ") && indent(lines[i]) == item_indent)
-            })
-            .find(|&i| lines[i].contains(&pattern))
-            .map(|i| i + 1)
-            .or(Some(item + 1));
-    }
-    find_key_line(text, &key.split('.').collect::<Vec<_>>())
+    find_key_line(text, &[key])
 }

@@ -13,6 +13,7 @@
 
 pub mod accuracy;
 pub mod load;
+pub mod yaml;
 
 use crate::data::classification::Pairing;
 use crate::data::teacher::Inputs;
@@ -298,16 +299,25 @@ impl Manifest {
                 }
             }
             Task::LinearTeacher { d, .. } => {
-                if *d < 2 {
+                if !(2..=MAX_INPUT_DIM).contains(d) {
                     return fail(
                         "task.d",
-                        format!("d = {d}: the input dimension must be at least 2"),
+                        format!("d = {d}: the input dimension must be 2 to {MAX_INPUT_DIM}"),
                     );
                 }
-                if test_size < 10 {
+                if !(10..=MAX_N).contains(&test_size) {
                     return fail(
                         "task.n_test",
-                        format!("n_test = {test_size}: need at least 10 test inputs"),
+                        format!("n_test = {test_size}: allowed are 10 to {MAX_N} test inputs"),
+                    );
+                }
+                if test_size * d > MAX_VALUES {
+                    return fail(
+                        "task.n_test",
+                        format!(
+                            "n_test = {test_size} inputs of d = {d} are {} values; at most {MAX_VALUES} fit in memory",
+                            test_size * d
+                        ),
                     );
                 }
             }
@@ -320,6 +330,16 @@ impl Manifest {
                 .check_model(model)
                 .or_else(|msg| locate(("train.solver", msg)))?;
             train.check().or_else(locate)?;
+            let p = model.parameter_count(&input);
+            if p > MAX_PARAMETERS {
+                return fail(
+                    &format!("{prefix}model.width"),
+                    format!(
+                        "{} has P = {p} parameters on this task; at most {MAX_PARAMETERS} are allowed",
+                        model.name()
+                    ),
+                );
+            }
         }
         if let Some(c) = &self.compare {
             if c.model == self.model {
@@ -365,10 +385,13 @@ impl Manifest {
             return fail("sweep.snr", "give at least one SNR value".into());
         }
         for &v in &s.snr {
-            if !(v > 0.0 && v.is_finite()) {
+            if !(MIN_SNR..=MAX_SNR).contains(&v) {
                 return fail(
                     "sweep.snr",
-                    format!("SNR = {v}: must be a positive ratio (σ² = 1/SNR)"),
+                    format!(
+                        "SNR = {}: must be a ratio from {MIN_SNR:e} to {MAX_SNR:e} (σ² = 1/SNR)",
+                        shown(v)
+                    ),
                 );
             }
         }
@@ -381,7 +404,32 @@ impl Manifest {
         let p = self.parameter_count();
         for &r in &s.n_over_p {
             if !(r > 0.0 && r.is_finite()) {
-                return fail("sweep.n_over_p", format!("n/P = {r}: must be positive"));
+                return fail(
+                    "sweep.n_over_p",
+                    format!("n/P = {}: must be positive", shown(r)),
+                );
+            }
+            if (r * p as f64).round() > MAX_N as f64 {
+                return fail(
+                    "sweep.n_over_p",
+                    format!(
+                        "n/P = {} gives n = {} with P = {p}: at most {MAX_N} training examples",
+                        shown(r),
+                        shown((r * p as f64).round())
+                    ),
+                );
+            }
+            if let Some(width) = self.widest_regression_layer() {
+                let n = self.n_for(r);
+                if n * width > MAX_VALUES {
+                    return fail(
+                        "sweep.n_over_p",
+                        format!(
+                            "n/P = {r} gives n = {n} examples of width {width}: {} values; at most {MAX_VALUES} fit in memory",
+                            n * width
+                        ),
+                    );
+                }
             }
             if self.n_for(r) < 1 {
                 return fail(
@@ -411,13 +459,37 @@ impl Manifest {
                 format!("two ratios round to the same n (P = {p}); n = round(ratio · P)"),
             );
         }
-        if s.replicas < 1 {
-            return fail("sweep.replicas", "need at least 1 replica".into());
+        if !(1..=MAX_REPLICAS).contains(&s.replicas) {
+            return fail(
+                "sweep.replicas",
+                format!("replicas = {}: allowed are 1 to {MAX_REPLICAS}", s.replicas),
+            );
         }
-        if s.members < 2 {
+        if !(2..=MAX_MEMBERS).contains(&s.members) {
             return fail(
                 "sweep.members",
-                format!("members = {}: need at least 2 to form a pair", s.members),
+                format!(
+                    "members = {}: need 2 (to form a pair) to {MAX_MEMBERS}",
+                    s.members
+                ),
+            );
+        }
+        let networks = self.networks().len();
+        let pairs_per_replica = if networks == 2 {
+            s.members
+        } else {
+            s.members * (s.members - 1) / 2
+        };
+        let units = (s.snr.len() + s.label_noise.len())
+            .saturating_mul(s.n_over_p.len())
+            .saturating_mul(s.replicas)
+            .saturating_mul(networks * s.members + pairs_per_replica);
+        if units > MAX_UNITS {
+            return fail(
+                "sweep.replicas",
+                format!(
+                    "the sweep has {units} units of work (members and pairs); at most {MAX_UNITS} are allowed"
+                ),
             );
         }
         let a = &self.alignment;
@@ -471,6 +543,19 @@ impl Manifest {
         v
     }
 
+    /// The widest per-example array of a regression member (inputs d, or relu2's hidden
+    /// width), which n multiplies; `None` for classification (bounded by the image pool).
+    fn widest_regression_layer(&self) -> Option<usize> {
+        let Task::LinearTeacher { d, .. } = self.task else {
+            return None;
+        };
+        let widths = self.networks().into_iter().map(|(m, _)| match m {
+            Model::Relu2 { width, .. } => *width,
+            _ => 0,
+        });
+        Some(widths.fold(d, usize::max))
+    }
+
     /// The training-set size for a ratio n/P: round(ratio · P), with the main network's P.
     pub fn n_for(&self, ratio: f64) -> usize {
         (ratio * self.parameter_count() as f64).round() as usize
@@ -482,25 +567,45 @@ impl Manifest {
     }
 }
 
-/// Deserializes manifest text into `T`, turning serde's message into a [`ManifestError`] that
-/// names the key and its line (shared by every manifest schema).
+/// Deserializes manifest text into `T`, locating any error: the dotted key path, the line of
+/// that key and what is allowed (shared by every manifest schema; see [`yaml`]).
 pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     text: &str,
     path: &Path,
 ) -> Result<T, ManifestError> {
-    serde_yaml::from_str(text).map_err(|e| {
-        let (key, message) = split_key(&strip_location(&e.to_string()));
-        let line = key
-            .as_deref()
-            .and_then(|k| find_key_line(text, &k.split('.').collect::<Vec<_>>()))
-            .or_else(|| e.location().map(|l| l.line()));
-        ManifestError {
-            file: path.to_path_buf(),
-            line,
-            key,
-            message,
-        }
+    yaml::deserialize(text).map_err(|e| ManifestError {
+        file: path.to_path_buf(),
+        line: e.line,
+        key: e.key,
+        message: e.message,
     })
+}
+
+/// Largest input dimension d of the linear teacher.
+pub const MAX_INPUT_DIM: usize = 100_000;
+/// Largest training or test set of one member.
+pub const MAX_N: usize = 10_000_000;
+/// Largest array of one member's data (examples × width), 2 GiB of f64.
+pub const MAX_VALUES: usize = 1 << 28;
+/// Largest parameter count P of one network.
+pub const MAX_PARAMETERS: usize = 100_000_000;
+/// SNR range: beyond it the noise is below double precision's resolution of the signal, or
+/// the signal below the noise's, and the members cannot differ, or learn, measurably.
+pub const MIN_SNR: f64 = 1e-6;
+pub const MAX_SNR: f64 = 1e6;
+/// Largest number of replicas and of members per replica.
+pub const MAX_REPLICAS: usize = 10_000;
+pub const MAX_MEMBERS: usize = 1_000;
+/// Largest number of units of work (member fits and pair estimates) of one experiment.
+pub const MAX_UNITS: usize = 10_000_000;
+
+/// A number as an error shows it: plain when moderate, `1e308` when huge or tiny.
+fn shown(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e7).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }
 
 /// Figure layouts the report knows.
@@ -510,28 +615,6 @@ fn has_duplicates(values: &[f64]) -> bool {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     v.windows(2).any(|w| w[0] == w[1])
-}
-
-/// Splits a serde message into the key it is about and the rest: `sweep.snr: invalid type…`
-/// gives the path; `unknown field \`foo\`…` (no path, as inside tagged enums) the field.
-fn split_key(message: &str) -> (Option<String>, String) {
-    if let Some((head, rest)) = message.split_once(": ") {
-        if !head.is_empty() && !head.contains(' ') {
-            return (Some(head.to_string()), rest.to_string());
-        }
-    }
-    let field = message
-        .split_once('`')
-        .and_then(|(_, tail)| tail.split_once('`'))
-        .map(|(name, _)| name.to_string());
-    (field, message.to_string())
-}
-
-fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
 }
 
 /// A manifest's `name` names its results folder: letters, digits, `_` and `-` only. The error is
@@ -549,26 +632,11 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The 1-based line of a dotted key path in YAML text, found by indentation: each segment
-/// must appear, as `segment:`, after the previous one and indented deeper than it.
+/// The 1-based line of a dotted key path (`sweep.snr`, `grid[0].rho`) in YAML text, as the
+/// parser places it; a key the file lacks gives the line of its nearest present section.
 pub fn find_key_line(text: &str, segments: &[&str]) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut from = 0;
-    let mut min_indent: Option<usize> = None;
-    let mut found = None;
-    for segment in segments {
-        let segment = segment.split('[').next().unwrap_or(segment);
-        let hit = (from..lines.len()).find(|&i| {
-            let line = lines[i];
-            let indent = line.len() - line.trim_start().len();
-            let body = line.trim_start().trim_start_matches("- ");
-            min_indent.is_none_or(|m| indent > m) && body.starts_with(&format!("{segment}:"))
-        })?;
-        min_indent = Some(lines[hit].len() - lines[hit].trim_start().len());
-        from = hit + 1;
-        found = Some(hit + 1);
-    }
-    found
+    let path = yaml::segments(&segments.join("."));
+    yaml::key_line_or_parent(text, &path)
 }
 
 #[cfg(test)]

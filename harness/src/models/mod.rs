@@ -62,6 +62,11 @@ fn default_fcnn_init_std() -> f64 {
     0.1
 }
 
+/// Largest hidden width of relu2 and fcnn.
+pub const MAX_WIDTH: usize = 100_000;
+/// Largest base width k of cnn5 (its last stage has 8k channels).
+pub const MAX_CNN5_WIDTH: usize = 1024;
+
 /// A check that failed: (the key under `model` or `train`, e.g. `model.width`; what is allowed).
 pub type Rejection = (&'static str, String);
 
@@ -78,15 +83,18 @@ impl Model {
 
     /// The network's own checks on data of this shape.
     pub fn check(&self, input: &Input) -> Result<(), Rejection> {
-        let width_at_least_1 = |width: usize| match width {
-            0 => Err(("model.width", "width must be at least 1".to_string())),
-            _ => Ok(()),
+        let width_within = |width: usize, max: usize| match width {
+            w if (1..=max).contains(&w) => Ok(()),
+            _ => Err((
+                "model.width",
+                format!("width = {width}: allowed are 1 to {max}"),
+            )),
         };
         match (self, input) {
             (Model::Linear2 {}, Input::Vector { .. }) => Ok(()),
-            (Model::Relu2 { width, .. }, Input::Vector { .. }) => width_at_least_1(*width),
+            (Model::Relu2 { width, .. }, Input::Vector { .. }) => width_within(*width, MAX_WIDTH),
             (Model::Fcnn { width, init_std }, Input::Images(_)) => {
-                width_at_least_1(*width)?;
+                width_within(*width, MAX_WIDTH)?;
                 if !(*init_std > 0.0 && init_std.is_finite()) {
                     return Err((
                         "model.init_std",
@@ -96,7 +104,7 @@ impl Model {
                 Ok(())
             }
             (Model::Cnn5 { width }, Input::Images(dataset)) => {
-                width_at_least_1(*width)?;
+                width_within(*width, MAX_CNN5_WIDTH)?;
                 let shape = dataset.shape();
                 if shape.height != cnn5::INPUT_SIDE || shape.width != cnn5::INPUT_SIDE {
                     return Err((

@@ -113,7 +113,10 @@ impl Train {
             }
         };
         let at_least_1 = |key: &'static str, v: usize| match v {
-            0 => Err((key, format!("{v}: must be at least 1"))),
+            0 => {
+                let name = key.trim_start_matches("train.");
+                Err((key, format!("{name} = {v}: must be at least 1")))
+            }
             _ => Ok(()),
         };
         let stopping = |lr: f64, max_steps: usize, tol: f64, window: usize| {
@@ -146,7 +149,8 @@ impl Train {
             Train::Adam(s) => {
                 for (key, beta) in [("train.beta1", s.beta1), ("train.beta2", s.beta2)] {
                     if !(0.0..1.0).contains(&beta) {
-                        return Err((key, format!("{beta}: must lie in [0, 1)")));
+                        let name = key.trim_start_matches("train.");
+                        return Err((key, format!("{name} = {beta}: must lie in [0, 1)")));
                     }
                 }
                 if !(s.eps > 0.0 && s.eps.is_finite()) {

@@ -1,0 +1,621 @@
+//! Manifest YAML into a typed schema, with every error located (the manifest stage's parser,
+//! shared by both schemas through `manifest::parse_yaml`).
+//!
+//! [`deserialize`] turns serde's complaint into a [`Located`] error: the dotted key path
+//! (`task.inputs`, `sweep.n_over_p[1]`), the 1-based line of that key in the file, and a
+//! message that says what is allowed. Three things serde alone gets wrong are handled here:
+//!
+//! - the key path is tracked by `serde_path_to_error`, not read back out of the message;
+//! - inside an internally tagged section (`task`, `model`, `train`: tagged by `kind` or
+//!   `solver`) serde sees only the whole section, so the offending key is found by trying the
+//!   section with its tag and one key at a time;
+//! - lines come from the parser's own position of the key ([`key_line`]), so flow mappings
+//!   (`task: {kind: ..., d: 3}`), quoting and comments cannot mislead it.
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde_yaml::{Mapping, Value};
+use std::fmt;
+
+/// Keys that select the variant of a tagged section in the manifest schemas.
+const TAGS: &[&str] = &["kind", "solver"];
+
+/// One step of a key path: a mapping key or a list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// Formats a path the way errors show it: `task.inputs`, `grid[0].rho`.
+pub fn dotted(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for s in path {
+        match s {
+            Segment::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Parses a dotted path (`grid[0].rho`) into its segments.
+pub fn segments(dotted: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    for part in dotted.split('.').filter(|p| !p.is_empty()) {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            if i > 0 {
+                out.push(Segment::Key(rest[..i].to_string()));
+            }
+            rest = &rest[i..];
+            while let Some(tail) = rest.strip_prefix('[') {
+                let Some((index, after)) = tail.split_once(']') else {
+                    break;
+                };
+                match index.parse() {
+                    Ok(i) => out.push(Segment::Index(i)),
+                    Err(_) => out.push(Segment::Key(index.to_string())),
+                }
+                rest = after;
+            }
+        } else {
+            out.push(Segment::Key(rest.to_string()));
+        }
+    }
+    out
+}
+
+/// A YAML manifest that does not fit its schema: where, and what is allowed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    /// Dotted path of the offending key; `None` when the file as a whole is wrong.
+    pub key: Option<String>,
+    /// 1-based line of the key (of its section when the key is missing).
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Deserializes manifest text into `T` (which rejects unknown keys), locating any error.
+pub fn deserialize<T: DeserializeOwned>(text: &str) -> Result<T, Located> {
+    let document = match serde_yaml::from_str::<Value>(text) {
+        Err(e) => return Err(unreadable(text, &e)),
+        Ok(v) => v,
+    };
+    match &document {
+        Value::Mapping(_) => {}
+        Value::Null => {
+            return Err(Located {
+                key: None,
+                line: None,
+                message: "the file has no keys: a manifest is a YAML mapping (`name: ...`, \
+                          `seed: ...`, ...)"
+                    .into(),
+            })
+        }
+        other => {
+            return Err(Located {
+                key: None,
+                line: first_content_line(text),
+                message: format!(
+                    "the file is {}, not a mapping of keys (`name: ...`, `seed: ...`, ...)",
+                    describe(other)
+                ),
+            })
+        }
+    }
+    let (path, message) = match typed::<T>(text) {
+        Ok(value) => return Ok(value),
+        Err(failure) => failure,
+    };
+    Err(locate_failure::<T>(text, &document, path, message))
+}
+
+/// Text that is not a YAML document serde_yaml can read, located by the parser's position.
+fn unreadable(text: &str, e: &serde_yaml::Error) -> Located {
+    let message = plain_message(e);
+    let line = e.location().map(|l| l.line());
+    // Duplicates are reported at their mapping: point at the key's second appearance.
+    if let Some(key) = message
+        .strip_prefix("duplicate entry with key \"")
+        .and_then(|k| k.strip_suffix('"'))
+    {
+        let second = text
+            .lines()
+            .enumerate()
+            .skip(line.unwrap_or(1).saturating_sub(1))
+            .filter(|(_, l)| {
+                let l = l.trim_start().trim_start_matches("- ");
+                l.starts_with(&format!("{key}:")) || l.contains(&format!(" {key}:"))
+            })
+            .nth(1)
+            .map(|(i, _)| i + 1);
+        return Located {
+            key: None,
+            line: second.or(line),
+            message: format!("the key `{key}` appears twice in one mapping"),
+        };
+    }
+    if let Some(number) = message
+        .strip_prefix("invalid type: integer `")
+        .and_then(|m| m.split_once("` as u128"))
+        .map(|(n, _)| n)
+    {
+        return Located {
+            key: None,
+            line,
+            message: format!(
+                "the whole number {number} is too large (the largest is 18446744073709551615)"
+            ),
+        };
+    }
+    Located {
+        key: None,
+        line,
+        message: format!("not valid YAML: {message}"),
+    }
+}
+
+/// A failed typed deserialization: the path serde was at and its message, without location.
+type Failure = (Vec<Segment>, String);
+
+fn typed<T: DeserializeOwned>(text: &str) -> Result<T, Failure> {
+    let de = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path: Vec<Segment> = e
+            .path()
+            .iter()
+            .filter_map(|s| match s {
+                serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key.clone())),
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let message = plain_message(e.inner());
+        (path, message)
+    })
+}
+
+/// Turns a typed failure into a located error with a message that says what is allowed.
+fn locate_failure<T: DeserializeOwned>(
+    text: &str,
+    document: &Value,
+    mut path: Vec<Segment>,
+    message: String,
+) -> Located {
+    // Inside a tagged section serde reports the section: find the key that fails alone.
+    if let Some(culprit) = culprit_in_tagged_section::<T>(document, &path, &message) {
+        path.push(Segment::Key(culprit));
+    }
+    if let Some(field) = quoted_after(&message, "missing field `") {
+        path.push(Segment::Key(field.clone()));
+        let line = if path.len() > 1 {
+            key_line_or_parent(text, &path)
+        } else {
+            None
+        };
+        return Located {
+            key: Some(dotted(&path)),
+            line,
+            message: "this key is required but missing".into(),
+        };
+    }
+    if let Some(field) = quoted_after(&message, "unknown field `") {
+        if path.last() != Some(&Segment::Key(field.clone())) {
+            path.push(Segment::Key(field));
+        }
+    }
+    let mut message = explain(&message);
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        if let Some(allowed) = allowed_variants::<T>(document, &path) {
+            message = match message.rsplit_once(", expected ") {
+                Some((head, _)) => format!("{head}, expected {allowed}"),
+                None => format!("{message}; allowed: {allowed}"),
+            };
+        }
+    }
+    Located {
+        key: (!path.is_empty()).then(|| dotted(&path)),
+        line: key_line_or_parent(text, &path),
+        message,
+    }
+}
+
+/// When `path` names a tagged section (a mapping with `kind` or `solver`) and the error is
+/// about one of its keys rather than the section as a whole, that key.
+fn culprit_in_tagged_section<T: DeserializeOwned>(
+    document: &Value,
+    path: &[Segment],
+    message: &str,
+) -> Option<String> {
+    let Some(Value::Mapping(section)) = value_at(document, path) else {
+        return None;
+    };
+    let tags: Mapping = section
+        .iter()
+        .filter(|(k, _)| k.as_str().is_some_and(|k| TAGS.contains(&k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if tags.is_empty() || message.starts_with("missing field") {
+        return None;
+    }
+    let reproduces = |candidate: Mapping| -> bool {
+        let trial = replaced(document, path, Value::Mapping(candidate));
+        let Ok(trial_text) = serde_yaml::to_string(&trial) else {
+            return false;
+        };
+        matches!(typed::<T>(&trial_text), Err((p, m)) if p == path && m == message)
+    };
+    // An error the empty section reproduces is about the section itself.
+    if reproduces(Mapping::new()) {
+        return None;
+    }
+    if reproduces(tags.clone()) {
+        return tags
+            .keys()
+            .next()
+            .and_then(|k| k.as_str())
+            .map(String::from);
+    }
+    section.iter().find_map(|(k, v)| {
+        let name = k.as_str()?;
+        if TAGS.contains(&name) {
+            return None;
+        }
+        let mut candidate = tags.clone();
+        candidate.insert(k.clone(), v.clone());
+        reproduces(candidate).then(|| name.to_string())
+    })
+}
+
+/// The allowed names when the value at `path` should have been one of a list of names: what
+/// serde lists when that value is replaced by a name it does not know.
+fn allowed_variants<T: DeserializeOwned>(document: &Value, path: &[Segment]) -> Option<String> {
+    const PROBE: &str = "no-such-name-9f3c";
+    value_at(document, path)?;
+    let trial = replaced(document, path, Value::String(PROBE.into()));
+    let trial_text = serde_yaml::to_string(&trial).ok()?;
+    let (_, message) = typed::<T>(&trial_text).err()?;
+    let rest = message.strip_prefix(&format!("unknown variant `{PROBE}`, expected "))?;
+    Some(rest.to_string())
+}
+
+/// The value at `path` in a parsed document.
+fn value_at<'a>(document: &'a Value, path: &[Segment]) -> Option<&'a Value> {
+    path.iter().try_fold(document, |v, s| match s {
+        Segment::Key(k) => v.as_mapping()?.get(k.as_str()),
+        Segment::Index(i) => v.as_sequence()?.get(*i),
+    })
+}
+
+/// A copy of `document` with the value at `path` replaced by `value`.
+fn replaced(document: &Value, path: &[Segment], value: Value) -> Value {
+    let mut out = document.clone();
+    let mut at = &mut out;
+    for s in path {
+        let next = match s {
+            Segment::Key(k) => at.as_mapping_mut().and_then(|m| m.get_mut(k.as_str())),
+            Segment::Index(i) => at.as_sequence_mut().and_then(|q| q.get_mut(*i)),
+        };
+        match next {
+            Some(v) => at = v,
+            None => return out,
+        }
+    }
+    *at = value;
+    out
+}
+
+/// The text between `prefix` and the next backtick, if the message contains `prefix`.
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    let (_, rest) = message.split_once(prefix)?;
+    rest.split_once('`').map(|(name, _)| name.to_string())
+}
+
+/// serde_yaml's message without its own path prefix and position suffix.
+fn plain_message(e: &serde_yaml::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(loc) = e.location() {
+        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+        if let Some(head) = s.strip_suffix(&suffix) {
+            s = head.to_string();
+        }
+    }
+    // A path prefix: `sweep.replicas: invalid type...` (no spaces, before the first `: `).
+    if let Some((head, rest)) = s.split_once(": ") {
+        let is_path = !head.is_empty()
+            && head
+                .chars()
+                .all(|c| c.is_alphanumeric() || "_-.[]".contains(c));
+        if is_path {
+            s = rest.to_string();
+        }
+    }
+    s
+}
+
+/// serde's words for types, in the manifest's terms.
+fn explain(message: &str) -> String {
+    const WORDS: &[(&str, &str)] = &[
+        ("unit value", "null (an empty value)"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list such as [1, 2]"),
+        ("expected a string", "expected text"),
+        ("expected a boolean", "expected true or false"),
+        ("there are no fields", "this section takes no other keys"),
+    ];
+    let mut out = message.to_string();
+    for (from, to) in WORDS {
+        out = out.replace(from, to);
+    }
+    if let Some((head, what)) = out.rsplit_once(", expected ") {
+        if what.starts_with("struct ") || what.starts_with("internally tagged enum ") {
+            return format!("{head}, expected a mapping of keys");
+        }
+    }
+    out
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a single boolean",
+        Value::Number(_) => "a single number",
+        Value::String(_) => "a single piece of text",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+fn first_content_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#') && t != "---"
+        })
+        .map(|i| i + 1)
+}
+
+/// The line of the longest prefix of `path` present in the file (the key, else its section).
+pub fn key_line_or_parent(text: &str, path: &[Segment]) -> Option<usize> {
+    (1..=path.len())
+        .rev()
+        .find_map(|n| key_line(text, &path[..n]))
+}
+
+/// The 1-based line of the key at `path` (or of the list item, for an index), as the YAML
+/// parser sees it; `None` if the file has no such key.
+pub fn key_line(text: &str, path: &[Segment]) -> Option<usize> {
+    if path.is_empty() {
+        return None;
+    }
+    let de = serde_yaml::Deserializer::from_str(text);
+    match (Seek { path }).deserialize(de) {
+        Ok(()) => None,
+        Err(e) if e.to_string().contains(FOUND) => e.location().map(|l| l.line()),
+        Err(_) => None,
+    }
+}
+
+/// The message of the deliberate error that stops [`Seek`] at its target.
+const FOUND: &str = "\u{1}key found\u{1}";
+
+/// Walks a document along a path and fails on purpose at its end, so that the parser attaches
+/// the position of the key (or list item) to the error.
+struct Seek<'a> {
+    path: &'a [Segment],
+}
+
+impl<'de> DeserializeSeed<'de> for Seek<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.path.is_empty() {
+            return d.deserialize_any(Found);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seek<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Some(Segment::Key(target)) = self.path.first() else {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(());
+        };
+        let last = self.path.len() == 1;
+        while let Some(hit) = map.next_key_seed(KeyIs { target, last })? {
+            if hit {
+                return map.next_value_seed(Seek {
+                    path: &self.path[1..],
+                });
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Some(Segment::Index(target)) = self.path.first() else {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(());
+        };
+        for _ in 0..*target {
+            if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(());
+            }
+        }
+        seq.next_element_seed(Seek {
+            path: &self.path[1..],
+        })?;
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
+        // A `!tagged` value: not part of any manifest schema, so never a target.
+        let (IgnoredAny, variant) = data.variant::<IgnoredAny>()?;
+        de::VariantAccess::newtype_variant::<IgnoredAny>(variant).map(|_| ())
+    }
+}
+
+/// Deserializes a mapping key: whether it is the target, failing on purpose (at the key's
+/// position) when it is the target and the last segment.
+struct KeyIs<'a> {
+    target: &'a str,
+    last: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        // The deliberate error is raised inside the parser's call, which then attaches the
+        // key's own position to it.
+        d.deserialize_any(self)
+    }
+}
+
+impl KeyIs<'_> {
+    fn matched<E: de::Error>(&self, key: &str) -> Result<bool, E> {
+        match (key == self.target, self.last) {
+            (true, true) => Err(E::custom(FOUND)),
+            (hit, _) => Ok(hit),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        self.matched(v)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        self.matched(&v.to_string())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        self.matched(&v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        self.matched(&v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
+        self.matched(&v.to_string())
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+}
+
+/// Fails on whatever value it is given (the target list item), inside the parser's call.
+struct Found;
+
+impl<'de> Visitor<'de> for Found {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the target")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Err(E::custom(FOUND))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(FOUND))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_lines_follow_the_parser_not_the_indentation() {
+        let text = "a: 1\n# b: in a comment\nb:\n  c: [1,\n    2]\n  d: {e: 3,\n      f: 4}\n";
+        let at = |p: &str| key_line(text, &segments(p));
+        assert_eq!(at("a"), Some(1));
+        assert_eq!(at("b"), Some(3));
+        assert_eq!(at("b.c"), Some(4));
+        assert_eq!(at("b.c[1]"), Some(5));
+        assert_eq!(at("b.d.f"), Some(7));
+        assert_eq!(at("b.x"), None);
+        assert_eq!(key_line_or_parent(text, &segments("b.x")), Some(3));
+    }
+
+    #[test]
+    fn dotted_paths_round_trip() {
+        for p in ["a", "a.b", "grid[0].rho", "x[1][2]"] {
+            assert_eq!(dotted(&segments(p)), p);
+        }
+    }
+}
