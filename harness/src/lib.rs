@@ -15,8 +15,11 @@
 //! - [`theory`]: closed-form predictions for `linear2`.
 //! - [`units`], [`experiment`]: units of work, the plan, and its execution.
 //! - [`report`], [`claims`], [`figure`], [`run`]: tables, claim checks, figures, the whole job.
+//! - [`check`]: statistical equivalence of a run to a reference (`harness check`);
+//!   [`html_report`]: the one-page summary of every result (`harness report`).
 pub mod accuracy;
 pub mod cache;
+pub mod check;
 pub mod claims;
 pub mod classification;
 pub mod data;
@@ -25,6 +28,7 @@ pub mod device;
 pub mod estimators;
 pub mod experiment;
 pub mod figure;
+pub mod html_report;
 pub mod identity;
 pub mod linalg;
 pub mod manifest;

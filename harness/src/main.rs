@@ -84,6 +84,19 @@ enum Command {
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
     },
+    /// Is a finished run the same result as a reference, within the seed-to-seed variation?
+    /// Per point and quantity an equivalence test within the manifest's `check:` margins
+    /// (docs/CHECK.md); prints a table, writes check.csv beside the run's results. Exit code
+    /// 0 PASS, 1 FAIL, 3 INCONCLUSIVE.
+    Check {
+        manifest: PathBuf,
+        /// The reference results folder (default: reference/<name>/).
+        #[arg(long)]
+        against: Option<PathBuf>,
+    },
+    /// Write <artifacts>/results/index.html: every experiment's figure, claims, check
+    /// verdicts, run record and CSVs on one self-contained page.
+    Report,
     /// Print the experiment's SHA-256 (hex) and nothing else.
     Hash { manifest: PathBuf },
     /// Download a data set (mnist, cifar10) from the Hugging Face Hub into its cache
@@ -380,6 +393,32 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("{} {}: {}", v.result(), v.claim, v.statement);
             println!("       {}", v.detail);
             println!("  results: {}/", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { manifest, against } => {
+            let m = match load_any(&manifest, cli.device)? {
+                AnyManifest::Experiment(m) => m,
+                AnyManifest::Accuracy(m) => {
+                    return Err(bad_input(anyhow::anyhow!(
+                        "{}: `{}` is an estimator-accuracy experiment, which has no replicas \
+                         to test: compare its accuracy.csv with reference/{}/ byte for byte",
+                        manifest.display(),
+                        m.name,
+                        m.name
+                    )))
+                }
+            };
+            let reference = against.unwrap_or_else(|| Path::new("reference").join(&m.name));
+            let run_dir = store.results_dir(&m.name);
+            let report = harness::check::check(&m, &run_dir, &reference)?;
+            let details = harness::check::write(&report)?;
+            print!("{}", harness::check::table(&report));
+            println!("  details: {}", details.display());
+            Ok(ExitCode::from(report.outcome.exit_code()))
+        }
+        Command::Report => {
+            let page = harness::html_report::write(&store)?;
+            println!("{}", page.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Hash { manifest } => {

@@ -44,6 +44,10 @@ pub struct Manifest {
     /// absent in single-network experiments (and then not part of the hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<Compare>,
+    /// Margins of `harness check` (docs/CHECK.md). They judge a result and cannot change
+    /// one, so they are not part of the identity: left out of the canonical form and hash.
+    #[serde(default, skip_serializing)]
+    pub check: crate::check::margins::CheckMargins,
 }
 
 /// The second network of a comparison experiment (`compare:` in the manifest).
@@ -463,6 +467,7 @@ impl Manifest {
     fn validate(&self) -> Result<(), (String, String)> {
         let fail = |key: &str, msg: String| Err((key.to_string(), msg));
         check_name(&self.name).or_else(|msg| fail("name", msg))?;
+        self.check.validate()?;
         match &self.task {
             Task::Classification {
                 dataset, n_test, ..

@@ -50,6 +50,10 @@ pub fn run_manifest(
             "summary.csv".to_string(),
             report::summary_csv(manifest, &rows)?,
         ),
+        (
+            crate::check::replicas::FILE.to_string(),
+            crate::check::replicas::replicas_csv(manifest, &rows, &plan.manifest_hash)?,
+        ),
         ("claims.csv".to_string(), claims_csv(&verdicts)?),
     ];
     let fig = manifest.figure_kind().to_string();
@@ -82,6 +86,9 @@ pub fn run_manifest(
             "total": started.elapsed().as_secs_f64(),
         },
         "threads": rayon::current_num_threads(),
+        "device": manifest.device,
+        "replicas": manifest.sweep.replicas,
+        "members_per_replica": manifest.sweep.members,
         "claims": verdicts.iter().map(|v| serde_json::json!({"claim": v.claim, "pass": v.pass, "result": v.result()})).collect::<Vec<_>>(),
     });
     if let Some((_, info)) = split {
