@@ -472,25 +472,21 @@ fn figure_verdict(
     if deciding_pass == deciding.len() && share >= OTHERS_SHARE && flipped.is_empty() {
         return (Outcome::Pass, reason);
     }
-    let need = |list: &[&PointCheck]| -> Option<String> {
-        let mut needs: Vec<Option<usize>> = list
-            .iter()
-            .filter(|c| c.outcome != Outcome::Pass)
-            .map(|c| c.replicas_needed)
-            .collect();
-        if needs.is_empty() {
-            return None;
-        }
-        needs.sort_by_key(|n| n.unwrap_or(usize::MAX));
-        Some(match needs.last().copied().flatten() {
-            Some(n) => format!("{n}"),
-            None => format!("more than {REPLICA_CAP}"),
-        })
-    };
-    if let Some(n) = need(&deciding) {
+    // Replicas per side that would likely settle the unpassed claim-deciding points: the
+    // median point's and the hardest one's.
+    let mut needs: Vec<Option<usize>> = deciding
+        .iter()
+        .filter(|c| c.outcome != Outcome::Pass)
+        .map(|c| c.replicas_needed)
+        .collect();
+    needs.sort_by_key(|n| n.unwrap_or(usize::MAX));
+    let shown = |n: Option<usize>| n.map_or(format!("more than {REPLICA_CAP}"), |n| n.to_string());
+    if let (Some(median), Some(hardest)) = (needs.get(needs.len() / 2), needs.last()) {
         let _ = write!(
             reason,
-            "; about {n} replicas per side would likely settle the claim-deciding points (80 % chance of PASS if the true difference is 0)"
+            "; replicas per side for an 80 % chance of PASS at the unpassed claim-deciding points (if the true difference is 0): median {}, at most {}",
+            shown(*median),
+            shown(*hardest)
         );
     }
     (Outcome::Inconclusive, reason)

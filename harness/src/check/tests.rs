@@ -134,7 +134,7 @@ fn a_margin_below_the_passable_one_is_named_and_the_replicas_needed_given() {
     let cce = points.iter().find(|c| c.quantity == "cce_ksg").unwrap();
     assert!(cce.note.contains("below the smallest passable"), "{}", cce.note);
     assert!(cce.replicas_needed.unwrap() > 3);
-    assert!(reason.contains("replicas per side would likely settle"), "{reason}");
+    assert!(reason.contains("replicas per side for an 80 % chance of PASS"), "{reason}");
 }
 
 #[test]
