@@ -27,7 +27,10 @@ flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run
 # with the DOM. It sits beside the page so that relative links resolve the same way.
 probe="$results/.index-probe.html"
 trap 'rm -f "$probe"' EXIT
-sed 's#</body>#<script>window.addEventListener("load", () => { const p = document.createElement("pre"); p.id = "probe"; p.textContent = [...document.images].map(i => (i.complete \&\& i.naturalWidth > 0 ? "LOADED " : "BROKEN ") + i.naturalWidth + "x" + i.naturalHeight + " " + i.alt).join("\\n"); document.body.appendChild(p); });</script></body>#' \
+# A truncated PNG still reports its header's size as naturalWidth: each figure is also drawn
+# on a canvas, and its last pixel must be opaque (the figures have white backgrounds; an
+# undecoded part is transparent).
+sed 's#</body>#<script>window.addEventListener("load", () => { const c = document.createElement("canvas"); const g = c.getContext("2d"); const out = [...document.images].map(i => { let ok = i.complete \&\& i.naturalWidth > 0; if (ok) { c.width = i.naturalWidth; c.height = i.naturalHeight; g.clearRect(0, 0, c.width, c.height); g.drawImage(i, 0, 0); ok = g.getImageData(c.width - 1, c.height - 1, 1, 1).data[3] === 255; } return (ok ? "LOADED " : "BROKEN ") + i.naturalWidth + "x" + i.naturalHeight + " " + i.alt; }); const p = document.createElement("pre"); p.id = "probe"; p.textContent = out.join("\\n"); document.body.appendChild(p); });</script></body>#' \
     "$page" > "$probe"
 dom=$(timeout 120 "$browser" "${flags[@]}" --virtual-time-budget=10000 --dump-dom "file://$probe" 2>/tmp/test-report-chromium.log) \
     || fail "Chromium did not start or did not load the page (exit $?); its log: $(tail -5 /tmp/test-report-chromium.log)"
