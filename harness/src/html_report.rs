@@ -145,8 +145,8 @@ fn claims_table(dir: &Path) -> Result<String> {
     if !path.exists() {
         return Ok(String::new());
     }
-    let mut r = csv::Reader::from_path(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut r =
+        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut s = String::from(
         r#"<div class="scroll"><table><tr><th>claim</th><th>result</th><th>statement</th><th>numbers</th></tr>"#,
     );
@@ -234,9 +234,16 @@ fn run_record(dir: &Path) -> Result<String> {
             }
         }
     }
-    let mut s = String::from(r#"<details><summary>run record (run.json)</summary><div class="scroll"><table>"#);
+    let mut s = String::from(
+        r#"<details><summary>run record (run.json)</summary><div class="scroll"><table>"#,
+    );
     for (k, x) in rows {
-        let _ = write!(s, "<tr><th>{}</th><td><code>{}</code></td></tr>", esc(&k), esc(&x));
+        let _ = write!(
+            s,
+            "<tr><th>{}</th><td><code>{}</code></td></tr>",
+            esc(&k),
+            esc(&x)
+        );
     }
     s.push_str("</table></div></details>");
     Ok(s)
@@ -248,6 +255,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(esc(r#"<a href="x">&</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(
+            esc(r#"<a href="x">&</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
     }
 }

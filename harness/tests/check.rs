@@ -59,7 +59,11 @@ fn a_rerun_of_fig1_with_another_seed_is_never_a_fail_against_the_reference() {
     // Against the default reference, reference/fig1_linear/.
     let out = harness(&dir.path().join("a"), &["check", path.as_str()]);
     let code = out.status.code();
-    assert!(code == Some(0) || code == Some(3), "exit {code:?}: {}", text(&out));
+    assert!(
+        code == Some(0) || code == Some(3),
+        "exit {code:?}: {}",
+        text(&out)
+    );
     let said = text(&out);
     assert!(!said.contains("bit-identical"), "{said}");
     assert!(said.contains("reference/fig1_linear"), "{said}");
@@ -80,18 +84,42 @@ fn byte_equal_results_are_bit_identical_and_pass() {
     let path = run(&small_with(3), dir.path(), &dir.path().join("a"));
     let reference = dir.path().join("ref");
     copy_dir(&dir.path().join("a/results/small"), &reference);
-    let out = harness(&dir.path().join("a"), &["check", path.as_str(), "--against", reference.to_str().unwrap()]);
+    let out = harness(
+        &dir.path().join("a"),
+        &[
+            "check",
+            path.as_str(),
+            "--against",
+            reference.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("PASS small: bit-identical"), "{}", text(&out));
+    assert!(
+        text(&out).contains("PASS small: bit-identical"),
+        "{}",
+        text(&out)
+    );
     // One changed byte in a figure is enough to lose "bit-identical" (then statistics decide,
     // and the same replica values pass or are inconclusive).
     let png = reference.join("small.png");
-    let png = if png.exists() { png } else { reference.join("fig1.png") };
+    let png = if png.exists() {
+        png
+    } else {
+        reference.join("fig1.png")
+    };
     let mut bytes = fs::read(&png).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     fs::write(&png, bytes).unwrap();
-    let out = harness(&dir.path().join("a"), &["check", path.as_str(), "--against", reference.to_str().unwrap()]);
+    let out = harness(
+        &dir.path().join("a"),
+        &[
+            "check",
+            path.as_str(),
+            "--against",
+            reference.to_str().unwrap(),
+        ],
+    );
     assert!(!text(&out).contains("bit-identical"), "{}", text(&out));
     assert_ne!(out.status.code(), Some(1), "{}", text(&out));
 }
@@ -118,7 +146,15 @@ fn a_reference_with_one_point_shifted_far_fails_naming_that_point() {
         .collect();
     assert_eq!(shifted, 4, "one value per replica");
     fs::write(reference.join("replicas.csv"), lines.join("\n") + "\n").unwrap();
-    let out = harness(&dir.path().join("a"), &["check", path.as_str(), "--against", reference.to_str().unwrap()]);
+    let out = harness(
+        &dir.path().join("a"),
+        &[
+            "check",
+            path.as_str(),
+            "--against",
+            reference.to_str().unwrap(),
+        ],
+    );
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
@@ -133,12 +169,23 @@ fn a_reference_with_too_few_replicas_is_inconclusive() {
     run(&small_with(1), dir.path(), &dir.path().join("ref"));
     let path = run(&small_with(4), dir.path(), &dir.path().join("a"));
     let reference = dir.path().join("ref/results/small");
-    let out = harness(&dir.path().join("a"), &["check", path.as_str(), "--against", reference.to_str().unwrap()]);
+    let out = harness(
+        &dir.path().join("a"),
+        &[
+            "check",
+            path.as_str(),
+            "--against",
+            reference.to_str().unwrap(),
+        ],
+    );
     let said = text(&out);
     assert_eq!(out.status.code(), Some(3), "{said}");
     assert!(said.contains("INCONCLUSIVE small"), "{said}");
     let csv = fs::read_to_string(dir.path().join("a/results/small/check.csv")).unwrap();
-    assert!(csv.contains("too few replicas to test (run 4, reference 1)"), "{csv}");
+    assert!(
+        csv.contains("too few replicas to test (run 4, reference 1)"),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -147,18 +194,31 @@ fn check_needs_replica_values_on_both_sides_and_says_which_is_missing() {
     let path = run(&small_with(2), dir.path(), &dir.path().join("a"));
     let empty = dir.path().join("empty");
     fs::create_dir_all(&empty).unwrap();
-    let out = harness(&dir.path().join("a"), &["check", path.as_str(), "--against", empty.to_str().unwrap()]);
+    let out = harness(
+        &dir.path().join("a"),
+        &["check", path.as_str(), "--against", empty.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("empty/replicas.csv does not exist"), "{}", text(&out));
+    assert!(
+        text(&out).contains("empty/replicas.csv does not exist"),
+        "{}",
+        text(&out)
+    );
     // A run that was never made: nothing to compare.
     let out = harness(&dir.path().join("none"), &["check", path.as_str()]);
-    assert!(text(&out).contains("replicas.csv does not exist"), "{}", text(&out));
+    assert!(
+        text(&out).contains("replicas.csv does not exist"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
 fn margins_are_not_part_of_the_identity_and_bad_ones_name_their_key() {
     let plain = parse(SMALL);
-    let with = parse(&format!("{SMALL}check:\n  gen_error: {{rel: 0.2}}\n  cce: {{abs: 0.1}}\n"));
+    let with = parse(&format!(
+        "{SMALL}check:\n  gen_error: {{rel: 0.2}}\n  cce: {{abs: 0.1}}\n"
+    ));
     assert_eq!(with.check.cce.abs, Some(0.1));
     assert_eq!(
         harness::experiment::manifest_hash(&plain),
@@ -167,5 +227,8 @@ fn margins_are_not_part_of_the_identity_and_bad_ones_name_their_key() {
     let bad = format!("{SMALL}check:\n  cce:\n    abs: -1\n");
     let err = harness::manifest::Manifest::parse(&bad, Path::new("x.yaml")).unwrap_err();
     assert_eq!(err.key.as_deref(), Some("check.cce.abs"));
-    assert_eq!(err.line, Some(bad.lines().position(|l| l.contains("abs: -1")).unwrap() + 1));
+    assert_eq!(
+        err.line,
+        Some(bad.lines().position(|l| l.contains("abs: -1")).unwrap() + 1)
+    );
 }

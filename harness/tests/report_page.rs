@@ -18,7 +18,11 @@ fn the_page_embeds_every_figure_and_links_every_table() {
         .arg("report")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let page_path = dir.path().join("results/index.html");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
@@ -27,16 +31,39 @@ fn the_page_embeds_every_figure_and_links_every_table() {
     let page = fs::read_to_string(&page_path).unwrap();
     let pngs = fs::read_dir(&report.results_dir)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
         .count();
     assert!(pngs >= 1);
     assert_eq!(page.matches("src=\"data:image/png;base64,").count(), pngs);
-    assert!(!page.contains("http://") && !page.contains("https://"), "no network");
-    for csv in ["members.csv", "pairs.csv", "summary.csv", "replicas.csv", "claims.csv"] {
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no network"
+    );
+    for csv in [
+        "members.csv",
+        "pairs.csv",
+        "summary.csv",
+        "replicas.csv",
+        "claims.csv",
+    ] {
         assert!(page.contains(&format!("href=\"small/{csv}\"")), "{csv}");
     }
     for claim in report.verdicts {
-        assert!(page.contains(&format!("<td>{}</td><td><span class=\"{}\">", claim.claim, claim.result().replace("N/A", "NA"))), "{}", claim.claim);
+        assert!(
+            page.contains(&format!(
+                "<td>{}</td><td><span class=\"{}\">",
+                claim.claim,
+                claim.result().replace("N/A", "NA")
+            )),
+            "{}",
+            claim.claim
+        );
     }
     assert!(page.contains(&hash), "run record with the manifest hash");
     assert!(page.contains("name=\"viewport\""), "phone-readable");

@@ -278,7 +278,10 @@ fn compare_points(run: &Replicas, reference: &Replicas, margins: &CheckMargins) 
         })
         .collect();
     let rejected = stats::holm(
-        &points.iter().map(|c| c.minimum_effect_p).collect::<Vec<_>>(),
+        &points
+            .iter()
+            .map(|c| c.minimum_effect_p)
+            .collect::<Vec<_>>(),
         ALPHA,
     );
     for (c, reject) in points.iter_mut().zip(rejected) {
@@ -313,7 +316,8 @@ fn judge(c: &mut PointCheck, margins: &CheckMargins) {
         } else {
             Outcome::Fail
         };
-        c.note = "no seed variance on either side: compared with the deterministic tolerance".into();
+        c.note =
+            "no seed variance on either side: compared with the deterministic tolerance".into();
         return;
     }
     c.margin = margins.for_quantity(&c.quantity).at(b.mean);
@@ -331,7 +335,8 @@ fn judge(c: &mut PointCheck, margins: &CheckMargins) {
     c.minimum_effect_p = w.minimum_effect_p(c.margin);
     c.smallest_margin = w.smallest_passable_margin(ALPHA);
     let pooled_sd = ((a.sd * a.sd + b.sd * b.sd) / 2.0).sqrt();
-    c.replicas_needed = stats::replicas_for_80_percent_pass(pooled_sd, c.margin, ALPHA, REPLICA_CAP);
+    c.replicas_needed =
+        stats::replicas_for_80_percent_pass(pooled_sd, c.margin, ALPHA, REPLICA_CAP);
     if c.tost_p <= ALPHA {
         c.outcome = Outcome::Pass;
     } else if c.margin < c.smallest_margin {
@@ -354,7 +359,11 @@ fn mark_deciding_points(points: &mut [PointCheck], main: &str) {
     for (i, c) in points.iter().enumerate() {
         if c.quantity == main || c.quantity == "gen_error" {
             curves
-                .entry((c.point.model.clone(), c.point.level.clone(), c.quantity.clone()))
+                .entry((
+                    c.point.model.clone(),
+                    c.point.level.clone(),
+                    c.quantity.clone(),
+                ))
                 .or_default()
                 .push(i);
         }
@@ -367,7 +376,12 @@ fn mark_deciding_points(points: &mut [PointCheck], main: &str) {
         let first = idx.iter().min_by_key(|&&i| points[i].point.n);
         let last = idx.iter().max_by_key(|&&i| points[i].point.n);
         let peak = idx.iter().max_by(|a, b| mean(a).total_cmp(&mean(b)));
-        for i in [first, last, peak].into_iter().flatten().copied().collect::<Vec<_>>() {
+        for i in [first, last, peak]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>()
+        {
             points[i].decides_claim = true;
         }
     }
@@ -423,7 +437,10 @@ fn figure_verdict(
             "bit-identical: same manifest and algorithm, every reference file byte-equal".into(),
         );
     }
-    let failed: Vec<&PointCheck> = points.iter().filter(|c| c.outcome == Outcome::Fail).collect();
+    let failed: Vec<&PointCheck> = points
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .collect();
     if !failed.is_empty() {
         let names: Vec<String> = failed
             .iter()
@@ -447,7 +464,10 @@ fn figure_verdict(
     }
     let deciding: Vec<&PointCheck> = points.iter().filter(|c| c.decides_claim).collect();
     let others: Vec<&PointCheck> = points.iter().filter(|c| !c.decides_claim).collect();
-    let deciding_pass = deciding.iter().filter(|c| c.outcome == Outcome::Pass).count();
+    let deciding_pass = deciding
+        .iter()
+        .filter(|c| c.outcome == Outcome::Pass)
+        .count();
     let others_pass = others.iter().filter(|c| c.outcome == Outcome::Pass).count();
     let share = if others.is_empty() {
         1.0
@@ -494,7 +514,13 @@ fn figure_verdict(
 
 /// `snr=2 n=50 linear2`.
 pub fn point_name(c: &PointCheck) -> String {
-    format!("level {} n={} (n/P {}) {}", c.point.level, c.point.n, short(c.n_over_p), c.point.model)
+    format!(
+        "level {} n={} (n/P {}) {}",
+        c.point.level,
+        c.point.n,
+        short(c.n_over_p),
+        c.point.model
+    )
 }
 
 /// A number in 4 significant digits.
@@ -617,7 +643,13 @@ pub fn table(report: &CheckReport) -> String {
             p.harness_version
         )
     };
-    let _ = writeln!(out, "{}: {} against {}", report.experiment, report.run_dir.display(), report.reference_dir.display());
+    let _ = writeln!(
+        out,
+        "{}: {} against {}",
+        report.experiment,
+        report.run_dir.display(),
+        report.reference_dir.display()
+    );
     let _ = writeln!(out, "  run:       {}", prov(&report.run));
     let _ = writeln!(out, "  reference: {}", prov(&report.reference));
     if report.bit_identical {
@@ -632,7 +664,11 @@ pub fn table(report: &CheckReport) -> String {
                 Outcome::Inconclusive => 2,
             }] += 1;
         }
-        let _ = writeln!(out, "  {:<14} {:>5} {:>5} {:>13}", "quantity", "PASS", "FAIL", "INCONCLUSIVE");
+        let _ = writeln!(
+            out,
+            "  {:<14} {:>5} {:>5} {:>13}",
+            "quantity", "PASS", "FAIL", "INCONCLUSIVE"
+        );
         for (q, [p, f, i]) in &quantities {
             let _ = writeln!(out, "  {q:<14} {p:>5} {f:>5} {i:>13}");
         }
@@ -642,7 +678,10 @@ pub fn table(report: &CheckReport) -> String {
             .filter(|c| c.decides_claim || c.outcome == Outcome::Fail)
             .collect();
         if !shown.is_empty() {
-            let _ = writeln!(out, "  claim-deciding and failing points (run − reference, 90 % interval, margin δ):");
+            let _ = writeln!(
+                out,
+                "  claim-deciding and failing points (run − reference, 90 % interval, margin δ):"
+            );
             for c in shown {
                 let _ = writeln!(
                     out,
@@ -660,10 +699,24 @@ pub fn table(report: &CheckReport) -> String {
         }
     }
     for c in &report.claims {
-        let same = if c.run == c.reference { "same" } else { "DIFFERS" };
-        let _ = writeln!(out, "  claim {}: run {} / reference {} ({same})", c.claim, c.run, c.reference);
+        let same = if c.run == c.reference {
+            "same"
+        } else {
+            "DIFFERS"
+        };
+        let _ = writeln!(
+            out,
+            "  claim {}: run {} / reference {} ({same})",
+            c.claim, c.run, c.reference
+        );
     }
-    let _ = writeln!(out, "{} {}: {}", report.outcome.name(), report.experiment, report.reason);
+    let _ = writeln!(
+        out,
+        "{} {}: {}",
+        report.outcome.name(),
+        report.experiment,
+        report.reason
+    );
     out
 }
 

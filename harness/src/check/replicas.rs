@@ -31,7 +31,11 @@ const COLUMNS: [&str; 11] = [
 ];
 
 /// The bytes of `replicas.csv` for a run's summary rows.
-pub fn replicas_csv(manifest: &Manifest, rows: &[SummaryRow], manifest_hash: &str) -> Result<Vec<u8>> {
+pub fn replicas_csv(
+    manifest: &Manifest,
+    rows: &[SummaryRow],
+    manifest_hash: &str,
+) -> Result<Vec<u8>> {
     let level = manifest
         .sweep
         .levels()

@@ -180,8 +180,7 @@ impl Welch {
     pub fn of(a: Sample, b: Sample) -> Welch {
         let (va, vb) = (a.var_of_mean(), b.var_of_mean());
         let se = (va + vb).sqrt();
-        let df = (va + vb).powi(2)
-            / (va * va / (a.n as f64 - 1.0) + vb * vb / (b.n as f64 - 1.0));
+        let df = (va + vb).powi(2) / (va * va / (a.n as f64 - 1.0) + vb * vb / (b.n as f64 - 1.0));
         Welch {
             diff: a.mean - b.mean,
             se,

@@ -1,7 +1,7 @@
 //! The point and figure verdicts on hand-made replica tables.
 
-use super::*;
 use super::replicas::ReplicaRow;
+use super::*;
 
 fn prov(hash: &str) -> Provenance {
     Provenance {
@@ -55,7 +55,11 @@ fn judge_all(run: &Replicas, reference: &Replicas) -> (Vec<PointCheck>, Outcome,
 
 /// gen_error ≈ 1 (margin 0.1), cce ≈ 0.5 (margin 0.05), spread 0.005: well inside.
 fn base(p: usize, q: &str, r: usize, salt: usize) -> f64 {
-    let centre = if q == "gen_error" { 1.0 + p as f64 * 0.01 } else { 0.5 };
+    let centre = if q == "gen_error" {
+        1.0 + p as f64 * 0.01
+    } else {
+        0.5
+    };
     centre + wiggle(r, salt + p, 0.005)
 }
 
@@ -80,9 +84,15 @@ fn one_point_shifted_far_beyond_its_margin_fails_and_is_named() {
     });
     let (points, outcome, reason) = judge_all(&run, &reference);
     assert_eq!(outcome, Outcome::Fail);
-    let failed: Vec<&PointCheck> = points.iter().filter(|c| c.outcome == Outcome::Fail).collect();
+    let failed: Vec<&PointCheck> = points
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .collect();
     assert_eq!(failed.len(), 1);
-    assert_eq!((failed[0].point.n, failed[0].quantity.as_str()), (50, "cce_ksg"));
+    assert_eq!(
+        (failed[0].point.n, failed[0].quantity.as_str()),
+        (50, "cce_ksg")
+    );
     assert!(reason.contains("cce_ksg at level 1 n=50"), "{reason}");
 }
 
@@ -109,7 +119,11 @@ fn too_few_replicas_are_inconclusive() {
     let (points, outcome, _) = judge_all(&run, &reference);
     assert_eq!(outcome, Outcome::Inconclusive);
     assert!(points.iter().all(|c| c.method == Method::Untestable));
-    assert!(points[0].note.contains("too few replicas"), "{}", points[0].note);
+    assert!(
+        points[0].note.contains("too few replicas"),
+        "{}",
+        points[0].note
+    );
 }
 
 /// CCE with a replica spread of 0.05 nats, gen_error as in [`base`].
@@ -132,9 +146,16 @@ fn a_margin_below_the_passable_one_is_named_and_the_replicas_needed_given() {
     let (points, outcome, reason) = judge_all(&run, &reference);
     assert_eq!(outcome, Outcome::Inconclusive);
     let cce = points.iter().find(|c| c.quantity == "cce_ksg").unwrap();
-    assert!(cce.note.contains("below the smallest passable"), "{}", cce.note);
+    assert!(
+        cce.note.contains("below the smallest passable"),
+        "{}",
+        cce.note
+    );
     assert!(cce.replicas_needed.unwrap() > 3);
-    assert!(reason.contains("replicas per side for an 80 % chance of PASS"), "{reason}");
+    assert!(
+        reason.contains("replicas per side for an 80 % chance of PASS"),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -162,8 +162,14 @@ fn replicas_for_an_80_percent_pass_invert_the_notes_margins() {
         (10, 1.348624103786855),
         (20, 0.9384078011522015),
     ] {
-        assert_eq!(replicas_for_80_percent_pass(1.0, margin * 1.000001, 0.05, 10_000), Some(n));
-        assert_eq!(replicas_for_80_percent_pass(1.0, margin * 0.999, 0.05, 10_000), Some(n + 1));
+        assert_eq!(
+            replicas_for_80_percent_pass(1.0, margin * 1.000001, 0.05, 10_000),
+            Some(n)
+        );
+        assert_eq!(
+            replicas_for_80_percent_pass(1.0, margin * 0.999, 0.05, 10_000),
+            Some(n + 1)
+        );
     }
     assert_eq!(replicas_for_80_percent_pass(1.0, 1e-3, 0.05, 1000), None);
     assert_eq!(replicas_for_80_percent_pass(1.0, 0.0, 0.05, 1000), None);
