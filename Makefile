@@ -13,6 +13,10 @@ QUICK   := experiments/fig1_linear.yaml experiments/fig2_relu.yaml \
 # C4 is also judged across the regression figures, pooling their points.
 REGRESSION := experiments/fig1_linear.yaml experiments/fig2_relu.yaml \
               experiments/fig3_linear_vs_relu.yaml
+# The network experiments that `harness check` compares with reference/.
+CHECKED := $(REGRESSION) experiments/fig4_digits_fcnn.yaml
+# Where `make test-report` runs its experiments (fig1–fig3 and the estimators, about 30 s cold).
+REPORT_TEST := target/report-test
 # Experiments on downloaded data (mnist, cifar10 from the Hugging Face Hub).
 DOWNLOAD_QUICK := experiments/fig4_mnist_fcnn_quick.yaml experiments/fig5_cifar10_cnn5_quick.yaml
 FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
@@ -21,7 +25,7 @@ FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
 DEVICE  ?= cpu
 
 .PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
-        reproduce-full test fuzz verify bench clean-cache help
+        reproduce-full test fuzz verify bench clean-cache help check report test-report
 
 all: build
 
@@ -36,6 +40,28 @@ $(HARNESS): build
 reproduce: build
 	$(HARNESS) run $(QUICK)
 	$(HARNESS) claims $(REGRESSION)
+	@$(MAKE) --no-print-directory report
+
+# Each quick network experiment against reference/ (docs/CHECK.md). Exit status: that of the
+# worst verdict (1 if any FAIL, else 3 if any INCONCLUSIVE, else 0).
+check: build
+	@worst=0; for m in $(CHECKED); do $(HARNESS) check $$m; rc=$$?; \
+	  if [ $$rc -eq 1 ] || { [ $$rc -ne 0 ] && [ $$worst -ne 1 ]; }; then worst=$$rc; fi; done; exit $$worst
+
+# The one page: runs the checks (whatever their verdicts), then writes
+# artifacts/results/index.html and prints its path.
+report: build
+	@for m in $(CHECKED); do $(HARNESS) check $$m || true; done
+	$(HARNESS) report
+
+# The report page in headless Chromium (installed from Debian if missing): every figure
+# loads, every check verdict shows, every CSV link resolves; screenshot in $(REPORT_TEST).
+test-report: build
+	$(HARNESS) --quiet --artifacts $(REPORT_TEST) run $(REGRESSION) experiments/estimators.yaml
+	$(HARNESS) --quiet --artifacts $(REPORT_TEST) claims $(REGRESSION)
+	@for m in $(REGRESSION); do $(HARNESS) --artifacts $(REPORT_TEST) check $$m || true; done
+	$(HARNESS) --artifacts $(REPORT_TEST) report
+	scripts/test-report.sh $(REPORT_TEST)/results $(REPORT_TEST)/report.png
 
 reproduce-fig1: build
 	$(HARNESS) run experiments/fig1_linear.yaml

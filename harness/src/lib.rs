@@ -12,7 +12,8 @@
 //! 6. [`train`]: the trainers and their registry ([`train::Train`]).
 //! 7. [`representations`]: a member unit's work and what it yields (metrics, representation).
 //! 8. [`estimators`]: alignment estimators, a pair unit's work, the accuracy experiment's data.
-//! 9. [`results`]: tables, claims, figures, the run record.
+//! 9. [`results`]: tables, claims, figures, the run record, the check against a reference
+//!    and the report page.
 //! 10. [`cli`]: what a command runs, stage by stage.
 //!
 //! Below every stage: [`rng`], [`matrix`], [`linalg`], [`identity`] (canonical forms and

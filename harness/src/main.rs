@@ -5,6 +5,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use harness::cache::{self, Store};
+use harness::cli::check::check_run;
 use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest};
 use harness::data::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
@@ -13,6 +14,7 @@ use harness::manifest::{self, AnyManifest, Manifest, ManifestError, Overrides};
 use harness::matrix::{InputError, Matrix};
 use harness::plan::{self, accuracy};
 use harness::results::claims::Verdict;
+use harness::results::{check, report_page};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -22,10 +24,12 @@ use std::process::ExitCode;
 /// Each manifest in experiments/ describes one experiment. `harness run` expands it into
 /// units of work (one per ensemble member fit, one per pair of members compared), runs those
 /// the cache under --artifacts lacks, and writes the results to
-/// <artifacts>/results/<name>/: members.csv, pairs.csv, summary.csv, claims.csv, the figure
-/// (SVG and PNG), run.json and SHA256SUMS. Reruns reuse every cached unit.
+/// <artifacts>/results/<name>/: members.csv, pairs.csv, summary.csv, replicas.csv,
+/// claims.csv, the figure (SVG and PNG), run.json and SHA256SUMS. Reruns reuse every cached
+/// unit.
 ///
-/// Exit codes: 0 success, 1 failure (or `verify` found problems), 2 bad input.
+/// Exit codes: 0 success, 1 failure (or `verify` found problems, or `check` a FAIL), 2 bad
+/// input, 3 `check` INCONCLUSIVE.
 #[derive(Parser, Debug)]
 #[command(
     name = "harness",
@@ -84,6 +88,19 @@ enum Command {
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
     },
+    /// Is a finished run the same result as a reference, within the seed-to-seed variation?
+    /// Per point and quantity an equivalence test within the manifest's `check:` margins
+    /// (docs/CHECK.md); prints a table, writes check.csv beside the run's results. Exit code
+    /// 0 PASS, 1 FAIL, 3 INCONCLUSIVE.
+    Check {
+        manifest: PathBuf,
+        /// The reference results folder (default: reference/<name>/).
+        #[arg(long)]
+        against: Option<PathBuf>,
+    },
+    /// Write <artifacts>/results/index.html: every experiment's figure, claims, check
+    /// verdicts, run record and CSVs on one self-contained page.
+    Report,
     /// Print the experiment's SHA-256 (hex) and nothing else.
     Hash { manifest: PathBuf },
     /// Download a data set (mnist, cifar10) from the Hugging Face Hub into its cache
@@ -321,6 +338,24 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
+/// The network experiment a command needs, or a bad-input error saying `why_not(name)` when
+/// the file holds an estimator-accuracy manifest.
+fn network_experiment(
+    path: &Path,
+    manifest: AnyManifest,
+    why_not: impl FnOnce(&str) -> String,
+) -> Result<Manifest, ManifestError> {
+    match manifest {
+        AnyManifest::Experiment(m) => Ok(*m),
+        AnyManifest::Accuracy(m) => Err(ManifestError {
+            file: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: why_not(&m.name),
+        }),
+    }
+}
+
 /// An estimator's complaint about its inputs, as a bad-input error (exit code 2).
 fn bad_input(e: anyhow::Error) -> anyhow::Error {
     anyhow::Error::new(InputError(format!("{e}")))
@@ -352,18 +387,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         Command::Claims { manifests } => {
             let loaded: Vec<Manifest> = manifests
                 .iter()
-                .map(|p| match load(p)? {
-                    AnyManifest::Experiment(m) => Ok(*m),
-                    AnyManifest::Accuracy(m) => Err(ManifestError {
-                        file: p.clone(),
-                        line: None,
-                        key: None,
-                        message: format!(
-                            "`{}` is an estimator-accuracy manifest: claims judge network \
-                             experiments",
-                            m.name
-                        ),
-                    }),
+                .map(|p| {
+                    network_experiment(p, load(p)?, |name| {
+                        format!(
+                            "`{name}` is an estimator-accuracy manifest: claims judge network \
+                             experiments"
+                        )
+                    })
                 })
                 .collect::<Result<_, _>>()?;
             store.check_writable()?;
@@ -371,6 +401,23 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("{} {}: {}", v.result(), v.claim, v.statement);
             println!("       {}", v.detail);
             println!("  results: {}/", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { manifest, against } => {
+            let m = network_experiment(&manifest, load(&manifest)?, |name| {
+                format!(
+                    "`{name}` is an estimator-accuracy experiment, which has no replicas to \
+                     test: compare its accuracy.csv with reference/{name}/ byte for byte"
+                )
+            })?;
+            let (report, details) = check_run(&m, &store, against.as_deref())?;
+            print!("{}", check::table(&report));
+            println!("  details: {}", details.display());
+            Ok(ExitCode::from(report.outcome.exit_code()))
+        }
+        Command::Report => {
+            let page = report_page::write(&store)?;
+            println!("{}", page.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Hash { manifest } => {

@@ -8,11 +8,13 @@
 //! The sections are made of the enums of the stages whose code they select (the model from
 //! [`crate::models::Model`], the solver and its settings from [`crate::train::Train`], the
 //! estimators, the data set, the device): each kind's checks live there, and
-//! `Manifest::validate` asks them. Commands read manifests through [`load`], which applies
+//! `Manifest::validate` asks them. The `check:` margins ([`margins`]) judge a result and
+//! are no part of its identity. Commands read manifests through [`load`], which applies
 //! the command line's [`Overrides`] before validating.
 
 pub mod accuracy;
 pub mod load;
+pub mod margins;
 pub mod yaml;
 
 use crate::data::classification::Pairing;
@@ -58,6 +60,10 @@ pub struct Manifest {
     /// absent in single-network experiments (and then not part of the hash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<Compare>,
+    /// Margins of `harness check` (docs/CHECK.md). They judge a result and cannot change
+    /// one, so they are not part of the identity: left out of the canonical form and hash.
+    #[serde(default, skip_serializing)]
+    pub check: margins::CheckMargins,
 }
 
 /// The second network of a comparison experiment (`compare:` in the manifest).
@@ -285,6 +291,7 @@ impl Manifest {
     fn validate(&self) -> Result<(), (String, String)> {
         let fail = |key: &str, msg: String| Err((key.to_string(), msg));
         check_name(&self.name).or_else(|msg| fail("name", msg))?;
+        self.check.validate()?;
         let test_size = self.task.test_size();
         match &self.task {
             Task::Classification { dataset, .. } => {

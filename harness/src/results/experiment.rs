@@ -1,6 +1,8 @@
 //! A network experiment's results folder, put together from its plan and outcome: the tables,
-//! the claims, the figure, the data split of a classification task, and the run record.
+//! the per-replica values (`replicas.csv`), the claims, the figure, the data split of a
+//! classification task, and the run record.
 
+use super::check::replicas;
 use super::claims::{self, claims_csv, Verdict};
 use super::{figure, run_record, tables, write_results, Outcome, RecordHead};
 use crate::data::datasets;
@@ -33,6 +35,10 @@ pub fn write(
         (
             "summary.csv".to_string(),
             tables::summary_csv(manifest, plan, &rows)?,
+        ),
+        (
+            replicas::FILE.to_string(),
+            replicas::replicas_csv(manifest, plan, &rows)?,
         ),
         ("claims.csv".to_string(), claims_csv(&verdicts)?),
     ];
@@ -68,6 +74,9 @@ pub fn write(
             "total": started.elapsed().as_secs_f64(),
         }),
     )?;
+    record["device"] = manifest.device.name().into();
+    record["replicas"] = manifest.sweep.replicas.into();
+    record["members_per_replica"] = manifest.sweep.members.into();
     record["claims"] = verdicts
         .iter()
         .map(|v| serde_json::json!({"claim": v.claim, "pass": v.pass, "result": v.result()}))

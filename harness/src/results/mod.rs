@@ -5,13 +5,18 @@
 //! - [`figure`]: the renderer and, beside it, each experiment kind's figure layout;
 //! - [`accuracy`]: the tables of the estimator-accuracy experiment;
 //! - [`experiment`]: a network experiment's results folder, put together;
+//! - [`check`]: `harness check`, a finished run against a reference within the seed-to-seed
+//!   variation (`replicas.csv`, the statistics, the verdicts);
+//! - [`report_page`]: `harness report`, every results folder on one HTML page;
 //! - this file: the run record (`run.json`), shared by every kind, and the folder's writing
 //!   with its `SHA256SUMS`.
 
 pub mod accuracy;
+pub mod check;
 pub mod claims;
 pub mod experiment;
 pub mod figure;
+pub mod report_page;
 pub mod tables;
 
 use crate::cache::executor::PhaseStats;

@@ -26,10 +26,9 @@ impl Estimate {
     pub fn over_replicas(groups: &[Vec<f64>]) -> Estimate {
         let all: Vec<f64> = groups.iter().flatten().copied().collect();
         let mean = all.iter().sum::<f64>() / all.len() as f64;
-        let means: Vec<f64> = groups
-            .iter()
-            .filter(|g| !g.is_empty())
-            .map(|g| g.iter().sum::<f64>() / g.len() as f64)
+        let means: Vec<f64> = Estimate::replica_means(groups)
+            .into_iter()
+            .map(|(_, m)| m)
             .collect();
         let r = means.len() as f64;
         let se = if means.len() < 2 {
@@ -39,6 +38,16 @@ impl Estimate {
             (means.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (r - 1.0) / r).sqrt()
         };
         Estimate { mean, se }
+    }
+
+    /// (replica, mean of its values) for every replica with values.
+    pub fn replica_means(groups: &[Vec<f64>]) -> Vec<(usize, f64)> {
+        groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !g.is_empty())
+            .map(|(r, g)| (r, g.iter().sum::<f64>() / g.len() as f64))
+            .collect()
     }
 }
 
@@ -69,6 +78,9 @@ pub struct SummaryRow {
     pub theory_rho: Option<f64>,
     /// The members' further measurements (classification: test loss, training error), by name.
     pub extra: BTreeMap<String, Estimate>,
+    /// Per-replica means of `gen_error` and of each `cce_<measure>`: what `replicas.csv`
+    /// holds and `harness check` compares.
+    pub replica_values: BTreeMap<String, Vec<(usize, f64)>>,
 }
 
 /// The names of the members' further measurements, in column order.
@@ -161,6 +173,11 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
                     }
                 }
             }
+            let mut replica_values = BTreeMap::new();
+            replica_values.insert("gen_error".to_string(), Estimate::replica_means(&gen));
+            for (measure, g) in &cce {
+                replica_values.insert(format!("cce_{measure}"), Estimate::replica_means(g));
+            }
             rows.push(SummaryRow {
                 point: Point {
                     n_over_p: point.n as f64 / p as f64,
@@ -192,6 +209,7 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
                     .into_iter()
                     .map(|(k, g)| (k.to_string(), Estimate::over_replicas(&g)))
                     .collect(),
+                replica_values,
             });
         }
     }
