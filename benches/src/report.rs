@@ -1,7 +1,8 @@
-//! The history plots: one SVG per hot path (the Gungraun group: entropy, training,
-//! manifest), each bench a line of its instruction count relative to its first recorded
-//! commit, over the commits in date order; a step (a change between consecutive commits
-//! beyond the gate's threshold at that point of the history) is ringed and labelled.
+//! The history plots: one SVG per hot path (a bench function: `ksg_cce`, `knn_search`,
+//! `relu2_adam_step`, …, named `<group>-<function>.svg`), each of its cases a line of its
+//! instruction count relative to its first recorded commit, over the commits in date order;
+//! a step (a change between consecutive commits beyond the gate's threshold at that point of
+//! the history) is ringed and labelled.
 
 use crate::fence;
 use crate::history::{self, Row};
@@ -61,16 +62,16 @@ pub fn draw_all(rows: &[Row], machine_key: &str, out: &Path) -> Result<(Vec<Path
         .filter(|r| r.machine_key == machine_key)
         .map(|r| r.bench.as_str())
         .collect();
+    // Hot path: the bench name without its case (`entropy::ksg_cce` of
+    // `entropy::ksg_cce::n500_1p1`).
     let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for b in benches {
-        groups
-            .entry(b.split("::").next().unwrap_or(b))
-            .or_default()
-            .push(b);
+        let path = b.rsplit_once("::").map_or(b, |(p, _)| p);
+        groups.entry(path).or_default().push(b);
     }
     let (mut files, mut all_steps) = (Vec::new(), Vec::new());
     for (group, benches) in groups {
-        let path = out.join(format!("{group}.svg"));
+        let path = out.join(format!("{}.svg", group.replace("::", "-")));
         let steps = draw_group(rows, machine_key, group, &benches, &path)?;
         all_steps.extend(steps);
         files.push(path);
@@ -134,15 +135,15 @@ fn draw_group(
     }
     let pad = ((y_max - y_min) * 0.08).max(2.0);
     let (y_lo, y_hi) = (y_min - pad, y_max + pad);
-    let size = (1200, 520 + 18 * lines.len() as u32);
+    let size = (900, 400 + 18 * lines.len() as u32);
     let root = SVGBackend::new(path, size).into_drawing_area();
     let err = |e: &dyn std::fmt::Display| anyhow!("{}: {e}", path.display());
     root.fill(&WHITE).map_err(|e| err(&e))?;
-    let (plot, legend) = root.split_vertically(480);
+    let (plot, legend) = root.split_vertically(370);
     let mut chart = ChartBuilder::on(&plot)
         .caption(
-            format!("{group}: instructions relative to the first recorded commit (machine {machine_key})"),
-            ("sans-serif", 18),
+            format!("{group}: Ir relative to the first recorded commit (key {machine_key})"),
+            ("sans-serif", 16),
         )
         .margin(12)
         .x_label_area_size(50)
@@ -169,7 +170,7 @@ fn draw_group(
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(|e| err(&e))?;
-    for (i, (label, points, marks)) in lines.iter().enumerate() {
+    for (i, (_, points, marks)) in lines.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
@@ -189,7 +190,6 @@ fn draw_group(
                 )])
                 .map_err(|e| err(&e))?;
         }
-        let _ = label;
     }
     // Legend below the plot: one line per bench, colour swatch then name.
     for (i, (label, _, _)) in lines.iter().enumerate() {
@@ -208,8 +208,8 @@ fn draw_group(
     }
     legend
         .draw(&Text::new(
-            "red rings: steps beyond the gate's threshold at that commit".to_string(),
-            (700, 8),
+            "red rings: steps beyond the gate's threshold".to_string(),
+            (520, 8),
             ("sans-serif", 13).into_font().color(&RED),
         ))
         .map_err(|e| err(&e))?;
@@ -253,7 +253,7 @@ mod tests {
             .iter()
             .map(|f| f.file_name().unwrap().to_owned())
             .collect();
-        assert_eq!(names, vec!["entropy.svg", "training.svg"]);
+        assert_eq!(names, vec!["entropy-ksg_cce.svg", "training-relu2.svg"]);
         assert_eq!(
             steps,
             vec![Step {
@@ -264,7 +264,7 @@ mod tests {
         );
         let svg = std::fs::read_to_string(&files[0]).unwrap();
         assert!(
-            svg.contains("ksg_cce::n500") && svg.contains("-50%"),
+            svg.contains(">\nn500\n<") && svg.contains("-50%"),
             "labels drawn"
         );
     }
