@@ -1,13 +1,14 @@
 //! The instruction-count gate's benches (Gungraun on Callgrind): every hot path of training
-//! and entropy estimation, single-threaded, seeded, each run once under Valgrind and well
-//! under 50 M instructions, so that the whole gate runs in minutes on 2 cores.
+//! and entropy estimation, single-threaded, seeded, each run once under Valgrind, near or
+//! under 50 M instructions (the three larger cases are named in `README.md`), so that the
+//! whole gate runs in about a minute on 2 cores.
 //!
-//! Do not run this directly to gate anything: `benches/gate.sh check` (`make bench-check`)
-//! runs it with the pinned environment and compares the counts with the committed baseline
-//! of this machine (`benches/baselines/`). `README.md` in this folder says how to add a bench.
+//! The gate itself is `benches/gate.sh check` (`make bench-check`): it runs these benches and
+//! compares their counts with the committed baseline of this machine (`benches/baselines/`).
+//! `README.md` in this folder says how to add a bench.
 //!
 //! The workloads live in `hotpaths/workloads.rs`, shared with the criterion twin
-//! `hotpaths_wall.rs`; the group names below are the hot paths of the history plots.
+//! `hotpaths_wall.rs`; each bench function below is one hot path of the history plots.
 
 use gungraun::{
     library_benchmark, library_benchmark_group, main, Callgrind, LibraryBenchmarkConfig,
