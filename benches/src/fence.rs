@@ -93,6 +93,11 @@ mod tests {
         let counts = vec![100u64; MIN_ROWS - 1];
         assert_eq!(threshold(&counts), Threshold::Default);
         assert_eq!(threshold(&counts).limit(), 0.02);
+        let ten = vec![100u64; MIN_ROWS];
+        assert!(
+            matches!(threshold(&ten), Threshold::Fence { commits: 10, .. }),
+            "ten commits give a fence"
+        );
     }
 
     #[test]
