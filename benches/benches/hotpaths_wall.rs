@@ -21,9 +21,12 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     g
 }
 
+/// Cases of one CCE estimator: (case name, N, dims of each side).
+type Cases = &'static [(&'static str, usize, usize)];
+
 fn entropy(c: &mut Criterion) {
     let mut g = group(c, "entropy");
-    let cces: [(Estimator, &str, &[(&str, usize, usize)]); 3] = [
+    let cces: [(Estimator, &str, Cases); 3] = [
         (
             Estimator::Ksg,
             "ksg_cce",

@@ -182,9 +182,9 @@ mod tests {
             lo_ns: 4.0,
             hi_ns: 6.0,
         });
-        append(&path, &[a.clone()]).unwrap();
+        append(&path, std::slice::from_ref(&a)).unwrap();
         let b = row("def", "2026-11-02T00:00:00Z", "entropy::ksg_cce::n500", 11);
-        append(&path, &[b.clone()]).unwrap();
+        append(&path, std::slice::from_ref(&b)).unwrap();
         assert_eq!(read(&path).unwrap(), vec![a, b]);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.matches(HEADER).count(), 1, "one header");
