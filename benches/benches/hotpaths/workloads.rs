@@ -4,24 +4,15 @@
 //!
 //! Every input is generated from a fixed seed through the project's own RNG; nothing reads
 //! files at run time (the manifest is compiled in), nothing depends on the thread count.
-//! The whole set stays within the API that every commit the history covers shares (see
-//! `benches/README.md`, "History"), so that this file also builds against those trees.
+//! The whole set stays within the API that every commit the history covers shares, reached
+//! through `api.rs` (see `benches/README.md`, "History"), so that this file also builds
+//! against those trees.
 
-// The harness API used by the benches: one place, so that a moved module is one edit.
-pub use harness::device::DeviceKind;
-pub use harness::estimators::{cce, copula, kl_entropy, Estimator};
-pub use harness::experiment::{manifest_hash, plan};
-pub use harness::manifest::{Level, Manifest, Model, Task, Train};
-pub use harness::matrix::Matrix;
-pub use harness::models::{
-    cnn5::Cnn5,
-    fcnn::Fcnn,
-    relu2::{stack, Relu2, Relu2Ensemble},
-};
-pub use harness::optim::Optimizer;
-pub use harness::rng::Rng;
-pub use harness::sgd::{train_sgd, SgdSettings};
-pub use harness::units::{run_member, ExperimentData, MemberSpec};
+// The harness API used by the benches, in one file per source layout (`api.rs` here;
+// `benches/record-past.sh` swaps in `api_pre_regroup.rs` for a commit before the regroup).
+#[path = "api.rs"]
+mod api;
+pub use api::*;
 
 use candle_core::{Device, Tensor};
 use std::path::Path;
@@ -123,7 +114,7 @@ pub fn relu2_ensemble(m: usize) -> Relu2Step {
     let yr: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
     let data = Relu2Ensemble::new(&xs, &yr, RELU2_WIDTH, &Device::Cpu).unwrap();
     let theta = stack(&vec![init; m], &Device::Cpu).unwrap();
-    let adam = Train::Adam {
+    let adam = AdamSettings {
         lr: 0.01,
         beta1: 0.9,
         beta2: 0.999,
@@ -132,7 +123,7 @@ pub fn relu2_ensemble(m: usize) -> Relu2Step {
         tol: 1e-4,
         window: 200,
     };
-    let opt = Optimizer::new(&adam, &theta).unwrap();
+    let opt = adam_optimizer(&adam, &theta).unwrap();
     Relu2Step { data, theta, opt }
 }
 
@@ -211,7 +202,7 @@ pub fn min_norm_member() -> (MemberSpec, ExperimentData) {
         inputs: Default::default(),
         n_test: 2000,
     };
-    let data = ExperimentData::new(20260526, &task);
+    let data = regression_data(20260526, &task);
     let spec = MemberSpec::new(
         20260526,
         &task,
