@@ -25,7 +25,8 @@ FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
 DEVICE  ?= cpu
 
 .PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
-        reproduce-full test fuzz verify bench clean-cache help check report test-report
+        reproduce-full test fuzz verify bench bench-check bench-baseline bench-record bench-report \
+        bench-compare clean-cache help check report test-report
 
 all: build
 
@@ -115,6 +116,33 @@ verify: build
 
 bench:
 	$(CARGO) bench --locked --workspace
+
+# Performance regression tracking (benches/README.md). The gate: instruction counts of the
+# hot paths against this machine's committed baseline. CI calls benches/gate.sh itself, since
+# make turns its exit codes (1 regression, 2 no baseline) into 2.
+bench-check:
+	benches/install-tools.sh
+	benches/gate.sh check
+
+# Rewrites benches/baselines/<machine key>.json from the current tree, on purpose.
+bench-baseline:
+	benches/install-tools.sh
+	benches/gate.sh baseline
+
+# Appends this commit's counts to benches/history.csv (WALL=1: criterion medians too).
+bench-record:
+	benches/install-tools.sh
+	benches/gate.sh record $(if $(WALL),--wall)
+
+# One SVG per hot path over the recorded commits: benches/history/<hot path>.svg.
+bench-report:
+	benches/gate.sh report
+
+# Interleaved A/B wall time of BASE against the working tree: make bench-compare BASE=<rev>.
+ROUNDS ?= 10
+bench-compare:
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git rev> [ROUNDS=10]" >&2; exit 2; }
+	benches/ab.sh $(BASE) $(ROUNDS)
 
 clean-cache:
 	rm -rf artifacts/cache artifacts/results

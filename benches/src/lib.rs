@@ -1,1 +1,21 @@
-//! Empty: this package holds the criterion benches in `benches/`.
+//! The performance-regression tooling of the hot paths (issue 13), behind the `perfgate`
+//! binary that `benches/gate.sh` and the `bench-*` make targets call:
+//!
+//! - [`machine`]: the key of what instruction counts depend on (toolchain, Valgrind, glibc,
+//!   Gungraun, CPU features, `Cargo.lock`) and the environment pinned for the benches;
+//! - [`counts`]: runs the Gungraun benches (`benches/hotpaths.rs`) and reads their counts;
+//! - [`baseline`]: the committed counts of one machine key (`benches/baselines/<key>.json`);
+//! - [`fence`]: the per-bench threshold (2 %, or Q3 + 3·IQR of past relative changes);
+//! - [`gate`]: baseline against now, the verdict and its exit code;
+//! - [`history`]: `benches/history.csv`, one row per bench and commit;
+//! - [`report`]: one SVG per hot path over the commits, steps marked;
+//! - [`ab`]: interleaved A/B wall-clock comparison of two builds.
+
+pub mod ab;
+pub mod baseline;
+pub mod counts;
+pub mod fence;
+pub mod gate;
+pub mod history;
+pub mod machine;
+pub mod report;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Records the instruction counts of past commits into benches/history.csv, so that the
+# history starts before the gate existed. Each commit is unpacked with `git archive` into a
+# scratch folder (no git worktree, nothing changes in the repository), gets this tree's
+# benches/ and Cargo.lock (the old trees had no gate; the bench file uses only the harness
+# API every listed commit shares, see benches/README.md), and is built in target/scratch/
+# (benches/scratch.sh), so only the harness and benches crates are compiled again.
+# A commit of the pre-regroup layout (flat harness/src/, up to 3972758; it has
+# harness/src/experiment.rs) gets benches/benches/hotpaths/api_pre_regroup.rs as its api.rs.
+# Usage: benches/record-past.sh <rev>...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+. benches/scratch.sh
+[ $# -ge 1 ] || { echo "usage: benches/record-past.sh <rev>..." >&2; exit 2; }
+cargo build --release --locked --quiet -p harness-benches --bin perfgate
+for rev in "$@"; do
+    sha=$(git rev-parse --verify "$rev^{commit}")
+    short=$(git rev-parse --short=10 "$sha")
+    date=$(git show -s --format=%cI "$sha")
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/perfgate-past-$short.XXXXXX")
+    unpack_rev "$sha" "$scratch"
+    rm -rf "$scratch/benches"
+    cp -R benches "$scratch/benches"
+    if [ -e "$scratch/harness/src/experiment.rs" ]; then
+        echo "record-past: $short has the pre-regroup layout: api_pre_regroup.rs as api.rs" >&2
+        cp benches/benches/hotpaths/api_pre_regroup.rs "$scratch/benches/benches/hotpaths/api.rs"
+    fi
+    cp Cargo.lock "$scratch/Cargo.lock"
+    echo "record-past: $short ($date) in $scratch" >&2
+    target/release/perfgate --repo "$root" record --root "$scratch" --target-dir "$(scratch_target)" \
+        --commit "$short" --commit-date "$date"
+    rm -rf "$scratch"
+done
