@@ -222,7 +222,9 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
                 })?;
             let mut out = Vec::with_capacity(group.len());
             for (&i, result) in group.iter().zip(results) {
-                store.put(&plan.members[i].hash, MEMBER_EXT, &result.encode()?)?;
+                let m = &plan.members[i];
+                store.put(&m.hash, MEMBER_EXT, &result.encode()?)?;
+                crate::unitlog::computed("member", &m.hash, &member_label(plan, m));
                 bar.inc(1);
                 out.push((i, result));
             }
@@ -256,14 +258,10 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
                 Some(r) => (r, false, corrupt),
                 None => {
                     let r = run_pair(&p.spec, &members[p.a], &members[p.b]).with_context(|| {
-                        format!(
-                            "pair unit {} ({} vs member {})",
-                            &p.hash[..12],
-                            member_label(plan, &plan.members[p.a]),
-                            plan.members[p.b].member
-                        )
+                        format!("pair unit {} ({})", &p.hash[..12], pair_label(plan, p))
                     })?;
                     store.put(&p.hash, PAIR_EXT, serde_json::to_string(&r)?.as_bytes())?;
+                    crate::unitlog::computed("pair", &p.hash, &pair_label(plan, p));
                     (r, true, corrupt)
                 }
             };
@@ -301,6 +299,15 @@ pub fn member_label(plan: &Plan, m: &PlannedMember) -> String {
         pt.n,
         m.replica,
         m.member
+    )
+}
+
+/// `<member a> vs member <b>`: a pair by its members.
+pub fn pair_label(plan: &Plan, p: &PlannedPair) -> String {
+    format!(
+        "{} vs member {}",
+        member_label(plan, &plan.members[p.a]),
+        plan.members[p.b].member
     )
 }
 

@@ -15,6 +15,8 @@
 //! - [`theory`]: closed-form predictions for `linear2`.
 //! - [`units`], [`experiment`]: units of work, the plan, and its execution.
 //! - [`report`], [`claims`], [`figure`], [`run`]: tables, claim checks, figures, the whole job.
+//! - [`shard`], [`launch`], [`slurm`]: a run split over processes sharing one artifacts
+//!   folder (shards, local `--jobs`, Slurm job arrays); [`unitlog`]: one line per computed unit.
 pub mod accuracy;
 pub mod cache;
 pub mod claims;
@@ -26,6 +28,7 @@ pub mod estimators;
 pub mod experiment;
 pub mod figure;
 pub mod identity;
+pub mod launch;
 pub mod linalg;
 pub mod manifest;
 pub mod matrix;
@@ -35,6 +38,9 @@ pub mod report;
 pub mod rng;
 pub mod run;
 pub mod sgd;
+pub mod shard;
+pub mod slurm;
 pub mod theory;
 pub mod train;
+pub mod unitlog;
 pub mod units;

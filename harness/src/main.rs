@@ -12,7 +12,10 @@ use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
 use harness::experiment;
 use harness::manifest::{Manifest, ManifestError};
 use harness::matrix::{InputError, Matrix};
+use harness::launch::{self, ShardCommand};
 use harness::run::run_manifest;
+use harness::shard::{self, Shard, Work};
+use harness::slurm;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -34,6 +37,8 @@ use std::process::ExitCode;
     after_help = "Examples:
   harness run experiments/fig1_linear.yaml     run Fig. 1 (cached units are reused)
   harness plan --summary experiments/fig1_linear.yaml
+  harness run --jobs 4 experiments/fig2_relu.yaml   4 shard processes, then the results
+  harness slurm experiments/fig4_mnist_fcnn.yaml --shards 20 --submit
   harness verify                               check every artifact against its SHA-256
   harness cce a.csv b.csv --estimator gaussian"
 )]
@@ -56,6 +61,9 @@ struct Cli {
     /// `--features cuda`). A GPU run is a different experiment: its hash differs.
     #[arg(long, global = true, env = "HARNESS_DEVICE")]
     device: Option<DeviceKind>,
+    /// Log one line per unit computed on stderr: `unit-computed <kind> <sha256> <what>`.
+    #[arg(long, global = true, env = "HARNESS_LOG_UNITS")]
+    log_units: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,6 +76,38 @@ enum Command {
         /// Manifest files, e.g. experiments/fig1_linear.yaml.
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
+        /// Compute only shard I of N (1-based) of the manifests' units, split by estimated
+        /// cost; with N > 1 no results are written (a later run without --shard writes them).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
+        /// Run the shards 1/n … n/n as n processes on this machine, then write the results.
+        #[arg(long, value_name = "n", conflicts_with = "shard", value_parser = at_least_one())]
+        jobs: Option<usize>,
+    },
+    /// Write Slurm job scripts under <artifacts>/slurm/<name>/: a job array with one task
+    /// per shard (`harness run --shard I/N`), then a collect job (`--dependency=afterok`)
+    /// that writes the results. The artifacts folder must be on a filesystem every node sees.
+    Slurm {
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+        /// Number of array tasks (shards).
+        #[arg(long, value_parser = at_least_one())]
+        shards: usize,
+        /// Slurm partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per task, in Slurm's format (e.g. 4:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        /// GPUs per task (with a CUDA build and --device cuda).
+        #[arg(long)]
+        gpus: Option<usize>,
+        /// CPUs per task; each task then runs that many threads.
+        #[arg(long)]
+        cpus: Option<usize>,
+        /// Submit with sbatch and print the job ids.
+        #[arg(long)]
+        submit: bool,
     },
     /// List an experiment's units with their hashes and whether each is cached.
     Plan {
@@ -75,6 +115,9 @@ enum Command {
         /// Print only the counts.
         #[arg(long)]
         summary: bool,
+        /// Also print the estimated cost of each of N shards (see `run --shard`).
+        #[arg(long, value_name = "N", value_parser = at_least_one())]
+        shards: Option<usize>,
     },
     /// Judge claim C4 (stronger alignment does not imply lower generalization error) across
     /// finished experiments, pooling their points; trains nothing. Writes
@@ -170,6 +213,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// A count of processes or shards: 1 or more.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
 fn parse_dataset(name: &str) -> Result<Dataset, String> {
     serde_yaml::from_str::<Dataset>(name)
         .map_err(|_| format!("`{name}`: known data sets are digits, mnist, cifar10"))
@@ -195,6 +243,77 @@ fn load_any(path: &Path, device: Option<DeviceKind>) -> Result<AnyManifest, Mani
 fn print_recomputed(count: usize) {
     if count > 0 {
         println!("  {count} corrupt cache entries were recomputed");
+    }
+}
+
+/// How shard processes of this run start: this binary, with the same artifacts folder
+/// (absolute), device, unit log and manifests; `threads` per process.
+fn shard_command(
+    artifacts: &Path,
+    device: Option<DeviceKind>,
+    log_units: bool,
+    manifests: Vec<PathBuf>,
+    threads: Option<usize>,
+) -> Result<ShardCommand> {
+    Ok(ShardCommand {
+        binary: std::env::current_exe().context("cannot locate the harness binary")?,
+        artifacts: std::path::absolute(artifacts)
+            .with_context(|| format!("cannot resolve {}", artifacts.display()))?,
+        device,
+        threads,
+        log_units,
+        manifests,
+    })
+}
+
+/// Runs one shard of the manifests and says what is left for the collecting run.
+fn run_shard(loaded: &[(PathBuf, AnyManifest)], shard: Shard, store: &Store, quiet: bool) -> Result<()> {
+    let works: Vec<Work> = loaded
+        .iter()
+        .map(|(_, m)| match m {
+            AnyManifest::Experiment(m) => Ok(Work::experiment(m)),
+            AnyManifest::Accuracy(m) => Work::accuracy(m),
+        })
+        .collect::<Result<_>>()?;
+    let mut missing = 0;
+    for o in shard::run_shard(&works, shard, store, quiet)? {
+        println!(
+            "{} shard {shard}: {} units ({} computed, {} cached) in {:.1} s; {} units of the experiment not cached",
+            o.name,
+            o.computed + o.reused,
+            o.computed,
+            o.reused,
+            o.seconds,
+            o.missing
+        );
+        missing += o.missing;
+    }
+    if missing > 0 {
+        println!(
+            "shard {shard} done; results not written: {missing} units outside this shard are missing \
+             (`harness run` without --shard writes the results once every shard has finished)"
+        );
+    } else {
+        println!("shard {shard} done; every unit is cached: `harness run` without --shard writes the results");
+    }
+    Ok(())
+}
+
+/// The estimated cost of each of `n` shards.
+fn print_shard_loads(works: &[Work], n: usize) {
+    let loads = shard::loads(works, n);
+    let total: u128 = loads.iter().map(|l| l.cost).sum::<u128>().max(1);
+    for (i, l) in loads.iter().enumerate() {
+        println!(
+            "shard {}/{n}: {} groups, {} member, {} pair, {} accuracy units; estimated cost {:.3e} ({:.1} %)",
+            i + 1,
+            l.groups,
+            l.members,
+            l.pairs,
+            l.units,
+            l.cost as f64,
+            100.0 * l.cost as f64 / total as f64
+        );
     }
 }
 
@@ -284,14 +403,39 @@ fn bad_input(e: anyhow::Error) -> anyhow::Error {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     set_threads(cli.threads)?;
+    if cli.log_units {
+        harness::unitlog::enable();
+    }
     let store = Store::new(&cli.artifacts);
     match cli.command {
-        Command::Run { manifests } => {
+        Command::Run {
+            manifests,
+            shard,
+            jobs,
+        } => {
             // Parse every manifest first, so that a bad one stops the run before any work.
             let loaded: Vec<(PathBuf, AnyManifest)> = manifests
-                .into_iter()
-                .map(|p| load_any(&p, cli.device).map(|m| (p, m)))
+                .iter()
+                .map(|p| load_any(p, cli.device).map(|m| (p.clone(), m)))
                 .collect::<Result<_, _>>()?;
+            if let Some(shard) = shard.filter(|s| s.count > 1) {
+                run_shard(&loaded, shard, &store, cli.quiet)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if let Some(n) = jobs.filter(|&n| n > 1) {
+                let threads = cli.threads.unwrap_or_else(|| {
+                    (std::thread::available_parallelism().map_or(1, |c| c.get()) / n).max(1)
+                });
+                let command = shard_command(
+                    &cli.artifacts,
+                    cli.device,
+                    cli.log_units,
+                    manifests.clone(),
+                    Some(threads),
+                )?;
+                eprintln!("running {n} shard processes");
+                launch::run_local_shards(&command, n)?;
+            }
             for (path, manifest) in &loaded {
                 let manifest = match manifest {
                     AnyManifest::Experiment(m) => m,
@@ -325,11 +469,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plan { manifest, summary } => {
+        Command::Plan {
+            manifest,
+            summary,
+            shards,
+        } => {
             let m = match load_any(&manifest, cli.device)? {
                 AnyManifest::Experiment(m) => m,
                 AnyManifest::Accuracy(m) => {
                     plan_accuracy(&m, &store, summary)?;
+                    if let Some(n) = shards {
+                        print_shard_loads(&[Work::accuracy(&m)?], n);
+                    }
                     return Ok(ExitCode::SUCCESS);
                 }
             };
@@ -369,6 +520,61 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 cached.1,
                 plan.manifest_hash
             );
+            if let Some(n) = shards {
+                print_shard_loads(&[Work::experiment(&m)], n);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Slurm {
+            manifests,
+            shards,
+            partition,
+            time,
+            gpus,
+            cpus,
+            submit,
+        } => {
+            let names: Vec<String> = manifests
+                .iter()
+                .map(|p| {
+                    load_any(p, cli.device).map(|m| match m {
+                        AnyManifest::Experiment(m) => m.name,
+                        AnyManifest::Accuracy(m) => m.name,
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let command = shard_command(
+                &cli.artifacts,
+                cli.device,
+                true,
+                manifests,
+                cpus.or(cli.threads),
+            )?;
+            let resources = slurm::Resources {
+                partition,
+                time,
+                gpus,
+                cpus,
+            };
+            let workdir = std::env::current_dir().context("cannot read the current directory")?;
+            let files = slurm::write_jobs(
+                &slurm::jobs_name(&names),
+                &command,
+                shards,
+                &resources,
+                &workdir,
+            )?;
+            println!("array script:   {}", files.array.display());
+            println!("collect script: {}", files.collect.display());
+            println!("logs:           {}/", files.logs.display());
+            if submit {
+                let (array, collect) = slurm::submit(&files)?;
+                println!("array job {array} ({shards} tasks)");
+                println!("collect job {collect} (after job {array} succeeds)");
+            } else {
+                println!("submit: see {}", files.readme.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Claims { manifests } => {

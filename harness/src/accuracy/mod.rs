@@ -150,7 +150,7 @@ pub fn execute(plan: &AccuracyPlan, store: &Store) -> Result<(Vec<PairAlignment>
         .par_iter()
         .map(|&i| {
             let u = &plan.units[i];
-            let r = run_unit(&u.spec).with_context(|| {
+            let describe = || {
                 format!(
                     "{} on {} N = {}, {}+{} dims, rho = {}, data set {}",
                     u.spec.estimator,
@@ -161,8 +161,10 @@ pub fn execute(plan: &AccuracyPlan, store: &Store) -> Result<(Vec<PairAlignment>
                     u.spec.rho,
                     u.spec.replicate
                 )
-            })?;
+            };
+            let r = run_unit(&u.spec).with_context(describe)?;
             store.put(&u.hash, UNIT_EXT, &serde_json::to_vec(&r)?)?;
+            crate::unitlog::computed("accuracy", &u.hash, &describe());
             Ok((i, r))
         })
         .collect::<Result<_>>()?;
