@@ -82,10 +82,7 @@ pub fn run_local_shards(command: &ShardCommand, n: usize) -> Result<()> {
             .args(command.shard_args(&format!("{i}/{n}")))
             .spawn()
             .with_context(|| {
-                format!(
-                    "cannot start shard {i}/{n} ({})",
-                    command.binary.display()
-                )
+                format!("cannot start shard {i}/{n} ({})", command.binary.display())
             })?;
         children.push((i, child));
     }

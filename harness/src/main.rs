@@ -10,9 +10,9 @@ use harness::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
 use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
 use harness::experiment;
+use harness::launch::{self, ShardCommand};
 use harness::manifest::{Manifest, ManifestError};
 use harness::matrix::{InputError, Matrix};
-use harness::launch::{self, ShardCommand};
 use harness::run::run_manifest;
 use harness::shard::{self, Shard, Work};
 use harness::slurm;
@@ -267,7 +267,12 @@ fn shard_command(
 }
 
 /// Runs one shard of the manifests and says what is left for the collecting run.
-fn run_shard(loaded: &[(PathBuf, AnyManifest)], shard: Shard, store: &Store, quiet: bool) -> Result<()> {
+fn run_shard(
+    loaded: &[(PathBuf, AnyManifest)],
+    shard: Shard,
+    store: &Store,
+    quiet: bool,
+) -> Result<()> {
     let works: Vec<Work> = loaded
         .iter()
         .map(|(_, m)| match m {

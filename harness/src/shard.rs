@@ -274,11 +274,7 @@ fn pair_cost(manifest: &Manifest, model: &Model) -> u128 {
         Projection::Pca(m) => width.min(m),
     };
     let n_test = n_test(&manifest.task);
-    manifest.alignment.report.len() as u128
-        * n_test as u128
-        * log2_ceil(n_test)
-        * 2
-        * width as u128
+    manifest.alignment.report.len() as u128 * n_test as u128 * log2_ceil(n_test) * 2 * width as u128
 }
 
 fn n_test(task: &Task) -> usize {
@@ -514,13 +510,22 @@ sweep: {snr: [2], n_over_p: [0.5, 1.5], replicas: 2, members: 4}
     /// unit's identity): their groups merge, so no unit is in two shards.
     #[test]
     fn groups_sharing_a_unit_are_merged() {
-        let (a, b) = (manifest(LINEAR), manifest(&LINEAR.replace("name: l", "name: l2")));
+        let (a, b) = (
+            manifest(LINEAR),
+            manifest(&LINEAR.replace("name: l", "name: l2")),
+        );
         let works = [Work::experiment(&a), Work::experiment(&b)];
         let gs = groups(&works);
-        assert_eq!(gs.len(), 4, "1 SNR × 2 n × 2 replicas, each from both manifests");
+        assert_eq!(
+            gs.len(),
+            4,
+            "1 SNR × 2 n × 2 replicas, each from both manifests"
+        );
         for g in &gs {
             assert_eq!(g.members.len(), 8);
-            assert!(g.members.iter().any(|&(w, _)| w == 0) && g.members.iter().any(|&(w, _)| w == 1));
+            assert!(
+                g.members.iter().any(|&(w, _)| w == 0) && g.members.iter().any(|&(w, _)| w == 1)
+            );
         }
         for count in [2, 3] {
             for index in 1..=count {

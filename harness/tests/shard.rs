@@ -71,7 +71,10 @@ fn assert_same_results(a: &Path, b: &Path) {
         files.sort();
         assert!(files.len() >= 6, "{files:?}");
         for f in files {
-            let (x, y) = (std::fs::read(da.join(&f)).unwrap(), std::fs::read(db.join(&f)));
+            let (x, y) = (
+                std::fs::read(da.join(&f)).unwrap(),
+                std::fs::read(db.join(&f)),
+            );
             assert!(y.as_ref().ok() == Some(&x), "{name}/{f:?} differs");
         }
     }
@@ -98,7 +101,10 @@ fn shards_then_a_plain_run_equal_an_unsharded_run() {
     assert_each_unit_once(&counts);
     let out = harness(&split, &["run"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("unit-computed"), "collect computed: {stderr}");
+    assert!(
+        !stderr.contains("unit-computed"),
+        "collect computed: {stderr}"
+    );
     assert_same_results(&whole, &split);
 }
 

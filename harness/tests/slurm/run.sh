@@ -11,7 +11,8 @@
 #     the collect job computed nothing,
 #   - `harness verify` passes on the shared artifacts folder.
 # The daemons it started are stopped on exit, whatever happens. Any failure, including Slurm
-# failing to start, exits non-zero with the reason and the daemons' logs.
+# failing to start, exits non-zero with the reason and the daemons' logs (the temporary folder
+# is kept then, and on success with SLURM_TEST_KEEP=1).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -174,7 +175,7 @@ got=$(grep -c . <<<"$units")
 say "each of the $expected units computed exactly once across the array tasks; collect computed none"
 
 local_started=$(now_ms)
-"$HARNESS" --artifacts "$WORK/local" --quiet run "${MANIFESTS[@]}" > "$WORK/local.out" \
+"$HARNESS" --artifacts "$WORK/local" --quiet run "${MANIFESTS[@]}" > "$WORK/local.out" 2>&1 \
     || fail "local run failed"
 local_s=$(since "$local_started")
 compared=0
@@ -191,4 +192,4 @@ done
 say "$compared result files byte-identical to a local run (${local_s} s); verify clean"
 stop_daemons
 say "PASS (Slurm start ${start_s} s, array + collect ${jobs_s} s, local run ${local_s} s)"
-rm -rf "$WORK"
+if [ -n "${SLURM_TEST_KEEP:-}" ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
