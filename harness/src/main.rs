@@ -280,8 +280,7 @@ fn run_shard(
             AnyManifest::Accuracy(m) => Work::accuracy(m),
         })
         .collect::<Result<_>>()?;
-    let mut missing = 0;
-    for o in shard::run_shard(&works, shard, store, quiet)? {
+    let outcomes = shard::run_shard(&works, shard, store, quiet, |o| {
         println!(
             "{} shard {shard}: {} units ({} computed, {} cached) in {:.1} s; {} units of the experiment not cached",
             o.name,
@@ -291,8 +290,8 @@ fn run_shard(
             o.seconds,
             o.missing
         );
-        missing += o.missing;
-    }
+    })?;
+    let missing: usize = outcomes.iter().map(|o| o.missing).sum();
     if missing > 0 {
         println!(
             "shard {shard} done; results not written: {missing} units outside this shard are missing \

@@ -392,12 +392,14 @@ pub struct ShardOutcome {
 }
 
 /// Computes the units of `shard` that the cache lacks (batches and pairs as in an unsharded
-/// run) and counts what the whole plan still misses. Writes no results.
+/// run) and counts what the whole plan still misses, handing each manifest's outcome to
+/// `done` as it finishes. Writes no results.
 pub fn run_shard(
     works: &[Work],
     shard: Shard,
     store: &Store,
     quiet: bool,
+    mut done: impl FnMut(&ShardOutcome),
 ) -> Result<Vec<ShardOutcome>> {
     let selection = select(works, shard);
     let mut outcomes = Vec::with_capacity(works.len());
@@ -425,13 +427,15 @@ pub fn run_shard(
                 (stats.units_run, stats.units_reused)
             }
         };
-        outcomes.push(ShardOutcome {
+        let outcome = ShardOutcome {
             name: work.name().to_string(),
             computed,
             reused,
             missing: work.missing(store),
             seconds: started.elapsed().as_secs_f64(),
-        });
+        };
+        done(&outcome);
+        outcomes.push(outcome);
     }
     Ok(outcomes)
 }
