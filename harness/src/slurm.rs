@@ -155,7 +155,14 @@ pub fn submit(files: &JobFiles) -> Result<(String, String)> {
     let collect = sbatch(&[
         format!("--dependency=afterok:{array}"),
         files.collect.display().to_string(),
-    ])?;
+    ])
+    .with_context(|| {
+        format!(
+            "array job {array} was submitted, its collect job was not: submit it by hand with \
+             `sbatch --dependency=afterok:{array} {}`",
+            files.collect.display()
+        )
+    })?;
     Ok((array, collect))
 }
 

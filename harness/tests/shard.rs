@@ -196,3 +196,23 @@ fn bad_shards_are_refused_before_any_work() {
         assert!(!tmp.path().join("cache").exists(), "{args:?} did work");
     }
 }
+
+/// A shard process that fails makes `--jobs` fail, naming it, and nothing is collected.
+#[test]
+fn a_failed_shard_process_fails_the_jobs_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    // An artifacts "folder" that is a file: every shard fails to store its first unit.
+    let artifacts = tmp.path().join("not-a-folder");
+    std::fs::write(&artifacts, "x").unwrap();
+    let out = harness_bin()
+        .arg("--artifacts")
+        .arg(&artifacts)
+        .args(["--quiet", "run", "--jobs", "2"])
+        .args(manifests())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("shard(s) 1/2"), "{stderr}");
+    assert!(stderr.contains("2/2"), "{stderr}");
+}
