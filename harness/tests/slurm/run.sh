@@ -34,6 +34,7 @@ fail() {
         for log in "$WORK"/munged.out "$WORK"/slurmctld.log "$WORK"/slurmctld.out "$WORK"/slurmd.log "$WORK"/slurmd.out; do
             [ -f "$log" ] && { echo "--- last lines of $log" >&2; tail -n 25 "$log" >&2; }
         done
+        echo "test-slurm: everything is kept in $WORK" >&2
     fi
     exit 1
 }
