@@ -1,6 +1,7 @@
 # The project's commands. Only the Rust toolchain is needed: cargo fetches everything else.
 #   make reproduce   every quick experiment (embedded data, CPU, minutes)
 #   make test        every test
+#   make test-slurm  the Slurm path against a real single-node Slurm (root; installs it)
 # See README.md for the rest.
 
 SHELL   := /bin/bash
@@ -19,14 +20,16 @@ FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
 # Device for the download experiments: `make reproduce-full DEVICE=cuda` (needs a CUDA build,
 # `cargo build --release --features cuda`).
 DEVICE  ?= cpu
+# Shard processes for the runs of `make reproduce`: `make reproduce JOBS=4` (results identical).
+JOBS    ?= 1
 
 .PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
-        reproduce-full test verify bench clean-cache help
+        reproduce-full test test-slurm verify bench clean-cache help
 
 all: build
 
 help:
-	@sed -n '2,5p' Makefile
+	@sed -n '2,6p' Makefile
 
 build:
 	$(CARGO) build --release --locked
@@ -34,7 +37,7 @@ build:
 $(HARNESS): build
 
 reproduce: build
-	$(HARNESS) run $(QUICK)
+	$(HARNESS) run --jobs $(JOBS) $(QUICK)
 	$(HARNESS) claims $(REGRESSION)
 
 reproduce-fig1: build
@@ -77,6 +80,11 @@ test:
 	@mkdir -p target
 	set -o pipefail; $(CARGO) test --release --locked --workspace --no-fail-fast 2>&1 | tee target/test.log
 	@awk '/^test result:/ {p += $$4; f += $$6; s += $$8} END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, s}' target/test.log
+
+# A real Slurm (Debian's slurm-wlm and munge, installed if missing) on this machine: a job
+# array over a shared artifacts folder, checked against a local run (harness/tests/slurm/).
+test-slurm: build
+	harness/tests/slurm/run.sh
 
 verify: build
 	$(HARNESS) verify
