@@ -13,7 +13,7 @@
 use std::io::Write;
 
 /// The line of one computed unit.
-pub fn line(kind: &str, hash: &str, label: &str) -> String {
+fn line(kind: &str, hash: &str, label: &str) -> String {
     format!("unit-computed {kind} {hash} {label}\n")
 }
 

@@ -339,7 +339,7 @@ impl Plan {
         }
         Ok(Plan {
             manifest_hash: self.manifest_hash.clone(),
-            input: self.input.clone(),
+            input: self.input,
             n_test: self.n_test,
             levels: self.levels.clone(),
             networks: self.networks.clone(),
