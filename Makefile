@@ -1,6 +1,7 @@
 # The project's commands. Only the Rust toolchain is needed: cargo fetches everything else.
 #   make reproduce   every quick experiment (embedded data, CPU, minutes)
 #   make test        every test
+#   make test-slurm  the Slurm path against a real single-node Slurm (root; installs it)
 # See README.md for the rest.
 
 SHELL   := /bin/bash
@@ -23,15 +24,17 @@ FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
 # Device for the download experiments: `make reproduce-full DEVICE=cuda` (needs a CUDA build,
 # `cargo build --release --features cuda`).
 DEVICE  ?= cpu
+# Shard processes for the runs of `make reproduce`: `make reproduce JOBS=4` (results identical).
+JOBS    ?= 1
 
 .PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
-        reproduce-full test fuzz verify bench bench-check bench-baseline bench-record bench-report \
+        reproduce-full test test-slurm fuzz verify bench bench-check bench-baseline bench-record bench-report \
         bench-compare clean-cache help check report test-report
 
 all: build
 
 help:
-	@sed -n '2,5p' Makefile
+	@sed -n '2,6p' Makefile
 
 build:
 	$(CARGO) build --release --locked
@@ -39,7 +42,7 @@ build:
 $(HARNESS): build
 
 reproduce: build
-	$(HARNESS) run $(QUICK)
+	$(HARNESS) run --jobs $(JOBS) $(QUICK)
 	$(HARNESS) claims $(REGRESSION)
 	@$(MAKE) --no-print-directory report
 
@@ -110,6 +113,11 @@ test:
 # FUZZ_CRASHES (default target/fuzz-crashes). Prints the cases run and the crashes found.
 fuzz:
 	$(CARGO) test --release --locked -p harness --test fuzz -- --ignored --nocapture fuzz_long
+
+# A real Slurm (Debian's slurm-wlm and munge, installed if missing) on this machine: a job
+# array over a shared artifacts folder, checked against a local run (harness/tests/slurm/).
+test-slurm: build
+	harness/tests/slurm/run.sh
 
 verify: build
 	$(HARNESS) verify

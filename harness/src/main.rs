@@ -4,14 +4,18 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use harness::cache::executor::Executor;
 use harness::cache::{self, Store};
 use harness::cli::check::check_run;
-use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest};
+use harness::cli::launch::{self, ShardCommand};
+use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest, run_shard};
+use harness::cli::slurm;
 use harness::data::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
 use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
 use harness::manifest::{self, AnyManifest, Manifest, ManifestError, Overrides};
 use harness::matrix::{InputError, Matrix};
+use harness::plan::shard::{self, AnyPlan, Shard};
 use harness::plan::{self, accuracy};
 use harness::results::claims::Verdict;
 use harness::results::{check, report_page};
@@ -38,6 +42,8 @@ use std::process::ExitCode;
     after_help = "Examples:
   harness run experiments/fig1_linear.yaml     run Fig. 1 (cached units are reused)
   harness plan --summary experiments/fig1_linear.yaml
+  harness run --jobs 4 experiments/fig2_relu.yaml   4 shard processes, then the results
+  harness slurm experiments/fig4_mnist_fcnn.yaml --shards 20 --submit
   harness verify                               check every artifact against its SHA-256
   harness cce a.csv b.csv --estimator gaussian"
 )]
@@ -60,6 +66,9 @@ struct Cli {
     /// `--features cuda`). A GPU run is a different experiment: its hash differs.
     #[arg(long, global = true, env = "HARNESS_DEVICE")]
     device: Option<DeviceKind>,
+    /// Log one line per unit computed on stderr: `unit-computed <kind> <sha256> <label>`.
+    #[arg(long, global = true, env = "HARNESS_LOG_UNITS")]
+    log_units: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,6 +81,38 @@ enum Command {
         /// Manifest files, e.g. experiments/fig1_linear.yaml.
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
+        /// Compute only shard I of N (1-based) of the manifests' units, split by estimated
+        /// cost; with N > 1 no results are written (a later run without --shard writes them).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<Shard>,
+        /// Run the shards 1/n … n/n as n processes on this machine, then write the results.
+        #[arg(long, value_name = "n", conflicts_with = "shard", value_parser = at_least_one())]
+        jobs: Option<usize>,
+    },
+    /// Write Slurm job scripts under <artifacts>/slurm/<name>/: a job array with one task
+    /// per shard (`harness run --shard I/N`), then a collect job (`--dependency=afterok`)
+    /// that writes the results. The artifacts folder must be on a filesystem every node sees.
+    Slurm {
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+        /// Number of array tasks (shards).
+        #[arg(long, value_parser = at_least_one())]
+        shards: usize,
+        /// Slurm partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per task, in Slurm's format (e.g. 4:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        /// GPUs per task (with a CUDA build and --device cuda).
+        #[arg(long)]
+        gpus: Option<usize>,
+        /// CPUs per task; each task then runs that many threads.
+        #[arg(long)]
+        cpus: Option<usize>,
+        /// Submit with sbatch and print the job ids.
+        #[arg(long)]
+        submit: bool,
     },
     /// List an experiment's units with their hashes and whether each is cached.
     Plan {
@@ -79,6 +120,9 @@ enum Command {
         /// Print only the counts.
         #[arg(long)]
         summary: bool,
+        /// Also print the estimated cost of each of N shards (see `run --shard`).
+        #[arg(long, value_name = "N", value_parser = at_least_one())]
+        shards: Option<usize>,
     },
     /// Judge claim C4 (stronger alignment does not imply lower generalization error) across
     /// finished experiments, pooling their points; trains nothing. Writes
@@ -194,6 +238,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// A count of processes or shards: 1 or more.
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
 fn parse_dataset(name: &str) -> Result<Dataset, String> {
     serde_yaml::from_str::<Dataset>(name)
         .map_err(|_| format!("`{name}`: known data sets are digits, mnist, cifar10"))
@@ -227,11 +276,11 @@ fn print_tail(corrupt_recomputed: usize, verdicts: &[Verdict], results_dir: &Pat
 }
 
 /// Runs a manifest of either kind and prints what it did.
-fn run_and_print(manifest: &AnyManifest, path: &Path, store: &Store, quiet: bool) -> Result<()> {
+fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result<()> {
     eprintln!("{} ({})", manifest.name(), path.display());
     match manifest {
         AnyManifest::Experiment(m) => {
-            let r = run_manifest(m, path, store, quiet)?;
+            let r = run_manifest(m, path, exec)?;
             let s = &r.stats;
             let units = [
                 units_line("members", "trained", s.members_run, s.members_reused),
@@ -241,7 +290,7 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, store: &Store, quiet: bool
             print_tail(s.corrupt_recomputed, &r.verdicts, &r.results_dir);
         }
         AnyManifest::Accuracy(m) => {
-            let r = run_accuracy(m, path, store, quiet)?;
+            let r = run_accuracy(m, path, exec)?;
             let s = &r.stats;
             let units = [units_line("units", "estimated", s.run, s.reused)];
             print_head(&r.name, &r.hash, &units, r.seconds);
@@ -249,6 +298,55 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, store: &Store, quiet: bool
         }
     }
     Ok(())
+}
+
+/// Runs one shard of the manifests and says what is left for the collecting run.
+fn run_shard_and_print(manifests: &[&AnyManifest], shard: Shard, exec: &Executor) -> Result<()> {
+    let outcomes = run_shard(manifests, shard, exec, |o| {
+        println!(
+            "{} shard {shard}: {} units ({} computed, {} cached) in {:.1} s; {} units of the \
+             experiment not cached",
+            o.name,
+            o.computed + o.reused,
+            o.computed,
+            o.reused,
+            o.seconds,
+            o.missing
+        );
+    })?;
+    let missing: usize = outcomes.iter().map(|o| o.missing).sum();
+    if missing > 0 {
+        println!(
+            "shard {shard} done; results not written: {missing} units outside this shard are \
+             missing (`harness run` without --shard writes the results once every shard has \
+             finished)"
+        );
+    } else {
+        println!(
+            "shard {shard} done; every unit is cached: `harness run` without --shard writes \
+             the results"
+        );
+    }
+    Ok(())
+}
+
+/// The estimated cost of each of `n` shards of a plan.
+fn print_shard_loads(plan: AnyPlan, n: usize) {
+    let loads = shard::loads(&[plan], n);
+    let total: u128 = loads.iter().map(|l| l.cost).sum::<u128>().max(1);
+    for (i, l) in loads.iter().enumerate() {
+        println!(
+            "shard {}/{n}: {} groups, {} member, {} pair, {} accuracy units; estimated cost \
+             {:.3e} ({:.1} %)",
+            i + 1,
+            l.groups,
+            l.members,
+            l.pairs,
+            l.units,
+            l.cost as f64,
+            100.0 * l.cost as f64 / total as f64
+        );
+    }
 }
 
 /// Prints one line per unit (`tag  hash  cached|pending  label`) unless `summary`; returns how
@@ -364,24 +462,105 @@ fn bad_input(e: anyhow::Error) -> anyhow::Error {
 fn real_main(cli: Cli) -> Result<ExitCode> {
     set_threads(cli.threads)?;
     let store = Store::new(&cli.artifacts);
+    let exec = Executor {
+        quiet: cli.quiet,
+        log_units: cli.log_units,
+        ..Executor::new(&store)
+    };
     // Every command loads its manifests through this one path, with the same overrides.
     let overrides = Overrides { device: cli.device };
     let load = |path: &Path| manifest::load(path, &overrides);
     match cli.command {
-        Command::Run { manifests } => {
+        Command::Run {
+            manifests,
+            shard,
+            jobs,
+        } => {
             // Parse every manifest first, so that a bad one stops the run before any work.
             let loaded: Vec<(PathBuf, AnyManifest)> = manifests
-                .into_iter()
-                .map(|p| load(&p).map(|m| (p, m)))
+                .iter()
+                .map(|p| load(p).map(|m| (p.clone(), m)))
                 .collect::<Result<_, _>>()?;
             store.check_writable()?;
+            if let Some(shard) = shard.filter(|s| s.count > 1) {
+                let all: Vec<&AnyManifest> = loaded.iter().map(|(_, m)| m).collect();
+                run_shard_and_print(&all, shard, &exec)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if let Some(n) = jobs.filter(|&n| n > 1) {
+                let threads = cli.threads.unwrap_or_else(|| launch::threads_per_job(n));
+                let command = ShardCommand::this_binary(
+                    &cli.artifacts,
+                    cli.device,
+                    cli.log_units,
+                    manifests,
+                    Some(threads),
+                )?;
+                eprintln!("running {n} shard processes");
+                launch::run_local_shards(&command, n)?;
+            }
             for (path, manifest) in &loaded {
-                run_and_print(manifest, path, &store, cli.quiet)?;
+                run_and_print(manifest, path, &exec)?;
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plan { manifest, summary } => {
-            print_plan(&load(&manifest)?, &store, summary)?;
+        Command::Plan {
+            manifest,
+            summary,
+            shards,
+        } => {
+            let manifest = load(&manifest)?;
+            print_plan(&manifest, &store, summary)?;
+            if let Some(n) = shards {
+                print_shard_loads(AnyPlan::of(&manifest)?, n);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Slurm {
+            manifests,
+            shards,
+            partition,
+            time,
+            gpus,
+            cpus,
+            submit,
+        } => {
+            let names: Vec<String> = manifests
+                .iter()
+                .map(|p| load(p).map(|m| m.name().to_string()))
+                .collect::<Result<_, _>>()?;
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let command = ShardCommand::this_binary(
+                &cli.artifacts,
+                cli.device,
+                true,
+                manifests,
+                cpus.or(cli.threads),
+            )?;
+            let resources = slurm::Resources {
+                partition,
+                time,
+                gpus,
+                cpus,
+            };
+            let workdir = std::env::current_dir().context("cannot read the current directory")?;
+            let files = slurm::write_jobs(
+                &slurm::jobs_name(&names),
+                &command,
+                shards,
+                &resources,
+                &workdir,
+            )?;
+            println!("array script:   {}", files.array.display());
+            println!("collect script: {}", files.collect.display());
+            println!("logs:           {}/", files.logs.display());
+            if submit {
+                let (array, collect) = slurm::submit(&files)?;
+                println!("array job {array} ({shards} tasks)");
+                println!("collect job {collect} (after job {array} succeeds)");
+            } else {
+                println!("submit: see {}", files.readme.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Claims { manifests } => {

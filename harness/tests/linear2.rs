@@ -72,8 +72,10 @@ fn fig1() -> &'static (
         let report = harness::cli::run::run_manifest(
             &m,
             Path::new(&path),
-            &harness::cache::Store::new(&dir),
-            true,
+            &harness::cache::executor::Executor {
+                quiet: true,
+                ..harness::cache::executor::Executor::new(&harness::cache::Store::new(&dir))
+            },
         )
         .unwrap();
         let read = |name: &str| {

@@ -3,6 +3,7 @@
 //! artifact is retrained alone and comes back byte for byte), and a `compare:` experiment
 //! pairs the two networks' members fitted on the same data.
 
+use harness::cache::executor::Executor;
 use harness::cache::Store;
 use harness::cli::run::execute;
 use harness::cli::run::run_manifest;
@@ -25,12 +26,16 @@ fn manifest(snr: &str, extra: &str) -> Manifest {
 fn relu2_units_are_cached_and_retrained_alone() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path());
+    let exec = Executor {
+        quiet: true,
+        ..Executor::new(&store)
+    };
     let m = manifest("2", "");
     let p = plan(&m);
     assert_eq!((p.members.len(), p.pairs.len()), (12, 12));
-    let cold = execute(&m, &p, &store, true).unwrap();
+    let cold = execute(&m, &p, &exec).unwrap();
     assert_eq!((cold.stats.members_run, cold.stats.pairs_run), (12, 12));
-    let warm = execute(&m, &p, &store, true).unwrap();
+    let warm = execute(&m, &p, &exec).unwrap();
     assert_eq!(warm.stats.units_run(), 0);
     assert_eq!(warm.members, cold.members);
 
@@ -43,14 +48,14 @@ fn relu2_units_are_cached_and_retrained_alone() {
         .join(format!("{}.{MEMBER_EXT}", lost.hash));
     let before = std::fs::read(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
-    let again = execute(&m, &p, &store, true).unwrap();
+    let again = execute(&m, &p, &exec).unwrap();
     assert_eq!((again.stats.members_run, again.stats.pairs_run), (1, 0));
     assert_eq!(std::fs::read(&path).unwrap(), before);
 
     // A new SNR value adds only its own units.
     let wider = manifest("2, 5", "");
     let pw = plan(&wider);
-    let out = execute(&wider, &pw, &store, true).unwrap();
+    let out = execute(&wider, &pw, &exec).unwrap();
     assert_eq!((out.stats.members_run, out.stats.members_reused), (12, 12));
     assert!(out.members.iter().all(|r| r.repr.cols == 2));
     assert!(out.members.iter().all(|r| r.steps > 0));
@@ -60,6 +65,10 @@ fn relu2_units_are_cached_and_retrained_alone() {
 fn compare_pairs_each_member_with_its_twin_on_the_same_data() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path());
+    let exec = Executor {
+        quiet: true,
+        ..Executor::new(&store)
+    };
     let m = manifest(
         "5",
         "compare: {model: {kind: linear2}, train: {solver: min-norm}}\n",
@@ -75,7 +84,7 @@ fn compare_pairs_each_member_with_its_twin_on_the_same_data() {
             (b.replica, b.member, b.point)
         );
     }
-    let out = execute(&m, &p, &store, true).unwrap();
+    let out = execute(&m, &p, &exec).unwrap();
     let rows = tables::summarize(&m, &p, &out);
     assert_eq!(rows.len(), 4);
     let (relu, linear) = (&rows[0], &rows[1]);
@@ -86,7 +95,7 @@ fn compare_pairs_each_member_with_its_twin_on_the_same_data() {
     // CCE(relu2 | linear2) of a 2-d code given a 1-d one differs from the reverse.
     let (ab, ba) = (relu.cce["gaussian"].mean, linear.cce["gaussian"].mean);
     assert!(ab.is_finite() && ba.is_finite() && ab != ba, "{ab} {ba}");
-    let report = run_manifest(&m, Path::new("tiny.yaml"), &store, true).unwrap();
+    let report = run_manifest(&m, Path::new("tiny.yaml"), &exec).unwrap();
     assert_eq!(report.stats.units_run(), 0);
     let c1 = &report.verdicts[0];
     assert_eq!((c1.claim, c1.result()), ("C1", "N/A"));

@@ -10,7 +10,7 @@
 //! on the batching, on the order batches finish in or on the thread count. An interrupted run
 //! loses only the batches in flight.
 
-use super::Store;
+use super::{unitlog, Store};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -40,6 +40,10 @@ pub struct Phase<'a, T> {
     /// Each unit's hash, in plan order.
     pub hashes: Vec<&'a str>,
     pub codec: Codec<T>,
+    /// The kind of unit in the unit log (`member`, `pair`, `accuracy`).
+    pub unit: &'static str,
+    /// A unit's label in the unit log (by its index in plan order).
+    pub label: &'a (dyn Fn(usize) -> String + Sync),
 }
 
 /// Where and how units run: the store they are cached in, and how the run reports progress.
@@ -50,9 +54,20 @@ pub struct Executor<'a> {
     pub store: &'a Store,
     /// No progress bars.
     pub quiet: bool,
+    /// One line per computed unit on stderr ([`unitlog`]).
+    pub log_units: bool,
 }
 
-impl Executor<'_> {
+impl<'a> Executor<'a> {
+    /// Progress bars, no unit log.
+    pub fn new(store: &'a Store) -> Self {
+        Executor {
+            store,
+            quiet: false,
+            log_units: false,
+        }
+    }
+
     /// Runs every unit of `phase` that the store lacks and loads the rest.
     ///
     /// `batch` groups the indices of the missing units (in plan order) into batches, each run
@@ -65,7 +80,15 @@ impl Executor<'_> {
         run: impl Fn(&[usize]) -> Result<Vec<T>> + Sync,
         describe: impl Fn(usize, usize) -> String + Sync,
     ) -> Result<(Vec<T>, PhaseStats)> {
-        execute(self.store, phase, batch, run, describe, self.quiet)
+        execute(
+            self.store,
+            phase,
+            batch,
+            run,
+            describe,
+            self.quiet,
+            self.log_units,
+        )
     }
 }
 
@@ -76,6 +99,7 @@ fn execute<T: Send + Sync>(
     run: impl Fn(&[usize]) -> Result<Vec<T>> + Sync,
     describe: impl Fn(usize, usize) -> String + Sync,
     quiet: bool,
+    log_units: bool,
 ) -> Result<(Vec<T>, PhaseStats)> {
     let started = Instant::now();
     let mut stats = PhaseStats::default();
@@ -115,6 +139,9 @@ fn execute<T: Send + Sync>(
             );
             for (&i, result) in group.iter().zip(&out) {
                 store.put(phase.hashes[i], codec.ext, &(codec.encode)(result)?)?;
+                if log_units {
+                    unitlog::computed(phase.unit, phase.hashes[i], &(phase.label)(i));
+                }
                 bar.inc(1);
             }
             Ok(group.iter().copied().zip(out).collect::<Vec<_>>())
@@ -173,6 +200,10 @@ fn progress(len: usize, what: &str, quiet: bool) -> ProgressBar {
 mod tests {
     use super::*;
 
+    fn label(i: usize) -> String {
+        format!("unit {i}")
+    }
+
     /// A phase of numbers stored as 8 bytes each.
     fn phase<'a>(hashes: &[&'a str]) -> Phase<'a, u64> {
         Phase {
@@ -183,11 +214,16 @@ mod tests {
                 encode: |v| Ok(v.to_le_bytes().to_vec()),
                 decode: |b| Ok(u64::from_le_bytes(b.try_into()?)),
             },
+            unit: "test",
+            label: &label,
         }
     }
 
     fn quiet(store: &Store) -> Executor<'_> {
-        Executor { store, quiet: true }
+        Executor {
+            quiet: true,
+            ..Executor::new(store)
+        }
     }
 
     #[test]

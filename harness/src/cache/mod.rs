@@ -8,9 +8,11 @@
 //! An entry whose bytes do not match its checksum is never served: [`Store::get`] reports it
 //! as absent so that the unit is recomputed and the entry rewritten.
 //!
-//! [`executor`] runs a plan's units against this store, for every experiment kind.
+//! [`executor`] runs a plan's units against this store, for every experiment kind;
+//! [`unitlog`] is its optional line per computed unit.
 
 pub mod executor;
+pub mod unitlog;
 
 use crate::identity::sha256_hex;
 use anyhow::{Context, Result};

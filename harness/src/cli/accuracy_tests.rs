@@ -2,6 +2,7 @@
 //! its manifest's errors and kind dispatch.
 
 use super::run::{run_accuracy, run_unit};
+use crate::cache::executor::Executor;
 use crate::cache::Store;
 use crate::estimators::{Estimator, Family, PairAlignment};
 use crate::identity::hash_of;
@@ -39,8 +40,12 @@ grid:
 fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path());
+    let exec = Executor {
+        quiet: true,
+        ..Executor::new(&store)
+    };
     let m = parse(TINY).unwrap();
-    let first = run_accuracy(&m, Path::new("tiny.yaml"), &store, true).unwrap();
+    let first = run_accuracy(&m, Path::new("tiny.yaml"), &exec).unwrap();
     // 3 families x 2 dims x 2 N = 12 cells, 2 data sets, 3 estimators.
     assert_eq!(first.stats.run, 12 * 2 * 3);
     assert_eq!(first.rows.len(), 12 * 3 * Quantity::ALL.len());
@@ -53,7 +58,7 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
         assert!(out.join(f).exists(), "{f} missing");
     }
     assert!(crate::cache::verify(dir.path()).unwrap().1.is_empty());
-    let again = run_accuracy(&m, Path::new("tiny.yaml"), &store, true).unwrap();
+    let again = run_accuracy(&m, Path::new("tiny.yaml"), &exec).unwrap();
     assert_eq!(again.stats.run, 0);
     assert_eq!(again.stats.reused, first.stats.run);
     assert_eq!(std::fs::read(out.join("accuracy.csv")).unwrap(), csv1);

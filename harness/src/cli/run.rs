@@ -3,14 +3,18 @@
 //! only wires the stages together; what a unit computes lives with its stage (members in
 //! [`crate::representations`], pairs in [`crate::estimators::pair`], accuracy units in
 //! [`crate::estimators::families`]) and everything written lives in [`crate::results`].
+//!
+//! [`run_shard`] runs one shard of several manifests (plans restricted by
+//! [`crate::plan::shard`]) through the same executor and writes no results.
 
 use crate::cache::executor::{self, Codec, Executor, Phase, PhaseStats};
 use crate::cache::Store;
 use crate::estimators::pair::{run_pair, PairResult, PairSettings};
 use crate::estimators::{self, PairAlignment};
 use crate::manifest::accuracy::AccuracyManifest;
-use crate::manifest::Manifest;
-use crate::plan::accuracy::{self as accuracy_plan, UnitSpec, UNIT_EXT};
+use crate::manifest::{AnyManifest, Manifest};
+use crate::plan::accuracy::{self as accuracy_plan, AccuracyPlan, UnitSpec, UNIT_EXT};
+use crate::plan::shard::{shard_plans, AnyPlan, Shard};
 use crate::plan::{member_label, pair_label, plan, Plan, MEMBER_EXT, PAIR_EXT};
 use crate::representations::{MemberResult, TaskData};
 use crate::results::accuracy::AccuracyRow;
@@ -35,12 +39,12 @@ pub struct RunReport {
 pub fn run_manifest(
     manifest: &Manifest,
     manifest_path: &Path,
-    store: &Store,
-    quiet: bool,
+    exec: &Executor,
 ) -> Result<RunReport> {
     let started = Instant::now();
+    let store = exec.store;
     let plan = plan(manifest);
-    let outcome = execute(manifest, &plan, store, quiet)?;
+    let outcome = execute(manifest, &plan, exec)?;
     let (results_dir, verdicts) = results::experiment::write(
         manifest,
         manifest_path,
@@ -62,8 +66,7 @@ pub fn run_manifest(
 /// The member units of a network experiment, then its pair units, through the executor: the
 /// missing members of one batch (a `relu2` replica) train together; the experiment's data is
 /// loaded only when some member must be trained.
-pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> Result<Outcome> {
-    let exec = Executor { store, quiet };
+pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outcome> {
     let data: OnceLock<Result<TaskData, String>> = OnceLock::new();
     let members = Phase {
         what: "train",
@@ -73,6 +76,8 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
             encode: MemberResult::encode,
             decode: MemberResult::decode,
         },
+        unit: "member",
+        label: &|i| member_label(plan, &plan.members[i]),
     };
     let (members, member_stats) = exec.execute(
         &members,
@@ -105,6 +110,8 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
             encode: |r: &PairResult| Ok(serde_json::to_string(r)?.into_bytes()),
             decode: |b| Ok(serde_json::from_slice(b)?),
         },
+        unit: "pair",
+        label: &|i| pair_label(plan, &plan.pairs[i]),
     };
     let (pairs, pair_stats) = exec.execute(
         &pairs,
@@ -156,7 +163,11 @@ pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Ver
                 manifest.name
             );
         }
-        let outcome = execute(manifest, &plan, store, true)?;
+        let exec = Executor {
+            quiet: true,
+            ..Executor::new(store)
+        };
+        let outcome = execute(manifest, &plan, &exec)?;
         let rows = tables::summarize(manifest, &plan, &outcome);
         for (_, group) in claims::claim_groups(manifest, &plan, &rows) {
             curves.extend(group.into_iter().map(|c| Curve {
@@ -197,46 +208,22 @@ pub struct AccuracyReport {
     pub seconds: f64,
 }
 
-/// Runs an estimator-accuracy experiment through the executor (largest data sets first, so
-/// that the last units to finish are short ones) and writes its results.
+/// Runs an estimator-accuracy experiment through the executor and writes its results.
 pub fn run_accuracy(
     m: &AccuracyManifest,
     manifest_path: &Path,
-    store: &Store,
-    quiet: bool,
+    exec: &Executor,
 ) -> Result<AccuracyReport> {
     let started = Instant::now();
     let plan = accuracy_plan::plan(m)?;
-    let phase = Phase {
-        what: "estimate",
-        hashes: plan.units.iter().map(|u| u.hash.as_str()).collect(),
-        codec: Codec {
-            ext: UNIT_EXT,
-            encode: |r: &PairAlignment| Ok(serde_json::to_vec(r)?),
-            decode: |b| Ok(serde_json::from_slice(b)?),
-        },
-    };
-    let exec = Executor { store, quiet };
-    let (results, stats) = exec.execute(
-        &phase,
-        |missing| {
-            let mut batches = executor::one_by_one(missing);
-            batches.sort_by_key(|b| {
-                let s = &plan.units[b[0]].spec;
-                std::cmp::Reverse(s.n * s.dims)
-            });
-            batches
-        },
-        |group| Ok(vec![run_unit(&plan.units[group[0]].spec)?]),
-        |i, _| plan.units[i].spec.label(),
-    )?;
+    let (results, stats) = execute_accuracy(&plan, exec)?;
     let (results_dir, rows) = results::accuracy::write(
         m,
         manifest_path,
         &plan,
         &results,
         &stats,
-        &store.results_dir(&m.name),
+        &exec.store.results_dir(&m.name),
         started,
     )?;
     Ok(AccuracyReport {
@@ -249,9 +236,117 @@ pub fn run_accuracy(
     })
 }
 
+/// The units of an estimator-accuracy plan through the executor, largest data sets first (so
+/// that the last units to finish are short ones).
+pub fn execute_accuracy(
+    plan: &AccuracyPlan,
+    exec: &Executor,
+) -> Result<(Vec<PairAlignment>, PhaseStats)> {
+    let phase = Phase {
+        what: "estimate",
+        hashes: plan.units.iter().map(|u| u.hash.as_str()).collect(),
+        codec: Codec {
+            ext: UNIT_EXT,
+            encode: |r: &PairAlignment| Ok(serde_json::to_vec(r)?),
+            decode: |b| Ok(serde_json::from_slice(b)?),
+        },
+        unit: "accuracy",
+        label: &|i| plan.units[i].spec.label(),
+    };
+    exec.execute(
+        &phase,
+        |missing| {
+            let mut batches = executor::one_by_one(missing);
+            batches.sort_by_key(|b| {
+                let s = &plan.units[b[0]].spec;
+                std::cmp::Reverse(s.n * s.dims)
+            });
+            batches
+        },
+        |group| Ok(vec![run_unit(&plan.units[group[0]].spec)?]),
+        |i, _| plan.units[i].spec.label(),
+    )
+}
+
+/// What one shard did for one manifest.
+pub struct ShardOutcome {
+    pub name: String,
+    /// Units of this shard computed now, and found in the cache.
+    pub computed: usize,
+    pub reused: usize,
+    /// Units of the whole plan still missing from the cache afterwards (those of other
+    /// shards, unless they have finished).
+    pub missing: usize,
+    pub seconds: f64,
+}
+
+/// Computes the units of `shard` of every manifest that the cache lacks (batches and pairs as
+/// in an unsharded run, through the same executor) and counts what each whole plan still
+/// misses, handing each manifest's outcome to `done` as it finishes. Writes no results.
+pub fn run_shard(
+    manifests: &[&AnyManifest],
+    shard: Shard,
+    exec: &Executor,
+    mut done: impl FnMut(&ShardOutcome),
+) -> Result<Vec<ShardOutcome>> {
+    let plans: Vec<AnyPlan> = manifests
+        .iter()
+        .map(|m| AnyPlan::of(m))
+        .collect::<Result<_>>()?;
+    let parts = shard_plans(&plans, shard)?;
+    let mut outcomes = Vec::with_capacity(manifests.len());
+    for ((manifest, whole), part) in manifests.iter().zip(&plans).zip(&parts) {
+        let started = Instant::now();
+        let (computed, reused) = match (manifest, part) {
+            (AnyManifest::Experiment(m), AnyPlan::Experiment(part)) => {
+                let s = execute(m, part, exec)?.stats;
+                (
+                    s.members_run + s.pairs_run,
+                    s.members_reused + s.pairs_reused,
+                )
+            }
+            (AnyManifest::Accuracy(_), AnyPlan::Accuracy(part)) => {
+                let (_, s) = execute_accuracy(part, exec)?;
+                (s.run, s.reused)
+            }
+            _ => unreachable!("a manifest's plan is of its kind"),
+        };
+        let outcome = ShardOutcome {
+            name: manifest.name().to_string(),
+            computed,
+            reused,
+            missing: missing(whole, exec.store),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        done(&outcome);
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// How many of a plan's units have no valid entry in the cache.
+fn missing(plan: &AnyPlan, store: &Store) -> usize {
+    match plan {
+        AnyPlan::Experiment(plan) => {
+            let members = plan.members.iter().map(|m| (&m.hash, MEMBER_EXT));
+            let pairs = plan.pairs.iter().map(|p| (&p.hash, PAIR_EXT));
+            members
+                .chain(pairs)
+                .filter(|(hash, ext)| !store.contains(hash, ext))
+                .count()
+        }
+        AnyPlan::Accuracy(plan) => plan
+            .units
+            .iter()
+            .filter(|u| !store.contains(&u.hash, UNIT_EXT))
+            .count(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::run_manifest;
+    use crate::cache::executor::Executor;
     use crate::cache::Store;
     use crate::manifest::Manifest;
     use std::path::Path;
@@ -282,7 +377,15 @@ sweep:
         let m = Manifest::parse(TINY, Path::new("tiny.yaml")).unwrap();
         let read = |dir: &Path, f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
         let first = tempfile::tempdir().unwrap();
-        let r = run_manifest(&m, Path::new("tiny.yaml"), &Store::new(first.path()), true).unwrap();
+        let run = |dir: &Path| {
+            let store = Store::new(dir);
+            let exec = Executor {
+                quiet: true,
+                ..Executor::new(&store)
+            };
+            run_manifest(&m, Path::new("tiny.yaml"), &exec).unwrap()
+        };
+        let r = run(first.path());
         assert_eq!(r.stats.members_run, 16);
         let summary = read(&r.results_dir, "summary.csv");
         let header = summary.lines().next().unwrap();
@@ -322,8 +425,7 @@ sweep:
         assert!(record.contains("test_rows_sha256"), "{record}");
         // A second cold run elsewhere gives the same bytes.
         let second = tempfile::tempdir().unwrap();
-        let r2 =
-            run_manifest(&m, Path::new("tiny.yaml"), &Store::new(second.path()), true).unwrap();
+        let r2 = run(second.path());
         for f in ["members.csv", "pairs.csv", "summary.csv", "split.csv"] {
             assert_eq!(read(&r.results_dir, f), read(&r2.results_dir, f), "{f}");
         }

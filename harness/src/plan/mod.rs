@@ -7,9 +7,11 @@
 //! experiment (`compare:`), the pairs (member m of the first network, member m of the
 //! second), which were fitted on the same data. The units run through the one executor
 //! ([`crate::cache::executor`]); [`units`] says what determines each one's result (its hash),
-//! and [`accuracy`] plans the estimator-accuracy experiment.
+//! [`accuracy`] plans the estimator-accuracy experiment, and [`shard`] splits plans into the
+//! disjoint parts that separate processes run (`run --shard`, `--jobs`, Slurm arrays).
 
 pub mod accuracy;
+pub mod shard;
 pub mod units;
 
 use crate::data::Input;

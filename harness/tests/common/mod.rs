@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use harness::cache::executor::Executor;
 use harness::cache::Store;
 use harness::cli::run::{run_manifest, RunReport};
 use harness::manifest::Manifest;
@@ -31,8 +32,10 @@ pub fn run(text: &str, artifacts: &Path) -> RunReport {
     run_manifest(
         &parse(text),
         Path::new("test.yaml"),
-        &Store::new(artifacts),
-        true,
+        &Executor {
+            quiet: true,
+            ..Executor::new(&Store::new(artifacts))
+        },
     )
     .expect("run succeeds")
 }
