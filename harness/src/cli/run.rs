@@ -60,13 +60,15 @@ pub fn run_manifest(
 }
 
 /// The member units of a network experiment, then its pair units, through the executor: the
-/// missing members of one batch (a `relu2` replica) train together; the experiment's data is
-/// loaded only when some member must be trained.
+/// members of one batch (a `relu2` replica) train together, and are trained again together
+/// when any of them is missing; the experiment's data is loaded only when some member must be
+/// trained.
 pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> Result<Outcome> {
     let exec = Executor { store, quiet };
     let data: OnceLock<Result<TaskData, String>> = OnceLock::new();
     let members = Phase {
         what: "train",
+        unit: "member",
         hashes: plan.members.iter().map(|m| m.hash.as_str()).collect(),
         codec: Codec {
             ext: MEMBER_EXT,
@@ -76,7 +78,7 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
     };
     let (members, member_stats) = exec.execute(
         &members,
-        |missing| executor::grouped_by(missing, |i| plan.members[i].spec.batch_key()),
+        executor::grouped_by(plan.members.len(), |i| plan.members[i].spec.batch_key()),
         |group| {
             let data = data
                 .get_or_init(|| {
@@ -99,6 +101,7 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
     )?;
     let pairs = Phase {
         what: "align",
+        unit: "pair",
         hashes: plan.pairs.iter().map(|p| p.hash.as_str()).collect(),
         codec: Codec {
             ext: PAIR_EXT,
@@ -108,7 +111,7 @@ pub fn execute(manifest: &Manifest, plan: &Plan, store: &Store, quiet: bool) -> 
     };
     let (pairs, pair_stats) = exec.execute(
         &pairs,
-        executor::one_by_one,
+        executor::one_by_one(plan.pairs.len()),
         |group| {
             let p = &plan.pairs[group[0]];
             let settings = PairSettings {
@@ -209,6 +212,7 @@ pub fn run_accuracy(
     let plan = accuracy_plan::plan(m)?;
     let phase = Phase {
         what: "estimate",
+        unit: "accuracy",
         hashes: plan.units.iter().map(|u| u.hash.as_str()).collect(),
         codec: Codec {
             ext: UNIT_EXT,
@@ -219,8 +223,8 @@ pub fn run_accuracy(
     let exec = Executor { store, quiet };
     let (results, stats) = exec.execute(
         &phase,
-        |missing| {
-            let mut batches = executor::one_by_one(missing);
+        {
+            let mut batches = executor::one_by_one(plan.units.len());
             batches.sort_by_key(|b| {
                 let s = &plan.units[b[0]].spec;
                 std::cmp::Reverse(s.n * s.dims)
