@@ -58,7 +58,8 @@ struct Cli {
     device: Option<DeviceKind>,
     /// Log one line per unit computed on stderr: `unit-computed <kind> <sha256> <what>` (and
     /// `unit-waiting ...` for a batch another process is computing).
-    #[arg(long, global = true, env = "HARNESS_LOG_UNITS")]
+    #[arg(long, global = true, env = "HARNESS_LOG_UNITS",
+          value_parser = clap::builder::BoolishValueParser::new())]
     log_units: bool,
     #[command(subcommand)]
     command: Command,
