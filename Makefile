@@ -21,7 +21,7 @@ FULL    := experiments/fig4_mnist_fcnn.yaml experiments/fig5_cifar10_cnn5.yaml
 DEVICE  ?= cpu
 
 .PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
-        reproduce-full test verify bench clean-cache help
+        reproduce-full test drills verify bench clean-cache help
 
 all: build
 
@@ -77,6 +77,10 @@ test:
 	@mkdir -p target
 	set -o pipefail; $(CARGO) test --release --locked --workspace --no-fail-fast 2>&1 | tee target/test.log
 	@awk '/^test result:/ {p += $$4; f += $$6; s += $$8} END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, s}' target/test.log
+
+# The reliability drills (README "Reliability"), printing their figures.
+drills:
+	$(CARGO) test --release --locked -p harness --test drills -- --nocapture --test-threads 1 2>&1 | grep -o 'drill [a-z].*'
 
 verify: build
 	$(HARNESS) verify

@@ -228,7 +228,12 @@ fn kill_9_at_random_moments_leaves_a_clean_cache_and_the_same_results() {
     let (mut tried, mut clean, mut identical) = (0, 0, 0);
     for _ in 0..10 {
         fs::remove_dir_all(d.path("artifacts/cache")).unwrap();
-        let mut child = d.command(&["run", "relu2.yaml"]).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = d
+            .command(&["run", "relu2.yaml"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(rng.next_u64() % (cold_ms + 1)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
