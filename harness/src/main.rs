@@ -194,22 +194,18 @@ fn units_line(what: &str, verb: &str, run: usize, reused: usize) -> String {
     format!("{} {what} ({run} {verb}, {reused} cached)", run + reused)
 }
 
-/// What every run prints: its identity, its units, the verdicts (if any) and where the results
-/// are.
-fn print_run(
-    name: &str,
-    hash: &str,
-    units: &[String],
-    seconds: f64,
-    corrupt_recomputed: usize,
-    verdicts: &[Verdict],
-    results_dir: &Path,
-) {
+/// The first line every run prints: its identity, its units and its time.
+fn print_head(name: &str, hash: &str, units: &[String], seconds: f64) {
     println!(
         "{name}  sha256 {}…  {} in {seconds:.1} s",
         &hash[..12],
         units.join(", ")
     );
+}
+
+/// The rest of what every run prints: corrupt entries recomputed, the verdicts (if any) and
+/// where the results are.
+fn print_tail(corrupt_recomputed: usize, verdicts: &[Verdict], results_dir: &Path) {
     if corrupt_recomputed > 0 {
         println!("  {corrupt_recomputed} corrupt cache entries were recomputed");
     }
@@ -231,31 +227,15 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, store: &Store, quiet: bool
                 units_line("members", "trained", s.members_run, s.members_reused),
                 units_line("pairs", "estimated", s.pairs_run, s.pairs_reused),
             ];
-            let dir = &r.results_dir;
-            print_run(
-                &r.name,
-                &r.hash,
-                &units,
-                r.seconds,
-                s.corrupt_recomputed,
-                &r.verdicts,
-                dir,
-            );
+            print_head(&r.name, &r.hash, &units, r.seconds);
+            print_tail(s.corrupt_recomputed, &r.verdicts, &r.results_dir);
         }
         AnyManifest::Accuracy(m) => {
             let r = run_accuracy(m, path, store, quiet)?;
             let s = &r.stats;
             let units = [units_line("units", "estimated", s.run, s.reused)];
-            let dir = &r.results_dir;
-            print_run(
-                &r.name,
-                &r.hash,
-                &units,
-                r.seconds,
-                s.corrupt_recomputed,
-                &[],
-                dir,
-            );
+            print_head(&r.name, &r.hash, &units, r.seconds);
+            print_tail(s.corrupt_recomputed, &[], &r.results_dir);
         }
     }
     Ok(())

@@ -88,7 +88,7 @@ impl UnitSpec {
     /// How listings and errors name the unit.
     pub fn label(&self) -> String {
         format!(
-            "{} on {} N = {}, {}+{} dims, rho = {}, data set {}",
+            "{} {} N={} dims={}+{} rho={} data set {}",
             self.estimator, self.family, self.n, self.dims, self.dims, self.rho, self.replicate
         )
     }
