@@ -424,8 +424,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Gc { manifests, delete } => {
-            let loaded: Vec<AnyManifest> =
-                manifests.iter().map(|p| load(p)).collect::<Result<_, _>>()?;
+            let loaded: Vec<AnyManifest> = manifests
+                .iter()
+                .map(|p| load(p))
+                .collect::<Result<_, _>>()?;
             let report = harness::cli::gc::gc(&store, &loaded, delete, || {
                 eprintln!(
                     "waiting: a `harness run` is using {}; gc --delete starts when it ends",
@@ -436,7 +438,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 println!("{}  {} bytes", g.path.display(), g.bytes);
             }
             let total: u64 = report.garbage.iter().map(|g| g.bytes).sum();
-            let verb = if report.deleted { "removed" } else { "would remove (dry run; --delete to act)" };
+            let verb = if report.deleted {
+                "removed"
+            } else {
+                "would remove (dry run; --delete to act)"
+            };
             println!(
                 "{verb}: {} file(s), {} bytes, not needed by the {} manifest(s) given",
                 report.garbage.len(),

@@ -134,7 +134,7 @@ fn sidecar(p: &Path) -> PathBuf {
 fn drop_some(paths: &[PathBuf], rng: &mut Rng) -> usize {
     let mut dropped = 0;
     for p in paths {
-        if rng.next_u64() % 3 == 0 {
+        if rng.next_u64().is_multiple_of(3) {
             fs::remove_file(p).unwrap();
             fs::remove_file(sidecar(p)).unwrap();
             dropped += 1;
@@ -162,7 +162,10 @@ fn purity(file: &str, text: &str, name: &str) {
             tried += 1;
             let same = d.results(name) == truth;
             identical += same as usize;
-            assert!(same, "{name}: results differ after dropping {dropped} {what} (seed {seed})");
+            assert!(
+                same,
+                "{name}: results differ after dropping {dropped} {what} (seed {seed})"
+            );
             assert!(d.verify_clean());
         }
     }
@@ -203,7 +206,10 @@ fn concurrent_runs_compute_each_unit_once() {
                 .filter(|l| l.starts_with("unit-computed "))
                 .map(|l| l.split(' ').nth(2).unwrap().to_string()),
         );
-        waits += err.lines().filter(|l| l.starts_with("unit-waiting ")).count();
+        waits += err
+            .lines()
+            .filter(|l| l.starts_with("unit-waiting "))
+            .count();
     }
     let m = harness::manifest::Manifest::parse(RELU2, Path::new("relu2.yaml")).unwrap();
     let plan = harness::plan::plan(&m);
@@ -234,7 +240,9 @@ fn kill_9_at_random_moments_leaves_a_clean_cache_and_the_same_results() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(rng.next_u64() % (cold_ms + 1)));
+        std::thread::sleep(std::time::Duration::from_millis(
+            rng.next_u64() % (cold_ms + 1),
+        ));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         tried += 1;
@@ -268,7 +276,10 @@ fn corrupt_entries_are_named_by_verify_and_never_served() {
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
         fs::write(sidecar(p), format!("{}  {name}\n", "0".repeat(64))).unwrap()
     };
-    let (member, pair) = (d.entries("safetensors")[0].clone(), d.entries("json")[0].clone());
+    let (member, pair) = (
+        d.entries("safetensors")[0].clone(),
+        d.entries("json")[0].clone(),
+    );
     let cases: Vec<(&str, PathBuf, Damage)> = vec![
         ("member bit flipped", member.clone(), flip),
         ("member truncated", member.clone(), truncate),
@@ -278,8 +289,14 @@ fn corrupt_entries_are_named_by_verify_and_never_served() {
         ("pair truncated", pair.clone(), truncate),
         ("pair checksum removed", pair, unsum),
         ("summary.csv bit flipped", results.join("summary.csv"), flip),
-        ("members.csv truncated", results.join("members.csv"), truncate),
-        ("pairs.csv deleted", results.join("pairs.csv"), |p| fs::remove_file(p).unwrap()),
+        (
+            "members.csv truncated",
+            results.join("members.csv"),
+            truncate,
+        ),
+        ("pairs.csv deleted", results.join("pairs.csv"), |p| {
+            fs::remove_file(p).unwrap()
+        }),
     ];
     let (mut tried, mut named, mut served) = (0, 0, 0);
     for (what, path, damage) in cases {
@@ -337,9 +354,18 @@ fn a_full_disk_stops_the_run_naming_the_path_and_a_rerun_with_space_completes() 
     let rerun = d.exec(&["run", "relu2.yaml"]);
     let same = rerun.0 == 0 && d.results("drill_relu2") == truth;
     unmount();
-    println!("drill disk full: exit {code}, error: {}", err.lines().filter(|l| !l.starts_with("drill_")).collect::<Vec<_>>().join(" | "));
+    println!(
+        "drill disk full: exit {code}, error: {}",
+        err.lines()
+            .filter(|l| !l.starts_with("drill_"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     assert_eq!(code, 1, "{out}{err}");
-    assert!(err.contains("No space left on device") && err.contains(&*mnt.to_string_lossy()), "{err}");
+    assert!(
+        err.contains("No space left on device") && err.contains(&*mnt.to_string_lossy()),
+        "{err}"
+    );
     assert!(clean, "a full disk left a cache that verify rejects");
     assert!(remount.success());
     assert!(same, "the rerun with space: {}", rerun.2);
@@ -347,33 +373,56 @@ fn a_full_disk_stops_the_run_naming_the_path_and_a_rerun_with_space_completes() 
 
 #[test]
 fn gc_keeps_what_the_manifests_need_and_waits_for_a_run() {
-    let other = RELU2.replace("drill_relu2", "drill_other").replace("seed: 11", "seed: 12");
+    let other = RELU2
+        .replace("drill_relu2", "drill_other")
+        .replace("seed: 11", "seed: 12");
     let d = Drill::new(&[("relu2.yaml", RELU2), ("other.yaml", &other)]);
     d.run_ok("relu2.yaml");
     d.run_ok("other.yaml");
     let before = d.entries("safetensors").len() + d.entries("json").len();
     let (code, dry, _) = d.exec(&["gc", "relu2.yaml"]);
     assert_eq!(code, 0);
-    assert!(dry.contains("would remove (dry run; --delete to act)"), "{dry}");
-    assert_eq!(d.entries("safetensors").len() + d.entries("json").len(), before);
-    let listed = dry.lines().filter(|l| l.ends_with(" bytes") && !l.contains(':')).count();
+    assert!(
+        dry.contains("would remove (dry run; --delete to act)"),
+        "{dry}"
+    );
+    assert_eq!(
+        d.entries("safetensors").len() + d.entries("json").len(),
+        before
+    );
+    let listed = dry
+        .lines()
+        .filter(|l| l.ends_with(" bytes") && !l.contains(':'))
+        .count();
     let m = harness::manifest::Manifest::parse(&other, Path::new("other.yaml")).unwrap();
     let p = harness::plan::plan(&m);
     // Each unit of the other manifest: its entry and its checksum file.
     assert_eq!(listed, 2 * (p.members.len() + p.pairs.len()), "{dry}");
     // A run of the other manifest (it must retrain what gc removes) while gc --delete works.
     fs::remove_dir_all(d.path("artifacts/results/drill_other")).unwrap();
-    let running = d.command(&["run", "other.yaml"]).stderr(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let running = d
+        .command(&["run", "other.yaml"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(100));
     let (code, deleted, _) = d.exec(&["gc", "relu2.yaml", "--delete"]);
     assert_eq!(code, 0);
     assert!(deleted.contains("removed: "), "{deleted}");
     let out = running.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(d.verify_clean());
     // Nothing relu2.yaml needs was removed: its rerun computes nothing.
     let (_, again, _) = d.exec(&["run", "relu2.yaml"]);
-    assert!(again.contains("(0 trained,") && again.contains("(0 estimated,"), "{again}");
+    assert!(
+        again.contains("(0 trained,") && again.contains("(0 estimated,"),
+        "{again}"
+    );
     println!(
         "drill gc: dry run listed {listed} files (the other manifest's {} units, each entry and \
          its checksum) of {} and removed none; --delete during another run: run exit 0, verify \

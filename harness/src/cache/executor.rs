@@ -110,7 +110,11 @@ impl Executor<'_> {
             .filter(|b| b.iter().any(|&i| results[i].is_none()))
             .map(|b| b.as_slice())
             .collect();
-        let bar = progress(pending.iter().map(|b| b.len()).sum(), phase.what, self.quiet);
+        let bar = progress(
+            pending.iter().map(|b| b.len()).sum(),
+            phase.what,
+            self.quiet,
+        );
         let mut announced = std::collections::HashSet::new();
         while !pending.is_empty() {
             let round = pending
@@ -136,7 +140,11 @@ impl Executor<'_> {
                 ));
                 for &batch in &busy {
                     if announced.insert(batch[0]) {
-                        unitlog::waiting(phase.unit, phase.hashes[batch[0]], &describe(batch[0], batch.len()));
+                        unitlog::waiting(
+                            phase.unit,
+                            phase.hashes[batch[0]],
+                            &describe(batch[0], batch.len()),
+                        );
                     }
                 }
                 std::thread::sleep(RETRY_AFTER);
@@ -174,7 +182,10 @@ impl Executor<'_> {
             .collect();
         if let Some(values) = cached {
             bar.inc(batch.len() as u64);
-            return Ok(Some(Attempt { values, computed: false }));
+            return Ok(Some(Attempt {
+                values,
+                computed: false,
+            }));
         }
         let label = describe(batch[0], batch.len());
         let out = run(batch).with_context(|| label.clone())?;
@@ -194,7 +205,10 @@ impl Executor<'_> {
             })?);
         }
         bar.inc(batch.len() as u64);
-        Ok(Some(Attempt { values, computed: true }))
+        Ok(Some(Attempt {
+            values,
+            computed: true,
+        }))
     }
 }
 
@@ -259,7 +273,9 @@ mod tests {
     }
 
     fn hashes(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("{i:02}{}", "a".repeat(62))).collect()
+        (0..n)
+            .map(|i| format!("{i:02}{}", "a".repeat(62)))
+            .collect()
     }
 
     #[test]
@@ -270,10 +286,14 @@ mod tests {
         let phase = phase(&hashes);
         // Unit 2 was stored by some other computation (a different value); its batch {0, 2, 4}
         // lacks 0 and 4, so the whole batch runs and unit 2 gets this batch's value.
-        store.put(phase.hashes[2], "num", &999u64.to_le_bytes()).unwrap();
+        store
+            .put(phase.hashes[2], "num", &999u64.to_le_bytes())
+            .unwrap();
         // Batch {1, 3, 5} is complete: it does not run.
         for i in [1, 3, 5] {
-            store.put(phase.hashes[i], "num", &(i as u64 * 10).to_le_bytes()).unwrap();
+            store
+                .put(phase.hashes[i], "num", &(i as u64 * 10).to_le_bytes())
+                .unwrap();
         }
         let calls = std::sync::Mutex::new(Vec::new());
         let executor = Executor {
@@ -292,9 +312,14 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, vec![0, 10, 20, 30, 40, 50]);
-        assert_eq!((stats.run, stats.reused, stats.corrupt_recomputed), (3, 3, 0));
+        assert_eq!(
+            (stats.run, stats.reused, stats.corrupt_recomputed),
+            (3, 3, 0)
+        );
         assert_eq!(calls.into_inner().unwrap(), vec![vec![0, 2, 4]]);
-        assert!(matches!(store.get(phase.hashes[2], "num"), super::super::Lookup::Hit(b) if b == 20u64.to_le_bytes()));
+        assert!(
+            matches!(store.get(phase.hashes[2], "num"), super::super::Lookup::Hit(b) if b == 20u64.to_le_bytes())
+        );
         // Everything is cached now: nothing runs, the same results come back.
         let (again, stats) = executor
             .execute(
@@ -312,10 +337,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         let hashes = hashes(3);
-        let executor = Executor { store: &store, quiet: true };
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
         for batches in [vec![vec![0, 1]], vec![vec![0, 1], vec![1, 2]]] {
             let run = |g: &[usize]| Ok(g.iter().map(|&i| i as u64).collect());
-            assert!(executor.execute(&phase(&hashes), batches, run, |i, n| format!("{i} {n}")).is_err());
+            assert!(executor
+                .execute(&phase(&hashes), batches, run, |i, n| format!("{i} {n}"))
+                .is_err());
         }
     }
 
@@ -326,11 +356,17 @@ mod tests {
         let hashes = hashes(2);
         // "Another process": a lock on batch {0} held here (an flock on its own open file
         // excludes every other open of the file, in this process too).
-        let lock = store.try_lock_batch("num", &[hashes[0].as_str()]).unwrap().unwrap();
+        let lock = store
+            .try_lock_batch("num", &[hashes[0].as_str()])
+            .unwrap()
+            .unwrap();
         let finished = std::sync::atomic::AtomicBool::new(false);
         let (out, stats) = std::thread::scope(|s| {
             let worker = s.spawn(|| {
-                let executor = Executor { store: &store, quiet: true };
+                let executor = Executor {
+                    store: &store,
+                    quiet: true,
+                };
                 let out = executor.execute(
                     &phase(&hashes),
                     one_by_one(2),
@@ -344,7 +380,10 @@ mod tests {
                 out
             });
             std::thread::sleep(Duration::from_millis(600));
-            assert!(!finished.load(std::sync::atomic::Ordering::SeqCst), "waits for the lock");
+            assert!(
+                !finished.load(std::sync::atomic::Ordering::SeqCst),
+                "waits for the lock"
+            );
             store.put(&hashes[0], "num", &5u64.to_le_bytes()).unwrap();
             drop(lock);
             worker.join().unwrap().unwrap()

@@ -96,7 +96,10 @@ mod tests {
             .iter()
             .map(|g| g.path.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, [format!("{gone}.json"), format!("{gone}.json.sha256")]);
+        assert_eq!(
+            names,
+            [format!("{gone}.json"), format!("{gone}.json.sha256")]
+        );
         assert_eq!(g[0].bytes, 2);
         assert_eq!(delete(&g).unwrap(), g[0].bytes + g[1].bytes);
         assert!(store.contains(&kept, "json") && !store.contains(&gone, "json"));

@@ -114,8 +114,12 @@ impl Store {
                 return Err(e).with_context(|| format!("cannot lock {}", path.display()))
             }
         }
-        if shared { file.lock_shared() } else { file.lock() }
-            .with_context(|| format!("cannot lock {}", path.display()))?;
+        if shared {
+            file.lock_shared()
+        } else {
+            file.lock()
+        }
+        .with_context(|| format!("cannot lock {}", path.display()))?;
         Ok(file)
     }
 
@@ -250,7 +254,9 @@ fn temp_owner(name: &str) -> Option<u32> {
     if !name.starts_with('.') {
         return None;
     }
-    let (_, tail) = name.rsplit_once(".tmp-").or_else(|| name.rsplit_once(".old-"))?;
+    let (_, tail) = name
+        .rsplit_once(".tmp-")
+        .or_else(|| name.rsplit_once(".old-"))?;
     tail.split('-').next()?.parse().ok()
 }
 

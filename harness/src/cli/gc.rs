@@ -15,12 +15,24 @@ pub fn needed(manifests: &[AnyManifest]) -> Result<HashSet<String>> {
         match m {
             AnyManifest::Experiment(m) => {
                 let p = plan::plan(m);
-                keep.extend(p.members.iter().map(|u| format!("{}.{}", u.hash, plan::MEMBER_EXT)));
-                keep.extend(p.pairs.iter().map(|u| format!("{}.{}", u.hash, plan::PAIR_EXT)));
+                keep.extend(
+                    p.members
+                        .iter()
+                        .map(|u| format!("{}.{}", u.hash, plan::MEMBER_EXT)),
+                );
+                keep.extend(
+                    p.pairs
+                        .iter()
+                        .map(|u| format!("{}.{}", u.hash, plan::PAIR_EXT)),
+                );
             }
             AnyManifest::Accuracy(m) => {
                 let p = accuracy::plan(m)?;
-                keep.extend(p.units.iter().map(|u| format!("{}.{}", u.hash, accuracy::UNIT_EXT)));
+                keep.extend(
+                    p.units
+                        .iter()
+                        .map(|u| format!("{}.{}", u.hash, accuracy::UNIT_EXT)),
+                );
             }
         }
     }
@@ -46,11 +58,19 @@ pub fn gc(
     if !delete {
         let garbage = gc::garbage(store, &keep)?;
         let bytes = garbage.iter().map(|g| g.bytes).sum();
-        return Ok(GcReport { garbage, bytes, deleted: false });
+        return Ok(GcReport {
+            garbage,
+            bytes,
+            deleted: false,
+        });
     }
     let _lock = store.lock(STORE_LOCK, false, on_wait)?;
     store.sweep()?;
     let garbage = gc::garbage(store, &keep)?;
     let bytes = gc::delete(&garbage)?;
-    Ok(GcReport { garbage, bytes, deleted: true })
+    Ok(GcReport {
+        garbage,
+        bytes,
+        deleted: true,
+    })
 }

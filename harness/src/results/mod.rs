@@ -20,8 +20,8 @@ use crate::estimators::pair::PairResult;
 use crate::identity::{canonical_json, sha256_hex, ALGORITHM_VERSION};
 use crate::representations::MemberResult;
 use anyhow::{Context, Result};
-use std::fs;
 use serde::Serialize;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Everything a network experiment's run produced, in plan order.
