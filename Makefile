@@ -28,7 +28,7 @@ DEVICE  ?= cpu
 JOBS    ?= 1
 
 .PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
-        reproduce-full test test-slurm fuzz verify bench bench-check bench-baseline bench-record bench-report \
+        reproduce-full test test-slurm fuzz drills verify bench bench-check bench-baseline bench-record bench-report \
         bench-compare clean-cache help check report test-report
 
 all: build
@@ -118,6 +118,9 @@ fuzz:
 # array over a shared artifacts folder, checked against a local run (harness/tests/slurm/).
 test-slurm: build
 	harness/tests/slurm/run.sh
+# The reliability drills (README "Reliability"), printing their figures.
+drills:
+	$(CARGO) test --release --locked -p harness --test drills -- --nocapture --test-threads 1 2>&1 | grep -o 'drill [a-z].*'
 
 verify: build
 	$(HARNESS) verify

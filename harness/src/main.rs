@@ -66,8 +66,10 @@ struct Cli {
     /// `--features cuda`). A GPU run is a different experiment: its hash differs.
     #[arg(long, global = true, env = "HARNESS_DEVICE")]
     device: Option<DeviceKind>,
-    /// Log one line per unit computed on stderr: `unit-computed <kind> <sha256> <label>`.
-    #[arg(long, global = true, env = "HARNESS_LOG_UNITS")]
+    /// Log one line per unit computed on stderr: `unit-computed <kind> <sha256> <what>` (and
+    /// `unit-waiting ...` for a batch another process is computing).
+    #[arg(long, global = true, env = "HARNESS_LOG_UNITS",
+          value_parser = clap::builder::BoolishValueParser::new())]
     log_units: bool,
     #[command(subcommand)]
     command: Command,
@@ -156,6 +158,17 @@ enum Command {
     /// Re-hash every cached artifact and result file; name each one missing or altered.
     /// Exit code 1 if any.
     Verify,
+    /// List the cache entries that none of the given manifests needs, with their sizes (a
+    /// dry run); with --delete, remove them. Waits while a `harness run` uses the artifacts
+    /// folder. Example: `harness gc experiments/*.yaml --delete`.
+    Gc {
+        /// Every manifest whose entries are kept.
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+        /// Remove the entries listed (without it nothing is removed).
+        #[arg(long)]
+        delete: bool,
+    },
     /// Conditional copula entropy CCE(A|B), in nats, of two representations given as CSV
     /// matrices (one row per sample, no header, same number of rows). Prints one number.
     Cce {
@@ -461,10 +474,12 @@ fn bad_input(e: anyhow::Error) -> anyhow::Error {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     set_threads(cli.threads)?;
+    if cli.log_units {
+        cache::unitlog::enable();
+    }
     let store = Store::new(&cli.artifacts);
     let exec = Executor {
         quiet: cli.quiet,
-        log_units: cli.log_units,
         ..Executor::new(&store)
     };
     // Every command loads its manifests through this one path, with the same overrides.
@@ -482,6 +497,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 .map(|p| load(p).map(|m| (p.clone(), m)))
                 .collect::<Result<_, _>>()?;
             store.check_writable()?;
+            // Held shared while this run works, so that `gc --delete` waits for it.
+            let _store_lock = store.lock(cache::gc::STORE_LOCK, true, || {
+                eprintln!(
+                    "waiting: `harness gc --delete` is removing entries from {}",
+                    store.root().display()
+                )
+            })?;
+            let swept = store.sweep()?;
+            if swept > 0 {
+                eprintln!("removed {swept} temporary file(s) of interrupted runs");
+            }
             if let Some(shard) = shard.filter(|s| s.count > 1) {
                 let all: Vec<&AnyManifest> = loaded.iter().map(|(_, m)| m).collect();
                 run_shard_and_print(&all, shard, &exec)?;
@@ -629,6 +655,34 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 println!("{} problem(s) among {checked} files", problems.len());
                 Ok(ExitCode::FAILURE)
             }
+        }
+        Command::Gc { manifests, delete } => {
+            let loaded: Vec<AnyManifest> = manifests
+                .iter()
+                .map(|p| load(p))
+                .collect::<Result<_, _>>()?;
+            let report = harness::cli::gc::gc(&store, &loaded, delete, || {
+                eprintln!(
+                    "waiting: a `harness run` is using {}; gc --delete starts when it ends",
+                    store.root().display()
+                )
+            })?;
+            for g in &report.garbage {
+                println!("{}  {} bytes", g.path.display(), g.bytes);
+            }
+            let total: u64 = report.garbage.iter().map(|g| g.bytes).sum();
+            let verb = if report.deleted {
+                "removed"
+            } else {
+                "would remove (dry run; --delete to act)"
+            };
+            println!(
+                "{verb}: {} file(s), {} bytes, not needed by the {} manifest(s) given",
+                report.garbage.len(),
+                if report.deleted { report.bytes } else { total },
+                loaded.len()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Cce { pair } => {
             let (ma, mb) = pair.read()?;

@@ -1,6 +1,6 @@
 //! The `relu2` pipeline end to end on a tiny manifest: batched member units go through the
 //! cache like any other (a rerun trains nothing, a new SNR trains only its units, a lost
-//! artifact is retrained alone and comes back byte for byte), and a `compare:` experiment
+//! artifact is retrained with its replica and comes back byte for byte), and a `compare:` experiment
 //! pairs the two networks' members fitted on the same data.
 
 use harness::cache::executor::Executor;
@@ -39,7 +39,8 @@ fn relu2_units_are_cached_and_retrained_alone() {
     assert_eq!(warm.stats.units_run(), 0);
     assert_eq!(warm.members, cold.members);
 
-    // Lose one member of a replica: only it is retrained, batched with nobody, identically.
+    // Lose one member of a replica: its replica (the batch it was trained in) is retrained
+    // whole, and the member comes back byte for byte.
     let lost = &p.members[4];
     let path = dir
         .path()
@@ -49,7 +50,7 @@ fn relu2_units_are_cached_and_retrained_alone() {
     let before = std::fs::read(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
     let again = execute(&m, &p, &exec).unwrap();
-    assert_eq!((again.stats.members_run, again.stats.pairs_run), (1, 0));
+    assert_eq!((again.stats.members_run, again.stats.pairs_run), (3, 0));
     assert_eq!(std::fs::read(&path).unwrap(), before);
 
     // A new SNR value adds only its own units.

@@ -1,20 +1,32 @@
 //! The one cached-unit executor. Every experiment kind (regression, classification, estimator
 //! accuracy) runs its units through [`Executor::execute`]: look every unit up in the cache, run what is
-//! missing (in batches, in parallel on rayon's pool), store each result as its batch finishes,
-//! and count what ran, what was reused and what was found corrupt ([`PhaseStats`], which the
-//! run record reports).
+//! missing (in parallel on rayon's pool), store each result as its batch finishes, and count
+//! what ran, what was reused and what was found corrupt ([`PhaseStats`], which the run record
+//! reports).
 //!
 //! What a unit *is* stays with its kind: the caller gives the units' hashes in plan order, how
-//! their results are encoded ([`Codec`]), how missing units group into batches, and the work
-//! of one batch. Results come back in plan order and never depend on which units were cached,
-//! on the batching, on the order batches finish in or on the thread count. An interrupted run
-//! loses only the batches in flight.
+//! their results are encoded ([`Codec`]), the batches (groups of units computed together, e.g.
+//! the members of a `relu2` replica, stacked in one product) and the work of one batch.
+//!
+//! **Results are a pure function of the plan.** A batch is the unit of work: when any unit of
+//! a batch is missing (or corrupt) the whole batch is computed again and every unit of it
+//! stored, so a unit's bytes always come from the same computation, whatever part of the cache
+//! existed before (stacked arithmetic may differ in the last bits from a unit computed alone).
+//! What a run returns is what it stored, decoded: a unit used at once and a unit read back
+//! later are the same value.
+//!
+//! **Each batch is computed once across processes.** Before computing a batch the executor
+//! takes its lock, an OS file lock (`artifacts/locks/<ext>-<sha256 of its units>.lock`,
+//! `flock` on Unix) that the OS releases when the process ends, however it ends; with the lock
+//! held it looks the batch up again (another process may have just stored it). A batch whose
+//! lock another process holds is set aside and tried again after the others (never waited on
+//! while a lock is held, so processes cannot deadlock); meanwhile the progress line says so.
 
 use super::{unitlog, Store};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How one kind of unit's result is stored: the cache extension and the byte format.
 pub struct Codec<T> {
@@ -26,7 +38,9 @@ pub struct Codec<T> {
 /// Counts and time of one [`Executor::execute`] call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct PhaseStats {
+    /// Units computed by this process.
     pub run: usize,
+    /// Units read from the cache (including those another process stored meanwhile).
     pub reused: usize,
     /// Cache entries that failed their checksum (or decoding) and were recomputed.
     pub corrupt_recomputed: usize,
@@ -37,13 +51,11 @@ pub struct PhaseStats {
 pub struct Phase<'a, T> {
     /// The progress bar's prefix (`train`, `align`, `estimate`).
     pub what: &'static str,
+    /// The unit log's kind (`member`, `pair`, `accuracy`; see [`unitlog`]).
+    pub unit: &'static str,
     /// Each unit's hash, in plan order.
     pub hashes: Vec<&'a str>,
     pub codec: Codec<T>,
-    /// The kind of unit in the unit log (`member`, `pair`, `accuracy`).
-    pub unit: &'static str,
-    /// A unit's label in the unit log (by its index in plan order).
-    pub label: &'a (dyn Fn(usize) -> String + Sync),
 }
 
 /// Where and how units run: the store they are cached in, and how the run reports progress.
@@ -54,123 +66,174 @@ pub struct Executor<'a> {
     pub store: &'a Store,
     /// No progress bars.
     pub quiet: bool,
-    /// One line per computed unit on stderr ([`unitlog`]).
-    pub log_units: bool,
 }
 
+/// How long a process waits before trying again a batch that another process is computing.
+const RETRY_AFTER: Duration = Duration::from_millis(200);
+
 impl<'a> Executor<'a> {
-    /// Progress bars, no unit log.
+    /// Progress bars on.
     pub fn new(store: &'a Store) -> Self {
         Executor {
             store,
             quiet: false,
-            log_units: false,
         }
     }
 
-    /// Runs every unit of `phase` that the store lacks and loads the rest.
+    /// Runs every batch of `phase` that lacks a unit in the store and loads the rest.
     ///
-    /// `batch` groups the indices of the missing units (in plan order) into batches, each run
-    /// by one call of `run`, which returns one result per index, in the order given. `describe`
-    /// names a batch in an error (from its first index and its size).
+    /// `batches` partitions the unit indices (every index in exactly one batch); each batch is
+    /// run by one call of `run`, which returns one result per index, in the order given.
+    /// `describe` names a batch in an error (from its first index and its size).
     pub fn execute<T: Send + Sync>(
         &self,
         phase: &Phase<'_, T>,
-        batch: impl FnOnce(Vec<usize>) -> Vec<Vec<usize>>,
+        batches: Vec<Vec<usize>>,
         run: impl Fn(&[usize]) -> Result<Vec<T>> + Sync,
         describe: impl Fn(usize, usize) -> String + Sync,
     ) -> Result<(Vec<T>, PhaseStats)> {
-        execute(
-            self.store,
-            phase,
-            batch,
-            run,
-            describe,
+        let started = Instant::now();
+        let (store, codec) = (self.store, &phase.codec);
+        let n = phase.hashes.len();
+        let mut seen = vec![false; n];
+        for &i in batches.iter().flatten() {
+            anyhow::ensure!(i < n && !seen[i], "unit {i} is in no batch or in two");
+            seen[i] = true;
+        }
+        anyhow::ensure!(seen.iter().all(|&s| s), "a unit is in no batch");
+        let mut stats = PhaseStats::default();
+        let mut results: Vec<Option<T>> = phase
+            .hashes
+            .par_iter()
+            .map(|hash| store.load(hash, codec.ext, codec.decode))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|(result, corrupt)| {
+                stats.corrupt_recomputed += corrupt as usize;
+                result
+            })
+            .collect();
+        let mut pending: Vec<&[usize]> = batches
+            .iter()
+            .filter(|b| b.iter().any(|&i| results[i].is_none()))
+            .map(|b| b.as_slice())
+            .collect();
+        let bar = progress(
+            pending.iter().map(|b| b.len()).sum(),
+            phase.what,
             self.quiet,
-            self.log_units,
-        )
-    }
-}
-
-fn execute<T: Send + Sync>(
-    store: &Store,
-    phase: &Phase<'_, T>,
-    batch: impl FnOnce(Vec<usize>) -> Vec<Vec<usize>>,
-    run: impl Fn(&[usize]) -> Result<Vec<T>> + Sync,
-    describe: impl Fn(usize, usize) -> String + Sync,
-    quiet: bool,
-    log_units: bool,
-) -> Result<(Vec<T>, PhaseStats)> {
-    let started = Instant::now();
-    let mut stats = PhaseStats::default();
-    let codec = &phase.codec;
-    let mut results: Vec<Option<T>> = phase
-        .hashes
-        .par_iter()
-        .map(|hash| store.load(hash, codec.ext, codec.decode))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|(result, corrupt)| {
-            stats.corrupt_recomputed += corrupt as usize;
-            result
-        })
-        .collect();
-    let missing: Vec<usize> = (0..results.len())
-        .filter(|&i| results[i].is_none())
-        .collect();
-    stats.reused = results.len() - missing.len();
-    stats.run = missing.len();
-    let bar = progress(missing.len(), phase.what, quiet);
-    let batches = if missing.is_empty() {
-        Vec::new()
-    } else {
-        batch(missing)
-    };
-    let fresh: Vec<(usize, T)> = batches
-        .par_iter()
-        .map(|group| {
-            let out = run(group).with_context(|| describe(group[0], group.len()))?;
-            anyhow::ensure!(
-                out.len() == group.len(),
-                "{}: {} results for {} units",
-                describe(group[0], group.len()),
-                out.len(),
-                group.len()
-            );
-            for (&i, result) in group.iter().zip(&out) {
-                store.put(phase.hashes[i], codec.ext, &(codec.encode)(result)?)?;
-                if log_units {
-                    unitlog::computed(phase.unit, phase.hashes[i], &(phase.label)(i));
+        );
+        let mut announced = std::collections::HashSet::new();
+        while !pending.is_empty() {
+            let round = pending
+                .par_iter()
+                .map(|&batch| self.attempt(phase, batch, &run, &describe, &bar))
+                .collect::<Result<Vec<_>>>()?;
+            let mut busy = Vec::new();
+            for (&batch, outcome) in pending.iter().zip(round) {
+                match outcome {
+                    Some(Attempt { values, computed }) => {
+                        stats.run += computed as usize * batch.len();
+                        for (&i, v) in batch.iter().zip(values) {
+                            results[i] = Some(v);
+                        }
+                    }
+                    None => busy.push(batch),
                 }
-                bar.inc(1);
             }
-            Ok(group.iter().copied().zip(out).collect::<Vec<_>>())
-        })
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    bar.finish_and_clear();
-    for (i, r) in fresh {
-        results[i] = Some(r);
+            if !busy.is_empty() {
+                bar.set_message(format!(
+                    "waiting: {} batch(es) being computed by another process",
+                    busy.len()
+                ));
+                for &batch in &busy {
+                    if announced.insert(batch[0]) {
+                        unitlog::waiting(
+                            phase.unit,
+                            phase.hashes[batch[0]],
+                            &describe(batch[0], batch.len()),
+                        );
+                    }
+                }
+                std::thread::sleep(RETRY_AFTER);
+            }
+            pending = busy;
+        }
+        bar.finish_and_clear();
+        stats.reused = n - stats.run;
+        stats.seconds = started.elapsed().as_secs_f64();
+        let results = results
+            .into_iter()
+            .map(|r| r.expect("every unit is cached or computed"))
+            .collect();
+        Ok((results, stats))
     }
-    stats.seconds = started.elapsed().as_secs_f64();
-    let results = results
-        .into_iter()
-        .map(|r| r.expect("every unit is cached or computed"))
-        .collect();
-    Ok((results, stats))
+
+    /// One try at a batch: `None` when another process holds its lock; else its values, looked
+    /// up again under the lock or computed and stored.
+    fn attempt<T>(
+        &self,
+        phase: &Phase<'_, T>,
+        batch: &[usize],
+        run: &(impl Fn(&[usize]) -> Result<Vec<T>> + Sync),
+        describe: &(impl Fn(usize, usize) -> String + Sync),
+        bar: &ProgressBar,
+    ) -> Result<Option<Attempt<T>>> {
+        let (store, codec) = (self.store, &phase.codec);
+        let hashes: Vec<&str> = batch.iter().map(|&i| phase.hashes[i]).collect();
+        let Some(_lock) = store.try_lock_batch(codec.ext, &hashes)? else {
+            return Ok(None);
+        };
+        let cached: Option<Vec<T>> = hashes
+            .iter()
+            .map(|h| store.load_quietly(h, codec.ext, codec.decode))
+            .collect();
+        if let Some(values) = cached {
+            bar.inc(batch.len() as u64);
+            return Ok(Some(Attempt {
+                values,
+                computed: false,
+            }));
+        }
+        let label = describe(batch[0], batch.len());
+        let out = run(batch).with_context(|| label.clone())?;
+        anyhow::ensure!(
+            out.len() == batch.len(),
+            "{label}: {} results for {} units",
+            out.len(),
+            batch.len()
+        );
+        let mut values = Vec::with_capacity(out.len());
+        for (&i, result) in batch.iter().zip(&out) {
+            let bytes = (codec.encode)(result)?;
+            store.put(phase.hashes[i], codec.ext, &bytes)?;
+            unitlog::computed(phase.unit, phase.hashes[i], &describe(i, 1));
+            values.push((codec.decode)(&bytes).with_context(|| {
+                format!("{label}: a result does not decode from its own encoding")
+            })?);
+        }
+        bar.inc(batch.len() as u64);
+        Ok(Some(Attempt {
+            values,
+            computed: true,
+        }))
+    }
 }
 
-/// Each missing unit in a batch of its own.
-pub fn one_by_one(missing: Vec<usize>) -> Vec<Vec<usize>> {
-    missing.into_iter().map(|i| vec![i]).collect()
+struct Attempt<T> {
+    values: Vec<T>,
+    computed: bool,
 }
 
-/// Missing units with equal keys in one batch, batches in the order of their first unit.
-pub fn grouped_by<K: PartialEq>(missing: Vec<usize>, key: impl Fn(usize) -> K) -> Vec<Vec<usize>> {
+/// Each unit a batch of its own.
+pub fn one_by_one(units: usize) -> Vec<Vec<usize>> {
+    (0..units).map(|i| vec![i]).collect()
+}
+
+/// Units with equal keys in one batch, batches in the order of their first unit.
+pub fn grouped_by<K: PartialEq>(units: usize, key: impl Fn(usize) -> K) -> Vec<Vec<usize>> {
     let mut batches: Vec<(K, Vec<usize>)> = Vec::new();
-    for i in missing {
+    for i in 0..units {
         let k = key(i);
         match batches.iter_mut().find(|(b, _)| *b == k) {
             Some((_, group)) => group.push(i),
@@ -187,7 +250,7 @@ fn progress(len: usize, what: &str, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template(
-            "{prefix:>8} [{bar:32}] {pos}/{len} units, {elapsed} elapsed, ETA {eta}",
+            "{prefix:>8} [{bar:32}] {pos}/{len} units, {elapsed} elapsed, ETA {eta} {msg}",
         )
         .expect("valid template")
         .progress_chars("=> "),
@@ -200,49 +263,55 @@ fn progress(len: usize, what: &str, quiet: bool) -> ProgressBar {
 mod tests {
     use super::*;
 
-    fn label(i: usize) -> String {
-        format!("unit {i}")
+    fn codec() -> Codec<u64> {
+        Codec {
+            ext: "num",
+            encode: |v| Ok(v.to_le_bytes().to_vec()),
+            decode: |b| Ok(u64::from_le_bytes(b.try_into()?)),
+        }
     }
 
-    /// A phase of numbers stored as 8 bytes each.
-    fn phase<'a>(hashes: &[&'a str]) -> Phase<'a, u64> {
+    fn phase(hashes: &[String]) -> Phase<'_, u64> {
         Phase {
             what: "test",
-            hashes: hashes.to_vec(),
-            codec: Codec {
-                ext: "num",
-                encode: |v| Ok(v.to_le_bytes().to_vec()),
-                decode: |b| Ok(u64::from_le_bytes(b.try_into()?)),
-            },
             unit: "test",
-            label: &label,
+            hashes: hashes.iter().map(|h| h.as_str()).collect(),
+            codec: codec(),
         }
     }
 
-    fn quiet(store: &Store) -> Executor<'_> {
-        Executor {
-            quiet: true,
-            ..Executor::new(store)
-        }
+    fn hashes(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("{i:02}{}", "a".repeat(62)))
+            .collect()
     }
 
     #[test]
-    fn runs_only_what_is_missing_in_batches_and_returns_plan_order() {
+    fn a_batch_with_a_missing_unit_is_computed_whole_and_plan_order_returned() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        let hashes: Vec<String> = (0..6)
-            .map(|i| format!("{i:02}{}", "a".repeat(62)))
-            .collect();
-        let phase = phase(&hashes.iter().map(|h| h.as_str()).collect::<Vec<_>>());
+        let hashes = hashes(6);
+        let phase = phase(&hashes);
+        // Unit 2 was stored by some other computation (a different value); its batch {0, 2, 4}
+        // lacks 0 and 4, so the whole batch runs and unit 2 gets this batch's value.
         store
-            .put(phase.hashes[2], "num", &20u64.to_le_bytes())
+            .put(phase.hashes[2], "num", &999u64.to_le_bytes())
             .unwrap();
+        // Batch {1, 3, 5} is complete: it does not run.
+        for i in [1, 3, 5] {
+            store
+                .put(phase.hashes[i], "num", &(i as u64 * 10).to_le_bytes())
+                .unwrap();
+        }
         let calls = std::sync::Mutex::new(Vec::new());
-        let executor = quiet(&store);
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
         let (out, stats) = executor
             .execute(
                 &phase,
-                |missing| grouped_by(missing, |i| i % 2),
+                grouped_by(6, |i| i % 2),
                 |group| {
                     calls.lock().unwrap().push(group.to_vec());
                     Ok(group.iter().map(|&i| i as u64 * 10).collect())
@@ -253,16 +322,17 @@ mod tests {
         assert_eq!(out, vec![0, 10, 20, 30, 40, 50]);
         assert_eq!(
             (stats.run, stats.reused, stats.corrupt_recomputed),
-            (5, 1, 0)
+            (3, 3, 0)
         );
-        let mut calls = calls.into_inner().unwrap();
-        calls.sort();
-        assert_eq!(calls, vec![vec![0, 4], vec![1, 3, 5]]);
+        assert_eq!(calls.into_inner().unwrap(), vec![vec![0, 2, 4]]);
+        assert!(
+            matches!(store.get(phase.hashes[2], "num"), super::super::Lookup::Hit(b) if b == 20u64.to_le_bytes())
+        );
         // Everything is cached now: nothing runs, the same results come back.
         let (again, stats) = executor
             .execute(
                 &phase,
-                one_by_one,
+                one_by_one(6),
                 |_| -> Result<Vec<u64>> { panic!("nothing to run") },
                 |i, n| format!("{i} {n}"),
             )
@@ -271,19 +341,86 @@ mod tests {
     }
 
     #[test]
+    fn batches_must_partition_the_units() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let hashes = hashes(3);
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
+        for batches in [vec![vec![0, 1]], vec![vec![0, 1], vec![1, 2]]] {
+            let run = |g: &[usize]| Ok(g.iter().map(|&i| i as u64).collect());
+            assert!(executor
+                .execute(&phase(&hashes), batches, run, |i, n| format!("{i} {n}"))
+                .is_err());
+        }
+    }
+
+    #[test]
+    fn a_batch_locked_by_another_process_is_waited_for_and_then_read_not_computed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let hashes = hashes(2);
+        // "Another process": a lock on batch {0} held here (an flock on its own open file
+        // excludes every other open of the file, in this process too).
+        let lock = store
+            .try_lock_batch("num", &[hashes[0].as_str()])
+            .unwrap()
+            .unwrap();
+        let finished = std::sync::atomic::AtomicBool::new(false);
+        let (out, stats) = std::thread::scope(|s| {
+            let worker = s.spawn(|| {
+                let executor = Executor {
+                    store: &store,
+                    quiet: true,
+                };
+                let out = executor.execute(
+                    &phase(&hashes),
+                    one_by_one(2),
+                    |g| {
+                        assert_eq!(g, [1], "batch 0 is computed by the other process");
+                        Ok(vec![7])
+                    },
+                    |i, n| format!("{i} {n}"),
+                );
+                finished.store(true, std::sync::atomic::Ordering::SeqCst);
+                out
+            });
+            std::thread::sleep(Duration::from_millis(600));
+            assert!(
+                !finished.load(std::sync::atomic::Ordering::SeqCst),
+                "waits for the lock"
+            );
+            store.put(&hashes[0], "num", &5u64.to_le_bytes()).unwrap();
+            drop(lock);
+            worker.join().unwrap().unwrap()
+        });
+        assert_eq!((out, stats.run, stats.reused), (vec![5, 7], 1, 1));
+    }
+
+    #[test]
     fn a_corrupt_entry_is_recomputed_and_counted() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         let hash = format!("ab{}", "c".repeat(62));
-        let phase = phase(&[hash.as_str()]);
+        let phase = Phase {
+            what: "test",
+            unit: "test",
+            hashes: vec![hash.as_str()],
+            codec: codec(),
+        };
         store.put(&hash, "num", &7u64.to_le_bytes()).unwrap();
         let path = dir.path().join(format!("cache/ab/{hash}.num"));
         std::fs::write(&path, 8u64.to_le_bytes()).unwrap();
-        let executor = quiet(&store);
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
         let (out, stats) = executor
             .execute(
                 &phase,
-                one_by_one,
+                one_by_one(1),
                 |_| Ok(vec![9]),
                 |i, n| format!("{i} {n}"),
             )
@@ -297,12 +434,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         let hash = format!("cd{}", "e".repeat(62));
-        let phase = phase(&[hash.as_str()]);
-        let executor = quiet(&store);
+        let phase = Phase {
+            what: "test",
+            unit: "test",
+            hashes: vec![hash.as_str()],
+            codec: codec(),
+        };
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
         let err = executor
             .execute(
                 &phase,
-                one_by_one,
+                one_by_one(1),
                 |_| anyhow::bail!("diverged"),
                 |i, n| format!("unit {i} ({n} together)"),
             )

@@ -2,16 +2,24 @@
 //!
 //! Every unit's result lives at `cache/<h0h1>/<hash>.<ext>`, named by the SHA-256 of the unit's
 //! inputs, beside a `sha256sum -c` compatible file `<hash>.<ext>.sha256` holding the SHA-256 of
-//! the artifact's bytes. Writes go to a temporary file in the same folder and are renamed into
-//! place, so a reader sees either nothing or a complete file; two processes writing the same
-//! entry write the same bytes (units are deterministic) and the last rename wins harmlessly.
+//! the artifact's bytes. Writes go to a temporary file in the same folder (named
+//! `.<name>.tmp-<pid>-<n>`) and are renamed into place, so a reader sees either nothing or a
+//! complete file. The checksum file is put in place *before* the entry, so an entry never
+//! exists without its checksum: a process killed between the two leaves a checksum file
+//! without an entry, which is no entry (a lookup misses, `verify` does not count it) and is
+//! swept, with the temporary files of dead processes, by the next run ([`Store::sweep`]).
 //! An entry whose bytes do not match its checksum is never served: [`Store::get`] reports it
 //! as absent so that the unit is recomputed and the entry rewritten.
 //!
+//! `locks/` holds one empty lock file per batch of units (see [`executor`]); the lock itself
+//! is the OS's and dies with its process, so a lock file left behind means nothing.
+//!
 //! [`executor`] runs a plan's units against this store, for every experiment kind;
-//! [`unitlog`] is its optional line per computed unit.
+//! [`unitlog`] is its optional line per computed unit; [`gc`] removes the entries no given
+//! manifest reaches.
 
 pub mod executor;
+pub mod gc;
 pub mod unitlog;
 
 use crate::identity::sha256_hex;
@@ -49,8 +57,83 @@ impl Store {
         self.root.join("cache")
     }
 
+    pub fn locks_dir(&self) -> PathBuf {
+        self.root.join("locks")
+    }
+
     pub fn results_dir(&self, experiment: &str) -> PathBuf {
         self.root.join("results").join(experiment)
+    }
+
+    /// Takes the lock of a batch of units without waiting: `None` when another process (or
+    /// another open of the lock file) holds it. The lock lasts as long as the returned file
+    /// is open, and the OS drops it when the process ends, however it ends.
+    pub fn try_lock_batch(&self, ext: &str, hashes: &[&str]) -> Result<Option<fs::File>> {
+        let id = sha256_hex(hashes.join("\n").as_bytes());
+        self.try_lock(&format!("{ext}-{id}.lock"))
+    }
+
+    fn open_lock(&self, name: &str) -> Result<(fs::File, PathBuf)> {
+        let dir = self.locks_dir();
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join(name);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        Ok((file, path))
+    }
+
+    /// Takes the lock `locks/<name>` exclusively without waiting (see
+    /// [`Store::try_lock_batch`]).
+    pub fn try_lock(&self, name: &str) -> Result<Option<fs::File>> {
+        let (file, path) = self.open_lock(name)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+    }
+
+    /// Takes the lock `locks/<name>`, shared or exclusive, waiting for it; `on_wait` runs
+    /// once, before waiting, if it must wait.
+    pub fn lock(&self, name: &str, shared: bool, on_wait: impl FnOnce()) -> Result<fs::File> {
+        let (file, path) = self.open_lock(name)?;
+        let tried = if shared {
+            file.try_lock_shared()
+        } else {
+            file.try_lock()
+        };
+        match tried {
+            Ok(()) => return Ok(file),
+            Err(fs::TryLockError::WouldBlock) => on_wait(),
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+        if shared {
+            file.lock_shared()
+        } else {
+            file.lock()
+        }
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+        Ok(file)
+    }
+
+    /// Removes what interrupted writes left in the cache and results folders: the temporary
+    /// files and folders (`.<name>.tmp-<pid>-…`, `.<name>.old-<pid>`) of processes that no
+    /// longer run. A checksum file without its entry is left: it is no entry, and the next
+    /// write of that entry replaces it. Returns the number of paths removed.
+    pub fn sweep(&self) -> Result<usize> {
+        let mut removed = 0;
+        for dir in [self.cache_dir(), self.root.join("results")] {
+            removed += sweep_dir(&dir)?;
+        }
+        Ok(removed)
     }
 
     fn entry_path(&self, hash: &str, ext: &str) -> PathBuf {
@@ -119,11 +202,25 @@ impl Store {
         Ok(())
     }
 
-    /// Stores an entry atomically with its checksum file.
+    /// A lookup decoded, without a word on stderr: any entry not served whole is `None`.
+    pub fn load_quietly<T>(
+        &self,
+        hash: &str,
+        ext: &str,
+        decode: impl Fn(&[u8]) -> Result<T>,
+    ) -> Option<T> {
+        match self.get(hash, ext) {
+            Lookup::Hit(bytes) => decode(&bytes).ok(),
+            Lookup::Missing | Lookup::Corrupt(_) => None,
+        }
+    }
+
+    /// Stores an entry: its checksum file first, then the entry, each atomically (see the
+    /// module's doc for why in this order).
     pub fn put(&self, hash: &str, ext: &str, bytes: &[u8]) -> Result<()> {
         let path = self.entry_path(hash, ext);
-        write_atomic(&path, bytes)?;
-        write_checksum_file(&path, bytes)
+        write_checksum_file(&path, bytes)?;
+        write_atomic(&path, bytes)
     }
 }
 
@@ -171,6 +268,56 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     result.with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// The process that wrote a temporary path, from its name (`.<name>.tmp-<pid>-<n>`,
+/// `.<name>.tmp-<pid>`, `.<name>.old-<pid>`); `None` for any other name.
+fn temp_owner(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    let (_, tail) = name
+        .rsplit_once(".tmp-")
+        .or_else(|| name.rsplit_once(".old-"))?;
+    tail.split('-').next()?.parse().ok()
+}
+
+/// Whether process `pid` may still run. Where the system has no `/proc`, every process may.
+fn may_run(pid: u32) -> bool {
+    pid == std::process::id()
+        || !Path::new("/proc/self").exists()
+        || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+fn sweep_dir(dir: &Path) -> Result<usize> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for entry in entries.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        match temp_owner(&name) {
+            Some(pid) if !may_run(pid) => {
+                let gone = if is_dir {
+                    fs::remove_dir_all(&path)
+                } else {
+                    fs::remove_file(&path)
+                };
+                match gone {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("cannot remove {}", path.display()))
+                    }
+                }
+            }
+            _ if is_dir => removed += sweep_dir(&path)?,
+            _ => {}
+        }
+    }
+    Ok(removed)
+}
+
 /// One problem `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -179,19 +326,20 @@ pub struct Problem {
 }
 
 /// Re-hashes every cache entry and every results folder's `SHA256SUMS`, naming each file that
-/// is missing or altered. Returns the number of files checked and the problems.
+/// is missing or altered. Temporary files and folders (names starting with `.`) are not
+/// entries and are not looked at; nor is a cache checksum file without its entry (what a
+/// write cut short between the two leaves: no entry). Returns the number of files checked
+/// and the problems.
 pub fn verify(root: &Path) -> Result<(usize, Vec<Problem>)> {
     let mut checked = 0;
     let mut problems = Vec::new();
     let mut sums_files = Vec::new();
     collect_files(&root.join("cache"), &mut |p| {
         if p.extension().is_some_and(|e| e == "sha256") {
-            sums_files.push(p.to_path_buf());
-        } else if !p
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            && !sidecar(p).exists()
-        {
+            if p.with_extension("").exists() {
+                sums_files.push(p.to_path_buf());
+            }
+        } else if !sidecar(p).exists() {
             problems.push(Problem {
                 path: p.to_path_buf(),
                 what: "has no checksum file".into(),
@@ -238,7 +386,13 @@ fn collect_files(dir: &Path, f: &mut dyn FnMut(&Path)) -> Result<()> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Ok(());
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
     paths.sort();
     for p in paths {
         if p.is_dir() {
@@ -271,9 +425,37 @@ mod tests {
         assert_eq!(problems[0].path, path);
         store.put(&h, "json", b"{\"x\":1}").unwrap();
         assert!(verify(dir.path()).unwrap().1.is_empty());
-        fs::remove_file(&path).unwrap();
+        fs::remove_file(sidecar(&path)).unwrap();
         let (_, problems) = verify(dir.path()).unwrap();
-        assert_eq!(problems[0].what, "missing");
+        assert_eq!(problems[0].what, "has no checksum file");
+        // A checksum file without its entry (a write cut short) is no entry: not served, not
+        // a problem.
+        store.put(&h, "json", b"{\"x\":1}").unwrap();
+        fs::remove_file(&path).unwrap();
+        assert!(matches!(store.get(&h, "json"), Lookup::Missing));
+        assert_eq!(verify(dir.path()).unwrap(), (0, vec![]));
+    }
+
+    #[test]
+    fn sweep_removes_the_temporary_paths_of_dead_processes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let cache = store.cache_dir().join("ab");
+        let results = dir.path().join("results");
+        fs::create_dir_all(&cache).unwrap();
+        fs::create_dir_all(results.join(".fig.tmp-999999999/x")).unwrap();
+        let dead = cache.join(".ab.json.tmp-999999999-0");
+        let mine = cache.join(format!(".ab.json.tmp-{}-3", std::process::id()));
+        let entry = cache.join("ab.json");
+        for p in [&dead, &mine, &entry] {
+            fs::write(p, b"x").unwrap();
+        }
+        assert_eq!(store.sweep().unwrap(), 2);
+        assert!(!dead.exists() && !results.join(".fig.tmp-999999999").exists());
+        assert!(mine.exists() && entry.exists());
+        assert_eq!(temp_owner(".a.sha256.tmp-12-4"), Some(12));
+        assert_eq!(temp_owner(".fig.old-77"), Some(77));
+        assert_eq!(temp_owner("a.tmp-12-4"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! and [`slurm`] (job arrays). The binary (`src/main.rs`) parses the command line, loads every
 //! manifest through [`crate::manifest::load`] and prints; it holds no pipeline logic of its own.
 pub mod check;
+pub mod gc;
 pub mod launch;
 pub mod run;
 pub mod slurm;

@@ -64,24 +64,24 @@ pub fn run_manifest(
 }
 
 /// The member units of a network experiment, then its pair units, through the executor: the
-/// missing members of one batch (a `relu2` replica) train together; the experiment's data is
-/// loaded only when some member must be trained.
+/// members of one batch (a `relu2` replica) train together, and are trained again together
+/// when any of them is missing; the experiment's data is loaded only when some member must be
+/// trained.
 pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outcome> {
     let data: OnceLock<Result<TaskData, String>> = OnceLock::new();
     let members = Phase {
         what: "train",
+        unit: "member",
         hashes: plan.members.iter().map(|m| m.hash.as_str()).collect(),
         codec: Codec {
             ext: MEMBER_EXT,
             encode: MemberResult::encode,
             decode: MemberResult::decode,
         },
-        unit: "member",
-        label: &|i| member_label(plan, &plan.members[i]),
     };
     let (members, member_stats) = exec.execute(
         &members,
-        |missing| executor::grouped_by(missing, |i| plan.members[i].spec.batch_key()),
+        executor::grouped_by(plan.members.len(), |i| plan.members[i].spec.batch_key()),
         |group| {
             let data = data
                 .get_or_init(|| {
@@ -104,18 +104,17 @@ pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outc
     )?;
     let pairs = Phase {
         what: "align",
+        unit: "pair",
         hashes: plan.pairs.iter().map(|p| p.hash.as_str()).collect(),
         codec: Codec {
             ext: PAIR_EXT,
             encode: |r: &PairResult| Ok(serde_json::to_string(r)?.into_bytes()),
             decode: |b| Ok(serde_json::from_slice(b)?),
         },
-        unit: "pair",
-        label: &|i| pair_label(plan, &plan.pairs[i]),
     };
     let (pairs, pair_stats) = exec.execute(
         &pairs,
-        executor::one_by_one,
+        executor::one_by_one(plan.pairs.len()),
         |group| {
             let p = &plan.pairs[group[0]];
             let settings = PairSettings {
@@ -244,19 +243,18 @@ pub fn execute_accuracy(
 ) -> Result<(Vec<PairAlignment>, PhaseStats)> {
     let phase = Phase {
         what: "estimate",
+        unit: "accuracy",
         hashes: plan.units.iter().map(|u| u.hash.as_str()).collect(),
         codec: Codec {
             ext: UNIT_EXT,
             encode: |r: &PairAlignment| Ok(serde_json::to_vec(r)?),
             decode: |b| Ok(serde_json::from_slice(b)?),
         },
-        unit: "accuracy",
-        label: &|i| plan.units[i].spec.label(),
     };
     exec.execute(
         &phase,
-        |missing| {
-            let mut batches = executor::one_by_one(missing);
+        {
+            let mut batches = executor::one_by_one(plan.units.len());
             batches.sort_by_key(|b| {
                 let s = &plan.units[b[0]].spec;
                 std::cmp::Reverse(s.n * s.dims)

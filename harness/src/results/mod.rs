@@ -24,8 +24,9 @@ use crate::cache::write_atomic;
 use crate::estimators::pair::PairResult;
 use crate::identity::{canonical_json, sha256_hex, ALGORITHM_VERSION};
 use crate::representations::MemberResult;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Everything a network experiment's run produced, in plan order.
@@ -101,14 +102,52 @@ pub fn run_record<M: Serialize>(
     Ok(record)
 }
 
-/// Writes the files of a results folder atomically, then its `SHA256SUMS`, and returns the
-/// folder. Existing files of earlier runs with other names are left alone.
+/// Writes a results folder as a whole: its files and their `SHA256SUMS` go to a temporary
+/// folder beside it (`.<name>.tmp-<pid>`), which then replaces the folder by two renames under
+/// the folder's lock (`.<name>.lock` beside it), so that a reader, `verify` or a process killed
+/// at any moment finds the previous run's complete folder, this run's complete folder, or
+/// none; never a mix. What an interrupted write leaves (dot-named) is swept by the next run.
+/// Returns the folder.
 pub fn write_results(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<PathBuf> {
-    let mut sums = String::new();
-    for (name, bytes) in files {
-        write_atomic(&dir.join(name), bytes)?;
-        sums.push_str(&format!("{}  {}\n", sha256_hex(bytes), name));
+    let parent = dir.parent().context("a results folder has a parent")?;
+    let name = dir
+        .file_name()
+        .context("a results folder has a name")?
+        .to_string_lossy()
+        .into_owned();
+    let pid = std::process::id();
+    let tmp = parent.join(format!(".{name}.tmp-{pid}"));
+    let written = (|| -> Result<()> {
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)?;
+        }
+        let mut sums = String::new();
+        for (file, bytes) in files {
+            write_atomic(&tmp.join(file), bytes)?;
+            sums.push_str(&format!("{}  {}\n", sha256_hex(bytes), file));
+        }
+        write_atomic(&tmp.join("SHA256SUMS"), sums.as_bytes())
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e.context(format!("cannot write the results folder {}", dir.display())));
     }
-    write_atomic(&dir.join("SHA256SUMS"), sums.as_bytes())?;
+    let lock_path = parent.join(format!(".{name}.lock"));
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .and_then(|f| f.lock().map(|()| f))
+        .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+    let old = parent.join(format!(".{name}.old-{pid}"));
+    if dir.exists() {
+        fs::rename(dir, &old).with_context(|| format!("cannot move {} aside", dir.display()))?;
+    }
+    fs::rename(&tmp, dir).with_context(|| format!("cannot put {} in place", dir.display()))?;
+    drop(lock);
+    if old.exists() {
+        fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+    }
     Ok(dir.to_path_buf())
 }

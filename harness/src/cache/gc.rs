@@ -1,0 +1,108 @@
+//! `harness gc`: the cache entries that no given manifest reaches. The caller names what to
+//! keep (each entry's file name, `<hash>.<ext>`, from the manifests' plans); everything else
+//! under `cache/` with an entry's name, and its checksum file, is garbage. Temporary files are
+//! [swept](super::Store::sweep) as in a run.
+//!
+//! Deleting takes the store's lock exclusively (`locks/store.lock`), which every `harness run`
+//! holds shared for as long as it runs: `gc --delete` waits (saying so) until no run is
+//! working, and a run that starts meanwhile waits for it. So no run loses an entry it is
+//! writing or about to read, and a kept entry is never touched.
+
+use super::Store;
+use anyhow::{Context, Result};
+use std::collections::HashSet;
+use std::fs;
+use std::path::PathBuf;
+
+/// The store-wide lock: shared by runs, exclusive for `gc --delete`.
+pub const STORE_LOCK: &str = "store.lock";
+
+/// One cache file that no given manifest needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Garbage {
+    pub path: PathBuf,
+    pub bytes: u64,
+}
+
+/// The entry a cache file belongs to: its own name, or for a checksum file the name without
+/// `.sha256`.
+fn entry_name(file: &str) -> &str {
+    file.strip_suffix(".sha256").unwrap_or(file)
+}
+
+/// Every file under `cache/` whose entry is not in `keep` (entry file names,
+/// `<hash>.<ext>`), sorted by path. Temporary files (names starting with `.`) are not listed.
+pub fn garbage(store: &Store, keep: &HashSet<String>) -> Result<Vec<Garbage>> {
+    let mut found = Vec::new();
+    let cache = store.cache_dir();
+    let Ok(shards) = fs::read_dir(&cache) else {
+        return Ok(found);
+    };
+    for shard in shards {
+        let shard = shard.with_context(|| format!("cannot read {}", cache.display()))?;
+        if !shard.file_type()?.is_dir() {
+            continue;
+        }
+        for file in fs::read_dir(shard.path())
+            .with_context(|| format!("cannot read {}", shard.path().display()))?
+        {
+            let file = file?;
+            let name = file.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || keep.contains(entry_name(&name)) {
+                continue;
+            }
+            found.push(Garbage {
+                path: file.path(),
+                bytes: file.metadata()?.len(),
+            });
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
+/// Removes the garbage under the store's exclusive lock (taken by the caller), and the shard
+/// folders left empty. Returns the bytes freed.
+pub fn delete(garbage: &[Garbage]) -> Result<u64> {
+    let mut freed = 0;
+    for g in garbage {
+        match fs::remove_file(&g.path) {
+            Ok(()) => freed += g.bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot remove {}", g.path.display())),
+        }
+        if let Some(dir) = g.path.parent() {
+            // Fails (and is left) while the folder holds anything.
+            let _ = fs::remove_dir(dir);
+        }
+    }
+    Ok(freed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_every_file_of_an_unneeded_entry_and_nothing_of_a_needed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let (kept, gone) = ("ab".repeat(32), "cd".repeat(32));
+        store.put(&kept, "json", b"1").unwrap();
+        store.put(&gone, "json", b"22").unwrap();
+        let keep: HashSet<String> = [format!("{kept}.json")].into();
+        let g = garbage(&store, &keep).unwrap();
+        let names: Vec<String> = g
+            .iter()
+            .map(|g| g.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [format!("{gone}.json"), format!("{gone}.json.sha256")]
+        );
+        assert_eq!(g[0].bytes, 2);
+        assert_eq!(delete(&g).unwrap(), g[0].bytes + g[1].bytes);
+        assert!(store.contains(&kept, "json") && !store.contains(&gone, "json"));
+        assert!(garbage(&store, &keep).unwrap().is_empty());
+    }
+}
