@@ -201,9 +201,14 @@ fn bad_shards_are_refused_before_any_work() {
 #[test]
 fn a_failed_shard_process_fails_the_jobs_run() {
     let tmp = tempfile::tempdir().unwrap();
-    // An artifacts "folder" that is a file: every shard fails to store its first unit.
-    let artifacts = tmp.path().join("not-a-folder");
-    std::fs::write(&artifacts, "x").unwrap();
+    // Every two-hex-digit cache subfolder taken by a file: the artifacts folder passes the
+    // parent's write check, and every shard fails to store its first unit.
+    let artifacts = tmp.path().join("art");
+    let cache = artifacts.join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    for prefix in 0..=255u8 {
+        std::fs::write(cache.join(format!("{prefix:02x}")), "x").unwrap();
+    }
     let out = harness_bin()
         .arg("--artifacts")
         .arg(&artifacts)

@@ -186,7 +186,11 @@ impl Store {
     /// Fails, naming the folder, unless the cache and results folders can be written: a
     /// read-only artifacts folder is found before any work. Creates the folders.
     pub fn check_writable(&self) -> Result<()> {
-        for dir in [self.cache_dir(), self.root.join("results")] {
+        // The cache folder is created (every run writes there); the results folder is probed
+        // only where it exists, so that a shard, which writes no results, leaves none behind.
+        let results = self.root.join("results");
+        let dirs = std::iter::once(self.cache_dir()).chain(results.is_dir().then_some(results));
+        for dir in dirs {
             let probe = dir.join(format!(".write-probe-{}", std::process::id()));
             fs::create_dir_all(&dir)
                 .and_then(|()| fs::write(&probe, b""))
