@@ -104,7 +104,7 @@ MUTANTS_rng            := -f harness/src/rng.rs -- --lib -- rng::
 mutants:
 	@test -n "$(MUTANTS_$(MODULE))" || { echo "MODULE must be one of: estimators claims cache identity theory classification rng"; exit 2; }
 	@mkdir -p target/mutants/$(MODULE)
-	nice -n 10 $(CARGO) mutants --in-place --no-shuffle -j 1 --baseline skip \
+	nice -n 10 $(CARGO) mutants --in-place --no-shuffle --baseline skip \
 	    --timeout $(MUTANTS_TIMEOUT) --build-timeout 900 --shard $(SHARD) -p harness \
 	    --cargo-arg=--config=profile.release.package.harness.opt-level=1 \
 	    --cargo-arg=--config=profile.release.incremental=true --profile release \
