@@ -90,17 +90,24 @@ verify: build
 MODULE  ?=
 SHARD   ?= 0/1
 MUTANTS_TIMEOUT ?= 240
+# Per module: the files mutated, the test targets built and run (passed to every cargo call,
+# so that a mutant rebuilds only those), and a test-name filter (after `--`).
+M_TESTS = $(foreach t,$(1),--cargo-arg=--test=$(t))
 MUTANTS_estimators := -f harness/src/estimators/ksg.rs -f harness/src/estimators/kl.rs \
     -f harness/src/estimators/gaussian.rs -f harness/src/estimators/measure.rs \
     -f harness/src/estimators/imbalance.rs -f harness/src/estimators/mod.rs \
-    -- --lib --test estimators_independent --test dead_units -- estimators naive closed_form dead_units
-MUTANTS_claims         := -f harness/src/claims.rs -- --test claims_rules
-MUTANTS_cache          := -f harness/src/cache.rs -- --lib --test cache_store --test pipeline -- cache:: entry corrupt verify
-MUTANTS_identity       := -f harness/src/identity.rs -- --lib --test identity --test projection -- identity:: hash omitted pca
-MUTANTS_theory         := -f harness/src/theory.rs -- --lib --test theory_independent -- theory
-MUTANTS_classification := -f harness/src/classification.rs \
-    -- --lib --test classification_science -- classification:: noisy_labels
-MUTANTS_rng            := -f harness/src/rng.rs -- --lib -- rng::
+    --cargo-arg=--lib $(call M_TESTS,estimators_independent dead_units) \
+    -- -- estimators naive closed_form dead_units
+MUTANTS_claims         := -f harness/src/claims.rs $(call M_TESTS,claims_rules)
+MUTANTS_cache          := -f harness/src/cache.rs --cargo-arg=--lib $(call M_TESTS,cache_store pipeline) \
+    -- -- cache:: entry corrupt verify
+MUTANTS_identity       := -f harness/src/identity.rs --cargo-arg=--lib $(call M_TESTS,identity projection) \
+    -- -- identity:: hash omitted pca
+MUTANTS_theory         := -f harness/src/theory.rs --cargo-arg=--lib $(call M_TESTS,theory_independent) \
+    -- -- theory
+MUTANTS_classification := -f harness/src/classification.rs --cargo-arg=--lib \
+    $(call M_TESTS,classification_science) -- -- classification:: noisy_labels
+MUTANTS_rng            := -f harness/src/rng.rs --cargo-arg=--lib -- -- rng::
 mutants:
 	@test -n "$(MUTANTS_$(MODULE))" || { echo "MODULE must be one of: estimators claims cache identity theory classification rng"; exit 2; }
 	@mkdir -p target/mutants/$(MODULE)
