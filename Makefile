@@ -86,9 +86,11 @@ verify: build
 # Each module runs only the tests that guard it. Mutants are built in place (the tree is
 # restored after each one: do not edit it meanwhile) with the release profile's dependencies
 # and the harness itself at opt-level 1, incremental, so that one mutant builds in seconds.
-# SHARD=k/n (k from 0) runs a slice of a module; results go to target/mutants/<MODULE>/.
+# SHARD=k/n (k from 0) runs one of n shards of a module (MUTANTS_ARGS="--sharding round-robin"
+# makes a shard an even sample of the file); results go to target/mutants/<MODULE>/.
 MODULE  ?=
 SHARD   ?= 0/1
+MUTANTS_ARGS ?=
 MUTANTS_TIMEOUT ?= 240
 # Per module: the files mutated, the test targets built and run (passed to every cargo call,
 # so that a mutant rebuilds only those), and a test-name filter (after `--`).
@@ -115,7 +117,7 @@ mutants:
 	    --timeout $(MUTANTS_TIMEOUT) --build-timeout 900 --shard $(SHARD) -p harness \
 	    --cargo-arg=--config=profile.release.package.harness.opt-level=1 \
 	    --cargo-arg=--config=profile.release.incremental=true --profile release \
-	    --output target/mutants/$(MODULE) $(MUTANTS_$(MODULE))
+	    --output target/mutants/$(MODULE) $(MUTANTS_ARGS) $(MUTANTS_$(MODULE))
 
 bench:
 	$(CARGO) bench --locked --workspace
