@@ -364,3 +364,48 @@ fn grouped_claims_judge_c1_per_network_and_the_rest_over_all_curves() {
     assert_eq!(v[2], c3(&all));
     assert_eq!(v[3], c4(&all));
 }
+
+// ---- the exact boundaries, and the numbers in the verdicts (added after cargo-mutants) ----
+
+#[test]
+fn c1_reports_each_level_average_and_an_equal_point_is_no_reversal() {
+    // Averages by hand: PEAKED sums to −0.67 over 5 points, −0.134; shifted by −0.25, −0.384.
+    let noisy = shifted(0.0);
+    let mut clean = shifted(-0.25);
+    // One point exactly as high as the noisier level's (no standard error known): not a
+    // reversal "by more than 3 SE" (0 > 0 is false). The average becomes −0.334.
+    clean[3] = noisy[3];
+    let v = c1(&[
+        curve(Level::Snr(1.0), &noisy, f64::NAN),
+        curve(Level::Snr(2.0), &clean, f64::NAN),
+    ]);
+    assert!(v.pass, "{v:?}");
+    assert!(
+        v.detail
+            .starts_with("mean CCE over n/P by level [SNR 1: -0.1340, SNR 2: -0.3340]"),
+        "{}",
+        v.detail
+    );
+    assert!(v.detail.contains("0 of 5"), "{}", v.detail);
+}
+
+#[test]
+fn c4_equal_alignment_or_equal_error_is_not_beyond_the_noise() {
+    // Known standard errors of 0: a difference of exactly 0 is not "beyond 2 SE".
+    let v = c4(&two_points(
+        point(0.5, -1.0, 2.0, 0.0),
+        point(1.0, -1.0, 1.0, 0.0),
+    ));
+    assert!(!v.pass, "equal CCE: {v:?}");
+    let v = c4(&two_points(
+        point(0.5, -1.0, 2.0, 0.0),
+        point(1.0, -0.5, 2.0, 0.0),
+    ));
+    assert!(!v.pass, "equal error: {v:?}");
+    // And the smallest positive gaps in both count.
+    let v = c4(&two_points(
+        point(0.5, -1.0, 2.0, 0.0),
+        point(1.0, -0.999, 1.999, 0.0),
+    ));
+    assert!(v.pass, "{v:?}");
+}
