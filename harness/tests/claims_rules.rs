@@ -409,3 +409,45 @@ fn c4_equal_alignment_or_equal_error_is_not_beyond_the_noise() {
     ));
     assert!(v.pass, "{v:?}");
 }
+
+#[test]
+fn c4_reports_the_pair_with_the_widest_alignment_gap_and_the_first_of_equals() {
+    // p (CCE −1.0, error 3), q (−0.9, 2), r (0.0, 1): all three ordered pairs (p,q), (p,r),
+    // (q,r) qualify; gaps 0.1, 1.0, 0.9. The widest is (p, r) (a sum instead of a difference
+    // would pick (q, r)).
+    let three = vec![Curve {
+        label: "snr=1".into(),
+        signal: 1.0,
+        points: vec![
+            point(0.5, -1.0, 3.0, 0.0),
+            point(1.0, -0.9, 2.0, 0.0),
+            point(2.0, 0.0, 1.0, 0.0),
+        ],
+    }];
+    let v = c4(&three);
+    assert!(v.detail.starts_with("3 such ordered pairs"), "{}", v.detail);
+    assert!(
+        v.detail.contains(
+            "n/P=0.500 (CCE -1.0000, error 3.0000) is better aligned than snr=1 n/P=2.000"
+        ),
+        "{}",
+        v.detail
+    );
+    // Two pairs with the same gap: the first in point order is reported.
+    let tie = vec![Curve {
+        label: "snr=1".into(),
+        signal: 1.0,
+        points: vec![
+            point(0.5, -1.0, 2.0, 0.0),
+            point(1.0, 0.0, 1.0, 0.0),
+            point(2.0, -1.0, 2.0, 0.0),
+        ],
+    }];
+    let v = c4(&tie);
+    assert!(v.detail.starts_with("2 such ordered pairs"), "{}", v.detail);
+    assert!(
+        v.detail.contains("e.g. snr=1 n/P=0.500 (CCE -1.0000"),
+        "{}",
+        v.detail
+    );
+}
