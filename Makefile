@@ -29,7 +29,7 @@ JOBS    ?= 1
 
 .PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
         reproduce-full test test-slurm fuzz drills verify bench bench-check bench-baseline bench-record bench-report \
-        bench-compare clean-cache help check report test-report
+        bench-compare clean-cache help check report test-report mutants
 
 all: build
 
@@ -124,6 +124,46 @@ drills:
 
 verify: build
 	$(HARNESS) verify
+
+# Mutation testing with cargo-mutants (`cargo install --locked cargo-mutants`), one module of
+# the result-deciding code per invocation: `make mutants MODULE=claims` (see docs/TESTING.md).
+# Each module runs only the tests that guard it. Mutants are built in place (the tree is
+# restored after each one: do not edit it meanwhile) with the release profile's dependencies
+# and the harness itself at opt-level 1, incremental, so that one mutant builds in seconds.
+# SHARD=k/n (k from 0) runs one of n shards of a module (MUTANTS_ARGS="--sharding round-robin"
+# makes a shard an even sample of the file); results go to target/mutants/<MODULE>/.
+MODULE  ?=
+SHARD   ?= 0/1
+MUTANTS_ARGS ?=
+MUTANTS_TIMEOUT ?= 240
+# Per module: the files mutated, the test targets built and run (passed to every cargo call,
+# so that a mutant rebuilds only those), and a test-name filter (after `--`).
+M_TESTS = $(foreach t,$(1),--cargo-arg=--test=$(t))
+MUTANTS_estimators := -f harness/src/estimators/ksg.rs -f harness/src/estimators/kl.rs \
+    -f harness/src/estimators/gaussian.rs -f harness/src/estimators/measure.rs \
+    -f harness/src/estimators/imbalance.rs -f harness/src/estimators/mod.rs \
+    -f harness/src/estimators/pair.rs --cargo-arg=--lib $(call M_TESTS,estimators_independent dead_units) \
+    -- -- estimators naive closed_form dead_units
+MUTANTS_claims         := -f harness/src/results/claims.rs --cargo-arg=--lib $(call M_TESTS,claims_rules) \
+    -- -- claims c1_ c4_ evaluate_ peak_rule
+MUTANTS_cache          := -f harness/src/cache/mod.rs -f harness/src/cache/executor.rs --cargo-arg=--lib $(call M_TESTS,cache_store pipeline) \
+    -- -- cache:: entry corrupt verify
+MUTANTS_identity       := -f harness/src/identity.rs --cargo-arg=--lib $(call M_TESTS,identity projection) \
+    -- -- identity:: hash omitted pca
+MUTANTS_theory         := -f harness/src/models/theory.rs --cargo-arg=--lib $(call M_TESTS,theory_independent) \
+    -- -- theory
+MUTANTS_classification := -f harness/src/data/classification.rs \
+    -f harness/src/representations/classification.rs --cargo-arg=--lib \
+    $(call M_TESTS,classification_science) -- -- classification:: noisy_labels digits_experiment
+MUTANTS_rng            := -f harness/src/rng.rs --cargo-arg=--lib -- -- rng::
+mutants:
+	@test -n "$(MUTANTS_$(MODULE))" || { echo "MODULE must be one of: estimators claims cache identity theory classification rng"; exit 2; }
+	@mkdir -p target/mutants/$(MODULE)
+	nice -n 10 $(CARGO) mutants --in-place --no-shuffle --baseline skip \
+	    --timeout $(MUTANTS_TIMEOUT) --build-timeout 900 --shard $(SHARD) -p harness \
+	    --cargo-arg=--config=profile.release.package.harness.opt-level=1 \
+	    --cargo-arg=--config=profile.release.incremental=true --profile release \
+	    --output target/mutants/$(MODULE) $(MUTANTS_ARGS) $(MUTANTS_$(MODULE))
 
 bench:
 	$(CARGO) bench --locked --workspace

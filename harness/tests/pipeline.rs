@@ -158,6 +158,9 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Two processes on one cache: both succeed and the cache verifies. They write identical
+/// bytes, so this cannot tell an atomic write from an in-place one; that is pinned by
+/// `an_entry_is_replaced_by_rename_never_written_in_place` in tests/cache_store.rs.
 #[test]
 fn concurrent_runs_sharing_one_cache_do_not_corrupt_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -46,11 +46,16 @@ fn a_bad_projection_is_located() {
     let msg = err.to_string();
     assert!(msg.contains("x.yaml"), "{msg}");
     assert!(msg.contains("pca:m"), "{msg}");
-    // serde_yaml locates a value's own error in its section (at the section's first key).
+    // serde_yaml locates a value's own error at the line of the section that holds it
+    // (`alignment:`), not at the value's line: pinned exactly, so that a move is noticed.
     let section = text.lines().position(|l| l == "alignment:").unwrap() + 1;
     let value = text.lines().position(|l| l.contains("pca:zero")).unwrap() + 1;
-    let line = err.line.unwrap();
-    assert!(section <= line && line <= value, "{msg}");
+    assert!(
+        value > section + 1,
+        "the value is inside the section, below its first key"
+    );
+    assert_eq!(err.line, Some(section), "{msg}");
+    assert!(msg.starts_with(&format!("x.yaml:{section}:")), "{msg}");
     assert!(
         msg.contains("alignment") && msg.contains("pca:zero"),
         "{msg}"

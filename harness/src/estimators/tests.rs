@@ -196,7 +196,18 @@ fn deterministic_per_seed_and_thread_count() {
 
 #[test]
 fn pair_alignment_fields_are_consistent() {
-    let (a, b) = correlated_pairs(2000, 2, 0.6, 3);
+    // Asymmetric: A is 1-dim, B = (B₁, B₂) with A ~ B₁ (ρ = 0.6) and B₂ = 0.8 B₁ + 0.6 noise, so
+    // CCE(A|B) = ½ log 0.64 = −0.22 and CCE(B|A) = ½ log(0.64 · 0.36) = −0.73.
+    let (a2, b1) = correlated_pairs(2000, 1, 0.6, 3);
+    let a = Matrix::from_fn(a2.rows, 1, |i, _| a2.get(i, 0));
+    let mut r = Rng::new(30);
+    let b = Matrix::from_fn(b1.rows, 2, |i, j| {
+        if j == 0 {
+            b1.get(i, 0)
+        } else {
+            0.8 * b1.get(i, 0) + 0.6 * r.normal()
+        }
+    });
     for est in Estimator::ALL {
         let p = align(&a, &b, est, 3, 0).unwrap();
         let q = align(&b, &a, est, 3, 0).unwrap();
@@ -212,6 +223,13 @@ fn pair_alignment_fields_are_consistent() {
             p.mutual_information > 0.2,
             "{est}: MI {}",
             p.mutual_information
+        );
+        // The data tell the directions apart (kl's bias shifts both, not their order).
+        assert!(
+            p.cce_a_given_b > p.cce_b_given_a + 0.3,
+            "{est}: {} vs {}",
+            p.cce_a_given_b,
+            p.cce_b_given_a
         );
     }
 }

@@ -173,23 +173,6 @@ mod tests {
     }
 
     #[test]
-    fn thread_count_does_not_change_the_fit() {
-        let (xs, ys, inits) = problem(3);
-        let run = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| fit(&xs, &ys, &inits, &adam()))
-        };
-        let (one, two) = (run(1), run(2));
-        for (a, b) in one.iter().zip(&two) {
-            assert_eq!(a.model, b.model);
-            assert_eq!(a.train_loss.to_bits(), b.train_loss.to_bits());
-        }
-    }
-
-    #[test]
     fn step_cap_is_reported() {
         let (xs, ys, inits) = problem(2);
         let capped = Train::Adam(AdamSettings {
