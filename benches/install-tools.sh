@@ -2,7 +2,8 @@
 # Installs what the instruction-count gate needs, only when it is missing:
 #   - valgrind, from the distribution's packages (Debian: apt-get);
 #   - gungraun-runner of exactly the version of the gungraun library in Cargo.lock, into
-#     target/gungraun-runner/ (a cache CI keeps with target/; about 5 minutes to build).
+#     target/gungraun-runner/, copied from a per-version build under ~/.cache/alignment-harness/
+#     (built there once per machine; about 5 minutes).
 # Usage: benches/install-tools.sh   (from anywhere; root or sudo for apt-get)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +23,18 @@ if [ -z "$version" ]; then
     exit 1
 fi
 runner=target/gungraun-runner/bin/gungraun-runner
-if [ -x "$runner" ] && [ "$("$runner" --version | awk '{print $NF}')" = "$version" ]; then
+# A machine-wide copy per version (outside the clone), so that a fresh clone on the same
+# machine (CI's) reuses it instead of building it again; a new machine builds it once.
+shared="${XDG_CACHE_HOME:-$HOME/.cache}/alignment-harness/gungraun-runner-$version"
+runner_version() { [ -x "$1" ] && "$1" --version | awk '{print $NF}'; }
+if [ "$(runner_version "$runner")" = "$version" ]; then
     echo "install-tools: $runner $version already installed" >&2
 else
-    echo "install-tools: building gungraun-runner $version into target/gungraun-runner" >&2
-    cargo install --locked --quiet gungraun-runner --version "$version" --root target/gungraun-runner --force
+    if [ "$(runner_version "$shared/bin/gungraun-runner")" != "$version" ]; then
+        echo "install-tools: building gungraun-runner $version into $shared" >&2
+        cargo install --locked --quiet gungraun-runner --version "$version" --root "$shared" --force
+    fi
+    mkdir -p target/gungraun-runner/bin
+    cp "$shared/bin/gungraun-runner" "$runner"
+    echo "install-tools: $runner $version (from $shared)" >&2
 fi

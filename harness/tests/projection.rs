@@ -46,16 +46,16 @@ fn a_bad_projection_is_located() {
     let msg = err.to_string();
     assert!(msg.contains("x.yaml"), "{msg}");
     assert!(msg.contains("pca:m"), "{msg}");
-    // serde_yaml locates a value's own error at the line of the section that holds it
-    // (`alignment:`), not at the value's line: pinned exactly, so that a move is noticed.
+    // The error names the line of the key itself (`  project: pca:zero`), not the line of the
+    // section that holds it (`alignment:`, where serde_yaml alone would point).
     let section = text.lines().position(|l| l == "alignment:").unwrap() + 1;
     let value = text.lines().position(|l| l.contains("pca:zero")).unwrap() + 1;
     assert!(
         value > section + 1,
         "the value is inside the section, below its first key"
     );
-    assert_eq!(err.line, Some(section), "{msg}");
-    assert!(msg.starts_with(&format!("x.yaml:{section}:")), "{msg}");
+    assert_eq!(err.line, Some(value), "{msg}");
+    assert!(msg.starts_with(&format!("x.yaml:{value}: key `alignment.project`")), "{msg}");
     assert!(
         msg.contains("alignment") && msg.contains("pca:zero"),
         "{msg}"
