@@ -55,7 +55,10 @@ fn a_bad_projection_is_located() {
         "the value is inside the section, below its first key"
     );
     assert_eq!(err.line, Some(value), "{msg}");
-    assert!(msg.starts_with(&format!("x.yaml:{value}: key `alignment.project`")), "{msg}");
+    assert!(
+        msg.starts_with(&format!("x.yaml:{value}: key `alignment.project`")),
+        "{msg}"
+    );
     assert!(
         msg.contains("alignment") && msg.contains("pca:zero"),
         "{msg}"
