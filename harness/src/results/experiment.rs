@@ -3,7 +3,7 @@
 //! classification task, and the run record.
 
 use super::check::replicas;
-use super::claims::{self, claims_csv, Verdict};
+use super::claims::{self, claims_csv, Verdicts};
 use super::{figure, run_record, tables, write_results, Outcome, RecordHead};
 use crate::data::datasets;
 use crate::manifest::{Manifest, Task};
@@ -20,9 +20,9 @@ pub fn write(
     outcome: &Outcome,
     dir: &Path,
     started: Instant,
-) -> Result<(PathBuf, Vec<Verdict>)> {
+) -> Result<(PathBuf, Verdicts)> {
     let rows = tables::summarize(manifest, plan, outcome);
-    let verdicts = claims::evaluate_groups(&claims::claim_groups(manifest, plan, &rows));
+    let verdicts = claims::judge(manifest, plan, &rows);
     let mut files = vec![
         (
             "members.csv".to_string(),
@@ -78,8 +78,10 @@ pub fn write(
     record["replicas"] = manifest.sweep.replicas.into();
     record["members_per_replica"] = manifest.sweep.members.into();
     record["claims"] = verdicts
-        .iter()
-        .map(|v| serde_json::json!({"claim": v.claim, "pass": v.pass, "result": v.result()}))
+        .rows()
+        .map(|(rules, v)| {
+            serde_json::json!({"rules": rules, "claim": v.claim, "pass": v.pass, "result": v.result()})
+        })
         .collect();
     if let Some((_, info)) = split {
         record["split"] = info;
