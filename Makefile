@@ -27,7 +27,7 @@ DEVICE  ?= cpu
 # Shard processes for the runs of `make reproduce`: `make reproduce JOBS=4` (results identical).
 JOBS    ?= 1
 
-.PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
+.PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators claims fetch reproduce-downloads-quick \
         reproduce-full test test-slurm fuzz drills verify bench bench-check bench-baseline bench-record bench-report \
         bench-compare clean-cache help check report test-report mutants
 
@@ -83,6 +83,11 @@ claims: build
 
 reproduce-fig4: build
 	$(HARNESS) run experiments/fig4_digits_fcnn.yaml
+
+# Fig. 4 on digits with `pairing: same-inputs` (one subset per replica, independent label
+# noise), to set beside fig4_digits_fcnn's independent subsets (docs/classification.md).
+reproduce-fig4-same-inputs: build
+	$(HARNESS) run experiments/fig4_digits_fcnn_same_inputs.yaml
 
 # Accuracy of the estimators on data with known answers.
 reproduce-estimators: build
