@@ -243,6 +243,16 @@ fn c2_fails_a_peak_at_an_end_or_tied_with_one() {
         0.1,
     );
     assert!(matches!(c2_curve(&first, &[100.0]), Outcome::Fail(_)));
+    // Two interior points tie for the peak: the smaller n (20, outside 50..200) is the peak.
+    let twin = classifier(
+        0.2,
+        &NS,
+        &[-2.0, -0.4, -0.9, -0.4, -0.5, -0.6],
+        &err,
+        &train,
+        0.1,
+    );
+    assert!(matches!(c2_curve(&twin, &[100.0]), Outcome::Fail(ref t) if t.contains("at n=20")));
     let fine = classifier(
         0.2,
         &NS,
