@@ -27,7 +27,7 @@ DEVICE  ?= cpu
 # Shard processes for the runs of `make reproduce`: `make reproduce JOBS=4` (results identical).
 JOBS    ?= 1
 
-.PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-estimators claims fetch reproduce-downloads-quick \
+.PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators claims fetch reproduce-downloads-quick \
         reproduce-full test test-slurm fuzz drills verify bench bench-check bench-baseline bench-record bench-report \
         bench-compare clean-cache help check report test-report mutants
 
@@ -83,6 +83,11 @@ claims: build
 
 reproduce-fig4: build
 	$(HARNESS) run experiments/fig4_digits_fcnn.yaml
+
+# Fig. 4 on digits with `pairing: same-inputs` (one subset per replica, independent label
+# noise), to set beside fig4_digits_fcnn's independent subsets (docs/classification.md).
+reproduce-fig4-same-inputs: build
+	$(HARNESS) run experiments/fig4_digits_fcnn_same_inputs.yaml
 
 # Accuracy of the estimators on data with known answers.
 reproduce-estimators: build
@@ -144,8 +149,9 @@ MUTANTS_estimators := -f harness/src/estimators/ksg.rs -f harness/src/estimators
     -f harness/src/estimators/imbalance.rs -f harness/src/estimators/mod.rs \
     -f harness/src/estimators/pair.rs --cargo-arg=--lib $(call M_TESTS,estimators_independent dead_units) \
     -- -- estimators naive closed_form dead_units
-MUTANTS_claims         := -f harness/src/results/claims.rs --cargo-arg=--lib $(call M_TESTS,claims_rules) \
-    -- -- claims c1_ c4_ evaluate_ peak_rule
+MUTANTS_claims         := -f harness/src/results/claims.rs -f harness/src/results/claims/v2.rs \
+    --cargo-arg=--lib $(call M_TESTS,claims_rules claims_rules_v2) \
+    -- -- claims c1_ c2_ c3_ c4_ evaluate_ peak_rule threshold window v2_ a_comparison side_by_side
 MUTANTS_cache          := -f harness/src/cache/mod.rs -f harness/src/cache/executor.rs --cargo-arg=--lib $(call M_TESTS,cache_store pipeline) \
     -- -- cache:: entry corrupt verify
 MUTANTS_identity       := -f harness/src/identity.rs --cargo-arg=--lib $(call M_TESTS,identity projection) \

@@ -17,7 +17,7 @@ use harness::manifest::{self, AnyManifest, Manifest, ManifestError, Overrides};
 use harness::matrix::{InputError, Matrix};
 use harness::plan::shard::{self, AnyPlan, Shard};
 use harness::plan::{self, accuracy};
-use harness::results::claims::Verdict;
+use harness::results::claims::Verdicts;
 use harness::results::{check, report_page};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -277,13 +277,12 @@ fn print_head(name: &str, hash: &str, units: &[String], seconds: f64) {
 
 /// The rest of what every run prints: corrupt entries recomputed, the verdicts (if any) and
 /// where the results are.
-fn print_tail(corrupt_recomputed: usize, verdicts: &[Verdict], results_dir: &Path) {
+fn print_tail(corrupt_recomputed: usize, verdicts: Option<&Verdicts>, results_dir: &Path) {
     if corrupt_recomputed > 0 {
         println!("  {corrupt_recomputed} corrupt cache entries were recomputed");
     }
-    for v in verdicts {
-        println!("  {} {}: {}", v.result(), v.claim, v.statement);
-        println!("       {}", v.detail);
+    if let Some(v) = verdicts {
+        print!("{}", v.side_by_side());
     }
     println!("  results: {}/", results_dir.display());
 }
@@ -300,14 +299,14 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
                 units_line("pairs", "estimated", s.pairs_run, s.pairs_reused),
             ];
             print_head(&r.name, &r.hash, &units, r.seconds);
-            print_tail(s.corrupt_recomputed, &r.verdicts, &r.results_dir);
+            print_tail(s.corrupt_recomputed, Some(&r.verdicts), &r.results_dir);
         }
         AnyManifest::Accuracy(m) => {
             let r = run_accuracy(m, path, exec)?;
             let s = &r.stats;
             let units = [units_line("units", "estimated", s.run, s.reused)];
             print_head(&r.name, &r.hash, &units, r.seconds);
-            print_tail(s.corrupt_recomputed, &[], &r.results_dir);
+            print_tail(s.corrupt_recomputed, None, &r.results_dir);
         }
     }
     Ok(())
@@ -603,8 +602,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 .collect::<Result<_, _>>()?;
             store.check_writable()?;
             let (v, dir) = cross_experiment_c4(&loaded, &store)?;
-            println!("{} {}: {}", v.result(), v.claim, v.statement);
-            println!("       {}", v.detail);
+            print!("{}", v.side_by_side());
             println!("  results: {}/", dir.display());
             Ok(ExitCode::SUCCESS)
         }

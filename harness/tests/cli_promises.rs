@@ -169,9 +169,19 @@ fn claims_judges_c4_across_experiments_by_the_two_standard_error_rule() {
         }
     }
     let verdict = if count > 0 { "PASS" } else { "FAIL" };
-    assert!(stdout.starts_with(&format!("{verdict} C4")), "{stdout}");
+    // C4 is one rule in v1 and v2: the same verdict side by side, and a row per rule set.
+    assert!(
+        stdout.starts_with(&format!("  C4      v1 {verdict:<4}  v2 {verdict:<4}")),
+        "{stdout}"
+    );
     let claims = fs::read_to_string(artifacts.join("results/claims/claims.csv")).unwrap();
-    assert!(claims.contains(&format!("C4,{verdict},")), "{claims}");
+    assert!(claims.starts_with("rules,claim,result,"), "{claims}");
+    for rules in ["v1", "v2"] {
+        assert!(
+            claims.contains(&format!("{rules},C4,{verdict},")),
+            "{claims}"
+        );
+    }
     assert!(
         claims.contains("across small (") && claims.contains("other ("),
         "{claims}"

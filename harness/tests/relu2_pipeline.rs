@@ -140,7 +140,7 @@ fn compare_pairs_each_member_with_its_twin_on_the_same_data() {
     );
     let report = run_manifest(&m, Path::new("tiny.yaml"), &exec).unwrap();
     assert_eq!(report.stats.units_run(), 0);
-    let c1 = &report.verdicts[0];
+    let c1 = &report.verdicts.v1[0];
     assert_eq!((c1.claim, c1.result()), ("C1", "N/A"));
     let summary = std::fs::read_to_string(report.results_dir.join("summary.csv")).unwrap();
     assert!(

@@ -54,14 +54,14 @@ fn the_page_embeds_every_figure_and_links_every_table() {
     ] {
         assert!(page.contains(&format!("href=\"small/{csv}\"")), "{csv}");
     }
-    for claim in report.verdicts {
+    for (rules, claim) in report.verdicts.rows() {
         assert!(
             page.contains(&format!(
-                "<td>{}</td><td><span class=\"{}\">",
+                "<td>{rules}</td><td>{}</td><td><span class=\"{}\">",
                 claim.claim,
                 claim.result().replace("N/A", "NA")
             )),
-            "{}",
+            "{rules} {}",
             claim.claim
         );
     }

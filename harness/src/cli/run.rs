@@ -18,7 +18,7 @@ use crate::plan::shard::{shard_plans, AnyPlan, Shard};
 use crate::plan::{member_label, pair_label, plan, Plan, MEMBER_EXT, PAIR_EXT};
 use crate::representations::{MemberResult, TaskData};
 use crate::results::accuracy::AccuracyRow;
-use crate::results::claims::{self, claims_csv, Curve, Verdict};
+use crate::results::claims::{self, claims_csv, Curve, Verdicts};
 use crate::results::{self, tables, write_results, Outcome, RunStats};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
@@ -31,7 +31,8 @@ pub struct RunReport {
     pub hash: String,
     pub results_dir: PathBuf,
     pub stats: RunStats,
-    pub verdicts: Vec<Verdict>,
+    /// The claims under rule sets v1 and v2.
+    pub verdicts: Verdicts,
     pub seconds: f64,
 }
 
@@ -140,8 +141,9 @@ pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outc
 /// C4 judged across several finished experiments (e.g. fig1–fig3): every (experiment,
 /// network, SNR) curve's points pooled, each experiment's summary rebuilt from its cached
 /// units (nothing is trained: an experiment with missing units is an error naming it).
-/// Writes `<artifacts>/results/claims/claims.csv` and returns the verdict.
-pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Verdict, PathBuf)> {
+/// Writes `<artifacts>/results/claims/claims.csv` and returns the verdicts: C4 is the same
+/// rule in v1 and v2, so both rows hold the same verdict.
+pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Verdicts, PathBuf)> {
     let mut curves = Vec::new();
     let mut names = Vec::new();
     for manifest in manifests {
@@ -178,14 +180,15 @@ pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Ver
     }
     let mut verdict = claims::c4(&curves);
     verdict.detail = format!("across {}: {}", names.join(", "), verdict.detail);
+    let verdicts = Verdicts {
+        v1: vec![verdict.clone()],
+        v2: vec![verdict],
+    };
     let dir = write_results(
         &store.results_dir("claims"),
-        &[(
-            "claims.csv".to_string(),
-            claims_csv(std::slice::from_ref(&verdict))?,
-        )],
+        &[("claims.csv".to_string(), claims_csv(&verdicts)?)],
     )?;
-    Ok((verdict, dir))
+    Ok((verdicts, dir))
 }
 
 /// An estimator-accuracy unit's work: draws its data set and applies its estimator.

@@ -1,4 +1,6 @@
-//! The paper's claims (SPEC §1) as checks on a summary.
+//! The paper's claims (SPEC §1) as checks on a summary, under two rule sets: v1 (this module,
+//! kept exactly as first written) and v2 ([`v2`], pre-registered before the confirmatory runs,
+//! docs/SPEC.md §7). Both are reported side by side ([`Verdicts`], [`judge`]).
 //!
 //! Each curve is one noise level; `signal` orders the levels from the noisiest to the
 //! cleanest (SNR ascending, or label noise descending). Alignment is the main estimator's
@@ -10,6 +12,8 @@ use crate::manifest::Manifest;
 use crate::plan::Plan;
 use crate::results::tables::{Estimate, SummaryRow};
 use anyhow::Result;
+
+pub mod v2;
 
 /// One sweep point as the claims see it.
 #[derive(Clone, Copy, Debug)]
@@ -321,12 +325,73 @@ fn claim_curves(rows: &[&SummaryRow], main: &str, prefix: &str) -> Vec<Curve> {
     curves
 }
 
-/// `claims.csv`: one row per verdict.
-pub fn claims_csv(verdicts: &[Verdict]) -> Result<Vec<u8>> {
+/// The verdicts of one experiment (or of `harness claims`) under both rule sets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdicts {
+    /// The rules as first written (this module).
+    pub v1: Vec<Verdict>,
+    /// The pre-registered rules v2 ([`v2`]).
+    pub v2: Vec<Verdict>,
+}
+
+impl Verdicts {
+    /// (`v1` or `v2`, verdict), v1's first.
+    pub fn rows(&self) -> impl Iterator<Item = (&'static str, &Verdict)> {
+        let v1 = self.v1.iter().map(|v| ("v1", v));
+        v1.chain(self.v2.iter().map(|v| ("v2", v)))
+    }
+}
+
+impl Verdicts {
+    /// The verdicts for the terminal, one claim per line with its v1 and v2 results side by
+    /// side (`-` where a rule set has no such claim), then each rule set's numbers.
+    pub fn side_by_side(&self) -> String {
+        let mut claims: Vec<&'static str> = Vec::new();
+        for (_, v) in self.rows() {
+            if !claims.contains(&v.claim) {
+                claims.push(v.claim);
+            }
+        }
+        let mut out = String::new();
+        for claim in claims {
+            let find = |set: &[Verdict]| set.iter().find(|v| v.claim == claim).cloned();
+            let (a, b) = (find(&self.v1), find(&self.v2));
+            let result = |v: &Option<Verdict>| v.as_ref().map_or("-", |v| v.result());
+            let statement = b.as_ref().or(a.as_ref()).map_or("", |v| v.statement);
+            out += &format!(
+                "  {claim:<7} v1 {:<4}  v2 {:<4}  {statement}\n",
+                result(&a),
+                result(&b)
+            );
+            if let Some(a) = &a {
+                out += &format!("       v1: {}\n", a.detail);
+            }
+            match (&a, &b) {
+                (Some(a), Some(b)) if a.detail == b.detail && a.statement == b.statement => {
+                    out += "       v2: the same rule as v1\n"
+                }
+                (_, Some(b)) => out += &format!("       v2: {}\n", b.detail),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// Both rule sets on an experiment's summary rows.
+pub fn judge(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Verdicts {
+    Verdicts {
+        v1: evaluate_groups(&claim_groups(manifest, plan, rows)),
+        v2: v2::evaluate_groups(&v2::claim_groups(manifest, plan, rows)),
+    }
+}
+
+/// `claims.csv`: one row per verdict, `rules` naming the rule set (v1's rows first).
+pub fn claims_csv(verdicts: &Verdicts) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["claim", "result", "statement", "detail"])?;
-    for v in verdicts {
-        w.write_record([v.claim, v.result(), v.statement, &v.detail])?;
+    w.write_record(["rules", "claim", "result", "statement", "detail"])?;
+    for (rules, v) in verdicts.rows() {
+        w.write_record([rules, v.claim, v.result(), v.statement, &v.detail])?;
     }
     Ok(w.into_inner()?)
 }

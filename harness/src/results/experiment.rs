@@ -1,14 +1,14 @@
 //! A network experiment's results folder, put together from its plan and outcome: the tables,
 //! the per-replica values (`replicas.csv`), the claims, the figure, the data split of a
-//! classification task, and the run record.
+//! classification task and its subset overlap (`overlap.csv`), and the run record.
 
 use super::check::replicas;
-use super::claims::{self, claims_csv, Verdict};
-use super::{figure, run_record, tables, write_results, Outcome, RecordHead};
+use super::claims::{self, claims_csv, Verdicts};
+use super::{figure, overlap, run_record, tables, write_results, Outcome, RecordHead};
 use crate::data::datasets;
 use crate::manifest::{Manifest, Task};
 use crate::plan::Plan;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,9 +20,9 @@ pub fn write(
     outcome: &Outcome,
     dir: &Path,
     started: Instant,
-) -> Result<(PathBuf, Vec<Verdict>)> {
+) -> Result<(PathBuf, Verdicts)> {
     let rows = tables::summarize(manifest, plan, outcome);
-    let verdicts = claims::evaluate_groups(&claims::claim_groups(manifest, plan, &rows));
+    let verdicts = claims::judge(manifest, plan, &rows);
     let mut files = vec![
         (
             "members.csv".to_string(),
@@ -47,8 +47,12 @@ pub fn write(
     files.push((format!("{fig}.svg"), svg));
     files.push((format!("{fig}.png"), png));
     let split = split_record(manifest, plan)?;
-    if let Some((csv, _)) = &split {
+    if let Some((csv, info)) = &split {
         files.push(("split.csv".to_string(), csv.clone()));
+        files.push((
+            "overlap.csv".to_string(),
+            overlap_file(manifest, plan, info)?,
+        ));
     }
     let s = &outcome.stats;
     let mut record = run_record(
@@ -78,8 +82,10 @@ pub fn write(
     record["replicas"] = manifest.sweep.replicas.into();
     record["members_per_replica"] = manifest.sweep.members.into();
     record["claims"] = verdicts
-        .iter()
-        .map(|v| serde_json::json!({"claim": v.claim, "pass": v.pass, "result": v.result()}))
+        .rows()
+        .map(|(rules, v)| {
+            serde_json::json!({"rules": rules, "claim": v.claim, "pass": v.pass, "result": v.result()})
+        })
         .collect();
     if let Some((_, info)) = split {
         record["split"] = info;
@@ -89,6 +95,27 @@ pub fn write(
         serde_json::to_string_pretty(&record)?.into_bytes(),
     ));
     Ok((write_results(dir, &files)?, verdicts))
+}
+
+/// A classification experiment's `overlap.csv`, on the pool that `info` (the split record)
+/// describes.
+fn overlap_file(manifest: &Manifest, plan: &Plan, info: &serde_json::Value) -> Result<Vec<u8>> {
+    let Task::Classification { pairing, .. } = &manifest.task else {
+        anyhow::bail!("overlap.csv is written for classification experiments only");
+    };
+    let pool = info["pool_size"]
+        .as_u64()
+        .context("split record without pool_size")? as usize;
+    let points: Vec<(usize, f64)> = plan.points.iter().map(|p| (p.n, p.n_over_p)).collect();
+    let rows = overlap::overlap_rows(
+        manifest.seed,
+        *pairing,
+        pool,
+        &points,
+        manifest.sweep.replicas,
+        manifest.sweep.members,
+    );
+    overlap::overlap_csv(*pairing, pool, &rows)
 }
 
 /// A classification experiment's split: `split.csv` and its summary for `run.json`.

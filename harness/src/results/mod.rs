@@ -5,6 +5,7 @@
 //! - [`figure`]: the renderer and, beside it, each experiment kind's figure layout;
 //! - [`accuracy`]: the tables of the estimator-accuracy experiment;
 //! - [`experiment`]: a network experiment's results folder, put together;
+//! - [`overlap`]: `overlap.csv`, the training images the members of a pair share;
 //! - [`check`]: `harness check`, a finished run against a reference within the seed-to-seed
 //!   variation (`replicas.csv`, the statistics, the verdicts);
 //! - [`report_page`]: `harness report`, every results folder on one HTML page;
@@ -16,6 +17,7 @@ pub mod check;
 pub mod claims;
 pub mod experiment;
 pub mod figure;
+pub mod overlap;
 pub mod report_page;
 pub mod tables;
 

@@ -147,19 +147,26 @@ fn claims_table(dir: &Path) -> Result<String> {
     }
     let mut r =
         csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let header = r
+        .headers()
+        .with_context(|| format!("{}: not CSV", path.display()))?
+        .clone();
+    let column = |name: &str| header.iter().position(|h| h == name);
     let mut s = String::from(
-        r#"<div class="scroll"><table><tr><th>claim</th><th>result</th><th>statement</th><th>numbers</th></tr>"#,
+        r#"<div class="scroll"><table><tr><th>rules</th><th>claim</th><th>result</th><th>statement</th><th>numbers</th></tr>"#,
     );
     for rec in r.records() {
         let rec = rec.with_context(|| format!("{}: not CSV", path.display()))?;
-        let cell = |i: usize| rec.get(i).unwrap_or("");
+        // A claims.csv from before the rules column holds v1's verdicts.
+        let cell = |name: &str| column(name).and_then(|i| rec.get(i));
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(cell(0)),
-            verdict(cell(1)),
-            esc(cell(2)),
-            esc(cell(3))
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(cell("rules").unwrap_or("v1")),
+            esc(cell("claim").unwrap_or("")),
+            verdict(cell("result").unwrap_or("")),
+            esc(cell("statement").unwrap_or("")),
+            esc(cell("detail").unwrap_or(""))
         );
     }
     s.push_str("</table></div>");

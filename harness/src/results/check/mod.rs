@@ -386,7 +386,8 @@ fn mark_deciding_points(points: &mut [PointCheck], main: &str) {
     }
 }
 
-/// The claim verdicts of both sides' `claims.csv` (empty when either has none).
+/// The claim verdicts of both sides' `claims.csv` (empty when either has none), each named
+/// by its rule set and claim, e.g. `v2 C3`; a file without a `rules` column holds v1's.
 fn compare_claims(run_dir: &Path, reference_dir: &Path) -> Result<Vec<ClaimComparison>> {
     let read = |dir: &Path| -> Result<Option<Vec<(String, String)>>> {
         let path = dir.join("claims.csv");
@@ -395,10 +396,21 @@ fn compare_claims(run_dir: &Path, reference_dir: &Path) -> Result<Vec<ClaimCompa
         }
         let mut r = csv::Reader::from_path(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
+        let header = r
+            .headers()
+            .with_context(|| format!("{}: not CSV", path.display()))?
+            .clone();
+        let column = |name: &str| header.iter().position(|h| h == name);
+        let (Some(claim), Some(result)) = (column("claim"), column("result")) else {
+            anyhow::bail!("{}: no `claim` and `result` columns", path.display());
+        };
+        let rules = column("rules");
         let mut out = Vec::new();
         for rec in r.records() {
             let rec = rec.with_context(|| format!("{}: not CSV", path.display()))?;
-            out.push((rec[0].to_string(), rec[1].to_string()));
+            let set = rules.and_then(|i| rec.get(i)).unwrap_or("v1");
+            let cell = |i: usize| rec.get(i).unwrap_or("").to_string();
+            out.push((format!("{set} {}", cell(claim)), cell(result)));
         }
         Ok(Some(out))
     };
