@@ -146,8 +146,9 @@ MUTANTS_estimators := -f harness/src/estimators/ksg.rs -f harness/src/estimators
     -- -- estimators naive closed_form dead_units
 MUTANTS_claims         := -f harness/src/results/claims.rs --cargo-arg=--lib $(call M_TESTS,claims_rules) \
     -- -- claims c1_ c4_ evaluate_ peak_rule
-MUTANTS_cache          := -f harness/src/cache/mod.rs -f harness/src/cache/executor.rs --cargo-arg=--lib $(call M_TESTS,cache_store pipeline) \
-    -- -- cache:: entry corrupt verify
+MUTANTS_cache          := -f harness/src/cache/mod.rs -f harness/src/cache/executor.rs --cargo-arg=--lib \
+    $(call M_TESTS,cache_store pipeline read_only drills) \
+    -- -- cache:: entry corrupt verify read_only_artifacts concurrent_runs
 MUTANTS_identity       := -f harness/src/identity.rs --cargo-arg=--lib $(call M_TESTS,identity projection) \
     -- -- identity:: hash omitted pca
 MUTANTS_theory         := -f harness/src/models/theory.rs --cargo-arg=--lib $(call M_TESTS,theory_independent) \
