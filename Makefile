@@ -152,8 +152,9 @@ MUTANTS_estimators := -f harness/src/estimators/ksg.rs -f harness/src/estimators
 MUTANTS_claims         := -f harness/src/results/claims.rs -f harness/src/results/claims/v2.rs \
     --cargo-arg=--lib $(call M_TESTS,claims_rules claims_rules_v2) \
     -- -- claims c1_ c2_ c3_ c4_ evaluate_ peak_rule threshold window v2_ a_comparison side_by_side
-MUTANTS_cache          := -f harness/src/cache/mod.rs -f harness/src/cache/executor.rs --cargo-arg=--lib $(call M_TESTS,cache_store pipeline) \
-    -- -- cache:: entry corrupt verify
+MUTANTS_cache          := -f harness/src/cache/mod.rs -f harness/src/cache/executor.rs --cargo-arg=--lib \
+    $(call M_TESTS,cache_store pipeline read_only drills) \
+    -- -- cache:: entry corrupt verify read_only_artifacts concurrent_runs
 MUTANTS_identity       := -f harness/src/identity.rs --cargo-arg=--lib $(call M_TESTS,identity projection) \
     -- -- identity:: hash omitted pca
 MUTANTS_theory         := -f harness/src/models/theory.rs --cargo-arg=--lib $(call M_TESTS,theory_independent) \
