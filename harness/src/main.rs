@@ -13,7 +13,7 @@ use harness::cli::slurm;
 use harness::data::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
 use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
-use harness::manifest::{self, AnyManifest, Manifest, ManifestError, Overrides};
+use harness::manifest::{self, AnyManifest, Assignment, Manifest, ManifestError, Overrides};
 use harness::matrix::{InputError, Matrix};
 use harness::plan::shard::{self, AnyPlan, Shard};
 use harness::plan::{self, accuracy};
@@ -90,6 +90,8 @@ enum Command {
         /// Run the shards 1/n … n/n as n processes on this machine, then write the results.
         #[arg(long, value_name = "n", conflicts_with = "shard", value_parser = at_least_one())]
         jobs: Option<usize>,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// Write Slurm job scripts under <artifacts>/slurm/<name>/: a job array with one task
     /// per shard (`harness run --shard I/N`), then a collect job (`--dependency=afterok`)
@@ -115,6 +117,8 @@ enum Command {
         /// Submit with sbatch and print the job ids.
         #[arg(long)]
         submit: bool,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// List an experiment's units with their hashes and whether each is cached.
     Plan {
@@ -125,6 +129,8 @@ enum Command {
         /// Also print the estimated cost of each of N shards (see `run --shard`).
         #[arg(long, value_name = "N", value_parser = at_least_one())]
         shards: Option<usize>,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// Judge claim C4 (stronger alignment does not imply lower generalization error) across
     /// finished experiments, pooling their points; trains nothing. Writes
@@ -133,6 +139,8 @@ enum Command {
         /// Manifests already run, e.g. experiments/fig1_linear.yaml experiments/fig2_relu.yaml.
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// Is a finished run the same result as a reference, within the seed-to-seed variation?
     /// Per point and quantity an equivalence test within the manifest's `check:` margins
@@ -143,12 +151,18 @@ enum Command {
         /// The reference results folder (default: reference/<name>/).
         #[arg(long)]
         against: Option<PathBuf>,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// Write <artifacts>/results/index.html: every experiment's figure, claims, check
     /// verdicts, run record and CSVs on one self-contained page.
     Report,
     /// Print the experiment's SHA-256 (hex) and nothing else.
-    Hash { manifest: PathBuf },
+    Hash {
+        manifest: PathBuf,
+        #[command(flatten)]
+        values: ManifestValues,
+    },
     /// Download a data set (mnist, cifar10) from the Hugging Face Hub into its cache
     /// ($HF_HOME/hub, default ~/.cache/huggingface/hub), so that later runs work offline.
     Fetch {
@@ -168,6 +182,8 @@ enum Command {
         /// Remove the entries listed (without it nothing is removed).
         #[arg(long)]
         delete: bool,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// Conditional copula entropy CCE(A|B), in nats, of two representations given as CSV
     /// matrices (one row per sample, no header, same number of rows). Prints one number.
@@ -190,6 +206,44 @@ enum Command {
         #[command(flatten)]
         pair: PairArgs,
     },
+}
+
+/// Values that replace the manifests' own, as if written in the files (every manifest of the
+/// command; checked and hashed like the file's values).
+#[derive(clap::Args, Debug, Clone, Default)]
+struct ManifestValues {
+    /// Replace one manifest value: a dotted key and a YAML value, e.g. `--set train.lr=0.005`,
+    /// `--set sweep.snr=[1,2]`, `--set model.width=8`. Repeatable; checked like the file.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = Assignment::parse)]
+    set: Vec<Assignment>,
+    /// The manifest's `seed` (the same as `--set seed=N`).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+}
+
+impl ManifestValues {
+    /// The `--set` values in order, then `--seed`.
+    fn assignments(&self) -> Vec<Assignment> {
+        let mut v = self.set.clone();
+        v.extend(self.seed.map(Assignment::seed));
+        v
+    }
+}
+
+impl Command {
+    /// The values this command replaces in its manifests (none for commands without one).
+    fn manifest_values(&self) -> Vec<Assignment> {
+        match self {
+            Command::Run { values, .. }
+            | Command::Slurm { values, .. }
+            | Command::Plan { values, .. }
+            | Command::Claims { values, .. }
+            | Command::Check { values, .. }
+            | Command::Hash { values, .. }
+            | Command::Gc { values, .. } => values.assignments(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Two representations and how to compare them (`cce` and `align`).
@@ -483,13 +537,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         ..Executor::new(&store)
     };
     // Every command loads its manifests through this one path, with the same overrides.
-    let overrides = Overrides { device: cli.device };
+    let overrides = Overrides {
+        device: cli.device,
+        set: cli.command.manifest_values(),
+    };
     let load = |path: &Path| manifest::load(path, &overrides);
     match cli.command {
         Command::Run {
             manifests,
             shard,
             jobs,
+            values: _,
         } => {
             // Parse every manifest first, so that a bad one stops the run before any work.
             let loaded: Vec<(PathBuf, AnyManifest)> = manifests
@@ -521,7 +579,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     cli.log_units,
                     manifests,
                     Some(threads),
-                )?;
+                )?
+                .with_overrides(overrides.shown());
                 eprintln!("running {n} shard processes");
                 launch::run_local_shards(&command, n)?;
             }
@@ -534,6 +593,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             manifest,
             summary,
             shards,
+            values: _,
         } => {
             let manifest = load(&manifest)?;
             print_plan(&manifest, &store, summary)?;
@@ -550,6 +610,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             gpus,
             cpus,
             submit,
+            values: _,
         } => {
             let names: Vec<String> = manifests
                 .iter()
@@ -562,7 +623,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 true,
                 manifests,
                 cpus.or(cli.threads),
-            )?;
+            )?
+            .with_overrides(overrides.shown());
             let resources = slurm::Resources {
                 partition,
                 time,
@@ -589,7 +651,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Claims { manifests } => {
+        Command::Claims { manifests, .. } => {
             let loaded: Vec<Manifest> = manifests
                 .iter()
                 .map(|p| {
@@ -608,7 +670,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("  results: {}/", dir.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { manifest, against } => {
+        Command::Check {
+            manifest, against, ..
+        } => {
             let m = network_experiment(&manifest, load(&manifest)?, |name| {
                 format!(
                     "`{name}` is an estimator-accuracy experiment, which has no replicas to \
@@ -625,7 +689,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("{}", page.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Hash { manifest } => {
+        Command::Hash { manifest, .. } => {
             let hash = match load(&manifest)? {
                 AnyManifest::Experiment(m) => plan::manifest_hash(&m),
                 AnyManifest::Accuracy(m) => accuracy::manifest_hash(&m),
@@ -656,7 +720,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Gc { manifests, delete } => {
+        Command::Gc {
+            manifests, delete, ..
+        } => {
             let loaded: Vec<AnyManifest> = manifests
                 .iter()
                 .map(|p| load(p))

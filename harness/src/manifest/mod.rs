@@ -15,6 +15,7 @@
 pub mod accuracy;
 pub mod load;
 pub mod margins;
+pub mod overrides;
 pub mod yaml;
 
 use crate::data::classification::Pairing;
@@ -24,7 +25,8 @@ use crate::device::DeviceKind;
 use crate::estimators::{Estimator, Projection};
 use crate::models::Model;
 use crate::train::Train;
-pub use load::{load, AnyManifest, Overrides};
+pub use load::{load, AnyManifest};
+pub use overrides::{Assignment, Overrides};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -64,6 +66,10 @@ pub struct Manifest {
     /// one, so they are not part of the identity: left out of the canonical form and hash.
     #[serde(default, skip_serializing)]
     pub check: margins::CheckMargins,
+    /// The command line's `--set key=value` that made this manifest from its file (as given),
+    /// for the run record. The values themselves are in the fields above (and in the hash).
+    #[serde(skip)]
+    pub overrides: Vec<String>,
 }
 
 /// The second network of a comparison experiment (`compare:` in the manifest).
@@ -234,13 +240,23 @@ impl Manifest {
     }
 
     /// Parses manifest text, applies the command line's overrides, and validates the result:
-    /// an override is checked exactly like the value it replaces.
+    /// an override is checked exactly like the value it replaces, and an error about it says
+    /// so ([`Overrides::attribute`]).
     pub fn parse_with(
         text: &str,
         path: &Path,
         overrides: &Overrides,
     ) -> Result<Manifest, ManifestError> {
-        let mut manifest: Manifest = parse_yaml(text, path)?;
+        Manifest::parse_overridden(text, path, overrides).map_err(|e| overrides.attribute(e))
+    }
+
+    fn parse_overridden(
+        text: &str,
+        path: &Path,
+        overrides: &Overrides,
+    ) -> Result<Manifest, ManifestError> {
+        let mut manifest: Manifest = parse_yaml(text, path, overrides)?;
+        manifest.overrides = overrides.shown();
         if let Some(device) = overrides.device {
             manifest.device = device;
         }
@@ -574,18 +590,33 @@ impl Manifest {
     }
 }
 
-/// Deserializes manifest text into `T`, locating any error: the dotted key path, the line of
-/// that key and what is allowed (shared by every manifest schema; see [`yaml`]).
+/// Deserializes manifest text into `T`, with the command line's `--set` values in the file's
+/// document, locating any error: the dotted key path, the line of that key and what is
+/// allowed (shared by every manifest schema; see [`yaml`]).
 pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     text: &str,
     path: &Path,
+    overrides: &Overrides,
 ) -> Result<T, ManifestError> {
-    yaml::deserialize(text).map_err(|e| ManifestError {
+    let located = |e: yaml::Located| ManifestError {
         file: path.to_path_buf(),
         line: e.line,
         key: e.key,
         message: e.message,
-    })
+    };
+    if overrides.set.is_empty() {
+        return yaml::deserialize(text).map_err(located);
+    }
+    let mut document = yaml::document(text).map_err(located)?;
+    overrides
+        .apply(&mut document)
+        .map_err(|(key, message)| ManifestError {
+            file: path.to_path_buf(),
+            line: None,
+            key: Some(key),
+            message,
+        })?;
+    yaml::deserialize_edited(text, &document).map_err(located)
 }
 
 /// Largest input dimension d of the linear teacher.

@@ -57,6 +57,7 @@ pub fn write(
             kind: None,
             manifest_file: manifest_path,
             manifest_sha256: &plan.manifest_hash,
+            overrides: &manifest.overrides,
             manifest,
         },
         serde_json::json!({

@@ -75,6 +75,8 @@ pub struct RecordHead<'a, M: Serialize> {
     pub kind: Option<&'a str>,
     pub manifest_file: &'a Path,
     pub manifest_sha256: &'a str,
+    /// The command line's `--set key=value` that changed the file's manifest, as given.
+    pub overrides: &'a [String],
     pub manifest: &'a M,
 }
 
@@ -89,6 +91,7 @@ pub fn run_record<M: Serialize>(
         "experiment": head.experiment,
         "manifest_file": head.manifest_file.display().to_string(),
         "manifest_sha256": head.manifest_sha256,
+        "overrides": head.overrides,
         "manifest": serde_json::from_str::<serde_json::Value>(&canonical_json(head.manifest))?,
         "harness_version": env!("CARGO_PKG_VERSION"),
         "algorithm_version": ALGORITHM_VERSION,
