@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use harness::cache::executor::Executor;
 use harness::cache::{self, Store};
 use harness::cli::check::check_run;
+use harness::cli::history;
 use harness::cli::launch::{self, ShardCommand};
 use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest, run_shard};
 use harness::cli::slurm;
@@ -153,6 +154,21 @@ enum Command {
         against: Option<PathBuf>,
         #[command(flatten)]
         values: ManifestValues,
+    },
+    /// List the recorded runs, newest first: id, time, experiment, manifest hash, units
+    /// computed, git commit, overrides (from <artifacts>/history/, one record per run).
+    Runs {
+        /// Only the runs of this experiment (its `name`).
+        experiment: Option<String>,
+    },
+    /// Compare two runs: the manifests key by key, then every point of the summaries (B − A
+    /// with the standard error of the difference). A and B are run ids from `harness runs`
+    /// (or a unique start of one) or manifest files already run.
+    Diff {
+        /// A run id or a manifest file.
+        a: String,
+        /// A run id or a manifest file.
+        b: String,
     },
     /// Write <artifacts>/results/index.html: every experiment's figure, claims, check
     /// verdicts, run record and CSVs on one self-contained page.
@@ -329,9 +345,16 @@ fn print_head(name: &str, hash: &str, units: &[String], seconds: f64) {
     );
 }
 
-/// The rest of what every run prints: corrupt entries recomputed, the verdicts (if any) and
-/// where the results are.
-fn print_tail(corrupt_recomputed: usize, verdicts: &[Verdict], results_dir: &Path) {
+/// The rest of what every run prints: corrupt entries recomputed, the verdicts (if any),
+/// where the results are (and whose results under the same name were left in place), and
+/// the run's id in the history.
+fn print_tail(
+    corrupt_recomputed: usize,
+    verdicts: &[Verdict],
+    results_dir: &Path,
+    beside: Option<&str>,
+    run_id: &str,
+) {
     if corrupt_recomputed > 0 {
         println!("  {corrupt_recomputed} corrupt cache entries were recomputed");
     }
@@ -340,6 +363,16 @@ fn print_tail(corrupt_recomputed: usize, verdicts: &[Verdict], results_dir: &Pat
         println!("       {}", v.detail);
     }
     println!("  results: {}/", results_dir.display());
+    if let Some(other) = beside {
+        let name = results_dir.file_name().unwrap_or_default().to_string_lossy();
+        let plain = name.split('@').next().unwrap_or_default();
+        println!(
+            "  note: results/{plain}/ holds another manifest of this name (sha256 {}…), left \
+             as it is; these results went beside it",
+            &other[..12.min(other.len())]
+        );
+    }
+    println!("  run {run_id} recorded (`harness runs`, `harness diff`)");
 }
 
 /// Runs a manifest of either kind and prints what it did.
@@ -349,19 +382,67 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
         AnyManifest::Experiment(m) => {
             let r = run_manifest(m, path, exec)?;
             let s = &r.stats;
+            let entry = history::record(
+                exec.store,
+                &history::Finished {
+                    experiment: &r.name,
+                    kind: "experiment",
+                    manifest_file: path,
+                    manifest_sha256: &r.hash,
+                    overrides: &m.overrides,
+                    manifest: &**m,
+                    results_dir: &r.results_dir,
+                    units_computed: s.units_run(),
+                    units_reused: s.members_reused + s.pairs_reused,
+                    seconds: r.seconds,
+                    verdicts: r
+                        .verdicts
+                        .iter()
+                        .map(|v| format!("{}={}", v.claim, v.result()))
+                        .collect(),
+                },
+            )?;
             let units = [
                 units_line("members", "trained", s.members_run, s.members_reused),
                 units_line("pairs", "estimated", s.pairs_run, s.pairs_reused),
             ];
             print_head(&r.name, &r.hash, &units, r.seconds);
-            print_tail(s.corrupt_recomputed, &r.verdicts, &r.results_dir);
+            print_tail(
+                s.corrupt_recomputed,
+                &r.verdicts,
+                &r.results_dir,
+                r.beside.as_deref(),
+                &entry.id,
+            );
         }
         AnyManifest::Accuracy(m) => {
             let r = run_accuracy(m, path, exec)?;
             let s = &r.stats;
+            let entry = history::record(
+                exec.store,
+                &history::Finished {
+                    experiment: &r.name,
+                    kind: "estimator-accuracy",
+                    manifest_file: path,
+                    manifest_sha256: &r.hash,
+                    overrides: &m.overrides,
+                    manifest: m,
+                    results_dir: &r.results_dir,
+                    units_computed: s.run,
+                    units_reused: s.reused,
+                    seconds: r.seconds,
+                    verdicts: Vec::new(),
+                },
+            )?;
             let units = [units_line("units", "estimated", s.run, s.reused)];
             print_head(&r.name, &r.hash, &units, r.seconds);
-            print_tail(s.corrupt_recomputed, &[], &r.results_dir);
+            print_tail(
+                s.corrupt_recomputed,
+                &[],
+                &r.results_dir,
+                r.beside.as_deref(),
+                &entry.id,
+            );
         }
     }
     Ok(())
@@ -683,6 +764,27 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             print!("{}", check::table(&report));
             println!("  details: {}", details.display());
             Ok(ExitCode::from(report.outcome.exit_code()))
+        }
+        Command::Runs { experiment } => {
+            let mut runs = history::list(&store)?;
+            runs.retain(|e| experiment.as_ref().is_none_or(|x| &e.experiment == x));
+            if runs.is_empty() {
+                println!(
+                    "no runs recorded in {}",
+                    history::history_dir(&store).display()
+                );
+            } else {
+                print!("{}", history::table(&runs));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { a, b } => {
+            let (a, b) = (
+                harness::cli::diff::side(&store, &a)?,
+                harness::cli::diff::side(&store, &b)?,
+            );
+            print!("{}", harness::cli::diff::diff(&a, &b)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Report => {
             let page = report_page::write(&store)?;

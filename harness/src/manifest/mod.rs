@@ -16,6 +16,7 @@ pub mod accuracy;
 pub mod load;
 pub mod margins;
 pub mod overrides;
+pub mod sweep_over;
 pub mod yaml;
 
 use crate::data::classification::Pairing;
@@ -27,7 +28,9 @@ use crate::models::Model;
 use crate::train::Train;
 pub use load::{load, AnyManifest};
 pub use overrides::{Assignment, Overrides};
+pub use sweep_over::{SweepOver, Variant};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -70,6 +73,10 @@ pub struct Manifest {
     /// for the run record. The values themselves are in the fields above (and in the hash).
     #[serde(skip)]
     pub overrides: Vec<String>,
+    /// The combinations of `sweep.over`, each a validated manifest of its own; empty without
+    /// `over` ([`sweep_over`]). The fields above are those of the first.
+    #[serde(skip)]
+    pub variants: Vec<Variant>,
 }
 
 /// The second network of a comparison experiment (`compare:` in the manifest).
@@ -140,6 +147,10 @@ pub struct Sweep {
     pub replicas: usize,
     /// Ensemble members per replica; pairs are formed within a replica.
     pub members: usize,
+    /// Other keys varied, each over a list of values; every combination is its own group of
+    /// units ([`sweep_over`]). Empty (the default) is left out of the identity.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub over: SweepOver,
 }
 
 /// How alignment is measured (SPEC §4).
@@ -255,7 +266,27 @@ impl Manifest {
         path: &Path,
         overrides: &Overrides,
     ) -> Result<Manifest, ManifestError> {
-        let mut manifest: Manifest = parse_yaml(text, path, overrides)?;
+        if let Some(over) = declared_over(text, path, overrides)? {
+            let variants = sweep_over::variants(text, path, overrides, &over, |m| {
+                Manifest::finish(m, text, path, overrides)
+            })?;
+            let mut manifest = variants[0].manifest.clone();
+            manifest.sweep.over = over;
+            manifest.variants = variants;
+            return Ok(manifest);
+        }
+        let manifest: Manifest = parse_yaml(text, path, overrides)?;
+        Manifest::finish(manifest, text, path, overrides)
+    }
+
+    /// A parsed manifest completed and checked: the command line's values recorded and its
+    /// device applied, the defaults that depend on other values filled in, and validated.
+    fn finish(
+        mut manifest: Manifest,
+        text: &str,
+        path: &Path,
+        overrides: &Overrides,
+    ) -> Result<Manifest, ManifestError> {
         manifest.overrides = overrides.shown();
         if let Some(device) = overrides.device {
             manifest.device = device;
@@ -588,6 +619,38 @@ impl Manifest {
     pub fn figure_kind(&self) -> &str {
         self.figure.as_deref().unwrap_or("fig1")
     }
+}
+
+/// The `sweep.over` block of manifest text (with the command line's values set), when it is
+/// present and not empty; a block that is not a mapping of keys to lists is an error at its
+/// line. Text that cannot be read is left to the typed parse to report.
+fn declared_over(
+    text: &str,
+    path: &Path,
+    overrides: &Overrides,
+) -> Result<Option<SweepOver>, ManifestError> {
+    let Ok(mut document) = yaml::document(text) else {
+        return Ok(None);
+    };
+    if overrides.apply(&mut document).is_err() {
+        return Ok(None);
+    }
+    let Some(over) = document.get("sweep").and_then(|s| s.get("over")) else {
+        return Ok(None);
+    };
+    if over.is_null() {
+        return Ok(None);
+    }
+    let over: SweepOver = serde_yaml::from_value(over.clone()).map_err(|e| ManifestError {
+        file: path.to_path_buf(),
+        line: find_key_line(text, &["sweep", "over"]),
+        key: Some("sweep.over".into()),
+        message: format!(
+            "expected a mapping of dotted keys to lists of values, e.g. `over: {{model.width: \
+             [4, 16]}}` ({e})"
+        ),
+    })?;
+    Ok((!over.is_empty()).then_some(over))
 }
 
 /// Deserializes manifest text into `T`, with the command line's `--set` values in the file's

@@ -133,7 +133,7 @@ impl Overrides {
 }
 
 /// Sets the value at `path` in `document`, creating missing sections.
-fn set(document: &mut Value, path: &[Segment], value: Value) -> Result<(), String> {
+pub(crate) fn set(document: &mut Value, path: &[Segment], value: Value) -> Result<(), String> {
     let Some((last, parents)) = path.split_last() else {
         return Err("an empty key".into());
     };

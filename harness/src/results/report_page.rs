@@ -150,13 +150,22 @@ fn claims_table(dir: &Path) -> Result<String> {
     let mut s = String::from(
         r#"<div class="scroll"><table><tr><th>claim</th><th>result</th><th>statement</th><th>numbers</th></tr>"#,
     );
+    // A `sweep.over` experiment's swept keys come before `claim`: they name the combination.
+    let header = r
+        .headers()
+        .with_context(|| format!("{}: not CSV", path.display()))?
+        .clone();
+    let first = header.iter().position(|h| h == "claim").unwrap_or(0);
     for rec in r.records() {
         let rec = rec.with_context(|| format!("{}: not CSV", path.display()))?;
-        let cell = |i: usize| rec.get(i).unwrap_or("");
+        let cell = |i: usize| rec.get(first + i).unwrap_or("");
+        let combination: String = (0..first)
+            .map(|i| format!("{}={} ", &header[i], rec.get(i).unwrap_or("")))
+            .collect();
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(cell(0)),
+            esc(&format!("{combination}{}", cell(0))),
             verdict(cell(1)),
             esc(cell(2)),
             esc(cell(3))
