@@ -364,7 +364,10 @@ fn print_tail(
     }
     println!("  results: {}/", results_dir.display());
     if let Some(other) = beside {
-        let name = results_dir.file_name().unwrap_or_default().to_string_lossy();
+        let name = results_dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
         let plain = name.split('@').next().unwrap_or_default();
         println!(
             "  note: results/{plain}/ holds another manifest of this name (sha256 {}…), left \

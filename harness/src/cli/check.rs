@@ -25,7 +25,13 @@ pub fn check_run(
             "`{}` sweeps {} (`sweep.over`): `harness check` compares an experiment without \
              `sweep.over` with its reference; use `harness diff` to compare two runs",
             manifest.name,
-            manifest.sweep.over.keys().cloned().collect::<Vec<_>>().join(", ")
+            manifest
+                .sweep
+                .over
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let home = crate::results::results_home(store, &manifest.name, &plan::manifest_hash(manifest));

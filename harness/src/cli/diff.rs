@@ -31,11 +31,9 @@ pub fn side(store: &Store, what: &str) -> Result<Side> {
         let loaded = manifest::load(path, &Overrides::default())?;
         let (name, hash, canonical) = match &loaded {
             AnyManifest::Experiment(m) => (&m.name, plan::manifest_hash(m), canonical_json(&**m)),
-            AnyManifest::Accuracy(m) => (
-                &m.name,
-                plan::accuracy::manifest_hash(m),
-                canonical_json(m),
-            ),
+            AnyManifest::Accuracy(m) => {
+                (&m.name, plan::accuracy::manifest_hash(m), canonical_json(m))
+            }
         };
         let home = results::results_home(store, name, &hash);
         return Ok(Side {
@@ -118,7 +116,13 @@ fn read_summary(dir: &Path) -> Result<Summary> {
     let mut rows = Vec::new();
     for r in reader.records() {
         let r = r.with_context(|| format!("cannot read {}", path.display()))?;
-        rows.push(header.iter().cloned().zip(r.iter().map(String::from)).collect());
+        rows.push(
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect(),
+        );
     }
     Ok(Summary { header, rows })
 }
@@ -131,10 +135,8 @@ fn point_keys(s: &Summary) -> Vec<String> {
     s.rows
         .iter()
         .map(|r| {
-            let mut parts: Vec<String> = before_n
-                .iter()
-                .map(|h| format!("{h}={}", r[*h]))
-                .collect();
+            let mut parts: Vec<String> =
+                before_n.iter().map(|h| format!("{h}={}", r[*h])).collect();
             parts.push(r.get("model").cloned().unwrap_or_default());
             let group = parts.join(" ");
             let i = seen.entry(group.clone()).or_default();
@@ -204,7 +206,11 @@ pub fn diff(a: &Side, b: &Side) -> Result<String> {
         let npb = number(rb, "n_over_p").map_or("–".into(), |v| format!("{v:.3}"));
         let mut row = vec![
             key.clone(),
-            if npa == npb { npa } else { format!("{npa}|{npb}") },
+            if npa == npb {
+                npa
+            } else {
+                format!("{npa}|{npb}")
+            },
         ];
         for q in &quantities {
             let (m, s) = (format!("{q}_mean"), format!("{q}_se"));
@@ -215,8 +221,8 @@ pub fn diff(a: &Side, b: &Side) -> Result<String> {
             match (ma, mb) {
                 (Some(x), Some(y)) => {
                     let d = y - x;
-                    let se = (sea.unwrap_or(f64::NAN).powi(2) + seb.unwrap_or(f64::NAN).powi(2))
-                        .sqrt();
+                    let se =
+                        (sea.unwrap_or(f64::NAN).powi(2) + seb.unwrap_or(f64::NAN).powi(2)).sqrt();
                     row.push(format!("{d:+.4} ± {se:.4}"));
                     row.push(if se > 0.0 && se.is_finite() {
                         format!("{:+.1}", d / se)
@@ -237,7 +243,13 @@ pub fn diff(a: &Side, b: &Side) -> Result<String> {
         table.len() - 1
     )?;
     let widths: Vec<usize> = (0..table[0].len())
-        .map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     for r in &table {
         let cells: Vec<String> = r

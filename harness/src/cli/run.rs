@@ -15,9 +15,7 @@ use crate::manifest::accuracy::AccuracyManifest;
 use crate::manifest::{AnyManifest, Manifest};
 use crate::plan::accuracy::{self as accuracy_plan, AccuracyPlan, UnitSpec, UNIT_EXT};
 use crate::plan::shard::{shard_plans, AnyPlan, Shard};
-use crate::plan::{
-    member_label, pair_label, plan, variant_manifest, Plan, MEMBER_EXT, PAIR_EXT,
-};
+use crate::plan::{member_label, pair_label, plan, variant_manifest, Plan, MEMBER_EXT, PAIR_EXT};
 use crate::representations::{MemberResult, TaskData};
 use crate::results::accuracy::AccuracyRow;
 use crate::results::claims::{self, claims_csv, Curve, Verdict};
@@ -52,14 +50,8 @@ pub fn run_manifest(
     let outcome = execute(manifest, &plan, exec)?;
     let stats = outcome.stats.clone();
     let home = results::results_home(store, &manifest.name, &plan.manifest_hash);
-    let (results_dir, verdicts) = results::experiment::write(
-        manifest,
-        manifest_path,
-        &plan,
-        outcome,
-        &home.dir,
-        started,
-    )?;
+    let (results_dir, verdicts) =
+        results::experiment::write(manifest, manifest_path, &plan, outcome, &home.dir, started)?;
     Ok(RunReport {
         name: manifest.name.clone(),
         hash: plan.manifest_hash,
@@ -77,8 +69,9 @@ pub fn run_manifest(
 /// trained.
 pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outcome> {
     // One data set per combination of `sweep.over` (its seed and task), loaded when needed.
-    let data: Vec<OnceLock<Result<TaskData, String>>> =
-        (0..plan.variants.len().max(1)).map(|_| OnceLock::new()).collect();
+    let data: Vec<OnceLock<Result<TaskData, String>>> = (0..plan.variants.len().max(1))
+        .map(|_| OnceLock::new())
+        .collect();
     let members = Phase {
         what: "train",
         unit: "member",

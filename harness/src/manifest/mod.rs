@@ -28,11 +28,11 @@ use crate::models::Model;
 use crate::train::Train;
 pub use load::{load, AnyManifest};
 pub use overrides::{Assignment, Overrides};
-pub use sweep_over::{SweepOver, Variant};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+pub use sweep_over::{SweepOver, Variant};
 
 /// One experiment, with every default filled in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

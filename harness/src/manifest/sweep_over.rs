@@ -71,8 +71,7 @@ fn check(over: &SweepOver) -> Result<(), (String, String)> {
             Some(Segment::Key(k)) => k.as_str(),
             _ => "",
         };
-        if FIXED.contains(&first) || overrides::Assignment::parse(&format!("{key}=0")).is_err()
-        {
+        if FIXED.contains(&first) || overrides::Assignment::parse(&format!("{key}=0")).is_err() {
             return Err((
                 key.clone(),
                 format!(
@@ -181,7 +180,9 @@ pub fn variants(
         let attribute = |e: ManifestError| -> ManifestError {
             let swept = e.key.as_deref().and_then(|k| {
                 combination.iter().find(|(s, _)| {
-                    k == s.as_str() || k.starts_with(&format!("{s}.")) || s.starts_with(&format!("{k}."))
+                    k == s.as_str()
+                        || k.starts_with(&format!("{s}."))
+                        || s.starts_with(&format!("{k}."))
                 })
             });
             match swept {
@@ -238,7 +239,13 @@ mod tests {
         assert!(check(&over("model.width: [4, 8]\n")).is_ok());
         assert_eq!(check(&over("name: [a, b]\n")).unwrap_err().0, "name");
         assert_eq!(check(&over("sweep.snr: [1]\n")).unwrap_err().0, "sweep.snr");
-        assert!(check(&over("model.width: []\n")).unwrap_err().1.contains("at least one"));
-        assert!(check(&over("model.width: [4, 4]\n")).unwrap_err().1.contains("repeats"));
+        assert!(check(&over("model.width: []\n"))
+            .unwrap_err()
+            .1
+            .contains("at least one"));
+        assert!(check(&over("model.width: [4, 4]\n"))
+            .unwrap_err()
+            .1
+            .contains("repeats"));
     }
 }

@@ -207,7 +207,11 @@ pub fn plan(manifest: &Manifest) -> Plan {
 }
 
 /// The manifest of a member's combination (the manifest itself without `sweep.over`).
-pub fn variant_manifest<'a>(manifest: &'a Manifest, plan: &'a Plan, variant: usize) -> &'a Manifest {
+pub fn variant_manifest<'a>(
+    manifest: &'a Manifest,
+    plan: &'a Plan,
+    variant: usize,
+) -> &'a Manifest {
     plan.variants.get(variant).map_or(manifest, |v| &v.manifest)
 }
 
@@ -336,9 +340,10 @@ pub fn member_label(plan: &Plan, m: &PlannedMember) -> String {
             .map(|(k, v)| format!("{k}={v} "))
             .collect::<String>()
     });
-    let first_network = plan.variants.get(m.variant).map_or(0, |v| {
-        plan.members[v.members.start].network
-    });
+    let first_network = plan
+        .variants
+        .get(m.variant)
+        .map_or(0, |v| plan.members[v.members.start].network);
     let network = if m.network > first_network {
         format!("{} ", m.spec.model.name())
     } else {

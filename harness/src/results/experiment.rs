@@ -55,8 +55,7 @@ pub fn parts<'a>(manifest: &'a Manifest, plan: &'a Plan, outcome: Outcome) -> Ve
         .zip(outcomes)
         .map(|((values, manifest, plan), outcome)| {
             let rows = tables::summarize(manifest, plan, &outcome);
-            let verdicts =
-                claims::evaluate_groups(&claims::claim_groups(manifest, plan, &rows));
+            let verdicts = claims::evaluate_groups(&claims::claim_groups(manifest, plan, &rows));
             Part {
                 values,
                 manifest,

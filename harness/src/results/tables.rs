@@ -450,9 +450,9 @@ pub fn with_variant_columns(parts: &[(&[(String, String)], Vec<u8>)]) -> Result<
             return Ok(bytes.clone());
         }
     }
-    let keys: Vec<String> = parts
-        .first()
-        .map_or(Vec::new(), |(v, _)| v.iter().map(|(k, _)| k.clone()).collect());
+    let keys: Vec<String> = parts.first().map_or(Vec::new(), |(v, _)| {
+        v.iter().map(|(k, _)| k.clone()).collect()
+    });
     let mut columns: Vec<String> = Vec::new();
     let mut tables = Vec::new();
     for (values, bytes) in parts {

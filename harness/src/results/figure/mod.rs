@@ -55,11 +55,7 @@ pub fn render(title: &str, x_label: &str, panels: &[Panel]) -> Result<(Vec<u8>, 
 
 /// Renders rows of panels (one row per `sweep.over` combination), each row as high as a
 /// one-row figure, as (SVG bytes, PNG bytes).
-pub fn render_rows(
-    title: &str,
-    x_label: &str,
-    rows: &[Vec<Panel>],
-) -> Result<(Vec<u8>, Vec<u8>)> {
+pub fn render_rows(title: &str, x_label: &str, rows: &[Vec<Panel>]) -> Result<(Vec<u8>, Vec<u8>)> {
     let size = (SIZE.0, SIZE.1 * rows.len().max(1) as u32);
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
