@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct RunEntry {
     /// `YYYYMMDD-HHMMSS-xxxx` (UTC; four hex digits that tell apart runs of one second).
     pub id: String,
-    /// RFC 3339, UTC, e.g. `2026-11-30T23:15:02Z`.
+    /// When the run started: RFC 3339, UTC, e.g. `2026-11-30T23:15:02Z`.
     pub time: String,
     /// Nanoseconds since the Unix epoch (the listing's order).
     pub unix_ns: u64,
@@ -72,9 +72,11 @@ pub fn history_dir(store: &Store) -> PathBuf {
 
 /// Records a finished run (a new file, written atomically); returns its entry.
 pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunEntry> {
+    // The run's start: now, less the time it took.
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .context("the clock is before 1970")?;
+        .context("the clock is before 1970")?
+        .saturating_sub(std::time::Duration::from_secs_f64(run.seconds.max(0.0)));
     let unix_ns = now.as_nanos() as u64;
     let (date, clock) = utc(now.as_secs());
     let tag = crate::identity::sha256_hex(
