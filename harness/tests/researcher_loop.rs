@@ -197,6 +197,22 @@ fn every_sweep_combination_is_the_plain_run_of_its_values() {
     let again = ok(harness(&art, &["run", &file]));
     assert!(again.contains("(0 trained,"), "{again}");
     ok(harness(&art, &["verify"]));
+    // Shard processes give the same files.
+    let sharded = dir.path().join("sharded");
+    ok(harness(&sharded, &["run", "--jobs", "2", &file]));
+    for table in [
+        "summary.csv",
+        "members.csv",
+        "pairs.csv",
+        "claims.csv",
+        "fig1.png",
+    ] {
+        assert_eq!(
+            fs::read(sharded.join("results/small").join(table)).unwrap(),
+            fs::read(results.join(table)).unwrap(),
+            "{table}"
+        );
+    }
 }
 
 #[test]

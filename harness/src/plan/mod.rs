@@ -125,7 +125,7 @@ pub struct VariantPlan {
     pub values: Vec<(String, String)>,
     pub manifest: Manifest,
     pub plan: Plan,
-    /// Its members and pairs in the whole plan.
+    /// Its members and pairs in the whole plan (not in one restricted to a shard).
     pub members: std::ops::Range<usize>,
     pub pairs: std::ops::Range<usize>,
 }
@@ -340,10 +340,14 @@ pub fn member_label(plan: &Plan, m: &PlannedMember) -> String {
             .map(|(k, v)| format!("{k}={v} "))
             .collect::<String>()
     });
-    let first_network = plan
+    // The variant's networks follow those of the variants before it (also in a plan
+    // restricted to a shard, which keeps every variant).
+    let first_network: usize = plan
         .variants
-        .get(m.variant)
-        .map_or(0, |v| plan.members[v.members.start].network);
+        .iter()
+        .take(m.variant)
+        .map(|v| v.plan.networks.len())
+        .sum();
     let network = if m.network > first_network {
         format!("{} ", m.spec.model.name())
     } else {
