@@ -7,13 +7,14 @@ use clap::{Parser, Subcommand};
 use harness::cache::executor::Executor;
 use harness::cache::{self, Store};
 use harness::cli::check::check_run;
+use harness::cli::history;
 use harness::cli::launch::{self, ShardCommand};
 use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest, run_shard};
 use harness::cli::slurm;
 use harness::data::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
 use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
-use harness::manifest::{self, AnyManifest, Manifest, ManifestError, Overrides};
+use harness::manifest::{self, AnyManifest, Assignment, Manifest, ManifestError, Overrides};
 use harness::matrix::{InputError, Matrix};
 use harness::plan::shard::{self, AnyPlan, Shard};
 use harness::plan::{self, accuracy};
@@ -90,6 +91,8 @@ enum Command {
         /// Run the shards 1/n … n/n as n processes on this machine, then write the results.
         #[arg(long, value_name = "n", conflicts_with = "shard", value_parser = at_least_one())]
         jobs: Option<usize>,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// Write Slurm job scripts under <artifacts>/slurm/<name>/: a job array with one task
     /// per shard (`harness run --shard I/N`), then a collect job (`--dependency=afterok`)
@@ -115,6 +118,8 @@ enum Command {
         /// Submit with sbatch and print the job ids.
         #[arg(long)]
         submit: bool,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// List an experiment's units with their hashes and whether each is cached.
     Plan {
@@ -125,6 +130,8 @@ enum Command {
         /// Also print the estimated cost of each of N shards (see `run --shard`).
         #[arg(long, value_name = "N", value_parser = at_least_one())]
         shards: Option<usize>,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// Judge claim C4 (stronger alignment does not imply lower generalization error) across
     /// finished experiments, pooling their points; trains nothing. Writes
@@ -133,6 +140,8 @@ enum Command {
         /// Manifests already run, e.g. experiments/fig1_linear.yaml experiments/fig2_relu.yaml.
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// Is a finished run the same result as a reference, within the seed-to-seed variation?
     /// Per point and quantity an equivalence test within the manifest's `check:` margins
@@ -143,12 +152,33 @@ enum Command {
         /// The reference results folder (default: reference/<name>/).
         #[arg(long)]
         against: Option<PathBuf>,
+        #[command(flatten)]
+        values: ManifestValues,
+    },
+    /// List the recorded runs, newest first: id, time, experiment, manifest hash, units
+    /// computed, git commit, overrides (from <artifacts>/history/, one record per run).
+    Runs {
+        /// Only the runs of this experiment (its `name`).
+        experiment: Option<String>,
+    },
+    /// Compare two runs: the manifests key by key, then every point of the summaries (B − A
+    /// with the standard error of the difference). A and B are run ids from `harness runs`
+    /// (or a unique start of one) or manifest files already run.
+    Diff {
+        /// A run id or a manifest file.
+        a: String,
+        /// A run id or a manifest file.
+        b: String,
     },
     /// Write <artifacts>/results/index.html: every experiment's figure, claims, check
     /// verdicts, run record and CSVs on one self-contained page.
     Report,
     /// Print the experiment's SHA-256 (hex) and nothing else.
-    Hash { manifest: PathBuf },
+    Hash {
+        manifest: PathBuf,
+        #[command(flatten)]
+        values: ManifestValues,
+    },
     /// Download a data set (mnist, cifar10) from the Hugging Face Hub into its cache
     /// ($HF_HOME/hub, default ~/.cache/huggingface/hub), so that later runs work offline.
     Fetch {
@@ -168,6 +198,8 @@ enum Command {
         /// Remove the entries listed (without it nothing is removed).
         #[arg(long)]
         delete: bool,
+        #[command(flatten)]
+        values: ManifestValues,
     },
     /// Conditional copula entropy CCE(A|B), in nats, of two representations given as CSV
     /// matrices (one row per sample, no header, same number of rows). Prints one number.
@@ -190,6 +222,44 @@ enum Command {
         #[command(flatten)]
         pair: PairArgs,
     },
+}
+
+/// Values that replace the manifests' own, as if written in the files (every manifest of the
+/// command; checked and hashed like the file's values).
+#[derive(clap::Args, Debug, Clone, Default)]
+struct ManifestValues {
+    /// Replace one manifest value: a dotted key and a YAML value, e.g. `--set train.lr=0.005`,
+    /// `--set sweep.snr=[1,2]`, `--set model.width=8`. Repeatable; checked like the file.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = Assignment::parse)]
+    set: Vec<Assignment>,
+    /// The manifest's `seed` (the same as `--set seed=N`).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+}
+
+impl ManifestValues {
+    /// The `--set` values in order, then `--seed`.
+    fn assignments(&self) -> Vec<Assignment> {
+        let mut v = self.set.clone();
+        v.extend(self.seed.map(Assignment::seed));
+        v
+    }
+}
+
+impl Command {
+    /// The values this command replaces in its manifests (none for commands without one).
+    fn manifest_values(&self) -> Vec<Assignment> {
+        match self {
+            Command::Run { values, .. }
+            | Command::Slurm { values, .. }
+            | Command::Plan { values, .. }
+            | Command::Claims { values, .. }
+            | Command::Check { values, .. }
+            | Command::Hash { values, .. }
+            | Command::Gc { values, .. } => values.assignments(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Two representations and how to compare them (`cce` and `align`).
@@ -275,9 +345,16 @@ fn print_head(name: &str, hash: &str, units: &[String], seconds: f64) {
     );
 }
 
-/// The rest of what every run prints: corrupt entries recomputed, the verdicts (if any) and
-/// where the results are.
-fn print_tail(corrupt_recomputed: usize, verdicts: Option<&Verdicts>, results_dir: &Path) {
+/// The rest of what every run prints: corrupt entries recomputed, the verdicts (if any),
+/// where the results are (and whose results under the same name were left in place), and
+/// the run's id in the history.
+fn print_tail(
+    corrupt_recomputed: usize,
+    verdicts: Option<&Verdicts>,
+    results_dir: &Path,
+    beside: Option<&str>,
+    run_id: &str,
+) {
     if corrupt_recomputed > 0 {
         println!("  {corrupt_recomputed} corrupt cache entries were recomputed");
     }
@@ -285,6 +362,19 @@ fn print_tail(corrupt_recomputed: usize, verdicts: Option<&Verdicts>, results_di
         print!("{}", v.side_by_side());
     }
     println!("  results: {}/", results_dir.display());
+    if let Some(other) = beside {
+        let name = results_dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let plain = name.split('@').next().unwrap_or_default();
+        println!(
+            "  note: results/{plain}/ holds another manifest of this name (sha256 {}…), left \
+             as it is; these results went beside it",
+            &other[..12.min(other.len())]
+        );
+    }
+    println!("  run {run_id} recorded (`harness runs`, `harness diff`)");
 }
 
 /// Runs a manifest of either kind and prints what it did.
@@ -294,19 +384,67 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
         AnyManifest::Experiment(m) => {
             let r = run_manifest(m, path, exec)?;
             let s = &r.stats;
+            let entry = history::record(
+                exec.store,
+                &history::Finished {
+                    experiment: &r.name,
+                    kind: "experiment",
+                    manifest_file: path,
+                    manifest_sha256: &r.hash,
+                    overrides: &m.overrides,
+                    manifest: &**m,
+                    results_dir: &r.results_dir,
+                    units_computed: s.units_run(),
+                    units_reused: s.members_reused + s.pairs_reused,
+                    seconds: r.seconds,
+                    verdicts: r
+                        .verdicts
+                        .rows()
+                        .map(|(rules, v)| format!("{}:{}={}", rules, v.claim, v.result()))
+                        .collect(),
+                },
+            )?;
             let units = [
                 units_line("members", "trained", s.members_run, s.members_reused),
                 units_line("pairs", "estimated", s.pairs_run, s.pairs_reused),
             ];
             print_head(&r.name, &r.hash, &units, r.seconds);
-            print_tail(s.corrupt_recomputed, Some(&r.verdicts), &r.results_dir);
+            print_tail(
+                s.corrupt_recomputed,
+                Some(&r.verdicts),
+                &r.results_dir,
+                r.beside.as_deref(),
+                &entry.id,
+            );
         }
         AnyManifest::Accuracy(m) => {
             let r = run_accuracy(m, path, exec)?;
             let s = &r.stats;
+            let entry = history::record(
+                exec.store,
+                &history::Finished {
+                    experiment: &r.name,
+                    kind: "estimator-accuracy",
+                    manifest_file: path,
+                    manifest_sha256: &r.hash,
+                    overrides: &m.overrides,
+                    manifest: m,
+                    results_dir: &r.results_dir,
+                    units_computed: s.run,
+                    units_reused: s.reused,
+                    seconds: r.seconds,
+                    verdicts: Vec::new(),
+                },
+            )?;
             let units = [units_line("units", "estimated", s.run, s.reused)];
             print_head(&r.name, &r.hash, &units, r.seconds);
-            print_tail(s.corrupt_recomputed, None, &r.results_dir);
+            print_tail(
+                s.corrupt_recomputed,
+                None,
+                &r.results_dir,
+                r.beside.as_deref(),
+                &entry.id,
+            );
         }
     }
     Ok(())
@@ -482,13 +620,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         ..Executor::new(&store)
     };
     // Every command loads its manifests through this one path, with the same overrides.
-    let overrides = Overrides { device: cli.device };
+    let overrides = Overrides {
+        device: cli.device,
+        set: cli.command.manifest_values(),
+    };
     let load = |path: &Path| manifest::load(path, &overrides);
     match cli.command {
         Command::Run {
             manifests,
             shard,
             jobs,
+            values: _,
         } => {
             // Parse every manifest first, so that a bad one stops the run before any work.
             let loaded: Vec<(PathBuf, AnyManifest)> = manifests
@@ -520,7 +662,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     cli.log_units,
                     manifests,
                     Some(threads),
-                )?;
+                )?
+                .with_overrides(overrides.shown());
                 eprintln!("running {n} shard processes");
                 launch::run_local_shards(&command, n)?;
             }
@@ -533,6 +676,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             manifest,
             summary,
             shards,
+            values: _,
         } => {
             let manifest = load(&manifest)?;
             print_plan(&manifest, &store, summary)?;
@@ -549,6 +693,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             gpus,
             cpus,
             submit,
+            values: _,
         } => {
             let names: Vec<String> = manifests
                 .iter()
@@ -561,7 +706,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 true,
                 manifests,
                 cpus.or(cli.threads),
-            )?;
+            )?
+            .with_overrides(overrides.shown());
             let resources = slurm::Resources {
                 partition,
                 time,
@@ -588,7 +734,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Claims { manifests } => {
+        Command::Claims { manifests, .. } => {
             let loaded: Vec<Manifest> = manifests
                 .iter()
                 .map(|p| {
@@ -606,7 +752,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("  results: {}/", dir.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { manifest, against } => {
+        Command::Check {
+            manifest, against, ..
+        } => {
             let m = network_experiment(&manifest, load(&manifest)?, |name| {
                 format!(
                     "`{name}` is an estimator-accuracy experiment, which has no replicas to \
@@ -618,12 +766,33 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("  details: {}", details.display());
             Ok(ExitCode::from(report.outcome.exit_code()))
         }
+        Command::Runs { experiment } => {
+            let mut runs = history::list(&store)?;
+            runs.retain(|e| experiment.as_ref().is_none_or(|x| &e.experiment == x));
+            if runs.is_empty() {
+                println!(
+                    "no runs recorded in {}",
+                    history::history_dir(&store).display()
+                );
+            } else {
+                print!("{}", history::table(&runs));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { a, b } => {
+            let (a, b) = (
+                harness::cli::diff::side(&store, &a)?,
+                harness::cli::diff::side(&store, &b)?,
+            );
+            print!("{}", harness::cli::diff::diff(&a, &b)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report => {
             let page = report_page::write(&store)?;
             println!("{}", page.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Hash { manifest } => {
+        Command::Hash { manifest, .. } => {
             let hash = match load(&manifest)? {
                 AnyManifest::Experiment(m) => plan::manifest_hash(&m),
                 AnyManifest::Accuracy(m) => accuracy::manifest_hash(&m),
@@ -654,7 +823,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Gc { manifests, delete } => {
+        Command::Gc {
+            manifests, delete, ..
+        } => {
             let loaded: Vec<AnyManifest> = manifests
                 .iter()
                 .map(|p| load(p))

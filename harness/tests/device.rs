@@ -51,6 +51,7 @@ fn the_override_is_applied_before_validation_and_changes_the_hash() {
     std::fs::write(&path, ON_CUDA).unwrap();
     let cpu = Overrides {
         device: Some(DeviceKind::Cpu),
+        ..Overrides::default()
     };
     let AnyManifest::Experiment(m) = manifest::load(&path, &cpu).unwrap() else {
         panic!("a network experiment")

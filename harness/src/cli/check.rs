@@ -4,6 +4,7 @@
 
 use crate::cache::Store;
 use crate::manifest::Manifest;
+use crate::plan;
 use crate::results::check::{self, CheckReport};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,22 @@ pub fn check_run(
         || Path::new("reference").join(&manifest.name),
         Path::to_path_buf,
     );
-    let report = check::check(manifest, &store.results_dir(&manifest.name), &reference)?;
+    if !manifest.sweep.over.is_empty() {
+        anyhow::bail!(
+            "`{}` sweeps {} (`sweep.over`): `harness check` compares an experiment without \
+             `sweep.over` with its reference; use `harness diff` to compare two runs",
+            manifest.name,
+            manifest
+                .sweep
+                .over
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let home = crate::results::results_home(store, &manifest.name, &plan::manifest_hash(manifest));
+    let report = check::check(manifest, &home.dir, &reference)?;
     let details = check::write(&report)?;
     Ok((report, details))
 }

@@ -21,6 +21,9 @@ pub struct ShardCommand {
     /// Pass `--log-units`, so that each process logs the units it computed.
     pub log_units: bool,
     pub manifests: Vec<PathBuf>,
+    /// The `--set key=value` of the run (`--seed` included as `seed=N`), passed on to every
+    /// process, so that each loads the same manifests.
+    pub overrides: Vec<String>,
 }
 
 impl ShardCommand {
@@ -40,7 +43,13 @@ impl ShardCommand {
             threads,
             log_units,
             manifests,
+            overrides: Vec::new(),
         })
+    }
+
+    /// The same command with the run's `--set` values (as given) passed to every process.
+    pub fn with_overrides(self, overrides: Vec<String>) -> Self {
+        ShardCommand { overrides, ..self }
     }
 
     /// The options every process gets, before the subcommand.
@@ -64,8 +73,13 @@ impl ShardCommand {
         args
     }
 
+    /// The overrides, then the manifests: what follows `run` (and its `--shard`).
     fn manifest_args(&self) -> impl Iterator<Item = String> + '_ {
-        self.manifests.iter().map(|m| m.display().to_string())
+        let set = self
+            .overrides
+            .iter()
+            .flat_map(|o| ["--set".to_string(), o.clone()]);
+        set.chain(self.manifests.iter().map(|m| m.display().to_string()))
     }
 
     /// Arguments of one shard's process; `shard` is `I/N`, or a shell expression of it.

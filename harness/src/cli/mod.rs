@@ -1,10 +1,13 @@
 //! The top stage: what a command runs, from a loaded manifest to a written results folder
 //! ([`run`]); a finished run against its reference ([`check`]); a run split over processes
 //! sharing one artifacts folder: [`launch`] (the shard processes' command line, `run --jobs`)
-//! and [`slurm`] (job arrays). The binary (`src/main.rs`) parses the command line, loads every
+//! and [`slurm`] (job arrays); the run history ([`history`], `harness runs`) and two runs
+//! compared ([`diff`]). The binary (`src/main.rs`) parses the command line, loads every
 //! manifest through [`crate::manifest::load`] and prints; it holds no pipeline logic of its own.
 pub mod check;
+pub mod diff;
 pub mod gc;
+pub mod history;
 pub mod launch;
 pub mod run;
 pub mod slurm;

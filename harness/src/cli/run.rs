@@ -15,11 +15,11 @@ use crate::manifest::accuracy::AccuracyManifest;
 use crate::manifest::{AnyManifest, Manifest};
 use crate::plan::accuracy::{self as accuracy_plan, AccuracyPlan, UnitSpec, UNIT_EXT};
 use crate::plan::shard::{shard_plans, AnyPlan, Shard};
-use crate::plan::{member_label, pair_label, plan, Plan, MEMBER_EXT, PAIR_EXT};
+use crate::plan::{member_label, pair_label, plan, variant_manifest, Plan, MEMBER_EXT, PAIR_EXT};
 use crate::representations::{MemberResult, TaskData};
 use crate::results::accuracy::AccuracyRow;
 use crate::results::claims::{self, claims_csv, Curve, Verdicts};
-use crate::results::{self, tables, write_results, Outcome, RunStats};
+use crate::results::{self, write_results, Outcome, RunStats};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -30,6 +30,9 @@ pub struct RunReport {
     pub name: String,
     pub hash: String,
     pub results_dir: PathBuf,
+    /// The hash of another manifest of this name whose results folder was left in place
+    /// (these results went beside it).
+    pub beside: Option<String>,
     pub stats: RunStats,
     /// The claims under rule sets v1 and v2.
     pub verdicts: Verdicts,
@@ -46,19 +49,16 @@ pub fn run_manifest(
     let store = exec.store;
     let plan = plan(manifest);
     let outcome = execute(manifest, &plan, exec)?;
-    let (results_dir, verdicts) = results::experiment::write(
-        manifest,
-        manifest_path,
-        &plan,
-        &outcome,
-        &store.results_dir(&manifest.name),
-        started,
-    )?;
+    let stats = outcome.stats.clone();
+    let home = results::results_home(store, &manifest.name, &plan.manifest_hash);
+    let (results_dir, verdicts) =
+        results::experiment::write(manifest, manifest_path, &plan, outcome, &home.dir, started)?;
     Ok(RunReport {
         name: manifest.name.clone(),
         hash: plan.manifest_hash,
         results_dir,
-        stats: outcome.stats,
+        beside: home.beside,
+        stats,
         verdicts,
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -69,7 +69,10 @@ pub fn run_manifest(
 /// when any of them is missing; the experiment's data is loaded only when some member must be
 /// trained.
 pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outcome> {
-    let data: OnceLock<Result<TaskData, String>> = OnceLock::new();
+    // One data set per combination of `sweep.over` (its seed and task), loaded when needed.
+    let data: Vec<OnceLock<Result<TaskData, String>>> = (0..plan.variants.len().max(1))
+        .map(|_| OnceLock::new())
+        .collect();
     let members = Phase {
         what: "train",
         unit: "member",
@@ -82,12 +85,15 @@ pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outc
     };
     let (members, member_stats) = exec.execute(
         &members,
-        executor::grouped_by(plan.members.len(), |i| plan.members[i].spec.batch_key()),
+        executor::grouped_by(plan.members.len(), |i| {
+            (plan.members[i].variant, plan.members[i].spec.batch_key())
+        }),
         |group| {
-            let data = data
+            let variant = plan.members[group[0]].variant;
+            let m = variant_manifest(manifest, plan, variant);
+            let data = data[variant]
                 .get_or_init(|| {
-                    TaskData::load(manifest.seed, &manifest.task, manifest.device)
-                        .map_err(|e| format!("{e:#}"))
+                    TaskData::load(m.seed, &m.task, m.device).map_err(|e| format!("{e:#}"))
                 })
                 .as_ref()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -169,12 +175,17 @@ pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Ver
             ..Executor::new(store)
         };
         let outcome = execute(manifest, &plan, &exec)?;
-        let rows = tables::summarize(manifest, &plan, &outcome);
-        for (_, group) in claims::claim_groups(manifest, &plan, &rows) {
-            curves.extend(group.into_iter().map(|c| Curve {
-                label: format!("{} {}", manifest.name, c.label),
-                ..c
-            }));
+        for part in results::experiment::parts(manifest, &plan, outcome) {
+            let name = match part.label() {
+                l if l.is_empty() => manifest.name.clone(),
+                l => format!("{} {l}", manifest.name),
+            };
+            for (_, group) in claims::claim_groups(part.manifest, part.plan, &part.rows) {
+                curves.extend(group.into_iter().map(|c| Curve {
+                    label: format!("{name} {}", c.label),
+                    ..c
+                }));
+            }
         }
         names.push(format!("{} ({})", manifest.name, &plan.manifest_hash[..12]));
     }
@@ -205,6 +216,8 @@ pub struct AccuracyReport {
     pub name: String,
     pub hash: String,
     pub results_dir: PathBuf,
+    /// As in [`RunReport::beside`].
+    pub beside: Option<String>,
     pub stats: PhaseStats,
     pub rows: Vec<AccuracyRow>,
     pub seconds: f64,
@@ -219,19 +232,21 @@ pub fn run_accuracy(
     let started = Instant::now();
     let plan = accuracy_plan::plan(m)?;
     let (results, stats) = execute_accuracy(&plan, exec)?;
+    let home = results::results_home(exec.store, &m.name, &plan.manifest_hash);
     let (results_dir, rows) = results::accuracy::write(
         m,
         manifest_path,
         &plan,
         &results,
         &stats,
-        &exec.store.results_dir(&m.name),
+        &home.dir,
         started,
     )?;
     Ok(AccuracyReport {
         name: m.name.clone(),
         hash: plan.manifest_hash,
         results_dir,
+        beside: home.beside,
         stats,
         rows,
         seconds: started.elapsed().as_secs_f64(),

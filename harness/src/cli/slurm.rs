@@ -228,6 +228,7 @@ mod tests {
             threads: Some(4),
             log_units: true,
             manifests: vec![PathBuf::from("experiments/a b.yaml")],
+            overrides: vec!["sweep.snr=[1, 2]".into()],
         }
     }
 
@@ -248,13 +249,16 @@ mod tests {
             "#SBATCH --time=2:00:00",
             "#SBATCH --gres=gpu:1",
             "#SBATCH --cpus-per-task=4",
-            "--device cuda --threads 4 run --shard \"$((SLURM_ARRAY_TASK_ID))/3\" 'experiments/a b.yaml'",
+            "--device cuda --threads 4 run --shard \"$((SLURM_ARRAY_TASK_ID))/3\" --set 'sweep.snr=[1, 2]' 'experiments/a b.yaml'",
         ] {
             assert!(array.contains(line), "{line} not in\n{array}");
         }
         let collect = fs::read_to_string(&files.collect).unwrap();
         assert!(!collect.contains("--shard") && !collect.contains("--array"));
-        assert!(collect.contains("run 'experiments/a b.yaml'"), "{collect}");
+        assert!(
+            collect.contains("run --set 'sweep.snr=[1, 2]' 'experiments/a b.yaml'"),
+            "{collect}"
+        );
         let readme = fs::read_to_string(&files.readme).unwrap();
         assert!(readme.contains("--dependency=afterok:"), "{readme}");
     }

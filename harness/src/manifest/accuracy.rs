@@ -17,7 +17,7 @@
 //! ```
 
 use crate::estimators::{Estimator, Family};
-use crate::manifest::{check_name, find_key_line, ManifestError};
+use crate::manifest::{check_name, find_key_line, ManifestError, Overrides};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -49,6 +49,9 @@ pub struct AccuracyManifest {
     /// Which cells the figure shows; filled in from the first block when omitted.
     #[serde(default)]
     pub figure: Option<FigureCells>,
+    /// The command line's `--set key=value` applied to the file (for the run record).
+    #[serde(skip)]
+    pub overrides: Vec<String>,
 }
 
 /// A rectangular block of cells: every combination of its lists, each with `seeds` data sets.
@@ -102,7 +105,18 @@ impl AccuracyManifest {
 
     /// Parses and validates manifest text; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path) -> Result<AccuracyManifest, ManifestError> {
-        let mut m: AccuracyManifest = crate::manifest::parse_yaml(text, path)?;
+        AccuracyManifest::parse_with(text, path, &Overrides::default())
+    }
+
+    /// [`AccuracyManifest::parse`] with the command line's `--set` values in the document
+    /// (checked like the file's own; `--device` is the loader's business).
+    pub fn parse_with(
+        text: &str,
+        path: &Path,
+        overrides: &Overrides,
+    ) -> Result<AccuracyManifest, ManifestError> {
+        let mut m: AccuracyManifest = crate::manifest::parse_yaml(text, path, overrides)?;
+        m.overrides = overrides.shown();
         m.validate().map_err(|(key, message)| ManifestError {
             file: path.to_path_buf(),
             line: key_line(text, &key),

@@ -4,16 +4,9 @@
 //! override means the same thing to every command.
 
 use super::accuracy::{declared_kind, AccuracyManifest};
-use super::{find_key_line, Manifest, ManifestError};
+use super::{find_key_line, Manifest, ManifestError, Overrides};
 use crate::device::DeviceKind;
 use std::path::Path;
-
-/// Values given on the command line that replace the manifest's own.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Overrides {
-    /// `--device`: where candle trains.
-    pub device: Option<DeviceKind>,
-}
 
 /// A manifest of either kind.
 #[derive(Clone, Debug)]
@@ -50,7 +43,8 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<AnyManifest, ManifestE
         None => Manifest::parse_with(&text, path, overrides)
             .map(|m| AnyManifest::Experiment(Box::new(m))),
         Some(k) if k == "estimator-accuracy" => {
-            let m = AccuracyManifest::parse(&text, path)?;
+            let m = AccuracyManifest::parse_with(&text, path, overrides)
+                .map_err(|e| overrides.attribute(e))?;
             match overrides.device {
                 Some(DeviceKind::Cuda) => Err(ManifestError {
                     file: path.to_path_buf(),

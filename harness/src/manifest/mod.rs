@@ -15,6 +15,8 @@
 pub mod accuracy;
 pub mod load;
 pub mod margins;
+pub mod overrides;
+pub mod sweep_over;
 pub mod yaml;
 
 use crate::data::classification::Pairing;
@@ -24,10 +26,13 @@ use crate::device::DeviceKind;
 use crate::estimators::{Estimator, Projection};
 use crate::models::Model;
 use crate::train::Train;
-pub use load::{load, AnyManifest, Overrides};
+pub use load::{load, AnyManifest};
+pub use overrides::{Assignment, Overrides};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+pub use sweep_over::{SweepOver, Variant};
 
 /// One experiment, with every default filled in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,6 +69,14 @@ pub struct Manifest {
     /// one, so they are not part of the identity: left out of the canonical form and hash.
     #[serde(default, skip_serializing)]
     pub check: margins::CheckMargins,
+    /// The command line's `--set key=value` that made this manifest from its file (as given),
+    /// for the run record. The values themselves are in the fields above (and in the hash).
+    #[serde(skip)]
+    pub overrides: Vec<String>,
+    /// The combinations of `sweep.over`, each a validated manifest of its own; empty without
+    /// `over` ([`sweep_over`]). The fields above are those of the first.
+    #[serde(skip)]
+    pub variants: Vec<Variant>,
 }
 
 /// The second network of a comparison experiment (`compare:` in the manifest).
@@ -134,6 +147,10 @@ pub struct Sweep {
     pub replicas: usize,
     /// Ensemble members per replica; pairs are formed within a replica.
     pub members: usize,
+    /// Other keys varied, each over a list of values; every combination is its own group of
+    /// units ([`sweep_over`]). Empty (the default) is left out of the identity.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub over: SweepOver,
 }
 
 /// How alignment is measured (SPEC §4).
@@ -234,13 +251,43 @@ impl Manifest {
     }
 
     /// Parses manifest text, applies the command line's overrides, and validates the result:
-    /// an override is checked exactly like the value it replaces.
+    /// an override is checked exactly like the value it replaces, and an error about it says
+    /// so ([`Overrides::attribute`]).
     pub fn parse_with(
         text: &str,
         path: &Path,
         overrides: &Overrides,
     ) -> Result<Manifest, ManifestError> {
-        let mut manifest: Manifest = parse_yaml(text, path)?;
+        Manifest::parse_overridden(text, path, overrides).map_err(|e| overrides.attribute(e))
+    }
+
+    fn parse_overridden(
+        text: &str,
+        path: &Path,
+        overrides: &Overrides,
+    ) -> Result<Manifest, ManifestError> {
+        if let Some(over) = declared_over(text, path, overrides)? {
+            let variants = sweep_over::variants(text, path, overrides, &over, |m| {
+                Manifest::finish(m, text, path, overrides)
+            })?;
+            let mut manifest = variants[0].manifest.clone();
+            manifest.sweep.over = over;
+            manifest.variants = variants;
+            return Ok(manifest);
+        }
+        let manifest: Manifest = parse_yaml(text, path, overrides)?;
+        Manifest::finish(manifest, text, path, overrides)
+    }
+
+    /// A parsed manifest completed and checked: the command line's values recorded and its
+    /// device applied, the defaults that depend on other values filled in, and validated.
+    fn finish(
+        mut manifest: Manifest,
+        text: &str,
+        path: &Path,
+        overrides: &Overrides,
+    ) -> Result<Manifest, ManifestError> {
+        manifest.overrides = overrides.shown();
         if let Some(device) = overrides.device {
             manifest.device = device;
         }
@@ -574,18 +621,65 @@ impl Manifest {
     }
 }
 
-/// Deserializes manifest text into `T`, locating any error: the dotted key path, the line of
-/// that key and what is allowed (shared by every manifest schema; see [`yaml`]).
+/// The `sweep.over` block of manifest text (with the command line's values set), when it is
+/// present and not empty; a block that is not a mapping of keys to lists is an error at its
+/// line. Text that cannot be read is left to the typed parse to report.
+fn declared_over(
+    text: &str,
+    path: &Path,
+    overrides: &Overrides,
+) -> Result<Option<SweepOver>, ManifestError> {
+    let Ok(mut document) = yaml::document(text) else {
+        return Ok(None);
+    };
+    if overrides.apply(&mut document).is_err() {
+        return Ok(None);
+    }
+    let Some(over) = document.get("sweep").and_then(|s| s.get("over")) else {
+        return Ok(None);
+    };
+    if over.is_null() {
+        return Ok(None);
+    }
+    let over: SweepOver = serde_yaml::from_value(over.clone()).map_err(|e| ManifestError {
+        file: path.to_path_buf(),
+        line: find_key_line(text, &["sweep", "over"]),
+        key: Some("sweep.over".into()),
+        message: format!(
+            "expected a mapping of dotted keys to lists of values, e.g. `over: {{model.width: \
+             [4, 16]}}` ({e})"
+        ),
+    })?;
+    Ok((!over.is_empty()).then_some(over))
+}
+
+/// Deserializes manifest text into `T`, with the command line's `--set` values in the file's
+/// document, locating any error: the dotted key path, the line of that key and what is
+/// allowed (shared by every manifest schema; see [`yaml`]).
 pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     text: &str,
     path: &Path,
+    overrides: &Overrides,
 ) -> Result<T, ManifestError> {
-    yaml::deserialize(text).map_err(|e| ManifestError {
+    let located = |e: yaml::Located| ManifestError {
         file: path.to_path_buf(),
         line: e.line,
         key: e.key,
         message: e.message,
-    })
+    };
+    if overrides.set.is_empty() {
+        return yaml::deserialize(text).map_err(located);
+    }
+    let mut document = yaml::document(text).map_err(located)?;
+    overrides
+        .apply(&mut document)
+        .map_err(|(key, message)| ManifestError {
+            file: path.to_path_buf(),
+            line: None,
+            key: Some(key),
+            message,
+        })?;
+    yaml::deserialize_edited(text, &document).map_err(located)
 }
 
 /// Largest input dimension d of the linear teacher.

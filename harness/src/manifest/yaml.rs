@@ -84,6 +84,24 @@ pub struct Located {
 
 /// Deserializes manifest text into `T` (which rejects unknown keys), locating any error.
 pub fn deserialize<T: DeserializeOwned>(text: &str) -> Result<T, Located> {
+    let document = document(text)?;
+    typed::<T>(text).map_err(|(path, message)| locate_failure::<T>(text, &document, path, message))
+}
+
+/// Deserializes an edited manifest document (the file's, with command-line values set in it)
+/// into `T`, locating any error by its key in the file's `text`.
+pub fn deserialize_edited<T: DeserializeOwned>(text: &str, edited: &Value) -> Result<T, Located> {
+    let edited_text = serde_yaml::to_string(edited).map_err(|e| Located {
+        key: None,
+        line: None,
+        message: format!("cannot write the edited manifest: {e}"),
+    })?;
+    typed::<T>(&edited_text)
+        .map_err(|(path, message)| locate_failure::<T>(text, edited, path, message))
+}
+
+/// Manifest text as a YAML document: a mapping of keys, or a located error.
+pub fn document(text: &str) -> Result<Value, Located> {
     let document = match serde_yaml::from_str::<Value>(text) {
         Err(e) => return Err(unreadable(text, &e)),
         Ok(v) => v,
@@ -110,11 +128,7 @@ pub fn deserialize<T: DeserializeOwned>(text: &str) -> Result<T, Located> {
             })
         }
     }
-    let (path, message) = match typed::<T>(text) {
-        Ok(value) => return Ok(value),
-        Err(failure) => failure,
-    };
-    Err(locate_failure::<T>(text, &document, path, message))
+    Ok(document)
 }
 
 /// Text that is not a YAML document serde_yaml can read, located by the parser's position.

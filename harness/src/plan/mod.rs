@@ -77,6 +77,8 @@ pub struct PlannedMember {
     pub network: usize,
     pub replica: usize,
     pub member: usize,
+    /// Index into [`Plan::variants`] (0 when the sweep has no `over`).
+    pub variant: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +113,21 @@ pub struct Plan {
     pub points: Vec<Point>,
     pub members: Vec<PlannedMember>,
     pub pairs: Vec<PlannedPair>,
+    /// With `sweep.over`: each combination's own plan, and where its units sit in this one
+    /// (whose networks, points, members and pairs are the variants' in order). Empty without.
+    pub variants: Vec<VariantPlan>,
+}
+
+/// One combination of `sweep.over`, planned as a manifest of its own.
+#[derive(Clone, Debug)]
+pub struct VariantPlan {
+    /// (swept key, value) in key order.
+    pub values: Vec<(String, String)>,
+    pub manifest: Manifest,
+    pub plan: Plan,
+    /// Its members and pairs in the whole plan (not in one restricted to a shard).
+    pub members: std::ops::Range<usize>,
+    pub pairs: std::ops::Range<usize>,
 }
 
 /// The experiment's identity: SHA-256 of the canonical manifest (description excluded).
@@ -133,8 +150,73 @@ impl Plan {
     }
 }
 
-/// Every unit of the manifest, and the derived values, in a deterministic order.
+/// Every unit of the manifest, and the derived values, in a deterministic order: with
+/// `sweep.over`, each combination's plan in turn (the variants in [`Manifest::variants`]
+/// order), the units of one combination together.
 pub fn plan(manifest: &Manifest) -> Plan {
+    if manifest.variants.is_empty() {
+        return plan_one(manifest);
+    }
+    let parts: Vec<Plan> = manifest
+        .variants
+        .iter()
+        .map(|v| plan_one(&v.manifest))
+        .collect();
+    let mut whole = Plan {
+        manifest_hash: manifest_hash(manifest),
+        input: parts[0].input,
+        n_test: parts[0].n_test,
+        levels: parts[0].levels.clone(),
+        networks: Vec::new(),
+        points: Vec::new(),
+        members: Vec::new(),
+        pairs: Vec::new(),
+        variants: Vec::new(),
+    };
+    for (v, (variant, part)) in manifest.variants.iter().zip(parts).enumerate() {
+        let (nets, points, members, pairs) = (
+            whole.networks.len(),
+            whole.points.len(),
+            whole.members.len(),
+            whole.pairs.len(),
+        );
+        whole.networks.extend(part.networks.iter().cloned());
+        whole.points.extend(part.points.iter().copied());
+        whole
+            .members
+            .extend(part.members.iter().map(|m| PlannedMember {
+                point: m.point + points,
+                network: m.network + nets,
+                variant: v,
+                ..m.clone()
+            }));
+        whole.pairs.extend(part.pairs.iter().map(|p| PlannedPair {
+            a: p.a + members,
+            b: p.b + members,
+            ..p.clone()
+        }));
+        whole.variants.push(VariantPlan {
+            values: variant.values.clone(),
+            manifest: variant.manifest.clone(),
+            members: members..whole.members.len(),
+            pairs: pairs..whole.pairs.len(),
+            plan: part,
+        });
+    }
+    whole
+}
+
+/// The manifest of a member's combination (the manifest itself without `sweep.over`).
+pub fn variant_manifest<'a>(
+    manifest: &'a Manifest,
+    plan: &'a Plan,
+    variant: usize,
+) -> &'a Manifest {
+    plan.variants.get(variant).map_or(manifest, |v| &v.manifest)
+}
+
+/// The plan of one manifest without `sweep.over`.
+fn plan_one(manifest: &Manifest) -> Plan {
     let sweep = &manifest.sweep;
     let input = manifest.task.input();
     let networks: Vec<Network> = manifest
@@ -182,6 +264,7 @@ pub fn plan(manifest: &Manifest) -> Plan {
                             network,
                             replica,
                             member,
+                            variant: 0,
                         });
                     }
                 }
@@ -221,6 +304,7 @@ pub fn plan(manifest: &Manifest) -> Plan {
         points,
         members,
         pairs,
+        variants: Vec::new(),
     }
 }
 
@@ -250,13 +334,27 @@ pub fn pair_label(plan: &Plan, p: &PlannedPair) -> String {
 /// Every member's label, for progress lines and errors.
 pub fn member_label(plan: &Plan, m: &PlannedMember) -> String {
     let pt = &plan.points[m.point];
-    let network = if m.network > 0 {
+    let values = plan.variants.get(m.variant).map_or(String::new(), |v| {
+        v.values
+            .iter()
+            .map(|(k, v)| format!("{k}={v} "))
+            .collect::<String>()
+    });
+    // The variant's networks follow those of the variants before it (also in a plan
+    // restricted to a shard, which keeps every variant).
+    let first_network: usize = plan
+        .variants
+        .iter()
+        .take(m.variant)
+        .map(|v| v.plan.networks.len())
+        .sum();
+    let network = if m.network > first_network {
         format!("{} ", m.spec.model.name())
     } else {
         String::new()
     };
     format!(
-        "{network}{}={} n={} replica={} member={}",
+        "{values}{network}{}={} n={} replica={} member={}",
         pt.level.column(),
         pt.level.value(),
         pt.n,

@@ -346,6 +346,7 @@ impl Plan {
             points: self.points.clone(),
             members: members.iter().map(|&i| self.members[i].clone()).collect(),
             pairs: sub_pairs,
+            variants: self.variants.clone(),
         })
     }
 }

@@ -205,6 +205,7 @@ pub fn write(
             kind: Some("estimator-accuracy"),
             manifest_file: manifest_path,
             manifest_sha256: &plan.manifest_hash,
+            overrides: &m.overrides,
             manifest: m,
         },
         serde_json::json!({

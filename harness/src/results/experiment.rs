@@ -1,9 +1,13 @@
 //! A network experiment's results folder, put together from its plan and outcome: the tables,
 //! the per-replica values (`replicas.csv`), the claims, the figure, the data split of a
-//! classification task and its subset overlap (`overlap.csv`), and the run record.
+//! classification task and its subset overlap (`overlap.csv`), and the run record. An
+//! experiment with `sweep.over` is written as its combinations ([`Part`]), each summarized and
+//! judged on its own, in one folder: the swept keys are the first columns of every CSV and
+//! each combination is one row of the figure's panels.
 
 use super::check::replicas;
-use super::claims::{self, claims_csv, Verdicts};
+use super::claims::{self, claims_csv, Verdict, Verdicts};
+use super::tables::{with_variant_columns, SummaryRow};
 use super::{figure, overlap, run_record, tables, write_results, Outcome, RecordHead};
 use crate::data::datasets;
 use crate::manifest::{Manifest, Task};
@@ -12,38 +16,127 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Writes every results file of the run to `dir`; returns the folder and the verdicts.
+/// One combination of `sweep.over` (or the whole experiment without one): its swept values,
+/// manifest, plan and outcome, its summary and its verdicts.
+pub struct Part<'a> {
+    pub values: &'a [(String, String)],
+    pub manifest: &'a Manifest,
+    pub plan: &'a Plan,
+    pub outcome: Outcome,
+    pub rows: Vec<SummaryRow>,
+    pub verdicts: Verdicts,
+}
+
+impl Part<'_> {
+    /// `model.width=8 alignment.k=3`, or empty without `sweep.over`.
+    pub fn label(&self) -> String {
+        self.values
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The experiment's parts: one per `sweep.over` combination, or the whole experiment, each
+/// summarized and judged.
+pub fn parts<'a>(manifest: &'a Manifest, plan: &'a Plan, outcome: Outcome) -> Vec<Part<'a>> {
+    let outcomes = outcome.split(plan);
+    let whole = [(&[][..], manifest, plan)];
+    let each: Vec<(&[(String, String)], &Manifest, &Plan)> = if plan.variants.is_empty() {
+        whole.to_vec()
+    } else {
+        plan.variants
+            .iter()
+            .map(|v| (v.values.as_slice(), &v.manifest, &v.plan))
+            .collect()
+    };
+    each.into_iter()
+        .zip(outcomes)
+        .map(|((values, manifest, plan), outcome)| {
+            let rows = tables::summarize(manifest, plan, &outcome);
+            let verdicts = claims::judge(manifest, plan, &rows);
+            Part {
+                values,
+                manifest,
+                plan,
+                outcome,
+                rows,
+                verdicts,
+            }
+        })
+        .collect()
+}
+
+/// Writes every results file of the run to `dir`; returns the folder and the verdicts (with
+/// `sweep.over`, each combination's, its values leading the detail).
 pub fn write(
     manifest: &Manifest,
     manifest_path: &Path,
     plan: &Plan,
-    outcome: &Outcome,
+    outcome: Outcome,
     dir: &Path,
     started: Instant,
 ) -> Result<(PathBuf, Verdicts)> {
-    let rows = tables::summarize(manifest, plan, outcome);
-    let verdicts = claims::judge(manifest, plan, &rows);
+    let stats = outcome.stats.clone();
+    let parts = parts(manifest, plan, outcome);
+    let table = |f: &dyn Fn(&Part) -> Result<Vec<u8>>| -> Result<Vec<u8>> {
+        let each: Vec<(&[(String, String)], Vec<u8>)> = parts
+            .iter()
+            .map(|p| Ok((p.values, f(p)?)))
+            .collect::<Result<_>>()?;
+        with_variant_columns(&each)
+    };
     let mut files = vec![
         (
             "members.csv".to_string(),
-            tables::members_csv(plan, outcome)?,
+            table(&|p| tables::members_csv(p.plan, &p.outcome))?,
         ),
         (
             "pairs.csv".to_string(),
-            tables::pairs_csv(manifest, plan, outcome)?,
+            table(&|p| tables::pairs_csv(p.manifest, p.plan, &p.outcome))?,
         ),
         (
             "summary.csv".to_string(),
-            tables::summary_csv(manifest, plan, &rows)?,
+            table(&|p| tables::summary_csv(p.manifest, p.plan, &p.rows))?,
         ),
         (
             replicas::FILE.to_string(),
-            replicas::replicas_csv(manifest, plan, &rows)?,
+            table(&|p| replicas::replicas_csv(p.manifest, p.plan, &p.rows))?,
         ),
-        ("claims.csv".to_string(), claims_csv(&verdicts)?),
+        (
+            "claims.csv".to_string(),
+            table(&|p| claims_csv(&p.verdicts))?,
+        ),
     ];
+    // With `sweep.over`, each combination's values lead the detail of its verdicts.
+    let labelled = |vs: fn(&Verdicts) -> &Vec<Verdict>| -> Vec<Verdict> {
+        parts
+            .iter()
+            .flat_map(|p| {
+                let label = p.label();
+                vs(&p.verdicts).iter().map(move |v| Verdict {
+                    detail: if label.is_empty() {
+                        v.detail.clone()
+                    } else {
+                        format!("[{label}] {}", v.detail)
+                    },
+                    ..v.clone()
+                })
+            })
+            .collect()
+    };
+    let verdicts = Verdicts {
+        v1: labelled(|v| &v.v1),
+        v2: labelled(|v| &v.v2),
+    };
     let fig = manifest.figure_kind().to_string();
-    let (svg, png) = figure::experiment::render(manifest, plan, &rows)?;
+    let (svg, png) = match parts.as_slice() {
+        [whole] if whole.values.is_empty() => {
+            figure::experiment::render(manifest, plan, &whole.rows)?
+        }
+        _ => figure::experiment::render_parts(manifest, &parts)?,
+    };
     files.push((format!("{fig}.svg"), svg));
     files.push((format!("{fig}.png"), png));
     let split = split_record(manifest, plan)?;
@@ -54,13 +147,14 @@ pub fn write(
             overlap_file(manifest, plan, info)?,
         ));
     }
-    let s = &outcome.stats;
+    let s = &stats;
     let mut record = run_record(
         &RecordHead {
             experiment: &manifest.name,
             kind: None,
             manifest_file: manifest_path,
             manifest_sha256: &plan.manifest_hash,
+            overrides: &manifest.overrides,
             manifest,
         },
         serde_json::json!({
@@ -81,6 +175,20 @@ pub fn write(
     record["device"] = manifest.device.name().into();
     record["replicas"] = manifest.sweep.replicas.into();
     record["members_per_replica"] = manifest.sweep.members.into();
+    if !plan.variants.is_empty() {
+        record["sweep_over"] = plan
+            .variants
+            .iter()
+            .map(|v| {
+                v.values
+                    .iter()
+                    .map(|(k, x)| (k.clone(), serde_json::Value::from(x.clone())))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into()
+            })
+            .collect::<Vec<serde_json::Value>>()
+            .into();
+    }
     record["claims"] = verdicts
         .rows()
         .map(|(rules, v)| {

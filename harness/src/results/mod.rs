@@ -51,6 +51,27 @@ pub struct RunStats {
     pub seconds_pairs: f64,
 }
 
+impl Outcome {
+    /// The outcome of each `sweep.over` combination of `plan`, in order (the units moved, not
+    /// copied; each part's stats are empty: the whole run's are the caller's). A plan without
+    /// combinations gives the outcome itself.
+    pub fn split(self, plan: &crate::plan::Plan) -> Vec<Outcome> {
+        if plan.variants.is_empty() {
+            return vec![self];
+        }
+        let mut members = self.members.into_iter();
+        let mut pairs = self.pairs.into_iter();
+        plan.variants
+            .iter()
+            .map(|v| Outcome {
+                members: members.by_ref().take(v.members.len()).collect(),
+                pairs: pairs.by_ref().take(v.pairs.len()).collect(),
+                stats: RunStats::default(),
+            })
+            .collect()
+    }
+}
+
 impl RunStats {
     /// From the executor's counts of the two phases.
     pub fn from_phases(members: PhaseStats, pairs: PhaseStats) -> Self {
@@ -77,6 +98,8 @@ pub struct RecordHead<'a, M: Serialize> {
     pub kind: Option<&'a str>,
     pub manifest_file: &'a Path,
     pub manifest_sha256: &'a str,
+    /// The command line's `--set key=value` that changed the file's manifest, as given.
+    pub overrides: &'a [String],
     pub manifest: &'a M,
 }
 
@@ -91,6 +114,7 @@ pub fn run_record<M: Serialize>(
         "experiment": head.experiment,
         "manifest_file": head.manifest_file.display().to_string(),
         "manifest_sha256": head.manifest_sha256,
+        "overrides": head.overrides,
         "manifest": serde_json::from_str::<serde_json::Value>(&canonical_json(head.manifest))?,
         "harness_version": env!("CARGO_PKG_VERSION"),
         "algorithm_version": ALGORITHM_VERSION,
@@ -152,4 +176,40 @@ pub fn write_results(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<PathBuf>
         fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
     }
     Ok(dir.to_path_buf())
+}
+
+/// Where a run's results go: `results/<name>/`, unless that folder holds the results of
+/// another manifest under the same name, which are never replaced: then
+/// `results/<name>@<first 12 hex of the hash>/`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultsHome {
+    pub dir: PathBuf,
+    /// The hash of the other manifest that holds `results/<name>/`, when this run's results
+    /// go beside it.
+    pub beside: Option<String>,
+}
+
+/// The results folder of the manifest `name` with hash `hash` in `store` (see
+/// [`ResultsHome`]). `results/<name>/` belongs to the first manifest that wrote it; a folder
+/// whose `run.json` cannot be read (damaged, or an interrupted first write) is this name's
+/// to repair.
+pub fn results_home(store: &crate::cache::Store, name: &str, hash: &str) -> ResultsHome {
+    let plain = store.results_dir(name);
+    match recorded_hash(&plain) {
+        Some(other) if other != hash => ResultsHome {
+            dir: store.results_dir(&format!("{name}@{}", &hash[..12.min(hash.len())])),
+            beside: Some(other),
+        },
+        _ => ResultsHome {
+            dir: plain,
+            beside: None,
+        },
+    }
+}
+
+/// The manifest hash a results folder's `run.json` records, if it can be read.
+pub fn recorded_hash(dir: &Path) -> Option<String> {
+    let bytes = fs::read(dir.join("run.json")).ok()?;
+    let record: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    record["manifest_sha256"].as_str().map(String::from)
 }

@@ -155,15 +155,20 @@ fn claims_table(dir: &Path) -> Result<String> {
     let mut s = String::from(
         r#"<div class="scroll"><table><tr><th>rules</th><th>claim</th><th>result</th><th>statement</th><th>numbers</th></tr>"#,
     );
+    // A `sweep.over` experiment's swept keys come first: they name the combination.
+    let first = column("rules").or(column("claim")).unwrap_or(0);
     for rec in r.records() {
         let rec = rec.with_context(|| format!("{}: not CSV", path.display()))?;
         // A claims.csv from before the rules column holds v1's verdicts.
         let cell = |name: &str| column(name).and_then(|i| rec.get(i));
+        let combination: String = (0..first)
+            .map(|i| format!("{}={} ", &header[i], rec.get(i).unwrap_or("")))
+            .collect();
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(cell("rules").unwrap_or("v1")),
-            esc(cell("claim").unwrap_or("")),
+            esc(&format!("{combination}{}", cell("claim").unwrap_or(""))),
             verdict(cell("result").unwrap_or("")),
             esc(cell("statement").unwrap_or("")),
             esc(cell("detail").unwrap_or(""))

@@ -439,3 +439,48 @@ pub fn summary_csv(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Res
         .collect();
     csv_bytes(&header, &table)
 }
+
+/// The tables of several `sweep.over` combinations as one: the swept keys' columns first
+/// (named by the dotted key), then the union of the parts' own columns in order of first
+/// appearance (a column one combination lacks, e.g. the theory of `linear2`, is left empty
+/// in its rows). A single part without swept keys is returned as it is.
+pub fn with_variant_columns(parts: &[(&[(String, String)], Vec<u8>)]) -> Result<Vec<u8>> {
+    if let [(values, bytes)] = parts {
+        if values.is_empty() {
+            return Ok(bytes.clone());
+        }
+    }
+    let keys: Vec<String> = parts.first().map_or(Vec::new(), |(v, _)| {
+        v.iter().map(|(k, _)| k.clone()).collect()
+    });
+    let mut columns: Vec<String> = Vec::new();
+    let mut tables = Vec::new();
+    for (values, bytes) in parts {
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+        for h in &header {
+            if !columns.contains(h) {
+                columns.push(h.clone());
+            }
+        }
+        let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
+        tables.push((values, header, rows));
+    }
+    let mut header = keys.clone();
+    header.extend(columns.iter().cloned());
+    let mut out = Vec::new();
+    for (values, own, rows) in &tables {
+        for r in rows {
+            let mut row: Vec<String> = values.iter().map(|(_, v)| v.clone()).collect();
+            row.extend(columns.iter().map(|c| {
+                own.iter()
+                    .position(|h| h == c)
+                    .and_then(|i| r.get(i))
+                    .unwrap_or("")
+                    .to_string()
+            }));
+            out.push(row);
+        }
+    }
+    csv_bytes(&header, &out)
+}

@@ -19,6 +19,36 @@ pub fn render(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Result<(
     )
 }
 
+/// The figure of an experiment with `sweep.over`: one row of the two panels per combination,
+/// each panel's title led by the combination's values.
+pub fn render_parts(
+    manifest: &Manifest,
+    parts: &[crate::results::experiment::Part<'_>],
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let rows: Vec<Vec<Panel>> = parts
+        .iter()
+        .map(|p| {
+            let label = p.label();
+            panels(p.manifest, p.plan, &p.rows)
+                .into_iter()
+                .map(|panel| Panel {
+                    title: format!("{label}: {}", panel.title),
+                    ..panel
+                })
+                .collect()
+        })
+        .collect();
+    let swept: Vec<&str> = manifest.sweep.over.keys().map(String::as_str).collect();
+    let title = format!(
+        "{}: {} replicas × {} members, one row per combination of {}",
+        manifest.name,
+        manifest.sweep.replicas,
+        manifest.sweep.members,
+        swept.join(", ")
+    );
+    super::render_rows(&title, "n / P", &rows)
+}
+
 /// The figure's title: the experiment, its networks, d and the ensemble sizes.
 pub fn title(manifest: &Manifest, plan: &Plan) -> String {
     if let Task::Classification {

@@ -50,6 +50,13 @@ pub const SIZE: (u32, u32) = (1400, 560);
 
 /// Renders the figure as (SVG bytes, PNG bytes).
 pub fn render(title: &str, x_label: &str, panels: &[Panel]) -> Result<(Vec<u8>, Vec<u8>)> {
+    render_rows(title, x_label, &[panels.to_vec()])
+}
+
+/// Renders rows of panels (one row per `sweep.over` combination), each row as high as a
+/// one-row figure, as (SVG bytes, PNG bytes).
+pub fn render_rows(title: &str, x_label: &str, rows: &[Vec<Panel>]) -> Result<(Vec<u8>, Vec<u8>)> {
+    let size = (SIZE.0, SIZE.1 * rows.len().max(1) as u32);
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         // Fails only on a malformed font, which include_bytes! rules out.
@@ -57,18 +64,18 @@ pub fn render(title: &str, x_label: &str, panels: &[Panel]) -> Result<(Vec<u8>, 
     });
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        draw(&root, title, x_label, panels)?;
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw(&root, title, x_label, rows)?;
         root.present().map_err(|e| anyhow!("SVG: {e}"))?;
     }
-    let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        draw(&root, title, x_label, panels)?;
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        draw(&root, title, x_label, rows)?;
         root.present().map_err(|e| anyhow!("PNG: {e}"))?;
     }
     let image =
-        image::RgbImage::from_raw(SIZE.0, SIZE.1, rgb).ok_or_else(|| anyhow!("PNG buffer size"))?;
+        image::RgbImage::from_raw(size.0, size.1, rgb).ok_or_else(|| anyhow!("PNG buffer size"))?;
     let mut png = Vec::new();
     image.write_to(
         &mut std::io::Cursor::new(&mut png),
@@ -81,7 +88,7 @@ fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     x_label: &str,
-    panels: &[Panel],
+    rows: &[Vec<Panel>],
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -90,9 +97,12 @@ where
     let root = root
         .titled(title, ("sans-serif", 24))
         .map_err(|e| anyhow!("{e}"))?;
-    let areas = root.split_evenly((1, panels.len().max(1)));
-    for (area, panel) in areas.iter().zip(panels) {
-        draw_panel(area, x_label, panel)?;
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let areas = root.split_evenly((rows.len().max(1), columns));
+    for (row, panels) in rows.iter().enumerate() {
+        for (area, panel) in areas[row * columns..].iter().zip(panels) {
+            draw_panel(area, x_label, panel)?;
+        }
     }
     Ok(())
 }

@@ -1,0 +1,290 @@
+//! `harness diff A B`: two runs (run ids from the history, or manifest files whose results
+//! are in the artifacts folder) compared: the manifests key by key (their canonical forms,
+//! flattened to dotted keys), then the summaries point by point, the generalization error and
+//! the main estimator's CCE of B minus A with the standard error of the difference and the
+//! difference in those standard errors (z).
+
+use super::history::{self, RunEntry};
+use crate::cache::Store;
+use crate::identity::canonical_json;
+use crate::manifest::{self, AnyManifest, Overrides};
+use crate::plan;
+use crate::results;
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One side of a diff: what it is called, its canonical manifest, and its results folder.
+pub struct Side {
+    pub label: String,
+    pub manifest: Value,
+    pub results_dir: PathBuf,
+}
+
+/// A run id (or unique prefix) from the history, or a manifest file (loaded through the one
+/// loader; its results are where `harness run` puts them).
+pub fn side(store: &Store, what: &str) -> Result<Side> {
+    let path = Path::new(what);
+    if path.is_file() {
+        let loaded = manifest::load(path, &Overrides::default())?;
+        let (name, hash, canonical) = match &loaded {
+            AnyManifest::Experiment(m) => (&m.name, plan::manifest_hash(m), canonical_json(&**m)),
+            AnyManifest::Accuracy(m) => {
+                (&m.name, plan::accuracy::manifest_hash(m), canonical_json(m))
+            }
+        };
+        let home = results::results_home(store, name, &hash);
+        return Ok(Side {
+            label: format!("{what} ({name}, sha256 {})", &hash[..12]),
+            manifest: serde_json::from_str(&canonical)?,
+            results_dir: home.dir,
+        });
+    }
+    let e: RunEntry = history::find(store, what)?;
+    Ok(Side {
+        label: format!(
+            "run {} ({}, sha256 {}{})",
+            e.id,
+            e.experiment,
+            &e.manifest_sha256[..12],
+            if e.overrides.is_empty() {
+                String::new()
+            } else {
+                format!(", --set {}", e.overrides.join(" --set "))
+            }
+        ),
+        manifest: e.manifest,
+        results_dir: PathBuf::from(e.results_dir),
+    })
+}
+
+/// Every leaf of a JSON value by dotted key (lists are leaves, written as JSON).
+fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.to_string());
+        }
+    }
+}
+
+/// The keys whose values differ: (key, A's value, B's value), `–` where a side lacks it.
+pub fn manifest_changes(a: &Value, b: &Value) -> Vec<(String, String, String)> {
+    let (mut fa, mut fb) = (BTreeMap::new(), BTreeMap::new());
+    flatten("", a, &mut fa);
+    flatten("", b, &mut fb);
+    let keys: std::collections::BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
+    keys.into_iter()
+        .filter(|k| fa.get(*k) != fb.get(*k))
+        .map(|k| {
+            let shown = |m: &BTreeMap<String, String>| m.get(k).cloned().unwrap_or("–".into());
+            (k.clone(), shown(&fa), shown(&fb))
+        })
+        .collect()
+}
+
+/// A summary.csv as its header and rows of cells by column.
+struct Summary {
+    header: Vec<String>,
+    rows: Vec<BTreeMap<String, String>>,
+}
+
+fn read_summary(dir: &Path) -> Result<Summary> {
+    let path = dir.join("summary.csv");
+    if !path.is_file() {
+        bail!(
+            "{} does not exist: the manifest has not been run into {} (or is an \
+             estimator-accuracy experiment, which has no summary)",
+            path.display(),
+            dir.display()
+        );
+    }
+    let mut reader =
+        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let header: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+    let mut rows = Vec::new();
+    for r in reader.records() {
+        let r = r.with_context(|| format!("cannot read {}", path.display()))?;
+        rows.push(
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect(),
+        );
+    }
+    Ok(Summary { header, rows })
+}
+
+/// A point's key: the columns before `n` (the swept keys and the noise level), the network,
+/// and its place among the points with those values (the sweep's n/P order).
+fn point_keys(s: &Summary) -> Vec<String> {
+    let before_n: Vec<&String> = s.header.iter().take_while(|h| *h != "n").collect();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    s.rows
+        .iter()
+        .map(|r| {
+            let mut parts: Vec<String> =
+                before_n.iter().map(|h| format!("{h}={}", r[*h])).collect();
+            parts.push(r.get("model").cloned().unwrap_or_default());
+            let group = parts.join(" ");
+            let i = seen.entry(group.clone()).or_default();
+            *i += 1;
+            format!("{group} #{}", *i)
+        })
+        .collect()
+}
+
+fn number(r: &BTreeMap<String, String>, column: &str) -> Option<f64> {
+    r.get(column)?.parse().ok()
+}
+
+/// `mean ± se` with 4 significant digits.
+fn shown(mean: Option<f64>, se: Option<f64>) -> String {
+    match (mean, se) {
+        (Some(m), Some(s)) => format!("{m:.4} ± {s:.4}"),
+        (Some(m), None) => format!("{m:.4}"),
+        _ => "–".into(),
+    }
+}
+
+/// The whole comparison, as printed.
+pub fn diff(a: &Side, b: &Side) -> Result<String> {
+    let mut out = String::new();
+    writeln!(out, "A: {}", a.label)?;
+    writeln!(out, "B: {}", b.label)?;
+    let changes = manifest_changes(&a.manifest, &b.manifest);
+    if changes.is_empty() {
+        writeln!(out, "manifest: identical")?;
+    } else {
+        writeln!(out, "manifest: {} key(s) differ (A → B)", changes.len())?;
+        let width = changes.iter().map(|c| c.0.len()).max().unwrap_or(0);
+        for (k, va, vb) in &changes {
+            writeln!(out, "  {k:<width$}  {va} → {vb}")?;
+        }
+    }
+    let (sa, sb) = (read_summary(&a.results_dir)?, read_summary(&b.results_dir)?);
+    let estimator = sa
+        .rows
+        .first()
+        .and_then(|r| r.get("estimator"))
+        .cloned()
+        .unwrap_or_else(|| "ksg".into());
+    let quantities = ["gen_error".to_string(), format!("cce_{estimator}")];
+    let (ka, kb) = (point_keys(&sa), point_keys(&sb));
+    let b_rows: BTreeMap<&String, &BTreeMap<String, String>> = kb.iter().zip(&sb.rows).collect();
+    let mut table = vec![vec![
+        "point".to_string(),
+        "n/P A|B".to_string(),
+        format!("{} A", quantities[0]),
+        "B".into(),
+        "B−A".into(),
+        "z".into(),
+        format!("{} A", quantities[1]),
+        "B".into(),
+        "B−A".into(),
+        "z".into(),
+    ]];
+    let mut only_a = Vec::new();
+    for (key, ra) in ka.iter().zip(&sa.rows) {
+        let Some(rb) = b_rows.get(key) else {
+            only_a.push(key.clone());
+            continue;
+        };
+        let npa = number(ra, "n_over_p").map_or("–".into(), |v| format!("{v:.3}"));
+        let npb = number(rb, "n_over_p").map_or("–".into(), |v| format!("{v:.3}"));
+        let mut row = vec![
+            key.clone(),
+            if npa == npb {
+                npa
+            } else {
+                format!("{npa}|{npb}")
+            },
+        ];
+        for q in &quantities {
+            let (m, s) = (format!("{q}_mean"), format!("{q}_se"));
+            let (ma, sea) = (number(ra, &m), number(ra, &s));
+            let (mb, seb) = (number(rb, &m), number(rb, &s));
+            row.push(shown(ma, sea));
+            row.push(shown(mb, seb));
+            match (ma, mb) {
+                (Some(x), Some(y)) => {
+                    let d = y - x;
+                    let se =
+                        (sea.unwrap_or(f64::NAN).powi(2) + seb.unwrap_or(f64::NAN).powi(2)).sqrt();
+                    row.push(format!("{d:+.4} ± {se:.4}"));
+                    row.push(if se > 0.0 && se.is_finite() {
+                        format!("{:+.1}", d / se)
+                    } else {
+                        "–".into()
+                    });
+                }
+                _ => row.extend(["–".to_string(), "–".to_string()]),
+            }
+        }
+        table.push(row);
+    }
+    let only_b: Vec<&String> = kb.iter().filter(|k| !ka.contains(k)).collect();
+    writeln!(
+        out,
+        "summary: {} point(s) in both (B − A ± the standard error of the difference; z = \
+         difference / standard error)",
+        table.len() - 1
+    )?;
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in &table {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        writeln!(out, "  {}", cells.join("  ").trim_end())?;
+    }
+    if !only_a.is_empty() {
+        writeln!(out, "only in A: {}", only_a.join(", "))?;
+    }
+    if !only_b.is_empty() {
+        let v: Vec<&str> = only_b.iter().map(|s| s.as_str()).collect();
+        writeln!(out, "only in B: {}", v.join(", "))?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::manifest_changes;
+
+    #[test]
+    fn manifests_differ_by_dotted_key() {
+        let a = serde_json::json!({"seed": 1, "train": {"lr": 0.01, "solver": "adam"}, "x": [1]});
+        let b = serde_json::json!({"seed": 1, "train": {"lr": 0.005, "solver": "adam"}, "y": 2});
+        let c = manifest_changes(&a, &b);
+        assert_eq!(
+            c,
+            vec![
+                ("train.lr".into(), "0.01".into(), "0.005".into()),
+                ("x".into(), "[1]".into(), "–".into()),
+                ("y".into(), "–".into(), "2".into()),
+            ]
+        );
+    }
+}

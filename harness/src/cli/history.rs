@@ -1,0 +1,284 @@
+//! The run history: one record per `harness run` of a manifest, under
+//! `<artifacts>/history/<run id>.json`, each written once, atomically, and never changed
+//! (append-only: a record is a new file). A record says when and where the run happened (UTC
+//! time, host, git commit of the working directory and whether it had uncommitted changes,
+//! harness version, the command line), what ran (the manifest file, its canonical form and
+//! hash, the `--set` overrides) and what came out (units computed and reused, the results
+//! folder, the verdicts). `harness runs` lists them newest first; `harness diff` reads them.
+
+use crate::cache::{write_atomic, Store};
+use crate::identity::canonical_json;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// One run, as recorded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunEntry {
+    /// `YYYYMMDD-HHMMSS-xxxx` (UTC; four hex digits that tell apart runs of one second).
+    pub id: String,
+    /// When the run started: RFC 3339, UTC, e.g. `2026-11-30T23:15:02Z`.
+    pub time: String,
+    /// Nanoseconds since the Unix epoch (the listing's order).
+    pub unix_ns: u64,
+    pub experiment: String,
+    /// `experiment` or `estimator-accuracy`.
+    pub kind: String,
+    pub manifest_file: String,
+    pub manifest_sha256: String,
+    /// The `--set key=value` given (`--seed N` as `seed=N`).
+    pub overrides: Vec<String>,
+    /// The canonical manifest that ran (what `diff` compares key by key).
+    pub manifest: serde_json::Value,
+    /// The harness's command line, as run.
+    pub command: Vec<String>,
+    pub cwd: String,
+    pub host: String,
+    pub harness_version: String,
+    /// The commit of the working directory's git repository; `None` outside one.
+    pub git_commit: Option<String>,
+    /// Whether tracked files differed from that commit.
+    pub git_dirty: Option<bool>,
+    /// The results folder (absolute).
+    pub results_dir: String,
+    pub units_computed: usize,
+    pub units_reused: usize,
+    pub seconds: f64,
+    /// `C1=PASS`, …; empty for the estimator-accuracy kind.
+    pub verdicts: Vec<String>,
+}
+
+/// What a finished run hands to [`record`].
+pub struct Finished<'a, M: Serialize> {
+    pub experiment: &'a str,
+    pub kind: &'a str,
+    pub manifest_file: &'a Path,
+    pub manifest_sha256: &'a str,
+    pub overrides: &'a [String],
+    pub manifest: &'a M,
+    pub results_dir: &'a Path,
+    pub units_computed: usize,
+    pub units_reused: usize,
+    pub seconds: f64,
+    pub verdicts: Vec<String>,
+}
+
+/// The history folder of an artifacts folder.
+pub fn history_dir(store: &Store) -> PathBuf {
+    store.root().join("history")
+}
+
+/// Records a finished run (a new file, written atomically); returns its entry.
+pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunEntry> {
+    // The run's start: now, less the time it took.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .context("the clock is before 1970")?
+        .saturating_sub(std::time::Duration::from_secs_f64(run.seconds.max(0.0)));
+    let unix_ns = now.as_nanos() as u64;
+    let (date, clock) = utc(now.as_secs());
+    let tag = crate::identity::sha256_hex(
+        format!("{unix_ns}/{}/{}", std::process::id(), run.manifest_sha256).as_bytes(),
+    );
+    let id = format!(
+        "{}-{}-{}",
+        date.replace('-', ""),
+        clock.replace(':', ""),
+        &tag[..4]
+    );
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let (git_commit, git_dirty) = git_state(&cwd);
+    let entry = RunEntry {
+        id,
+        time: format!("{date}T{clock}Z"),
+        unix_ns,
+        experiment: run.experiment.to_string(),
+        kind: run.kind.to_string(),
+        manifest_file: run.manifest_file.display().to_string(),
+        manifest_sha256: run.manifest_sha256.to_string(),
+        overrides: run.overrides.to_vec(),
+        manifest: serde_json::from_str(&canonical_json(run.manifest))?,
+        command: std::env::args().collect(),
+        cwd: cwd.display().to_string(),
+        host: host(),
+        harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit,
+        git_dirty,
+        results_dir: std::path::absolute(run.results_dir)?.display().to_string(),
+        units_computed: run.units_computed,
+        units_reused: run.units_reused,
+        seconds: run.seconds,
+        verdicts: run.verdicts.clone(),
+    };
+    let path = history_dir(store).join(format!("{}.json", entry.id));
+    write_atomic(&path, &serde_json::to_vec_pretty(&entry)?)
+        .with_context(|| format!("cannot record the run in {}", path.display()))?;
+    Ok(entry)
+}
+
+/// Every recorded run, newest first. A record that cannot be read is an error naming it.
+pub fn list(store: &Store) -> Result<Vec<RunEntry>> {
+    let dir = history_dir(store);
+    let mut entries = Vec::new();
+    let files = match std::fs::read_dir(&dir) {
+        Ok(files) => files,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(entries),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    for f in files {
+        let path = f?.path();
+        let is_record = path.extension().is_some_and(|e| e == "json")
+            && !path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !is_record {
+            continue;
+        }
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let entry: RunEntry = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a run record", path.display()))?;
+        entries.push(entry);
+    }
+    entries.sort_by(|a, b| b.unix_ns.cmp(&a.unix_ns).then(b.id.cmp(&a.id)));
+    Ok(entries)
+}
+
+/// The run whose id is `id` or starts with it; an error when none or several match.
+pub fn find(store: &Store, id: &str) -> Result<RunEntry> {
+    let all = list(store)?;
+    let hits: Vec<&RunEntry> = all.iter().filter(|e| e.id.starts_with(id)).collect();
+    match hits.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => bail!(
+            "no run `{id}` in {} (`harness runs` lists them; or give a manifest file)",
+            history_dir(store).display()
+        ),
+        many => bail!(
+            "`{id}` matches {} runs ({}): give more of the id",
+            many.len(),
+            many.iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// `harness runs`: one line per run, newest first, aligned columns.
+pub fn table(entries: &[RunEntry]) -> String {
+    let mut rows = vec![[
+        "run".to_string(),
+        "time (UTC)".to_string(),
+        "experiment".to_string(),
+        "sha256".to_string(),
+        "units run/all".to_string(),
+        "git".to_string(),
+        "overrides".to_string(),
+    ]];
+    for e in entries {
+        let git = match (&e.git_commit, e.git_dirty) {
+            (Some(c), Some(true)) => format!("{}+dirty", &c[..c.len().min(8)]),
+            (Some(c), _) => c[..c.len().min(8)].to_string(),
+            (None, _) => "-".to_string(),
+        };
+        rows.push([
+            e.id.clone(),
+            e.time.replace('T', " ").trim_end_matches('Z').to_string(),
+            e.experiment.clone(),
+            e.manifest_sha256[..12.min(e.manifest_sha256.len())].to_string(),
+            format!("{}/{}", e.units_computed, e.units_computed + e.units_reused),
+            git,
+            if e.overrides.is_empty() {
+                "-".to_string()
+            } else {
+                e.overrides.join(" ")
+            },
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// (date `YYYY-MM-DD`, time `HH:MM:SS`) in UTC of a Unix time in seconds.
+pub fn utc(secs: u64) -> (String, String) {
+    let days = (secs / 86_400) as i64;
+    let rest = secs % 86_400;
+    // Days to the civil date (proleptic Gregorian; H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        format!("{year:04}-{month:02}-{day:02}"),
+        format!(
+            "{:02}:{:02}:{:02}",
+            rest / 3600,
+            (rest % 3600) / 60,
+            rest % 60
+        ),
+    )
+}
+
+/// The machine's name (Linux's, else `$HOSTNAME`, else `unknown`).
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The commit checked out in `dir`'s git repository and whether tracked files differ from
+/// it; `(None, None)` outside a repository or without git.
+fn git_state(dir: &Path) -> (Option<String>, Option<bool>) {
+    let git = |args: &[&str]| -> Option<String> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let Some(commit) = git(&["rev-parse", "HEAD"]) else {
+        return (None, None);
+    };
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty());
+    (Some(commit.trim().to_string()), dirty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn unix_times_become_utc_dates() {
+        assert_eq!(utc(0), ("1970-01-01".into(), "00:00:00".into()));
+        // 2026-11-30T23:15:02Z, and a leap day.
+        assert_eq!(utc(1_796_080_502), ("2026-11-30".into(), "23:15:02".into()));
+        assert_eq!(utc(951_782_400), ("2000-02-29".into(), "00:00:00".into()));
+    }
+}

@@ -1,0 +1,361 @@
+//! The researcher's loop through the binary (issue 16): `--set`/`--seed` overrides (checked,
+//! located and hashed like the file's values, recorded in run.json), `sweep.over` (every
+//! combination's rows equal to a plain run of that combination, swept keys as the leading
+//! columns, one figure row each, bad keys located), results of another manifest under the same
+//! name never replaced, the run history (`harness runs`) and `harness diff`.
+
+mod common;
+
+use common::{harness_bin, SMALL};
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+fn harness(artifacts: &Path, args: &[&str]) -> Output {
+    harness_bin()
+        .arg("--quiet")
+        .arg("--artifacts")
+        .arg(artifacts)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: Output) -> String {
+    assert!(o.status.success(), "{}\n{}", out(&o), err(&o));
+    out(&o)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn hash(dir: &Path, args: &[&str]) -> String {
+    let mut a = vec!["hash"];
+    a.extend(args);
+    ok(harness(dir, &a)).trim().to_string()
+}
+
+#[test]
+fn overrides_are_hashed_checked_and_recorded_like_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("art");
+    let file = write(dir.path(), "small.yaml", SMALL);
+    // The same values written in the file: the same experiment.
+    let edited = SMALL
+        .replace("seed: 7", "seed: 9")
+        .replace("replicas: 2", "replicas: 3")
+        .replace("  n_test: 500\n", "  n_test: 400\n");
+    let edited = write(dir.path(), "edited.yaml", &edited);
+    let set = [
+        "--set",
+        "sweep.replicas=3",
+        "--set",
+        "task.n_test=400",
+        "--seed",
+        "9",
+    ];
+    let mut args = vec![file.as_str()];
+    args.extend(set);
+    assert_eq!(hash(&art, &args), hash(&art, &[&edited]));
+    assert_ne!(hash(&art, &args), hash(&art, &[&file]));
+    // Sections the file omits are created, as if written.
+    let with_k = hash(&art, &[&file, "--set", "alignment.k=5"]);
+    let k_file = write(
+        dir.path(),
+        "k.yaml",
+        &format!("{SMALL}alignment:\n  k: 5\n"),
+    );
+    assert_eq!(with_k, hash(&art, &[&k_file]));
+
+    // Checked like the file, and the error names the key, the value and --set, not a line.
+    for (set, words) in [
+        (
+            "sweep.replicas=0",
+            &[
+                "key `sweep.replicas`",
+                "replicas = 0",
+                "(from --set sweep.replicas=0)",
+            ][..],
+        ),
+        (
+            "model.widht=3",
+            &[
+                "key `model.widht`",
+                "unknown field `widht`",
+                "--set model.widht=3",
+            ][..],
+        ),
+        (
+            "sweep.snr=high",
+            &["key `sweep.snr`", "expected a list", "--set sweep.snr=high"][..],
+        ),
+    ] {
+        let o = harness(&art, &["run", &file, "--set", set]);
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", err(&o));
+        let e = err(&o);
+        for w in words {
+            assert!(e.contains(w), "{set}: `{w}` not in {e}");
+        }
+        assert!(
+            e.contains("small.yaml: key"),
+            "an override has no file line: {e}"
+        );
+    }
+    assert!(!art.join("results").exists(), "bad input writes nothing");
+
+    // Recorded in run.json, and the run is the edited file's run.
+    ok(harness(
+        &art,
+        &["run", &file, "--set", "sweep.replicas=3", "--seed", "9"],
+    ));
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(art.join("results/small/run.json")).unwrap()).unwrap();
+    assert_eq!(
+        record["overrides"],
+        serde_json::json!(["sweep.replicas=3", "seed=9"])
+    );
+    assert_eq!(record["manifest"]["seed"], 9);
+    assert_eq!(record["manifest"]["sweep"]["replicas"], 3);
+}
+
+/// SMALL with `over`: two input dimensions × two k.
+fn swept() -> String {
+    SMALL.replace(
+        "  members: 3\n",
+        "  members: 3\n  over:\n    task.d: [12, 20]\n    alignment.k: [3, 5]\n",
+    )
+}
+
+#[test]
+fn every_sweep_combination_is_the_plain_run_of_its_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("art");
+    let file = write(dir.path(), "swept.yaml", &swept());
+    let printed = ok(harness(&art, &["run", &file]));
+    assert!(printed.contains("[alignment.k=5 task.d=12]"), "{printed}");
+    let results = art.join("results/small");
+    let read = |dir: &Path, f: &str| fs::read_to_string(dir.join(f)).unwrap();
+    for table in ["summary.csv", "members.csv", "pairs.csv", "claims.csv"] {
+        let text = read(&results, table);
+        let header = text.lines().next().unwrap();
+        assert!(
+            header.starts_with("alignment.k,task.d,"),
+            "{table}: {header}"
+        );
+        let mut rows_seen = 0;
+        for (k, d) in [("3", "12"), ("3", "20"), ("5", "12"), ("5", "20")] {
+            let plain_art = dir.path().join(format!("plain-{k}-{d}"));
+            let plain_file = write(dir.path(), "plain.yaml", SMALL);
+            if !plain_art.exists() {
+                ok(harness(
+                    &plain_art,
+                    &[
+                        "run",
+                        &plain_file,
+                        "--set",
+                        &format!("task.d={d}"),
+                        "--set",
+                        &format!("alignment.k={k}"),
+                    ],
+                ));
+            }
+            let plain = read(&plain_art.join("results/small"), table);
+            let mut plain_lines = plain.lines();
+            assert_eq!(
+                format!("alignment.k,task.d,{}", plain_lines.next().unwrap()),
+                header,
+                "{table}"
+            );
+            let mine: Vec<&str> = text
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.strip_prefix(&format!("{k},{d},")))
+                .collect();
+            let theirs: Vec<&str> = plain_lines.collect();
+            assert!(!theirs.is_empty());
+            assert_eq!(mine, theirs, "{table} at k={k} d={d}");
+            rows_seen += mine.len();
+        }
+        assert_eq!(rows_seen + 1, text.lines().count(), "{table}");
+    }
+    // One row of panels per combination.
+    let png = fs::read(results.join("fig1.png")).unwrap();
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!(height, 4 * 560);
+    // The swept run is one experiment: a second run computes nothing.
+    let again = ok(harness(&art, &["run", &file]));
+    assert!(again.contains("(0 trained,"), "{again}");
+    ok(harness(&art, &["verify"]));
+    // Shard processes give the same files.
+    let sharded = dir.path().join("sharded");
+    ok(harness(&sharded, &["run", "--jobs", "2", &file]));
+    for table in [
+        "summary.csv",
+        "members.csv",
+        "pairs.csv",
+        "claims.csv",
+        "fig1.png",
+    ] {
+        assert_eq!(
+            fs::read(sharded.join("results/small").join(table)).unwrap(),
+            fs::read(results.join(table)).unwrap(),
+            "{table}"
+        );
+    }
+}
+
+#[test]
+fn bad_sweep_keys_are_located_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("art");
+    let line_of =
+        |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (from, to, words) in [
+        (
+            "task.d: [12, 20]",
+            "task.dd: [12, 20]",
+            &["key `task.dd`", "unknown field `dd`"][..],
+        ),
+        (
+            "task.d: [12, 20]",
+            "task.d: [12, 1]",
+            &["key `task.d`", "d = 1", "task.d = 1"][..],
+        ),
+        (
+            "task.d: [12, 20]",
+            "name: [a, b]",
+            &["key `sweep.over.name`", "cannot be swept"][..],
+        ),
+        (
+            "task.d: [12, 20]",
+            "task.d: [12, 12]",
+            &["key `sweep.over.task.d`", "repeats"][..],
+        ),
+    ] {
+        let text = swept().replace(from, to);
+        let file = write(dir.path(), "bad.yaml", &text);
+        let o = harness(&art, &["run", &file]);
+        assert_eq!(o.status.code(), Some(2), "{to}: {}", err(&o));
+        let e = err(&o);
+        let line = line_of(&text, to);
+        assert!(
+            e.contains(&format!("bad.yaml:{line}:")),
+            "{to}: line {line} not in {e}"
+        );
+        for w in words {
+            assert!(e.contains(w), "{to}: `{w}` not in {e}");
+        }
+    }
+}
+
+#[test]
+fn another_manifest_under_a_name_never_replaces_its_results_and_runs_are_listed_and_diffed() {
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("art");
+    let file = write(dir.path(), "small.yaml", SMALL);
+    let first = ok(harness(&art, &["run", &file]));
+    let plain = art.join("results/small");
+    let summary_a = fs::read(plain.join("summary.csv")).unwrap();
+    let sums_a = fs::read(plain.join("SHA256SUMS")).unwrap();
+    let seeded_hash = hash(&art, &[&file, "--seed", "8"]);
+    let second = ok(harness(&art, &["run", &file, "--seed", "8"]));
+    let beside = art.join(format!("results/small@{}", &seeded_hash[..12]));
+    assert!(
+        second.contains(&format!("{}/", beside.display())),
+        "{second}"
+    );
+    assert!(second.contains("holds another manifest"), "{second}");
+    assert_eq!(fs::read(plain.join("summary.csv")).unwrap(), summary_a);
+    assert_eq!(fs::read(plain.join("SHA256SUMS")).unwrap(), sums_a);
+    assert_ne!(fs::read(beside.join("summary.csv")).unwrap(), summary_a);
+    // The first manifest still finds its own folder.
+    let third = ok(harness(&art, &["run", &file]));
+    assert!(third.contains(&format!("{}/", plain.display())), "{third}");
+    assert!(!third.contains("holds another manifest"), "{third}");
+    ok(harness(&art, &["verify"]));
+
+    // Three runs recorded, newest first.
+    let id = |printed: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("run "))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap()
+            .to_string()
+    };
+    let (a, b, c) = (id(&first), id(&second), id(&third));
+    let listing = ok(harness(&art, &["runs"]));
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 4, "{listing}");
+    assert!(lines[0].starts_with("run "), "{listing}");
+    for (line, run) in lines[1..].iter().zip([&c, &b, &a]) {
+        assert!(line.starts_with(run.as_str()), "{listing}");
+    }
+    assert!(
+        lines[2].contains("seed=8") && lines[2].contains(&seeded_hash[..12]),
+        "{listing}"
+    );
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(art.join(format!("history/{b}.json"))).unwrap()).unwrap();
+    for field in [
+        "time",
+        "host",
+        "harness_version",
+        "command",
+        "git_commit",
+        "git_dirty",
+    ] {
+        assert!(record.get(field).is_some(), "{field} in {record}");
+    }
+    assert_eq!(record["manifest_sha256"], seeded_hash.as_str());
+
+    // The diff: the manifest by key, and each point B − A with its standard error.
+    let diff = ok(harness(&art, &["diff", &a, &b]));
+    assert!(diff.contains("manifest: 1 key(s) differ"), "{diff}");
+    assert!(diff.lines().any(|l| l.trim() == "seed  7 → 8"), "{diff}");
+    let summary = |dir: &Path| -> Vec<Vec<String>> {
+        let text = fs::read_to_string(dir.join("summary.csv")).unwrap();
+        text.lines()
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect()
+    };
+    let (sa, sb) = (summary(&plain), summary(&beside));
+    let col = |name: &str| sa[0].iter().position(|h| h == name).unwrap();
+    let (m, se) = (col("gen_error_mean"), col("gen_error_se"));
+    let num = |s: &String| s.parse::<f64>().unwrap();
+    let point_lines: Vec<&str> = diff
+        .lines()
+        .filter(|l| l.trim_start().starts_with("snr="))
+        .collect();
+    assert_eq!(point_lines.len(), sa.len() - 1, "{diff}");
+    for (i, line) in point_lines.iter().enumerate() {
+        let d = num(&sb[i + 1][m]) - num(&sa[i + 1][m]);
+        let s = (num(&sa[i + 1][se]).powi(2) + num(&sb[i + 1][se]).powi(2)).sqrt();
+        let want = format!("{d:+.4} ± {s:.4}");
+        assert!(line.contains(&want), "point {i}: `{want}` not in `{line}`");
+    }
+    // A manifest file names the same run as its id.
+    let by_file = ok(harness(&art, &["diff", &file, &b]));
+    assert_eq!(
+        by_file.lines().skip(2).collect::<Vec<_>>(),
+        diff.lines().skip(2).collect::<Vec<_>>()
+    );
+    let unknown = harness(&art, &["diff", "nosuchrun", &b]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        err(&unknown).contains("no run `nosuchrun`"),
+        "{}",
+        err(&unknown)
+    );
+}
