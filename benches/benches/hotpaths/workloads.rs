@@ -91,23 +91,29 @@ pub fn run_copula(x: &Matrix) -> Matrix {
 // ---- training: relu2 Adam, fcnn and cnn5 SGD, min-norm fit ----
 
 /// Inputs of the fig2 quick size: d = 30, relu2 of width 4 (P = 129), n = P.
-const RELU2_D: usize = 30;
-const RELU2_WIDTH: usize = 4;
-const RELU2_N: usize = 129;
+const RELU2_FIG2: (usize, usize, usize) = (30, 4, 129);
+/// The size of issue 15's allocation report: d = 50, width 8 (P = 417), n = 500.
+const RELU2_WIDE: (usize, usize, usize) = (50, 8, 500);
 
-/// One Adam step of an ensemble of `m` relu2 members on shared inputs (see `relu2_form.rs`).
+/// One Adam step of an ensemble of `m` relu2 members on shared inputs, fig2 size.
 pub fn relu2_ensemble(m: usize) -> Relu2Step {
+    relu2_ensemble_of(RELU2_FIG2, m)
+}
+
+/// The same at d = 50, width 8, n = 500.
+pub fn relu2_wide_ensemble(m: usize) -> Relu2Step {
+    relu2_ensemble_of(RELU2_WIDE, m)
+}
+
+/// One Adam step of `m` members of size (d, width, n) (see `relu2_form.rs`).
+fn relu2_ensemble_of((d, width, n): (usize, usize, usize), m: usize) -> Relu2Step {
     one_thread();
     let mut rng = Rng::new(7);
-    let x = Matrix::new(RELU2_N, RELU2_D, rng.normals(RELU2_N * RELU2_D)).unwrap();
+    let x = Matrix::new(n, d, rng.normals(n * d)).unwrap();
     let ys: Vec<Vec<f64>> = (0..m)
-        .map(|_| {
-            (0..RELU2_N)
-                .map(|i| x.row(i)[0] + 0.45 * rng.normal())
-                .collect()
-        })
+        .map(|_| (0..n).map(|i| x.row(i)[0] + 0.45 * rng.normal()).collect())
         .collect();
-    let init = Relu2::init(RELU2_D, RELU2_WIDTH, &mut rng);
+    let init = Relu2::init(d, width, &mut rng);
     let xs = vec![&x; m];
     let yr: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
     let adam = AdamSettings {
