@@ -6,7 +6,9 @@
 # API every listed commit shares, see benches/README.md), and is built in target/scratch/
 # (benches/scratch.sh), so only the harness and benches crates are compiled again.
 # A commit of the pre-regroup layout (flat harness/src/, up to 3972758; it has
-# harness/src/experiment.rs) gets benches/benches/hotpaths/api_pre_regroup.rs as its api.rs.
+# harness/src/experiment.rs) gets benches/benches/hotpaths/api_pre_regroup.rs as its api.rs;
+# a commit before the in-place relu2 trainer (no harness/src/models/relu2/cpu.rs) gets
+# relu2_form_tensor.rs as its relu2_form.rs (the step in the form that commit trained with).
 # Usage: benches/record-past.sh <rev>...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,10 @@ for rev in "$@"; do
     if [ -e "$scratch/harness/src/experiment.rs" ]; then
         echo "record-past: $short has the pre-regroup layout: api_pre_regroup.rs as api.rs" >&2
         cp benches/benches/hotpaths/api_pre_regroup.rs "$scratch/benches/benches/hotpaths/api.rs"
+    fi
+    if [ ! -e "$scratch/harness/src/models/relu2/cpu.rs" ]; then
+        echo "record-past: $short predates the in-place relu2 form: relu2_form_tensor.rs as relu2_form.rs" >&2
+        cp benches/benches/hotpaths/relu2_form_tensor.rs "$scratch/benches/benches/hotpaths/relu2_form.rs"
     fi
     cp Cargo.lock "$scratch/Cargo.lock"
     echo "record-past: $short ($date) in $scratch" >&2

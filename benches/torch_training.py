@@ -1,15 +1,16 @@
 """The relu2 training step of `benches/benches/training.rs`, in PyTorch on the CPU.
 
-Same workload: d = 30, width 4 (P = 129), n = 129 samples, an ensemble of M members batched
-with a leading ensemble dimension in every tensor, float64, full-batch Adam (lr 0.01) on each
-member's mean squared error, gradients by autograd. Run by hand, with the thread count of the
-Rust run:
+Same workloads: an ensemble of M members batched with a leading ensemble dimension in every
+tensor, float64, full-batch Adam (lr 0.01) on each member's mean squared error, gradients by
+autograd, at the two sizes of the Rust bench: `fig2` (d = 30, width 4, n = 129; M = 1, 8, 32,
+group `relu2_step`) and `wide` (d = 50, width 8, n = 500; M = 32, group
+`relu2_step_d50_w8_n500`). Run by hand, with the thread count of the Rust run:
 
     python3 -m venv /tmp/venv-torch
     /tmp/venv-torch/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu
-    /tmp/venv-torch/bin/python benches/torch_training.py --threads 2
+    /tmp/venv-torch/bin/python benches/torch_training.py --threads 2 [--size wide]
 
-Prints the median time of one step per M (and the mean of the fastest half of 5 rounds).
+Prints the median time of one step per case (and the mean of the fastest half of 5 rounds).
 """
 
 import argparse
@@ -18,10 +19,12 @@ import time
 
 import torch
 
-D, WIDTH, N = 30, 4, 129
+# name: (d, width, n, ensemble sizes M)
+SIZES = {"fig2": (30, 4, 129, (1, 8, 32)), "wide": (50, 8, 500, (32,))}
 
 
-def step_time(m: int, steps: int) -> float:
+def step_time(size: str, m: int, steps: int) -> float:
+    D, WIDTH, N, _ = SIZES[size]
     g = torch.Generator().manual_seed(7)
     x = torch.randn(N, D, generator=g, dtype=torch.float64).expand(m, N, D).contiguous()
     y = x[:, :, :1] + 0.45 * torch.randn(m, N, 1, generator=g, dtype=torch.float64)
@@ -57,13 +60,17 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--size", choices=[*SIZES, "all"], default="all")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float64")
-    for m in (1, 8, 32):
-        rounds = sorted(step_time(m, args.steps) for _ in range(5))
-        print(f"relu2_step M={m:2d}: median {statistics.median(rounds) * 1e6:8.1f} µs/step, "
-              f"best-half mean {statistics.mean(rounds[:3]) * 1e6:8.1f} µs/step")
+    for size in SIZES if args.size == "all" else [args.size]:
+        d, width, n, members = SIZES[size]
+        for m in members:
+            rounds = sorted(step_time(size, m, args.steps) for _ in range(5))
+            print(f"relu2_step {size} (d {d}, width {width}, n {n}) M={m:2d}: "
+                  f"median {statistics.median(rounds) * 1e6:8.1f} µs/step, "
+                  f"best-half mean {statistics.mean(rounds[:3]) * 1e6:8.1f} µs/step")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ library_benchmark_group!(
 #[library_benchmark]
 #[bench::m4(relu2_ensemble(4))]
 #[bench::m32(relu2_ensemble(32))]
+#[bench::d50_w8_n500_m32(relu2_wide_ensemble(32))]
 fn relu2_adam_step(mut s: Relu2Step) -> f64 {
     black_box(run_relu2_step(black_box(&mut s)))
 }

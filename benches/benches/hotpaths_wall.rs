@@ -82,8 +82,11 @@ fn entropy(c: &mut Criterion) {
 
 fn training(c: &mut Criterion) {
     let mut g = group(c, "training");
-    for (case, m) in [("m4", 4), ("m32", 32)] {
-        let mut s = relu2_ensemble(m);
+    for (case, mut s) in [
+        ("m4", relu2_ensemble(4)),
+        ("m32", relu2_ensemble(32)),
+        ("d50_w8_n500_m32", relu2_wide_ensemble(32)),
+    ] {
         g.bench_function(format!("relu2_adam_step/{case}"), |b| {
             b.iter(|| run_relu2_step(black_box(&mut s)))
         });

@@ -13,6 +13,11 @@
 #[path = "api.rs"]
 mod api;
 pub use api::*;
+// The relu2 step in the form the CPU trainer runs (`relu2_form.rs`; `record-past.sh` swaps in
+// `relu2_form_tensor.rs` for a commit before the in-place form).
+#[path = "relu2_form.rs"]
+mod relu2_form;
+pub use relu2_form::*;
 
 use candle_core::{Device, Tensor};
 use std::path::Path;
@@ -86,34 +91,31 @@ pub fn run_copula(x: &Matrix) -> Matrix {
 // ---- training: relu2 Adam, fcnn and cnn5 SGD, min-norm fit ----
 
 /// Inputs of the fig2 quick size: d = 30, relu2 of width 4 (P = 129), n = P.
-const RELU2_D: usize = 30;
-const RELU2_WIDTH: usize = 4;
-const RELU2_N: usize = 129;
+const RELU2_FIG2: (usize, usize, usize) = (30, 4, 129);
+/// The size of issue 15's allocation report: d = 50, width 8 (P = 417), n = 500.
+const RELU2_WIDE: (usize, usize, usize) = (50, 8, 500);
 
-/// An ensemble of `m` relu2 members on shared inputs, its stacked parameters and an Adam
-/// optimizer on them.
-pub struct Relu2Step {
-    data: Relu2Ensemble,
-    theta: Tensor,
-    opt: Optimizer,
+/// One Adam step of an ensemble of `m` relu2 members on shared inputs, fig2 size.
+pub fn relu2_ensemble(m: usize) -> Relu2Step {
+    relu2_ensemble_of(RELU2_FIG2, m)
 }
 
-pub fn relu2_ensemble(m: usize) -> Relu2Step {
+/// The same at d = 50, width 8, n = 500.
+pub fn relu2_wide_ensemble(m: usize) -> Relu2Step {
+    relu2_ensemble_of(RELU2_WIDE, m)
+}
+
+/// One Adam step of `m` members of size (d, width, n) (see `relu2_form.rs`).
+fn relu2_ensemble_of((d, width, n): (usize, usize, usize), m: usize) -> Relu2Step {
     one_thread();
     let mut rng = Rng::new(7);
-    let x = Matrix::new(RELU2_N, RELU2_D, rng.normals(RELU2_N * RELU2_D)).unwrap();
+    let x = Matrix::new(n, d, rng.normals(n * d)).unwrap();
     let ys: Vec<Vec<f64>> = (0..m)
-        .map(|_| {
-            (0..RELU2_N)
-                .map(|i| x.row(i)[0] + 0.45 * rng.normal())
-                .collect()
-        })
+        .map(|_| (0..n).map(|i| x.row(i)[0] + 0.45 * rng.normal()).collect())
         .collect();
-    let init = Relu2::init(RELU2_D, RELU2_WIDTH, &mut rng);
+    let init = Relu2::init(d, width, &mut rng);
     let xs = vec![&x; m];
     let yr: Vec<&[f64]> = ys.iter().map(|y| y.as_slice()).collect();
-    let data = Relu2Ensemble::new(&xs, &yr, RELU2_WIDTH, &Device::Cpu).unwrap();
-    let theta = stack(&vec![init; m], &Device::Cpu).unwrap();
     let adam = AdamSettings {
         lr: 0.01,
         beta1: 0.9,
@@ -123,15 +125,7 @@ pub fn relu2_ensemble(m: usize) -> Relu2Step {
         tol: 1e-4,
         window: 200,
     };
-    let opt = adam_optimizer(&adam, &theta).unwrap();
-    Relu2Step { data, theta, opt }
-}
-
-/// One full-batch Adam step: forward, hand-written gradients, update. Returns the loss.
-pub fn run_relu2_step(s: &mut Relu2Step) -> f64 {
-    let lg = s.data.loss_and_gradient(&s.theta).unwrap();
-    s.theta = s.opt.step(&s.theta, &lg.grad).unwrap();
-    lg.loss[0]
+    relu2_step(&xs, &yr, &vec![init; m], &adam)
 }
 
 /// A classifier, a batch of images and labels, and the SGD settings of one step.

@@ -8,7 +8,10 @@
 //! hand-written gradients of the mean squared error computed for all M networks at once (a
 //! leading ensemble dimension in every tensor). [`Relu2Ensemble::gradients_autograd`] gives
 //! the same gradients through candle's autograd; a test checks the two agree, and the
-//! `training` bench times both.
+//! `training` bench times both. [`cpu`] is the CPU trainer's form of `Relu2Ensemble`: the
+//! same arithmetic in buffers allocated once (what `train_relu2_ensemble` runs on the CPU).
+
+pub mod cpu;
 
 use crate::matrix::Matrix;
 use crate::rng::Rng;
