@@ -8,6 +8,7 @@ pub mod gc;
 pub mod launch;
 pub mod run;
 pub mod slurm;
+pub mod why;
 
 #[cfg(test)]
 mod accuracy_tests;

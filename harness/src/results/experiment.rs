@@ -46,6 +46,9 @@ pub fn write(
     let (svg, png) = figure::experiment::render(manifest, plan, &rows)?;
     files.push((format!("{fig}.svg"), svg));
     files.push((format!("{fig}.png"), png));
+    if let Some(csv) = super::ties::ties_csv(plan, outcome)? {
+        files.push((super::ties::FILE.to_string(), csv));
+    }
     let split = split_record(manifest, plan)?;
     if let Some((csv, _)) = &split {
         files.push(("split.csv".to_string(), csv.clone()));
@@ -66,6 +69,8 @@ pub fn write(
             "members_reused": s.members_reused,
             "pairs_run": s.pairs_run,
             "pairs_reused": s.pairs_reused,
+            "tie_draws_run": s.ties_run,
+            "tie_draws_reused": s.ties_reused,
             "corrupt_recomputed": s.corrupt_recomputed,
         }),
         serde_json::json!({

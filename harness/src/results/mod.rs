@@ -8,6 +8,7 @@
 //! - [`check`]: `harness check`, a finished run against a reference within the seed-to-seed
 //!   variation (`replicas.csv`, the statistics, the verdicts);
 //! - [`report_page`]: `harness report`, every results folder on one HTML page;
+//! - [`ties`]: `ties.csv`, the spread of each point's CCE over tie-breaking draws;
 //! - this file: the run record (`run.json`), shared by every kind, and the folder's writing
 //!   with its `SHA256SUMS`.
 
@@ -18,6 +19,7 @@ pub mod experiment;
 pub mod figure;
 pub mod report_page;
 pub mod tables;
+pub mod ties;
 
 use crate::cache::executor::PhaseStats;
 use crate::cache::write_atomic;
@@ -33,6 +35,8 @@ use std::path::{Path, PathBuf};
 pub struct Outcome {
     pub members: Vec<MemberResult>,
     pub pairs: Vec<PairResult>,
+    /// Each pair's extra tie-breaking draws, in the order of its `draws`.
+    pub ties: Vec<Vec<PairResult>>,
     pub stats: RunStats,
 }
 
@@ -47,24 +51,31 @@ pub struct RunStats {
     pub corrupt_recomputed: usize,
     pub seconds_members: f64,
     pub seconds_pairs: f64,
+    /// The extra tie-breaking draws (`ties.csv`).
+    pub ties_run: usize,
+    pub ties_reused: usize,
 }
 
 impl RunStats {
-    /// From the executor's counts of the two phases.
-    pub fn from_phases(members: PhaseStats, pairs: PhaseStats) -> Self {
+    /// From the executor's counts of the three phases.
+    pub fn from_phases(members: PhaseStats, pairs: PhaseStats, ties: PhaseStats) -> Self {
         RunStats {
             members_run: members.run,
             members_reused: members.reused,
             pairs_run: pairs.run,
             pairs_reused: pairs.reused,
-            corrupt_recomputed: members.corrupt_recomputed + pairs.corrupt_recomputed,
+            corrupt_recomputed: members.corrupt_recomputed
+                + pairs.corrupt_recomputed
+                + ties.corrupt_recomputed,
             seconds_members: members.seconds,
-            seconds_pairs: pairs.seconds,
+            seconds_pairs: pairs.seconds + ties.seconds,
+            ties_run: ties.run,
+            ties_reused: ties.reused,
         }
     }
 
     pub fn units_run(&self) -> usize {
-        self.members_run + self.pairs_run
+        self.members_run + self.pairs_run + self.ties_run
     }
 }
 
