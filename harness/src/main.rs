@@ -11,6 +11,7 @@ use harness::cli::history;
 use harness::cli::launch::{self, ShardCommand};
 use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest, run_shard};
 use harness::cli::slurm;
+use harness::cli::why::{survey, why};
 use harness::data::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
 use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
@@ -43,6 +44,7 @@ use std::process::ExitCode;
     after_help = "Examples:
   harness run experiments/fig1_linear.yaml     run Fig. 1 (cached units are reused)
   harness plan --summary experiments/fig1_linear.yaml
+  harness why experiments/fig2_relu.yaml       what a run would compute, and why
   harness run --jobs 4 experiments/fig2_relu.yaml   4 shard processes, then the results
   harness slurm experiments/fig4_mnist_fcnn.yaml --shards 20 --submit
   harness verify                               check every artifact against its SHA-256
@@ -170,6 +172,36 @@ enum Command {
         /// A run id or a manifest file.
         b: String,
     },
+    /// Why would `harness run` compute anything? For every unit of the manifests that a run
+    /// would compute now, the cause, in the manifest's terms, grouped, summary first.
+    ///
+    /// What runs is decided by the same rule `run` applies (one staleness function): a unit
+    /// whose cache entry is missing or corrupt, and every other unit of its batch (the members
+    /// of a relu2 replica train together, so they are trained again together). The cause of
+    /// a missing unit is its difference from the nearest cached unit of the same kind
+    /// (fewest differing keys; units the same experiment computed are preferred), each key
+    /// named by the manifest path that sets it: `alignment.k: 3 → 5`, or `sweep.snr gained
+    /// 20` for a swept value no cached unit has. A pair whose members are trained says so
+    /// (`its members are trained: …`). For this every cache entry keeps its inputs (the
+    /// unit's canonical JSON, `<hash>.<ext>.inputs` beside it); entries cached before inputs
+    /// were recorded cannot be compared, and `why` says so instead of guessing.
+    ///
+    /// Output: one summary line per manifest (`fig2_relu: 12 of 192 members to train —
+    /// sweep.snr gained 20 (12 members) ; 240 of 576 pairs to estimate — alignment.k: 3 → 5
+    /// (240 pairs)`), then each phase's causes with their counts; with --units, one line per
+    /// unit that would run: `<kind> <sha256> <what> — <cause>`, kind as in the unit log
+    /// (--log-units) of the run that computes it.
+    ///
+    /// Exit code 0 when nothing would run, 1 otherwise (2 bad input).
+    Why {
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+        /// Also list every unit that would run, one line each.
+        #[arg(long)]
+        units: bool,
+        #[command(flatten)]
+        values: ManifestValues,
+    },
     /// Write <artifacts>/results/index.html: every experiment's figure, claims, check
     /// verdicts, run record and CSVs on one self-contained page.
     Report,
@@ -253,6 +285,7 @@ impl Command {
             Command::Run { values, .. }
             | Command::Slurm { values, .. }
             | Command::Plan { values, .. }
+            | Command::Why { values, .. }
             | Command::Claims { values, .. }
             | Command::Check { values, .. }
             | Command::Hash { values, .. }
@@ -395,7 +428,7 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
                     manifest: &**m,
                     results_dir: &r.results_dir,
                     units_computed: s.units_run(),
-                    units_reused: s.members_reused + s.pairs_reused,
+                    units_reused: s.members_reused + s.pairs_reused + s.ties_reused,
                     seconds: r.seconds,
                     verdicts: r
                         .verdicts
@@ -404,10 +437,18 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
                         .collect(),
                 },
             )?;
-            let units = [
+            let mut units = vec![
                 units_line("members", "trained", s.members_run, s.members_reused),
                 units_line("pairs", "estimated", s.pairs_run, s.pairs_reused),
             ];
+            if s.ties_run + s.ties_reused > 0 {
+                units.push(units_line(
+                    "tie-breaking draws",
+                    "estimated",
+                    s.ties_run,
+                    s.ties_reused,
+                ));
+            }
             print_head(&r.name, &r.hash, &units, r.seconds);
             print_tail(
                 s.corrupt_recomputed,
@@ -499,73 +540,81 @@ fn print_shard_loads(plan: AnyPlan, n: usize) {
     }
 }
 
-/// Prints one line per unit (`tag  hash  cached|pending  label`) unless `summary`; returns how
-/// many of them are cached.
-fn list_units<'a>(
-    store: &Store,
-    tag: &str,
-    ext: &str,
-    units: impl Iterator<Item = (&'a str, String)>,
-    summary: bool,
-) -> usize {
-    let mut cached = 0;
-    for (hash, label) in units {
-        let hit = store.contains(hash, ext);
-        cached += hit as usize;
-        if !summary {
-            let state = if hit { "cached " } else { "pending" };
+/// `harness plan`: a manifest's units, cached or pending (what `harness run` would compute
+/// now: [`harness::cli::why::survey`]), and its hash.
+fn print_plan(manifest: &AnyManifest, exec: &Executor, summary: bool) -> Result<()> {
+    let surveyed = survey(manifest, exec)?;
+    for s in &surveyed {
+        if summary {
+            continue;
+        }
+        let tag = match s.unit {
+            "accuracy" => "unit",
+            other => other,
+        };
+        for ((hash, label), state) in s.hashes.iter().zip(&s.labels).zip(&s.states) {
+            let state = if state.runs() { "pending" } else { "cached " };
             println!("{tag:<7} {hash}  {state}  {label}");
         }
     }
-    cached
-}
-
-/// `harness plan`: a manifest's units, cached or pending, and its hash.
-fn print_plan(manifest: &AnyManifest, store: &Store, summary: bool) -> Result<()> {
-    match manifest {
-        AnyManifest::Experiment(m) => {
-            let plan = plan::plan(m);
-            let members = plan
-                .members
-                .iter()
-                .map(|u| (u.hash.as_str(), plan::member_label(&plan, u)));
-            let cached_members = list_units(store, "member", plan::MEMBER_EXT, members, summary);
-            let pairs = plan
-                .pairs
-                .iter()
-                .map(|u| (u.hash.as_str(), plan::pair_label(&plan, u)));
-            let cached_pairs = list_units(store, "pair", plan::PAIR_EXT, pairs, summary);
-            let counts = [
-                format!(
-                    "{} member units ({cached_members} cached)",
-                    plan.members.len()
-                ),
-                format!("{} pair units ({cached_pairs} cached)", plan.pairs.len()),
-            ];
-            println!(
-                "{}: {}; experiment sha256 {}",
-                m.name,
-                counts.join(", "),
-                plan.manifest_hash
-            );
-        }
+    let (hash, mut counts) = match manifest {
+        AnyManifest::Experiment(m) => (plan::manifest_hash(m), Vec::new()),
         AnyManifest::Accuracy(m) => {
             let plan = accuracy::plan(m)?;
-            let units = plan.units.iter().map(|u| (u.hash.as_str(), u.spec.label()));
-            let cached = list_units(store, "unit", accuracy::UNIT_EXT, units, summary);
-            let counts = [
-                format!("{} cells", plan.cells.len()),
-                format!("{} units ({cached} cached)", plan.units.len()),
-            ];
+            (
+                plan.manifest_hash.clone(),
+                vec![format!("{} cells", plan.cells.len())],
+            )
+        }
+    };
+    for s in &surveyed {
+        let what = match s.unit {
+            "member" => "member units",
+            "pair" => "pair units",
+            "tie" => "tie-breaking draw units",
+            _ => "units",
+        };
+        if s.unit == "tie" && s.hashes.is_empty() {
+            continue;
+        }
+        counts.push(format!("{} {what} ({} cached)", s.hashes.len(), s.cached()));
+    }
+    println!(
+        "{}: {}; experiment sha256 {hash}",
+        manifest.name(),
+        counts.join(", ")
+    );
+    Ok(())
+}
+
+/// `harness why` for each manifest; returns whether anything would run.
+fn print_why(manifests: &[AnyManifest], exec: &Executor, units: bool) -> Result<bool> {
+    let mut any = false;
+    for manifest in manifests {
+        let report = why(manifest, exec)?;
+        println!("{}", report.summary());
+        for phase in report.phases.iter().filter(|p| !p.units.is_empty()) {
+            let (noun, verb) = phase.words();
+            println!("  {} {noun} {verb}:", phase.units.len());
+            for (cause, n) in phase.groups() {
+                println!("    {n:>6}  {cause}");
+            }
+        }
+        if report.unrecorded > 0 {
             println!(
-                "{}: {}; experiment sha256 {}",
-                m.name,
-                counts.join(", "),
-                plan.manifest_hash
+                "  note: {} cache entries of these kinds were cached before inputs were \
+                 recorded; they are not compared",
+                report.unrecorded
             );
         }
+        if units {
+            for u in report.phases.iter().flat_map(|p| &p.units) {
+                println!("{} {} {} — {}", u.unit, u.hash, u.label, u.cause);
+            }
+        }
+        any |= report.to_run() > 0;
     }
-    Ok(())
+    Ok(any)
 }
 
 fn set_threads(threads: Option<usize>) -> Result<()> {
@@ -679,7 +728,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             values: _,
         } => {
             let manifest = load(&manifest)?;
-            print_plan(&manifest, &store, summary)?;
+            print_plan(&manifest, &exec, summary)?;
             if let Some(n) = shards {
                 print_shard_loads(AnyPlan::of(&manifest)?, n);
             }
@@ -786,6 +835,22 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             );
             print!("{}", harness::cli::diff::diff(&a, &b)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Why {
+            manifests,
+            units,
+            values: _,
+        } => {
+            let loaded: Vec<AnyManifest> = manifests
+                .iter()
+                .map(|p| load(p))
+                .collect::<Result<_, _>>()?;
+            let any = print_why(&loaded, &exec, units)?;
+            Ok(if any {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Report => {
             let page = report_page::write(&store)?;

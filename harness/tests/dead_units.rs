@@ -4,9 +4,8 @@
 //! hand; without the dropping the estimators would refuse the constant column.
 
 use harness::estimators::pair::{run_pair, PairSettings};
-use harness::estimators::Estimator;
+use harness::estimators::{Estimator, Projection};
 use harness::matrix::Matrix;
-use harness::plan::units::PairSpec;
 use harness::representations::{live_units, MemberResult};
 use harness::rng::Rng;
 use harness::train::StopReason;
@@ -46,12 +45,11 @@ fn dead_units_are_dropped_before_every_estimator() {
     assert_eq!(live_units(&b), vec![1, 2]);
     let a_live = Matrix::from_fn(n, 2, |i, j| a.get(i, [0, 2][j]));
     let b_live = Matrix::from_fn(n, 2, |i, j| b.get(i, [1, 2][j]));
-    let spec = PairSpec::new("a".repeat(64), "b".repeat(64), &Estimator::ALL, 3);
     let settings = PairSettings {
-        estimators: &spec.estimators,
-        k: spec.k,
-        project: spec.project,
-        seed: spec.tie_break_seed(),
+        estimators: &Estimator::ALL,
+        k: 3,
+        project: Projection::None,
+        seed: 17,
     };
     let with_dead = run_pair(&member(a), &member(b), &settings).unwrap();
     let by_hand = run_pair(&member(a_live), &member(b_live), &settings).unwrap();

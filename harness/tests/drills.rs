@@ -213,7 +213,8 @@ fn concurrent_runs_compute_each_unit_once() {
     }
     let m = harness::manifest::Manifest::parse(RELU2, Path::new("relu2.yaml")).unwrap();
     let plan = harness::plan::plan(&m);
-    let units = plan.members.len() + plan.pairs.len();
+    let draws: usize = plan.pairs.iter().map(|p| p.draws.len()).sum();
+    let units = plan.members.len() + plan.pairs.len() + draws;
     let distinct: std::collections::HashSet<_> = computed.iter().collect();
     println!(
         "drill concurrency: 4 runs, {} units computed for {units} units ({waits} waits on a lock)",
@@ -396,8 +397,14 @@ fn gc_keeps_what_the_manifests_need_and_waits_for_a_run() {
         .count();
     let m = harness::manifest::Manifest::parse(&other, Path::new("other.yaml")).unwrap();
     let p = harness::plan::plan(&m);
-    // Each unit of the other manifest: its entry and its checksum file.
-    assert_eq!(listed, 2 * (p.members.len() + p.pairs.len()), "{dry}");
+    // Each unit of the other manifest (members, pairs, tie-breaking draws): its entry, its
+    // checksum file and its inputs record.
+    let draws: usize = p.pairs.iter().map(|pp| pp.draws.len()).sum();
+    assert_eq!(
+        listed,
+        3 * (p.members.len() + p.pairs.len() + draws),
+        "{dry}"
+    );
     // A run of the other manifest (it must retrain what gc removes) while gc --delete works.
     fs::remove_dir_all(d.path("artifacts/results/drill_other")).unwrap();
     let running = d
@@ -424,10 +431,10 @@ fn gc_keeps_what_the_manifests_need_and_waits_for_a_run() {
         "{again}"
     );
     println!(
-        "drill gc: dry run listed {listed} files (the other manifest's {} units, each entry and \
-         its checksum) of {} and removed none; --delete during another run: run exit 0, verify \
-         clean, the kept manifest's rerun computed 0 units",
-        listed / 2,
-        2 * before
+        "drill gc: dry run listed {listed} files (the other manifest's {} units, each entry, \
+         its checksum and its inputs record) of {} and removed none; --delete during another \
+         run: run exit 0, verify clean, the kept manifest's rerun computed 0 units",
+        listed / 3,
+        3 * before
     );
 }

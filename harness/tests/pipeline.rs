@@ -122,15 +122,22 @@ fn plan_lists_units_with_their_cache_state() {
         String::from_utf8(out.stdout).unwrap()
     };
     let before = plan(dir.path());
-    assert_eq!(before.lines().filter(|l| l.contains("pending")).count(), 96);
+    // 48 members, 48 pairs, and 3 tie-breaking draws of each of the first replica's 24 pairs.
+    assert_eq!(
+        before.lines().filter(|l| l.contains("pending")).count(),
+        96 + 72
+    );
     run(SMALL, &dir.path().join("a"));
     let after = plan(dir.path());
     assert_eq!(
         after.lines().filter(|l| l.contains("cached")).count(),
-        96 + 1
+        96 + 72 + 1
     );
     assert!(
-        after.contains("48 member units (48 cached), 48 pair units (48 cached)"),
+        after.contains(
+            "48 member units (48 cached), 48 pair units (48 cached), 72 tie-breaking draw units \
+             (72 cached)"
+        ),
         "{after}"
     );
 }

@@ -22,6 +22,7 @@
 //! lock another process holds is set aside and tried again after the others (never waited on
 //! while a lock is held, so processes cannot deadlock); meanwhile the progress line says so.
 
+use super::stale::{self, Found, State};
 use super::{unitlog, Store};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -56,6 +57,16 @@ pub struct Phase<'a, T> {
     /// Each unit's hash, in plan order.
     pub hashes: Vec<&'a str>,
     pub codec: Codec<T>,
+    /// What to record beside each computed entry (its inputs record, see [`super`]); `None`
+    /// records nothing.
+    pub record: Option<Record<'a>>,
+}
+
+/// The inputs record of a phase's units: the experiment, and each unit's canonical JSON (by
+/// index), whose SHA-256 is the unit's hash.
+pub struct Record<'a> {
+    pub experiment: &'a str,
+    pub inputs: Box<dyn Fn(usize) -> String + Sync + 'a>,
 }
 
 /// Where and how units run: the store they are cached in, and how the run reports progress.
@@ -102,6 +113,7 @@ impl<'a> Executor<'a> {
         }
         anyhow::ensure!(seen.iter().all(|&s| s), "a unit is in no batch");
         let mut stats = PhaseStats::default();
+        let mut found = Vec::with_capacity(n);
         let mut results: Vec<Option<T>> = phase
             .hashes
             .par_iter()
@@ -110,12 +122,18 @@ impl<'a> Executor<'a> {
             .into_iter()
             .map(|(result, corrupt)| {
                 stats.corrupt_recomputed += corrupt as usize;
+                found.push(match (&result, corrupt) {
+                    (Some(_), _) => Found::Valid,
+                    (None, true) => Found::Corrupt,
+                    (None, false) => Found::Missing,
+                });
                 result
             })
             .collect();
+        let states = stale::states(&found, &batches);
         let mut pending: Vec<&[usize]> = batches
             .iter()
-            .filter(|b| b.iter().any(|&i| results[i].is_none()))
+            .filter(|b| b.iter().any(|&i| states[i].runs()))
             .map(|b| b.as_slice())
             .collect();
         let bar = progress(
@@ -169,6 +187,26 @@ impl<'a> Executor<'a> {
         Ok((results, stats))
     }
 
+    /// What a run of `phase` would do with each unit now, without running anything: the
+    /// lookups of [`Executor::execute`] (checksum and decoding, quietly) and the same
+    /// staleness rule ([`stale::states`]). `plan` and `why` report this.
+    pub fn survey<T>(&self, phase: &Phase<'_, T>, batches: &[Vec<usize>]) -> Vec<State> {
+        let codec = &phase.codec;
+        let found: Vec<Found> = phase
+            .hashes
+            .par_iter()
+            .map(|hash| match self.store.get(hash, codec.ext) {
+                super::Lookup::Hit(bytes) => match (codec.decode)(&bytes) {
+                    Ok(_) => Found::Valid,
+                    Err(_) => Found::Corrupt,
+                },
+                super::Lookup::Missing => Found::Missing,
+                super::Lookup::Corrupt(_) => Found::Corrupt,
+            })
+            .collect();
+        stale::states(&found, batches)
+    }
+
     /// One try at a batch: `None` when another process holds its lock; else its values, looked
     /// up again under the lock or computed and stored.
     fn attempt<T>(
@@ -206,6 +244,10 @@ impl<'a> Executor<'a> {
         let mut values = Vec::with_capacity(out.len());
         for (&i, result) in batch.iter().zip(&out) {
             let bytes = (codec.encode)(result)?;
+            if let Some(record) = &phase.record {
+                let inputs = (record.inputs)(i);
+                store.put_inputs(phase.hashes[i], codec.ext, record.experiment, &inputs)?;
+            }
             store.put(phase.hashes[i], codec.ext, &bytes)?;
             unitlog::computed(phase.unit, phase.hashes[i], &describe(i, 1));
             values.push((codec.decode)(&bytes).with_context(|| {
@@ -277,6 +319,7 @@ mod tests {
             unit: "test",
             hashes: hashes.iter().map(|h| h.as_str()).collect(),
             codec: codec(),
+            record: None,
         }
     }
 
@@ -308,6 +351,13 @@ mod tests {
             store: &store,
             quiet: true,
         };
+        // What `plan` and `why` are told, before: the whole batch {0, 2, 4} runs.
+        let runs: Vec<bool> = executor
+            .survey(&phase, &grouped_by(6, |i| i % 2))
+            .iter()
+            .map(|s| s.runs())
+            .collect();
+        assert_eq!(runs, [true, false, true, false, true, false]);
         let (out, stats) = executor
             .execute(
                 &phase,
@@ -409,6 +459,7 @@ mod tests {
             unit: "test",
             hashes: vec![hash.as_str()],
             codec: codec(),
+            record: None,
         };
         store.put(&hash, "num", &7u64.to_le_bytes()).unwrap();
         let path = dir.path().join(format!("cache/ab/{hash}.num"));
@@ -439,6 +490,7 @@ mod tests {
             unit: "test",
             hashes: vec![hash.as_str()],
             codec: codec(),
+            record: None,
         };
         let executor = Executor {
             store: &store,

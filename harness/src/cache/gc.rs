@@ -1,6 +1,6 @@
 //! `harness gc`: the cache entries that no given manifest reaches. The caller names what to
 //! keep (each entry's file name, `<hash>.<ext>`, from the manifests' plans); everything else
-//! under `cache/` with an entry's name, and its checksum file, is garbage. Temporary files are
+//! under `cache/` with an entry's name, and its checksum file and inputs record, is garbage. Temporary files are
 //! [swept](super::Store::sweep) as in a run.
 //!
 //! Deleting takes the store's lock exclusively (`locks/store.lock`), which every `harness run`
@@ -24,10 +24,12 @@ pub struct Garbage {
     pub bytes: u64,
 }
 
-/// The entry a cache file belongs to: its own name, or for a checksum file the name without
-/// `.sha256`.
+/// The entry a cache file belongs to: its own name, or for a checksum file or an inputs
+/// record the name without `.sha256` or `.inputs`.
 fn entry_name(file: &str) -> &str {
-    file.strip_suffix(".sha256").unwrap_or(file)
+    file.strip_suffix(".sha256")
+        .or_else(|| file.strip_suffix(super::INPUTS_SUFFIX))
+        .unwrap_or(file)
 }
 
 /// Every file under `cache/` whose entry is not in `keep` (entry file names,

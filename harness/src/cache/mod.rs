@@ -11,6 +11,13 @@
 //! An entry whose bytes do not match its checksum is never served: [`Store::get`] reports it
 //! as absent so that the unit is recomputed and the entry rewritten.
 //!
+//! Beside a computed entry lies its **inputs record** `<hash>.<ext>.inputs`:
+//! `{"experiment":NAME,"inputs":SPEC}`, SPEC the unit's description in canonical JSON (the
+//! text whose SHA-256 is the entry's name) and NAME the experiment that computed it
+//! (provenance, not identity). It is written before the checksum file and the entry, so an
+//! entry computed by this version always has one; entries cached before inputs were recorded
+//! have none. `harness why` compares a missing unit with these records ([`inputs`]).
+//!
 //! `locks/` holds one empty lock file per batch of units (see [`executor`]); the lock itself
 //! is the OS's and dies with its process, so a lock file left behind means nothing.
 //!
@@ -20,6 +27,7 @@
 
 pub mod executor;
 pub mod gc;
+pub mod stale;
 pub mod unitlog;
 
 use crate::identity::sha256_hex;
@@ -219,6 +227,50 @@ impl Store {
         }
     }
 
+    /// Stores the inputs record of entry `<hash>.<ext>` (see the module's doc), atomically:
+    /// `inputs` is the unit's canonical JSON, which must hash to `hash`.
+    pub fn put_inputs(&self, hash: &str, ext: &str, experiment: &str, inputs: &str) -> Result<()> {
+        anyhow::ensure!(
+            sha256_hex(inputs.as_bytes()) == hash,
+            "the inputs recorded for {hash}.{ext} do not hash to its name"
+        );
+        let record = format!(
+            "{{\"experiment\":{},\"inputs\":{inputs}}}\n",
+            serde_json::to_string(experiment)?
+        );
+        let mut path = self.entry_path(hash, ext).into_os_string();
+        path.push(INPUTS_SUFFIX);
+        write_atomic(Path::new(&path), record.as_bytes())
+    }
+
+    /// Every entry of the cache named `<hash>.<ext>` with its inputs record, if it has one
+    /// (entries cached before inputs were recorded have none), sorted by hash. Checksums are
+    /// not checked here: this is what `why` compares with, not what a run is served.
+    pub fn inputs(&self, ext: &str) -> Result<Vec<Recorded>> {
+        let mut found = Vec::new();
+        collect_files(&self.cache_dir(), &mut |p| {
+            let Some(name) = p.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                return;
+            };
+            match name.split_once('.') {
+                Some((hash, rest)) if rest == ext && hash.len() == 64 => {
+                    let mut record = p.as_os_str().to_owned();
+                    record.push(INPUTS_SUFFIX);
+                    let record = fs::read(&record)
+                        .ok()
+                        .and_then(|b| serde_json::from_slice::<InputsRecord>(&b).ok());
+                    found.push(Recorded {
+                        hash: hash.to_string(),
+                        record,
+                    });
+                }
+                _ => {}
+            }
+        })?;
+        found.sort_by(|a, b| a.hash.cmp(&b.hash));
+        Ok(found)
+    }
+
     /// Stores an entry: its checksum file first, then the entry, each atomically (see the
     /// module's doc for why in this order).
     pub fn put(&self, hash: &str, ext: &str, bytes: &[u8]) -> Result<()> {
@@ -226,6 +278,24 @@ impl Store {
         write_checksum_file(&path, bytes)?;
         write_atomic(&path, bytes)
     }
+}
+
+/// The inputs record's suffix after the entry's name.
+pub const INPUTS_SUFFIX: &str = ".inputs";
+
+/// An inputs record: the unit's canonical description and the experiment that computed it.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct InputsRecord {
+    pub experiment: String,
+    pub inputs: serde_json::Value,
+}
+
+/// A cache entry and its inputs record (`None`: cached before inputs were recorded, or
+/// unreadable).
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub hash: String,
+    pub record: Option<InputsRecord>,
 }
 
 fn sidecar(path: &Path) -> PathBuf {
@@ -339,7 +409,16 @@ pub fn verify(root: &Path) -> Result<(usize, Vec<Problem>)> {
     let mut problems = Vec::new();
     let mut sums_files = Vec::new();
     collect_files(&root.join("cache"), &mut |p| {
-        if p.extension().is_some_and(|e| e == "sha256") {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+        if let Some(entry) = name.as_deref().and_then(|n| n.strip_suffix(INPUTS_SUFFIX)) {
+            checked += 1;
+            if let Some(what) = inputs_problem(p, entry) {
+                problems.push(Problem {
+                    path: p.to_path_buf(),
+                    what,
+                });
+            }
+        } else if p.extension().is_some_and(|e| e == "sha256") {
             if p.with_extension("").exists() {
                 sums_files.push(p.to_path_buf());
             }
@@ -384,6 +463,22 @@ pub fn verify(root: &Path) -> Result<(usize, Vec<Problem>)> {
         }
     }
     Ok((checked, problems))
+}
+
+/// What is wrong with the inputs record at `path` of entry `entry` (`<hash>.<ext>`): its
+/// inputs must hash to the entry's name.
+fn inputs_problem(path: &Path, entry: &str) -> Option<String> {
+    let hash = entry.split('.').next().unwrap_or_default();
+    let record = fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<InputsRecord>(&b).ok());
+    match record {
+        None => Some("unreadable inputs record".into()),
+        Some(r) if crate::identity::hash_of(&r.inputs) == hash => None,
+        Some(_) => {
+            Some("altered inputs record (its inputs do not hash to the entry's name)".into())
+        }
+    }
 }
 
 fn collect_files(dir: &Path, f: &mut dyn FnMut(&Path)) -> Result<()> {

@@ -7,8 +7,8 @@
 //! ```
 //!
 //! (and `unit-waiting <kind> <sha256> <description>` once when a batch's lock is held by another
-//! process) with kind `member` (a trained member), `pair` (a pair's estimates) or `accuracy` (an
-//! estimator-accuracy unit). Off by default: interactive runs show progress bars instead.
+//! process) with kind `member` (a trained member), `pair` (a pair's estimates), `tie` (a pair's
+//! extra tie-breaking draw, for `ties.csv`) or `accuracy` (an estimator-accuracy unit). Off by default: interactive runs show progress bars instead.
 //! The executor ([`super::executor`]) is the one place that logs.
 
 use std::io::Write;

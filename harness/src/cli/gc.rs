@@ -23,7 +23,10 @@ pub fn needed(manifests: &[AnyManifest]) -> Result<HashSet<String>> {
                 keep.extend(
                     p.pairs
                         .iter()
-                        .map(|u| format!("{}.{}", u.hash, plan::PAIR_EXT)),
+                        .flat_map(|u| {
+                            std::iter::once(&u.hash).chain(u.draws.iter().map(|d| &d.hash))
+                        })
+                        .map(|hash| format!("{hash}.{}", plan::PAIR_EXT)),
                 );
             }
             AnyManifest::Accuracy(m) => {

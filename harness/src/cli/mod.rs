@@ -11,6 +11,7 @@ pub mod history;
 pub mod launch;
 pub mod run;
 pub mod slurm;
+pub mod why;
 
 #[cfg(test)]
 mod accuracy_tests;

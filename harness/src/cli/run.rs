@@ -7,14 +7,16 @@
 //! [`run_shard`] runs one shard of several manifests (plans restricted by
 //! [`crate::plan::shard`]) through the same executor and writes no results.
 
-use crate::cache::executor::{self, Codec, Executor, Phase, PhaseStats};
+use crate::cache::executor::{self, Codec, Executor, Phase, PhaseStats, Record};
 use crate::cache::Store;
 use crate::estimators::pair::{run_pair, PairResult, PairSettings};
 use crate::estimators::{self, PairAlignment};
+use crate::identity::canonical_json;
 use crate::manifest::accuracy::AccuracyManifest;
 use crate::manifest::{AnyManifest, Manifest};
 use crate::plan::accuracy::{self as accuracy_plan, AccuracyPlan, UnitSpec, UNIT_EXT};
 use crate::plan::shard::{shard_plans, AnyPlan, Shard};
+use crate::plan::units::PairSpec;
 use crate::plan::{member_label, pair_label, plan, variant_manifest, Plan, MEMBER_EXT, PAIR_EXT};
 use crate::representations::{MemberResult, TaskData};
 use crate::results::accuracy::AccuracyRow;
@@ -64,30 +66,110 @@ pub fn run_manifest(
     })
 }
 
-/// The member units of a network experiment, then its pair units, through the executor: the
-/// members of one batch (a `relu2` replica) train together, and are trained again together
-/// when any of them is missing; the experiment's data is loaded only when some member must be
-/// trained.
+/// The phases of a network experiment, each with its batches: what [`execute`] runs and what
+/// `plan` and `why` survey ([`Executor::survey`]), built in one place so that they agree.
+pub struct Phases<'a> {
+    /// Members; batches as they train together (a `relu2` replica).
+    pub members: (Phase<'a, MemberResult>, Vec<Vec<usize>>),
+    /// Pairs, one by one.
+    pub pairs: (Phase<'a, PairResult>, Vec<Vec<usize>>),
+    /// The pairs' extra tie-breaking draws, one by one, and for each its (pair, draw) index.
+    pub ties: (Phase<'a, PairResult>, Vec<Vec<usize>>),
+    pub tie_index: Vec<(usize, usize)>,
+}
+
+fn pair_codec() -> Codec<PairResult> {
+    Codec {
+        ext: PAIR_EXT,
+        encode: |r: &PairResult| Ok(serde_json::to_string(r)?.into_bytes()),
+        decode: |b| Ok(serde_json::from_slice(b)?),
+    }
+}
+
+impl<'a> Phases<'a> {
+    pub fn of(name: &'a str, plan: &'a Plan) -> Self {
+        let record = |inputs: Box<dyn Fn(usize) -> String + Sync + 'a>| {
+            Some(Record {
+                experiment: name,
+                inputs,
+            })
+        };
+        let members = Phase {
+            what: "train",
+            unit: "member",
+            hashes: plan.members.iter().map(|m| m.hash.as_str()).collect(),
+            codec: Codec {
+                ext: MEMBER_EXT,
+                encode: MemberResult::encode,
+                decode: MemberResult::decode,
+            },
+            record: record(Box::new(move |i| canonical_json(&plan.members[i].spec))),
+        };
+        let member_batches = executor::grouped_by(plan.members.len(), |i| {
+            (plan.members[i].variant, plan.members[i].spec.batch_key())
+        });
+        let pairs = Phase {
+            what: "align",
+            unit: "pair",
+            hashes: plan.pairs.iter().map(|p| p.hash.as_str()).collect(),
+            codec: pair_codec(),
+            record: record(Box::new(move |i| canonical_json(&plan.pairs[i].spec))),
+        };
+        let tie_index: Vec<(usize, usize)> = plan
+            .pairs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| (0..p.draws.len()).map(move |d| (i, d)))
+            .collect();
+        let tie_hashes = tie_index
+            .iter()
+            .map(|&(i, d)| plan.pairs[i].draws[d].hash.as_str())
+            .collect();
+        let index = tie_index.clone();
+        let ties = Phase {
+            what: "ties",
+            unit: "tie",
+            hashes: tie_hashes,
+            codec: pair_codec(),
+            record: record(Box::new(move |t| {
+                let (i, d) = index[t];
+                canonical_json(&plan.pairs[i].draws[d].spec)
+            })),
+        };
+        Phases {
+            members: (members, member_batches),
+            pairs: (pairs, executor::one_by_one(plan.pairs.len())),
+            ties: (ties, executor::one_by_one(tie_index.len())),
+            tie_index,
+        }
+    }
+}
+
+/// A pair unit's work (an estimate or a tie-breaking draw) on its two members' results.
+fn estimate(spec: &PairSpec, a: &MemberResult, b: &MemberResult) -> Result<PairResult> {
+    let settings = PairSettings {
+        estimators: &spec.estimators,
+        k: spec.k,
+        project: spec.project,
+        seed: spec.tie_break_seed(),
+    };
+    run_pair(a, b, &settings)
+}
+
+/// The member units of a network experiment, then its pair units and their tie-breaking
+/// draws, through the executor: the members of one batch (a `relu2` replica) train together,
+/// and are trained again together when any of them is missing; the experiment's data is
+/// loaded only when some member must be trained.
 pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outcome> {
     // One data set per combination of `sweep.over` (its seed and task), loaded when needed.
     let data: Vec<OnceLock<Result<TaskData, String>>> = (0..plan.variants.len().max(1))
         .map(|_| OnceLock::new())
         .collect();
-    let members = Phase {
-        what: "train",
-        unit: "member",
-        hashes: plan.members.iter().map(|m| m.hash.as_str()).collect(),
-        codec: Codec {
-            ext: MEMBER_EXT,
-            encode: MemberResult::encode,
-            decode: MemberResult::decode,
-        },
-    };
+    let phases = Phases::of(&manifest.name, plan);
+    let (members, member_batches) = phases.members;
     let (members, member_stats) = exec.execute(
         &members,
-        executor::grouped_by(plan.members.len(), |i| {
-            (plan.members[i].variant, plan.members[i].spec.batch_key())
-        }),
+        member_batches,
         |group| {
             let variant = plan.members[group[0]].variant;
             let m = variant_manifest(manifest, plan, variant);
@@ -109,38 +191,53 @@ pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outc
             )
         },
     )?;
-    let pairs = Phase {
-        what: "align",
-        unit: "pair",
-        hashes: plan.pairs.iter().map(|p| p.hash.as_str()).collect(),
-        codec: Codec {
-            ext: PAIR_EXT,
-            encode: |r: &PairResult| Ok(serde_json::to_string(r)?.into_bytes()),
-            decode: |b| Ok(serde_json::from_slice(b)?),
-        },
-    };
+    let (pairs, pair_batches) = phases.pairs;
     let (pairs, pair_stats) = exec.execute(
         &pairs,
-        executor::one_by_one(plan.pairs.len()),
+        pair_batches,
         |group| {
             let p = &plan.pairs[group[0]];
-            let settings = PairSettings {
-                estimators: &p.spec.estimators,
-                k: p.spec.k,
-                project: p.spec.project,
-                seed: p.spec.tie_break_seed(),
-            };
-            Ok(vec![run_pair(&members[p.a], &members[p.b], &settings)?])
+            Ok(vec![estimate(&p.spec, &members[p.a], &members[p.b])?])
         },
         |i, _| {
             let p = &plan.pairs[i];
             format!("pair unit {} ({})", &p.hash[..12], pair_label(plan, p))
         },
     )?;
+    let (ties, tie_batches) = phases.ties;
+    let tie_index = &phases.tie_index;
+    let (draws, tie_stats) = exec.execute(
+        &ties,
+        tie_batches,
+        |group| {
+            let (i, d) = tie_index[group[0]];
+            let p = &plan.pairs[i];
+            Ok(vec![estimate(
+                &p.draws[d].spec,
+                &members[p.a],
+                &members[p.b],
+            )?])
+        },
+        |t, _| {
+            let (i, d) = tie_index[t];
+            let p = &plan.pairs[i];
+            format!(
+                "tie unit {} ({}, tie-breaking draw {})",
+                &p.draws[d].hash[..12],
+                pair_label(plan, p),
+                d + 1
+            )
+        },
+    )?;
+    let mut ties: Vec<Vec<PairResult>> = plan.pairs.iter().map(|_| Vec::new()).collect();
+    for (&(i, _), r) in tie_index.iter().zip(draws) {
+        ties[i].push(r);
+    }
     Ok(Outcome {
         members,
         pairs,
-        stats: RunStats::from_phases(member_stats, pair_stats),
+        ties,
+        stats: RunStats::from_phases(member_stats, pair_stats, tie_stats),
     })
 }
 
@@ -153,7 +250,11 @@ pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Ver
     let mut curves = Vec::new();
     let mut names = Vec::new();
     for manifest in manifests {
-        let plan = plan(manifest);
+        // The claims read the estimates only: the tie-breaking draws are not needed.
+        let mut plan = plan(manifest);
+        for p in &mut plan.pairs {
+            p.draws.clear();
+        }
         let missing = plan
             .members
             .iter()
@@ -231,7 +332,7 @@ pub fn run_accuracy(
 ) -> Result<AccuracyReport> {
     let started = Instant::now();
     let plan = accuracy_plan::plan(m)?;
-    let (results, stats) = execute_accuracy(&plan, exec)?;
+    let (results, stats) = execute_accuracy(&m.name, &plan, exec)?;
     let home = results::results_home(exec.store, &m.name, &plan.manifest_hash);
     let (results_dir, rows) = results::accuracy::write(
         m,
@@ -253,12 +354,13 @@ pub fn run_accuracy(
     })
 }
 
-/// The units of an estimator-accuracy plan through the executor, largest data sets first (so
-/// that the last units to finish are short ones).
-pub fn execute_accuracy(
-    plan: &AccuracyPlan,
-    exec: &Executor,
-) -> Result<(Vec<PairAlignment>, PhaseStats)> {
+/// The phase of an estimator-accuracy plan and its batches, largest data sets first (so that
+/// the last units to finish are short ones): what [`execute_accuracy`] runs and `plan` and
+/// `why` survey.
+pub fn accuracy_phase<'a>(
+    name: &'a str,
+    plan: &'a AccuracyPlan,
+) -> (Phase<'a, PairAlignment>, Vec<Vec<usize>>) {
     let phase = Phase {
         what: "estimate",
         unit: "accuracy",
@@ -268,17 +370,29 @@ pub fn execute_accuracy(
             encode: |r: &PairAlignment| Ok(serde_json::to_vec(r)?),
             decode: |b| Ok(serde_json::from_slice(b)?),
         },
+        record: Some(Record {
+            experiment: name,
+            inputs: Box::new(move |i| canonical_json(&plan.units[i].spec)),
+        }),
     };
+    let mut batches = executor::one_by_one(plan.units.len());
+    batches.sort_by_key(|b| {
+        let s = &plan.units[b[0]].spec;
+        std::cmp::Reverse(s.n * s.dims)
+    });
+    (phase, batches)
+}
+
+/// The units of an estimator-accuracy plan through the executor.
+pub fn execute_accuracy(
+    name: &str,
+    plan: &AccuracyPlan,
+    exec: &Executor,
+) -> Result<(Vec<PairAlignment>, PhaseStats)> {
+    let (phase, batches) = accuracy_phase(name, plan);
     exec.execute(
         &phase,
-        {
-            let mut batches = executor::one_by_one(plan.units.len());
-            batches.sort_by_key(|b| {
-                let s = &plan.units[b[0]].spec;
-                std::cmp::Reverse(s.n * s.dims)
-            });
-            batches
-        },
+        batches,
         |group| Ok(vec![run_unit(&plan.units[group[0]].spec)?]),
         |i, _| plan.units[i].spec.label(),
     )
@@ -317,12 +431,12 @@ pub fn run_shard(
             (AnyManifest::Experiment(m), AnyPlan::Experiment(part)) => {
                 let s = execute(m, part, exec)?.stats;
                 (
-                    s.members_run + s.pairs_run,
-                    s.members_reused + s.pairs_reused,
+                    s.units_run(),
+                    s.members_reused + s.pairs_reused + s.ties_reused,
                 )
             }
-            (AnyManifest::Accuracy(_), AnyPlan::Accuracy(part)) => {
-                let (_, s) = execute_accuracy(part, exec)?;
+            (AnyManifest::Accuracy(m), AnyPlan::Accuracy(part)) => {
+                let (_, s) = execute_accuracy(&m.name, part, exec)?;
                 (s.run, s.reused)
             }
             _ => unreachable!("a manifest's plan is of its kind"),
@@ -346,8 +460,13 @@ fn missing(plan: &AnyPlan, store: &Store) -> usize {
         AnyPlan::Experiment(plan) => {
             let members = plan.members.iter().map(|m| (&m.hash, MEMBER_EXT));
             let pairs = plan.pairs.iter().map(|p| (&p.hash, PAIR_EXT));
+            let ties = plan
+                .pairs
+                .iter()
+                .flat_map(|p| p.draws.iter().map(|d| (&d.hash, PAIR_EXT)));
             members
                 .chain(pairs)
+                .chain(ties)
                 .filter(|(hash, ext)| !store.contains(hash, ext))
                 .count()
         }

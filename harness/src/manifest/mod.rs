@@ -171,6 +171,14 @@ pub struct Alignment {
     /// omit it keep their hash.
     #[serde(default, skip_serializing_if = "Projection::is_none")]
     pub project: Projection,
+    /// Extra tie-breaking draws of each pair of the first replica, whose CCE spread per point
+    /// `ties.csv` reports (docs/CHECK.md); 0 computes none. The default (3) is left out of
+    /// the canonical form, so manifests that omit it keep their hash.
+    #[serde(
+        default = "default_tie_draws",
+        skip_serializing_if = "is_default_tie_draws"
+    )]
+    pub tie_draws: usize,
 }
 
 impl Default for Alignment {
@@ -180,6 +188,7 @@ impl Default for Alignment {
             report: default_report(),
             k: default_k(),
             project: Projection::None,
+            tie_draws: default_tie_draws(),
         }
     }
 }
@@ -192,6 +201,17 @@ fn default_report() -> Vec<Estimator> {
 }
 fn default_k() -> usize {
     3
+}
+
+/// The most extra tie-breaking draws a manifest may ask for per pair.
+pub const MAX_TIE_DRAWS: usize = 20;
+
+fn default_tie_draws() -> usize {
+    3
+}
+
+fn is_default_tie_draws(n: &usize) -> bool {
+    *n == default_tie_draws()
 }
 
 /// A manifest that cannot be used, located in its file.
@@ -554,6 +574,16 @@ impl Manifest {
             return fail(
                 "alignment.report",
                 format!("must list the main estimator `{}`", a.estimator),
+            );
+        }
+        if a.tie_draws > MAX_TIE_DRAWS {
+            return fail(
+                "alignment.tie_draws",
+                format!(
+                    "{} extra tie-breaking draws per pair; at most {MAX_TIE_DRAWS} (the spread of \
+                     a few is what ties.csv reports)",
+                    a.tie_draws
+                ),
             );
         }
         if a.k >= test_size {

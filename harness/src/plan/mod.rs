@@ -11,6 +11,7 @@
 //! disjoint parts that separate processes run (`run --shard`, `--jobs`, Slurm arrays).
 
 pub mod accuracy;
+pub mod explain;
 pub mod shard;
 pub mod units;
 
@@ -88,6 +89,17 @@ pub struct PlannedPair {
     /// Indices into `Plan::members`.
     pub a: usize,
     pub b: usize,
+    /// The pair's extra tie-breaking draws (`alignment.tie_draws` of them for a pair of the
+    /// first replica, none otherwise): the same estimate with other tie-breaking seeds, for
+    /// `ties.csv`. They travel with their pair (into its shard, its group).
+    pub draws: Vec<TieDraw>,
+}
+
+/// One extra tie-breaking draw of a pair: its own unit.
+#[derive(Clone, Debug)]
+pub struct TieDraw {
+    pub hash: String,
+    pub spec: PairSpec,
 }
 
 /// One trained network of the experiment, with its parameter count.
@@ -256,7 +268,8 @@ fn plan_one(manifest: &Manifest) -> Plan {
                             replica,
                             member,
                             manifest.device,
-                        );
+                        )
+                        .in_batch_of(sweep.members);
                         members.push(PlannedMember {
                             hash: spec.hash(),
                             spec,
@@ -279,17 +292,31 @@ fn plan_one(manifest: &Manifest) -> Plan {
                 };
                 for (a, b) in pairing {
                     let spec = PairSpec::new(
-                        members[a].hash.clone(),
-                        members[b].hash.clone(),
+                        &members[a].spec,
+                        &members[b].spec,
                         &manifest.alignment.report,
                         manifest.alignment.k,
                     )
                     .with_project(manifest.alignment.project);
+                    let draws = if replica == 0 {
+                        (1..=manifest.alignment.tie_draws)
+                            .map(|d| {
+                                let spec = spec.clone().with_tie_draw(d);
+                                TieDraw {
+                                    hash: spec.hash(),
+                                    spec,
+                                }
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
                     pairs.push(PlannedPair {
                         hash: spec.hash(),
                         spec,
                         a,
                         b,
+                        draws,
                     });
                 }
             }

@@ -128,7 +128,7 @@ pub fn groups(plans: &[AnyPlan]) -> Vec<Group> {
                 for (i, p) in plan.pairs.iter().enumerate() {
                     let g = of_member[p.a];
                     groups[g].pairs.push((w, i));
-                    groups[g].cost += pair_cost(plan, p);
+                    groups[g].cost += pair_cost(plan, p) * (1 + p.draws.len() as u128);
                     hashes.push((p.hash.clone(), g));
                     // A pair reads both members: their groups must be one.
                     hashes.push((plan.members[p.b].hash.clone(), g));

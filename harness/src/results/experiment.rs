@@ -139,6 +139,17 @@ pub fn write(
     };
     files.push((format!("{fig}.svg"), svg));
     files.push((format!("{fig}.png"), png));
+    let ties: Vec<(&[(String, String)], Vec<u8>)> = parts
+        .iter()
+        .filter_map(|p| {
+            super::ties::ties_csv(p.plan, &p.outcome)
+                .transpose()
+                .map(|csv| csv.map(|c| (p.values, c)))
+        })
+        .collect::<Result<_>>()?;
+    if !ties.is_empty() {
+        files.push((super::ties::FILE.to_string(), with_variant_columns(&ties)?));
+    }
     let split = split_record(manifest, plan)?;
     if let Some((csv, info)) = &split {
         files.push(("split.csv".to_string(), csv.clone()));
@@ -164,6 +175,8 @@ pub fn write(
             "members_reused": s.members_reused,
             "pairs_run": s.pairs_run,
             "pairs_reused": s.pairs_reused,
+            "tie_draws_run": s.ties_run,
+            "tie_draws_reused": s.ties_reused,
             "corrupt_recomputed": s.corrupt_recomputed,
         }),
         serde_json::json!({

@@ -9,6 +9,7 @@
 //! - [`check`]: `harness check`, a finished run against a reference within the seed-to-seed
 //!   variation (`replicas.csv`, the statistics, the verdicts);
 //! - [`report_page`]: `harness report`, every results folder on one HTML page;
+//! - [`ties`]: `ties.csv`, the spread of each point's CCE over tie-breaking draws;
 //! - this file: the run record (`run.json`), shared by every kind, and the folder's writing
 //!   with its `SHA256SUMS`.
 
@@ -20,6 +21,7 @@ pub mod figure;
 pub mod overlap;
 pub mod report_page;
 pub mod tables;
+pub mod ties;
 
 use crate::cache::executor::PhaseStats;
 use crate::cache::write_atomic;
@@ -35,6 +37,8 @@ use std::path::{Path, PathBuf};
 pub struct Outcome {
     pub members: Vec<MemberResult>,
     pub pairs: Vec<PairResult>,
+    /// Each pair's extra tie-breaking draws, in the order of its `draws`.
+    pub ties: Vec<Vec<PairResult>>,
     pub stats: RunStats,
 }
 
@@ -49,6 +53,9 @@ pub struct RunStats {
     pub corrupt_recomputed: usize,
     pub seconds_members: f64,
     pub seconds_pairs: f64,
+    /// The extra tie-breaking draws (`ties.csv`).
+    pub ties_run: usize,
+    pub ties_reused: usize,
 }
 
 impl Outcome {
@@ -61,11 +68,13 @@ impl Outcome {
         }
         let mut members = self.members.into_iter();
         let mut pairs = self.pairs.into_iter();
+        let mut ties = self.ties.into_iter();
         plan.variants
             .iter()
             .map(|v| Outcome {
                 members: members.by_ref().take(v.members.len()).collect(),
                 pairs: pairs.by_ref().take(v.pairs.len()).collect(),
+                ties: ties.by_ref().take(v.pairs.len()).collect(),
                 stats: RunStats::default(),
             })
             .collect()
@@ -73,21 +82,25 @@ impl Outcome {
 }
 
 impl RunStats {
-    /// From the executor's counts of the two phases.
-    pub fn from_phases(members: PhaseStats, pairs: PhaseStats) -> Self {
+    /// From the executor's counts of the three phases.
+    pub fn from_phases(members: PhaseStats, pairs: PhaseStats, ties: PhaseStats) -> Self {
         RunStats {
             members_run: members.run,
             members_reused: members.reused,
             pairs_run: pairs.run,
             pairs_reused: pairs.reused,
-            corrupt_recomputed: members.corrupt_recomputed + pairs.corrupt_recomputed,
+            corrupt_recomputed: members.corrupt_recomputed
+                + pairs.corrupt_recomputed
+                + ties.corrupt_recomputed,
             seconds_members: members.seconds,
-            seconds_pairs: pairs.seconds,
+            seconds_pairs: pairs.seconds + ties.seconds,
+            ties_run: ties.run,
+            ties_reused: ties.reused,
         }
     }
 
     pub fn units_run(&self) -> usize {
-        self.members_run + self.pairs_run
+        self.members_run + self.pairs_run + self.ties_run
     }
 }
 

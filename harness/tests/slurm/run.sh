@@ -166,7 +166,7 @@ twice=$(sort <<<"$units" | uniq -d)
 [ -z "$twice" ] || fail "units computed more than once: $twice"
 expected=0
 for m in "${MANIFESTS[@]}"; do
-    n=$("$HARNESS" --artifacts "$WORK/empty" plan "$m" | grep -c -E '^(member|pair) ')
+    n=$("$HARNESS" --artifacts "$WORK/empty" plan "$m" | grep -c -E '^(member|pair|tie) ')
     expected=$((expected + n))
 done
 got=$(grep -c . <<<"$units")
