@@ -6,6 +6,7 @@
 pub mod check;
 pub mod gc;
 pub mod launch;
+pub mod project;
 pub mod run;
 pub mod slurm;
 
