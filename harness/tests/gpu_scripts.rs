@@ -58,6 +58,8 @@ fn batched_scale_times_and_projects_each_manifest() {
             line.contains(&format!("ms per SGD step of {members} members together")),
             "{line}"
         );
+        let alone = format!("{name}: the same {members} members one at a time: ");
+        assert!(text.lines().any(|l| l.starts_with(&alone)), "{text}");
         let projected = format!("{name}: ");
         assert!(
             text.lines().any(|l| l.starts_with(&projected)

@@ -180,6 +180,19 @@ pub fn project(manifest: &Manifest, steps: usize) -> Result<()> {
                 CHECK_CHUNK,
                 match &manifest.task { Task::Classification { dataset, .. } => dataset.name(), _ => "?" },
             );
+            if w.members > 1 {
+                // The same members one at a time, for comparison (not used in the projection).
+                let alone = time_steps(manifest, 1, steps, &device)?;
+                println!(
+                    "{}: the same {} members one at a time: {:.3} ms per step each, {:.3} ms for all {} ({:.2}× the batched step)",
+                    manifest.name,
+                    w.members,
+                    alone.step * 1e3,
+                    alone.step * 1e3 * w.members as f64,
+                    w.members,
+                    alone.step * w.members as f64 / t.step,
+                );
+            }
             timing.insert(w.members, t);
         }
     }
