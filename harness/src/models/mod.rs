@@ -4,8 +4,8 @@
 //!
 //! Adding a network: its file beside these (the network and its forward pass), a variant of
 //! [`Model`], and one arm in each `match` below (the compiler lists them); a classifier
-//! implements [`classifier::Classifier`] and is built by [`Model::classifier`]. Which solvers
-//! fit it is the train stage's registry (`Train::check_model`).
+//! implements [`classifier::Classifier`] and [`classifier::ClassifierEnsemble`] and is built by
+//! [`Model::ensemble`]. Which solvers fit it is the train stage's registry (`Train::check_model`).
 pub mod classifier;
 pub mod cnn5;
 pub mod fcnn;
@@ -17,7 +17,7 @@ use crate::data::datasets::{Dataset, CLASSES};
 use crate::data::Input;
 use crate::rng::Rng;
 use anyhow::{bail, Result};
-use classifier::{Classifier, ClassifierEnsemble};
+use classifier::ClassifierEnsemble;
 use cnn5::{Cnn5, Cnn5Ensemble};
 use fcnn::{Fcnn, FcnnEnsemble};
 use serde::{Deserialize, Serialize};
@@ -180,32 +180,6 @@ impl Model {
                     .map(|rng| Cnn5::new(shape.channels, *width, CLASSES, rng, device))
                     .collect::<candle_core::Result<Vec<_>>>()?;
                 Box::new(Cnn5Ensemble::stack(&nets)?)
-            }
-            Model::Linear2 {} | Model::Relu2 { .. } => {
-                bail!("{} is not an image classifier", self.name())
-            }
-        })
-    }
-
-    /// Builds the image classifier for `dataset` from an initialization stream.
-    pub fn classifier(
-        &self,
-        dataset: Dataset,
-        rng: &mut Rng,
-        device: &candle_core::Device,
-    ) -> Result<Box<dyn Classifier>> {
-        let shape = dataset.shape();
-        Ok(match self {
-            Model::Fcnn { width, init_std } => Box::new(Fcnn::new(
-                shape.len(),
-                *width,
-                CLASSES,
-                *init_std,
-                rng,
-                device,
-            )?),
-            Model::Cnn5 { width } => {
-                Box::new(Cnn5::new(shape.channels, *width, CLASSES, rng, device)?)
             }
             Model::Linear2 {} | Model::Relu2 { .. } => {
                 bail!("{} is not an image classifier", self.name())
