@@ -1,62 +1,172 @@
-//! The classification training hot path: one SGD epoch of `fcnn` (width 4) on the digits
-//! training pool (1297 images, 11 mini-batches of 128), and one forward + backward + update
-//! step of `cnn5` at width 4 on a CIFAR-shaped batch of 128 (3 × 32 × 32), on the CPU.
+//! The classification training hot path on the CPU: one SGD epoch of `fcnn` (width 4) on the
+//! digits training pool (1297 images, 11 mini-batches of 128); one forward + backward + update
+//! step of `cnn5` at width 4 on a CIFAR-shaped batch of 128 (3 × 32 × 32); and member-batched
+//! training against one member at a time: one SGD step of M = 16 members, as one ensemble
+//! (`batched`) and as 16 ensembles of one (`one_by_one`), for `fcnn` width 8 on digits-shaped
+//! batches of 128 and `cnn5` width 1 on CIFAR-shaped batches of 32.
 //!
 //! Small sample sizes by design (shared 2-core machine):
 //! `cargo bench -p harness-benches --bench classification -- --measurement-time 5`.
 
 use candle_core::{Device, Tensor};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use harness::data::datasets::{hub::HubCache, Dataset, Split, CLASSES};
-use harness::models::{cnn5::Cnn5, fcnn::Fcnn};
+use harness::models::classifier::ClassifierEnsemble;
+use harness::models::{
+    cnn5::{Cnn5, Cnn5Ensemble},
+    fcnn::{Fcnn, FcnnEnsemble},
+};
 use harness::rng::Rng;
-use harness::train::sgd::{train_sgd, SgdSettings};
+use harness::train::sgd::{train_sgd, Schedule, SgdSettings};
 use std::hint::black_box;
 
-fn one_epoch() -> SgdSettings {
+fn one_epoch(max_steps: Option<usize>) -> SgdSettings {
     SgdSettings {
         lr: 0.05,
         batch_size: 128,
         epochs: 1,
+        schedule: Schedule::Mnist,
         decay_every: 50,
-        max_steps: None,
+        max_steps,
+        patience: None,
     }
 }
 
-fn labels(values: impl Iterator<Item = u32>, n: usize) -> Tensor {
-    Tensor::from_vec(values.collect::<Vec<u32>>(), n, &Device::Cpu).unwrap()
+/// Trains `ensemble` on `x` (M × n × C × H × W) for `settings`; returns the steps.
+fn train(
+    ensemble: Box<dyn ClassifierEnsemble>,
+    x: &Tensor,
+    labels: &[Vec<u8>],
+    settings: &SgdSettings,
+    rng: &mut [Rng],
+) -> usize {
+    train_sgd(ensemble, x, labels, settings, rng).unwrap()[0].steps
 }
 
 fn fcnn_epoch_on_digits(c: &mut Criterion) {
     let hub = HubCache::new("/nonexistent".into(), true);
     let split = Split::new(Dataset::Digits, 1, 500, &hub).unwrap();
     let n = split.pool.len();
-    let x = Tensor::from_slice(&split.pool.pixels, (n, 1, 8, 8), &Device::Cpu).unwrap();
-    let y = labels(split.pool.labels.iter().map(|&l| l as u32), n);
+    let x = Tensor::from_slice(&split.pool.pixels, (1, n, 1, 8, 8), &Device::Cpu).unwrap();
+    let labels = vec![split.pool.labels.clone()];
     let model = Fcnn::new(64, 4, CLASSES, 0.1, &mut Rng::new(1), &Device::Cpu).unwrap();
-    let mut rng = Rng::new(2);
+    let mut rng = [Rng::new(2)];
+    let stack = || Box::new(FcnnEnsemble::stack(std::slice::from_ref(&model)).unwrap()) as _;
     c.bench_function("sgd_epoch_fcnn_w4_digits_1297", |b| {
-        b.iter(|| black_box(train_sgd(&model, &x, &y, &one_epoch(), &mut rng).unwrap()))
+        b.iter_batched(
+            stack,
+            |e| black_box(train(e, &x, &labels, &one_epoch(None), &mut rng)),
+            BatchSize::SmallInput,
+        )
     });
+}
+
+/// M members' random images (each its own) and labels.
+fn images(
+    m: usize,
+    n: usize,
+    channels: usize,
+    side: usize,
+    rng: &mut Rng,
+) -> (Tensor, Vec<Vec<u8>>) {
+    let pixels: Vec<f32> = (0..m * n * channels * side * side)
+        .map(|_| rng.uniform() as f32 * 2.0 - 1.0)
+        .collect();
+    let x = Tensor::from_vec(pixels, (m, n, channels, side, side), &Device::Cpu).unwrap();
+    let labels = (0..m)
+        .map(|_| (0..n).map(|_| rng.below(10) as u8).collect())
+        .collect();
+    (x, labels)
 }
 
 fn cnn5_step_on_cifar_batch(c: &mut Criterion) {
     let mut rng = Rng::new(3);
-    let n = 128;
-    let pixels: Vec<f32> = (0..n * 3 * 32 * 32)
-        .map(|_| rng.uniform() as f32 * 2.0 - 1.0)
-        .collect();
-    let x = Tensor::from_vec(pixels, (n, 3, 32, 32), &Device::Cpu).unwrap();
-    let y = labels((0..n).map(|_| rng.below(10) as u32), n);
+    let (x, labels) = images(1, 128, 3, 32, &mut rng);
     let model = Cnn5::new(3, 4, CLASSES, &mut Rng::new(4), &Device::Cpu).unwrap();
+    let mut order = [rng];
+    let stack = || Box::new(Cnn5Ensemble::stack(std::slice::from_ref(&model)).unwrap()) as _;
     c.bench_function("sgd_step_cnn5_w4_batch128_32x32x3", |b| {
-        b.iter(|| black_box(train_sgd(&model, &x, &y, &one_epoch(), &mut rng).unwrap()))
+        b.iter_batched(
+            stack,
+            |e| black_box(train(e, &x, &labels, &one_epoch(None), &mut order)),
+            BatchSize::SmallInput,
+        )
     });
+}
+
+/// One step of M members together and of the same M members one at a time.
+fn batched_against_one_by_one<N>(
+    c: &mut Criterion,
+    name: &str,
+    nets: &[N],
+    stack: impl Fn(&[N]) -> Box<dyn ClassifierEnsemble>,
+    (x, labels): (Tensor, Vec<Vec<u8>>),
+) {
+    let m = nets.len();
+    let step = one_epoch(Some(1));
+    let settings = SgdSettings {
+        batch_size: x.dim(1).unwrap(),
+        ..step
+    };
+    let mut g = c.benchmark_group(name);
+    let mut orders: Vec<Rng> = (0..m).map(|i| Rng::new(10 + i as u64)).collect();
+    g.bench_function(format!("batched_m{m}"), |b| {
+        b.iter_batched(
+            || stack(nets),
+            |e| black_box(train(e, &x, &labels, &settings, &mut orders)),
+            BatchSize::SmallInput,
+        )
+    });
+    let alone: Vec<Tensor> = (0..m).map(|i| x.narrow(0, i, 1).unwrap()).collect();
+    g.bench_function(format!("one_by_one_m{m}"), |b| {
+        b.iter_batched(
+            || (0..m).map(|i| stack(&nets[i..=i])).collect::<Vec<_>>(),
+            |ensembles| {
+                let mut steps = 0;
+                for (i, e) in ensembles.into_iter().enumerate() {
+                    steps += train(e, &alone[i], &labels[i..=i], &settings, &mut orders[i..=i]);
+                }
+                black_box(steps)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+const M: usize = 16;
+
+fn fcnn_members(c: &mut Criterion) {
+    let nets: Vec<Fcnn> = (0..M)
+        .map(|i| Fcnn::new(64, 8, CLASSES, 0.1, &mut Rng::new(i as u64), &Device::Cpu).unwrap())
+        .collect();
+    let data = images(M, 128, 1, 8, &mut Rng::new(5));
+    batched_against_one_by_one(
+        c,
+        "sgd_step_fcnn_w8_digits_batch128",
+        &nets,
+        |n| Box::new(FcnnEnsemble::stack(n).unwrap()),
+        data,
+    );
+}
+
+fn cnn5_members(c: &mut Criterion) {
+    let nets: Vec<Cnn5> = (0..M)
+        .map(|i| Cnn5::new(3, 1, CLASSES, &mut Rng::new(i as u64), &Device::Cpu).unwrap())
+        .collect();
+    let data = images(M, 32, 3, 32, &mut Rng::new(6));
+    batched_against_one_by_one(
+        c,
+        "sgd_step_cnn5_w1_batch32_32x32x3",
+        &nets,
+        |n| Box::new(Cnn5Ensemble::stack(n).unwrap()),
+        data,
+    );
 }
 
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = fcnn_epoch_on_digits, cnn5_step_on_cifar_batch
+    targets = fcnn_epoch_on_digits, cnn5_step_on_cifar_batch, fcnn_members, cnn5_members
 }
 criterion_main!(benches);

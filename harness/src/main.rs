@@ -123,6 +123,16 @@ enum Command {
         #[command(flatten)]
         values: ManifestValues,
     },
+    /// Time member-batched SGD steps of classification manifests on synthetic images of their
+    /// data set's shape (timing only, no data is read) on the device, and project each
+    /// manifest's training time from its plan (an upper bound: every member's full budget).
+    Project {
+        #[arg(required = true)]
+        manifests: Vec<PathBuf>,
+        /// SGD steps timed per member count (after 2 of warm-up).
+        #[arg(long, default_value_t = 20, value_parser = at_least_one())]
+        steps: usize,
+    },
     /// List an experiment's units with their hashes and whether each is cached.
     Plan {
         manifest: PathBuf,
@@ -718,6 +728,21 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             for (path, manifest) in &loaded {
                 run_and_print(manifest, path, &exec)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Project { manifests, steps } => {
+            for path in &manifests {
+                match load(path)? {
+                    AnyManifest::Experiment(m) => harness::cli::project::project(&m, steps)
+                        .with_context(|| format!("projecting {}", path.display()))?,
+                    AnyManifest::Accuracy(_) => {
+                        anyhow::bail!(
+                            "{}: `project` times classification manifests",
+                            path.display()
+                        )
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -25,7 +25,8 @@ pub use harness::train::{FullBatch, Train};
 
 use anyhow::Result;
 use candle_core::{Device, Tensor};
-use harness::models::classifier::Classifier;
+use harness::models::classifier::ClassifierEnsemble;
+use harness::models::{cnn5::Cnn5Ensemble, fcnn::FcnnEnsemble};
 
 /// The Adam optimizer of `settings` for parameters shaped like `theta` (for
 /// `relu2_form_tensor.rs`, see above).
@@ -34,15 +35,54 @@ pub fn adam_optimizer(settings: &AdamSettings, theta: &Tensor) -> Result<Optimiz
     Optimizer::new(FullBatch::Adam(settings), theta)
 }
 
-/// `train_sgd` of the harness (it takes its settings by reference since the regroup).
-pub fn train_sgd(
-    model: &dyn Classifier,
+/// A network the SGD trainer can take as an ensemble of one (since member-batched training).
+pub trait Alone {
+    fn alone(&self) -> Result<Box<dyn ClassifierEnsemble>>;
+}
+
+impl Alone for Fcnn {
+    fn alone(&self) -> Result<Box<dyn ClassifierEnsemble>> {
+        Ok(Box::new(FcnnEnsemble::stack(std::slice::from_ref(self))?))
+    }
+}
+
+impl Alone for Cnn5 {
+    fn alone(&self) -> Result<Box<dyn ClassifierEnsemble>> {
+        Ok(Box::new(Cnn5Ensemble::stack(std::slice::from_ref(self))?))
+    }
+}
+
+/// `train_sgd` of the harness on one network (since member-batched training it trains an
+/// ensemble, here of one: a copy of `model`, which is left as it is); returns the steps.
+pub fn train_sgd<M: Alone>(
+    model: &M,
     x: &Tensor,
     y: &Tensor,
     settings: SgdSettings,
     rng: &mut Rng,
 ) -> Result<usize> {
-    harness::train::sgd::train_sgd(model, x, y, &settings, rng)
+    let labels: Vec<u8> = y.to_vec1::<u32>()?.into_iter().map(|l| l as u8).collect();
+    let out = harness::train::sgd::train_sgd(
+        model.alone()?,
+        &x.unsqueeze(0)?,
+        &[labels],
+        &settings,
+        std::slice::from_mut(rng),
+    )?;
+    Ok(out[0].steps)
+}
+
+/// SGD settings of exactly one step on a batch of `batch` images.
+pub fn one_sgd_step(batch: usize) -> SgdSettings {
+    SgdSettings {
+        lr: 0.05,
+        batch_size: batch,
+        epochs: 1,
+        schedule: Default::default(),
+        decay_every: 50,
+        max_steps: Some(1),
+        patience: None,
+    }
 }
 
 /// The shared data of a linear-teacher experiment, on the CPU.

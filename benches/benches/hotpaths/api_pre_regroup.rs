@@ -46,6 +46,17 @@ pub fn adam_optimizer(s: &AdamSettings, theta: &Tensor) -> Result<Optimizer> {
     Optimizer::new(&adam, theta)
 }
 
+/// SGD settings of exactly one step on a batch of `batch` images.
+pub fn one_sgd_step(batch: usize) -> SgdSettings {
+    SgdSettings {
+        lr: 0.05,
+        batch_size: batch,
+        epochs: 1,
+        decay_every: 50,
+        max_steps: Some(1),
+    }
+}
+
 /// The shared data of a linear-teacher experiment.
 pub fn regression_data(seed: u64, task: &Task) -> ExperimentData {
     ExperimentData::new(seed, task)

@@ -136,16 +136,6 @@ pub struct SgdStep<M> {
     rng: Rng,
 }
 
-fn one_step(batch: usize) -> SgdSettings {
-    SgdSettings {
-        lr: 0.05,
-        batch_size: batch,
-        epochs: 1,
-        decay_every: 50,
-        max_steps: Some(1),
-    }
-}
-
 /// `n` random images (channels × side × side, values in [−1, 1)) and labels.
 fn images(n: usize, channels: usize, side: usize, rng: &mut Rng) -> (Tensor, Tensor) {
     let pixels: Vec<f32> = (0..n * channels * side * side)
@@ -179,12 +169,12 @@ pub fn cnn5_batch() -> SgdStep<Cnn5> {
 /// One SGD step on the whole batch (forward, cross-entropy, backward, update).
 pub fn run_fcnn_step(s: &mut SgdStep<Fcnn>) -> usize {
     let n = s.x.dim(0).unwrap();
-    train_sgd(&s.model, &s.x, &s.y, one_step(n), &mut s.rng).unwrap()
+    train_sgd(&s.model, &s.x, &s.y, one_sgd_step(n), &mut s.rng).unwrap()
 }
 
 pub fn run_cnn5_step(s: &mut SgdStep<Cnn5>) -> usize {
     let n = s.x.dim(0).unwrap();
-    train_sgd(&s.model, &s.x, &s.y, one_step(n), &mut s.rng).unwrap()
+    train_sgd(&s.model, &s.x, &s.y, one_sgd_step(n), &mut s.rng).unwrap()
 }
 
 /// One fig1 member: min-norm `linear2` at d = 100 on n = 96 samples, with its 2000-input

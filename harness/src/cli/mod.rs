@@ -9,6 +9,7 @@ pub mod diff;
 pub mod gc;
 pub mod history;
 pub mod launch;
+pub mod project;
 pub mod run;
 pub mod slurm;
 pub mod why;

@@ -2,6 +2,13 @@
 //! training or evaluation mode that returns the compared representation beside the logits,
 //! the trainable variables, and every tensor of its state (for the member artifact).
 //!
+//! Training runs on a [`ClassifierEnsemble`]: M networks of one shape with their parameters
+//! stacked along a leading member dimension, advanced together in one computation (one batched
+//! matrix product per layer for `fcnn`, one grouped convolution per stage for `cnn5`). Every
+//! operation acts on each member's slice alone, so a member's trajectory does not depend on
+//! which others share its ensemble (tests check it). A single network ([`Classifier`]) is
+//! what is evaluated and stored; [`ClassifierEnsemble::member`] takes one out.
+//!
 //! Initial weights are drawn with the project's [`Rng`] and turned into candle variables here
 //! ([`var_from`]), never with candle's own random generator.
 
@@ -24,6 +31,44 @@ pub trait Classifier: Send + Sync {
     fn trainable(&self) -> Vec<Var>;
     /// Every tensor of the state by name (parameters and BatchNorm running statistics).
     fn state(&self) -> Vec<(String, Tensor)>;
+}
+
+/// M classifiers of one shape trained together.
+pub trait ClassifierEnsemble: Send + Sync {
+    /// The number of members M.
+    fn members(&self) -> usize;
+    /// `x` is M × B × C × H × W (member m's own B images); returns features M × B × width and
+    /// logits M × B × 10. `train` as in [`Classifier::forward_t`], per member.
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Forward>;
+    /// The stacked parameters SGD updates.
+    fn trainable(&self) -> Vec<Var>;
+    /// The ensemble of the members at `keep`, in that order (fresh variables: the original
+    /// is left as it is).
+    fn select(&self, keep: &[usize]) -> Result<Box<dyn ClassifierEnsemble>>;
+    /// Member `i` as a network of its own (its current parameters and statistics, copied).
+    fn member(&self, i: usize) -> Result<Box<dyn Classifier>>;
+}
+
+/// A new variable holding a copy of `t` (never `t`'s own storage, even when `t` is a variable).
+pub fn fresh_var(t: &Tensor) -> Result<Var> {
+    Var::from_tensor(&t.detach())
+}
+
+/// Member rows `keep` of a stacked tensor (leading member dimension), as a fresh variable.
+pub fn select_rows(t: &Tensor, keep: &[usize]) -> Result<Var> {
+    let rows: Vec<u32> = keep.iter().map(|&i| i as u32).collect();
+    let rows = Tensor::from_vec(rows, keep.len(), t.device())?;
+    fresh_var(&t.index_select(&rows, 0)?)
+}
+
+/// Stacks one tensor per member along a new leading dimension, as a variable.
+pub fn stack_var(parts: &[Tensor]) -> Result<Var> {
+    fresh_var(&Tensor::stack(parts, 0)?)
+}
+
+/// Member `i`'s slice of a stacked tensor as a fresh variable of the single network's shape.
+pub fn row_var(t: &Tensor, i: usize) -> Result<Var> {
+    fresh_var(&t.get(i)?)
 }
 
 /// A trainable f32 variable holding `values`.

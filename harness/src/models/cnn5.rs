@@ -8,25 +8,114 @@
 //! parameters). Initialization follows PyTorch's defaults, which Gu et al. keep (our reading
 //! of their code): weights and biases U(±1/√fan_in), BatchNorm scale 1 and shift 0, running
 //! mean 0 and variance 1, momentum 0.1, ε = 1e-5.
+//!
+//! [`Cnn5Ensemble`] is the training form: M networks in one computation. Their stages' kernels
+//! are stacked along the output channels and each stage is one grouped convolution (groups =
+//! M: member m's input channels meet only member m's kernels); BatchNorm then normalizes each
+//! of the M·c channels over the batch on its own, which is each member's own BatchNorm.
 
-use super::classifier::{uniform_values, var_from, Classifier, Forward};
+use super::classifier::{
+    fresh_var, row_var, select_rows, stack_var, uniform_values, var_from, Classifier,
+    ClassifierEnsemble, Forward,
+};
 use crate::rng::Rng;
-use candle_core::{Device, Module, ModuleT, Result, Tensor, Var};
-use candle_nn::{BatchNorm, Conv2d, Conv2dConfig};
+use candle_core::{Device, ModuleT, Result, Tensor, Var};
+use candle_nn::BatchNorm;
 
 /// Max-pool sizes of the four stages.
 pub const POOLS: [usize; 4] = [2, 2, 2, 4];
 /// Input side length the pools reduce to 1×1.
 pub const INPUT_SIDE: usize = 32;
+const BN_EPS: f64 = 1e-5;
+const BN_MOMENTUM: f64 = 0.1;
 
+/// One conv → BatchNorm → ReLU → max-pool stage of `groups` networks side by side (1 for a
+/// single network): kernels (groups·c_out) × c_in × 3 × 3, the rest per output channel.
 struct Stage {
     weight: Var,
     bias: Var,
-    conv: Conv2d,
     scale: Var,
     shift: Var,
     norm: BatchNorm,
     pool: usize,
+    groups: usize,
+}
+
+impl Stage {
+    fn new(
+        weight: Var,
+        bias: Var,
+        scale: Var,
+        shift: Var,
+        stats: [Tensor; 2],
+        pool: usize,
+        groups: usize,
+    ) -> Result<Self> {
+        // Copies: BatchNorm keeps its statistics in variables made from these tensors.
+        let [mean, var] = stats.map(|t| t.detach());
+        let norm = BatchNorm::new_with_momentum(
+            bias.dim(0)?,
+            mean,
+            var,
+            scale.as_tensor().clone(),
+            shift.as_tensor().clone(),
+            BN_EPS,
+            BN_MOMENTUM,
+        )?;
+        Ok(Stage {
+            weight,
+            bias,
+            scale,
+            shift,
+            norm,
+            pool,
+            groups,
+        })
+    }
+
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let c = self.bias.dim(0)?;
+        let h = x
+            .conv2d(self.weight.as_tensor(), 1, 1, 1, self.groups)?
+            .broadcast_add(&self.bias.as_tensor().reshape((1, c, 1, 1))?)?;
+        self.norm
+            .forward_t(&h, train)?
+            .relu()?
+            .max_pool2d(self.pool)
+    }
+
+    /// Every per-channel tensor, in the order [bias, scale, shift, running mean, running var].
+    fn channel_tensors(&self) -> [Tensor; 5] {
+        [
+            self.bias.as_tensor().clone(),
+            self.scale.as_tensor().clone(),
+            self.shift.as_tensor().clone(),
+            self.norm.running_mean().clone(),
+            self.norm.running_var().clone(),
+        ]
+    }
+
+    /// The stage of the members at `keep` (`pick` takes the rows of a tensor whose leading
+    /// dimension has been split into [groups, rest]).
+    fn regroup(&self, groups: usize, pick: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Self> {
+        let split = |t: &Tensor| -> Result<Tensor> {
+            let mut dims = t.dims().to_vec();
+            let rows = dims[0] / self.groups;
+            let picked = pick(&t.reshape([&[self.groups, rows][..], &dims[1..]].concat())?)?;
+            dims[0] = rows * groups;
+            picked.reshape(dims)
+        };
+        let [bias, scale, shift, mean, var] = self.channel_tensors().map(|t| split(&t));
+        Stage::new(
+            fresh_var(&split(self.weight.as_tensor())?)?,
+            fresh_var(&bias?)?,
+            fresh_var(&scale?)?,
+            fresh_var(&shift?)?,
+            [mean?, var?],
+            self.pool,
+            groups,
+        )
+    }
 }
 
 pub struct Cnn5 {
@@ -69,36 +158,20 @@ impl Cnn5 {
                 device,
             )?;
             let bias = var_from(uniform_values(rng, c, bound), &[c], device)?;
-            let conv = Conv2d::new(
-                weight.as_tensor().clone(),
-                Some(bias.as_tensor().clone()),
-                Conv2dConfig {
-                    padding: 1,
-                    ..Default::default()
-                },
-            );
-            let scale = var_from(vec![1.0; c], &[c], device)?;
-            let shift = var_from(vec![0.0; c], &[c], device)?;
-            let zeros = var_from(vec![0.0; c], &[c], device)?.as_tensor().clone();
-            let ones = var_from(vec![1.0; c], &[c], device)?.as_tensor().clone();
-            let norm = BatchNorm::new_with_momentum(
-                c,
-                zeros,
-                ones,
-                scale.as_tensor().clone(),
-                shift.as_tensor().clone(),
-                1e-5,
-                0.1,
-            )?;
-            stages.push(Stage {
+            let filled = |v: f64| var_from(vec![v; c], &[c], device);
+            let stats = [
+                filled(0.0)?.as_tensor().clone(),
+                filled(1.0)?.as_tensor().clone(),
+            ];
+            stages.push(Stage::new(
                 weight,
                 bias,
-                conv,
-                scale,
-                shift,
-                norm,
+                filled(1.0)?,
+                filled(0.0)?,
+                stats,
                 pool,
-            });
+                1,
+            )?);
             c_in = c;
         }
         let bound = 1.0 / ((8 * k) as f64).sqrt();
@@ -118,8 +191,7 @@ impl Classifier for Cnn5 {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Forward> {
         let mut h = x.clone();
         for s in &self.stages {
-            h = s.conv.forward(&h)?;
-            h = s.norm.forward_t(&h, train)?.relu()?.max_pool2d(s.pool)?;
+            h = s.forward_t(&h, train)?;
         }
         let features = h.flatten_from(1)?;
         let logits = features
@@ -129,17 +201,7 @@ impl Classifier for Cnn5 {
     }
 
     fn trainable(&self) -> Vec<Var> {
-        let mut v = Vec::new();
-        for s in &self.stages {
-            v.extend([
-                s.weight.clone(),
-                s.bias.clone(),
-                s.scale.clone(),
-                s.shift.clone(),
-            ]);
-        }
-        v.extend([self.head_w.clone(), self.head_b.clone()]);
-        v
+        trainable(&self.stages, &self.head_w, &self.head_b)
     }
 
     fn state(&self) -> Vec<(String, Tensor)> {
@@ -159,6 +221,124 @@ impl Classifier for Cnn5 {
         out.push(("head.weight".into(), self.head_w.as_tensor().clone()));
         out.push(("head.bias".into(), self.head_b.as_tensor().clone()));
         out
+    }
+}
+
+fn trainable(stages: &[Stage], head_w: &Var, head_b: &Var) -> Vec<Var> {
+    let mut v = Vec::new();
+    for s in stages {
+        v.extend([
+            s.weight.clone(),
+            s.bias.clone(),
+            s.scale.clone(),
+            s.shift.clone(),
+        ]);
+    }
+    v.extend([head_w.clone(), head_b.clone()]);
+    v
+}
+
+/// M `cnn5`s of one shape: each stage's tensors hold the M members' channels one member after
+/// the other (member m's are rows m·c … (m+1)·c − 1), the head is M × 10 × 8k and M × 1 × 10.
+pub struct Cnn5Ensemble {
+    members: usize,
+    stages: Vec<Stage>,
+    head_w: Var,
+    head_b: Var,
+}
+
+impl Cnn5Ensemble {
+    /// Stacks networks (their current parameters and statistics, copied).
+    pub fn stack(nets: &[Cnn5]) -> Result<Self> {
+        let m = nets.len();
+        let cat = |f: &dyn Fn(&Cnn5) -> Tensor| -> Result<Tensor> {
+            Tensor::cat(&nets.iter().map(f).collect::<Vec<_>>(), 0)
+        };
+        let mut stages = Vec::with_capacity(4);
+        for (i, pool) in POOLS.into_iter().enumerate() {
+            let part = |j: usize| cat(&|n: &Cnn5| n.stages[i].channel_tensors()[j].clone());
+            stages.push(Stage::new(
+                fresh_var(&cat(&|n: &Cnn5| n.stages[i].weight.as_tensor().clone())?)?,
+                fresh_var(&part(0)?)?,
+                fresh_var(&part(1)?)?,
+                fresh_var(&part(2)?)?,
+                [part(3)?, part(4)?],
+                pool,
+                m,
+            )?);
+        }
+        let heads = |f: fn(&Cnn5) -> &Var, unsqueeze: bool| -> Result<Var> {
+            let parts = nets
+                .iter()
+                .map(|n| match unsqueeze {
+                    true => f(n).as_tensor().unsqueeze(0),
+                    false => Ok(f(n).as_tensor().clone()),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            stack_var(&parts)
+        };
+        Ok(Cnn5Ensemble {
+            members: m,
+            stages,
+            head_w: heads(|n| &n.head_w, false)?,
+            head_b: heads(|n| &n.head_b, true)?,
+        })
+    }
+}
+
+impl ClassifierEnsemble for Cnn5Ensemble {
+    fn members(&self) -> usize {
+        self.members
+    }
+
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Forward> {
+        let (m, b, c, height, width) = x.dims5()?;
+        // Member m's images become channels m·c … (m+1)·c − 1 of one batch of b.
+        let mut h = x.transpose(0, 1)?.reshape((b, m * c, height, width))?;
+        for s in &self.stages {
+            h = s.forward_t(&h, train)?;
+        }
+        let features = h.reshape((b, m, ()))?.transpose(0, 1)?.contiguous()?;
+        let logits = features
+            .matmul(&self.head_w.as_tensor().t()?)?
+            .broadcast_add(self.head_b.as_tensor())?;
+        Ok(Forward { features, logits })
+    }
+
+    fn trainable(&self) -> Vec<Var> {
+        trainable(&self.stages, &self.head_w, &self.head_b)
+    }
+
+    fn select(&self, keep: &[usize]) -> Result<Box<dyn ClassifierEnsemble>> {
+        let rows = Tensor::from_vec(
+            keep.iter().map(|&i| i as u32).collect::<Vec<_>>(),
+            keep.len(),
+            self.head_w.device(),
+        )?;
+        let stages = self
+            .stages
+            .iter()
+            .map(|s| s.regroup(keep.len(), |t| t.index_select(&rows, 0)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Box::new(Cnn5Ensemble {
+            members: keep.len(),
+            stages,
+            head_w: select_rows(self.head_w.as_tensor(), keep)?,
+            head_b: select_rows(self.head_b.as_tensor(), keep)?,
+        }))
+    }
+
+    fn member(&self, i: usize) -> Result<Box<dyn Classifier>> {
+        let stages = self
+            .stages
+            .iter()
+            .map(|s| s.regroup(1, |t| t.narrow(0, i, 1)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Box::new(Cnn5 {
+            stages,
+            head_w: row_var(self.head_w.as_tensor(), i)?,
+            head_b: fresh_var(&self.head_b.as_tensor().get(i)?.flatten_all()?)?,
+        }))
     }
 }
 
@@ -197,5 +377,54 @@ mod tests {
         assert!(diff.to_scalar::<f32>().unwrap() > 1e-3);
         let after = m.state()[4].1.to_vec1::<f32>().unwrap();
         assert_ne!(after, before, "running mean moved");
+    }
+
+    #[test]
+    fn the_ensemble_is_its_members_side_by_side() {
+        let nets: Vec<Cnn5> = (0..3)
+            .map(|i| Cnn5::new(3, 1, 10, &mut Rng::new(i), &Device::Cpu).unwrap())
+            .collect();
+        let mut rng = Rng::new(8);
+        let x: Vec<f32> = (0..3 * 4 * 3 * 32 * 32)
+            .map(|_| rng.uniform() as f32)
+            .collect();
+        let x = Tensor::from_vec(x, (3, 4, 3, 32, 32), &Device::Cpu).unwrap();
+        let state = |c: &dyn Classifier| -> Vec<Vec<f32>> {
+            c.state()
+                .iter()
+                .map(|(_, t)| t.flatten_all().unwrap().to_vec1().unwrap())
+                .collect()
+        };
+        for train in [true, false] {
+            let e = Cnn5Ensemble::stack(&nets).unwrap();
+            let out = e.forward_t(&x, train).unwrap();
+            assert_eq!(out.features.dims(), &[3, 4, 8]);
+            let picked = e.select(&[2, 0]).unwrap();
+            for (i, net) in nets.iter().enumerate() {
+                let single = Cnn5Ensemble::stack(std::slice::from_ref(net))
+                    .unwrap()
+                    .member(0)
+                    .unwrap();
+                let alone = single.forward_t(&x.get(i).unwrap(), train).unwrap();
+                let together: Vec<Vec<f32>> = out.logits.get(i).unwrap().to_vec2().unwrap();
+                let alone_logits = alone.logits.to_vec2::<f32>().unwrap();
+                for (a, b) in together.iter().flatten().zip(alone_logits.iter().flatten()) {
+                    assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{a} vs {b}");
+                }
+                // Training mode moved each member's own running statistics as alone.
+                let (s_together, s_alone) =
+                    (state(e.member(i).unwrap().as_ref()), state(single.as_ref()));
+                for (a, b) in s_together.iter().flatten().zip(s_alone.iter().flatten()) {
+                    assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{a} vs {b}");
+                }
+                if i != 1 {
+                    let row = if i == 2 { 0 } else { 1 };
+                    assert_eq!(
+                        state(picked.member(row).unwrap().as_ref()),
+                        state(e.member(i).unwrap().as_ref())
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,10 +1,19 @@
 //! `fcnn`: pixels → k ReLU units → 10 logits (SPEC §3), P = k(d_in + 1) + 10(k + 1). Its
 //! representation is the k hidden units after the ReLU.
 //!
-//! Initialization after Gu, Zheng & Aste: every weight N(0, σ²) with σ = `init_std`
-//! (0.1 in their code). Biases start at zero: that is our choice, their text is silent.
+//! Initialization as Gu, Zheng & Aste's code: every weight N(0, σ²) with σ = `init_std`
+//! (0.1 there, `torch.nn.init.normal_` on the two weight matrices), every bias left at
+//! PyTorch's default for `nn.Linear`, U(−1/√fan_in, 1/√fan_in) (fan_in = d_in for the hidden
+//! layer, k for the output layer); all drawn from the project's [`Rng`] in the order W1, b1,
+//! W2, b2.
+//!
+//! [`FcnnEnsemble`] is the training form: M networks' parameters stacked with a leading
+//! member dimension, so that each layer of all M members is one batched matrix product.
 
-use super::classifier::{normal_values, var_from, Classifier, Forward};
+use super::classifier::{
+    fresh_var, normal_values, row_var, select_rows, stack_var, uniform_values, var_from,
+    Classifier, ClassifierEnsemble, Forward,
+};
 use crate::rng::Rng;
 use candle_core::{Device, Result, Tensor, Var};
 
@@ -31,13 +40,93 @@ impl Fcnn {
         device: &Device,
     ) -> Result<Self> {
         let w1 = normal_values(rng, width * d_in, init_std);
+        let b1 = uniform_values(rng, width, 1.0 / (d_in as f64).sqrt());
         let w2 = normal_values(rng, classes * width, init_std);
+        let b2 = uniform_values(rng, classes, 1.0 / (width as f64).sqrt());
         Ok(Fcnn {
             w1: var_from(w1, &[width, d_in], device)?,
-            b1: var_from(vec![0.0; width], &[width], device)?,
+            b1: var_from(b1, &[width], device)?,
             w2: var_from(w2, &[classes, width], device)?,
-            b2: var_from(vec![0.0; classes], &[classes], device)?,
+            b2: var_from(b2, &[classes], device)?,
         })
+    }
+}
+
+/// M `fcnn`s of one shape: W1 M × k × d, b1 M × 1 × k, W2 M × 10 × k, b2 M × 1 × 10.
+pub struct FcnnEnsemble {
+    w1: Var,
+    b1: Var,
+    w2: Var,
+    b2: Var,
+}
+
+impl FcnnEnsemble {
+    /// Stacks networks (their current parameters, copied).
+    pub fn stack(nets: &[Fcnn]) -> Result<Self> {
+        let part = |f: fn(&Fcnn) -> &Var, unsqueeze: bool| -> Result<Var> {
+            let parts = nets
+                .iter()
+                .map(|n| match unsqueeze {
+                    true => f(n).as_tensor().unsqueeze(0),
+                    false => Ok(f(n).as_tensor().clone()),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            stack_var(&parts)
+        };
+        Ok(FcnnEnsemble {
+            w1: part(|n| &n.w1, false)?,
+            b1: part(|n| &n.b1, true)?,
+            w2: part(|n| &n.w2, false)?,
+            b2: part(|n| &n.b2, true)?,
+        })
+    }
+}
+
+impl ClassifierEnsemble for FcnnEnsemble {
+    fn members(&self) -> usize {
+        self.w1
+            .dim(0)
+            .expect("stacked weights have a member dimension")
+    }
+
+    fn forward_t(&self, x: &Tensor, _train: bool) -> Result<Forward> {
+        let x = x.flatten_from(2)?;
+        let features = x
+            .matmul(&self.w1.as_tensor().t()?)?
+            .broadcast_add(self.b1.as_tensor())?
+            .relu()?;
+        let logits = features
+            .matmul(&self.w2.as_tensor().t()?)?
+            .broadcast_add(self.b2.as_tensor())?;
+        Ok(Forward { features, logits })
+    }
+
+    fn trainable(&self) -> Vec<Var> {
+        vec![
+            self.w1.clone(),
+            self.b1.clone(),
+            self.w2.clone(),
+            self.b2.clone(),
+        ]
+    }
+
+    fn select(&self, keep: &[usize]) -> Result<Box<dyn ClassifierEnsemble>> {
+        Ok(Box::new(FcnnEnsemble {
+            w1: select_rows(self.w1.as_tensor(), keep)?,
+            b1: select_rows(self.b1.as_tensor(), keep)?,
+            w2: select_rows(self.w2.as_tensor(), keep)?,
+            b2: select_rows(self.b2.as_tensor(), keep)?,
+        }))
+    }
+
+    fn member(&self, i: usize) -> Result<Box<dyn Classifier>> {
+        let flat = |v: &Var| fresh_var(&v.as_tensor().get(i)?.flatten_all()?);
+        Ok(Box::new(Fcnn {
+            w1: row_var(self.w1.as_tensor(), i)?,
+            b1: flat(&self.b1)?,
+            w2: row_var(self.w2.as_tensor(), i)?,
+            b2: flat(&self.b2)?,
+        }))
     }
 }
 
@@ -91,5 +180,53 @@ mod tests {
         let out = m.forward_t(&x, true).unwrap();
         assert_eq!(out.features.dims(), &[3, 5]);
         assert_eq!(out.logits.dims(), &[3, 10]);
+    }
+
+    #[test]
+    fn biases_start_at_pytorchs_default_and_weights_at_init_std() {
+        let m = Fcnn::new(64, 50, 10, 0.1, &mut Rng::new(4), &Device::Cpu).unwrap();
+        let values =
+            |i: usize| -> Vec<f32> { m.state()[i].1.flatten_all().unwrap().to_vec1().unwrap() };
+        let max_abs = |v: &[f32]| v.iter().fold(0f32, |a, x| a.max(x.abs()));
+        let (b1, b2) = (values(1), values(3));
+        // U(±1/√64) and U(±1/√50), filling their ranges.
+        assert!(max_abs(&b1) <= 0.125 && max_abs(&b1) > 0.1, "{b1:?}");
+        assert!(
+            max_abs(&b2) <= 1.0 / 50f32.sqrt() && max_abs(&b2) > 0.05,
+            "{b2:?}"
+        );
+        let w1 = values(0);
+        let sd = (w1.iter().map(|w| w * w).sum::<f32>() / w1.len() as f32).sqrt();
+        assert!((sd - 0.1).abs() < 0.005, "{sd}");
+    }
+
+    #[test]
+    fn the_ensemble_is_its_members_side_by_side() {
+        let nets: Vec<Fcnn> = (0..3)
+            .map(|i| Fcnn::new(64, 4, 10, 0.1, &mut Rng::new(i), &Device::Cpu).unwrap())
+            .collect();
+        let e = FcnnEnsemble::stack(&nets).unwrap();
+        let mut rng = Rng::new(8);
+        let x: Vec<f32> = (0..3 * 5 * 64).map(|_| rng.uniform() as f32).collect();
+        let x = Tensor::from_vec(x, (3, 5, 1, 8, 8), &Device::Cpu).unwrap();
+        let out = e.forward_t(&x, true).unwrap();
+        assert_eq!(out.features.dims(), &[3, 5, 4]);
+        let picked = e.select(&[2, 0]).unwrap();
+        for (i, net) in nets.iter().enumerate() {
+            let alone = net.forward_t(&x.get(i).unwrap(), true).unwrap();
+            let together: Vec<Vec<f32>> = out.logits.get(i).unwrap().to_vec2().unwrap();
+            assert_eq!(together, alone.logits.to_vec2::<f32>().unwrap());
+            let state = |c: &dyn Classifier| -> Vec<Vec<f32>> {
+                c.state()
+                    .iter()
+                    .map(|(_, t)| t.flatten_all().unwrap().to_vec1().unwrap())
+                    .collect()
+            };
+            assert_eq!(state(e.member(i).unwrap().as_ref()), state(net));
+            if i != 1 {
+                let row = if i == 2 { 0 } else { 1 };
+                assert_eq!(state(picked.member(row).unwrap().as_ref()), state(net));
+            }
+        }
     }
 }

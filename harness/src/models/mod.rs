@@ -4,8 +4,8 @@
 //!
 //! Adding a network: its file beside these (the network and its forward pass), a variant of
 //! [`Model`], and one arm in each `match` below (the compiler lists them); a classifier
-//! implements [`classifier::Classifier`] and is built by [`Model::classifier`]. Which solvers
-//! fit it is the train stage's registry (`Train::check_model`).
+//! implements [`classifier::Classifier`] and [`classifier::ClassifierEnsemble`] and is built by
+//! [`Model::ensemble`]. Which solvers fit it is the train stage's registry (`Train::check_model`).
 pub mod classifier;
 pub mod cnn5;
 pub mod fcnn;
@@ -17,9 +17,9 @@ use crate::data::datasets::{Dataset, CLASSES};
 use crate::data::Input;
 use crate::rng::Rng;
 use anyhow::{bail, Result};
-use classifier::Classifier;
-use cnn5::Cnn5;
-use fcnn::Fcnn;
+use classifier::ClassifierEnsemble;
+use cnn5::{Cnn5, Cnn5Ensemble};
+use fcnn::{Fcnn, FcnnEnsemble};
 use serde::{Deserialize, Serialize};
 
 /// The network trained by every member (SPEC §3), as a manifest names it.
@@ -147,33 +147,39 @@ impl Model {
     }
 
     /// Whether the members of one replica are fitted together in one batched computation
-    /// (`relu2`; see [`crate::train::train_relu2_ensemble`]). Batching changes no result.
+    /// (`relu2`, see [`crate::train::train_relu2_ensemble`]; `fcnn` and `cnn5`, see
+    /// [`crate::train::sgd::train_sgd`]). Batching changes a member's result by floating-point
+    /// rounding at most.
     pub fn trains_members_together(&self) -> bool {
         match self {
-            Model::Relu2 { .. } => true,
-            Model::Linear2 {} | Model::Fcnn { .. } | Model::Cnn5 { .. } => false,
+            Model::Relu2 { .. } | Model::Fcnn { .. } | Model::Cnn5 { .. } => true,
+            Model::Linear2 {} => false,
         }
     }
 
-    /// Builds the image classifier for `dataset` from an initialization stream.
-    pub fn classifier(
+    /// Builds M image classifiers for `dataset`, member m from the initialization stream
+    /// `inits[m]`, stacked into one ensemble for training.
+    pub fn ensemble(
         &self,
         dataset: Dataset,
-        rng: &mut Rng,
+        inits: &mut [&mut Rng],
         device: &candle_core::Device,
-    ) -> Result<Box<dyn Classifier>> {
+    ) -> Result<Box<dyn ClassifierEnsemble>> {
         let shape = dataset.shape();
         Ok(match self {
-            Model::Fcnn { width, init_std } => Box::new(Fcnn::new(
-                shape.len(),
-                *width,
-                CLASSES,
-                *init_std,
-                rng,
-                device,
-            )?),
+            Model::Fcnn { width, init_std } => {
+                let nets = inits
+                    .iter_mut()
+                    .map(|rng| Fcnn::new(shape.len(), *width, CLASSES, *init_std, rng, device))
+                    .collect::<candle_core::Result<Vec<_>>>()?;
+                Box::new(FcnnEnsemble::stack(&nets)?)
+            }
             Model::Cnn5 { width } => {
-                Box::new(Cnn5::new(shape.channels, *width, CLASSES, rng, device)?)
+                let nets = inits
+                    .iter_mut()
+                    .map(|rng| Cnn5::new(shape.channels, *width, CLASSES, rng, device))
+                    .collect::<candle_core::Result<Vec<_>>>()?;
+                Box::new(Cnn5Ensemble::stack(&nets)?)
             }
             Model::Linear2 {} | Model::Relu2 { .. } => {
                 bail!("{} is not an image classifier", self.name())

@@ -17,7 +17,7 @@ use crate::manifest::Task;
 use crate::matrix::Matrix;
 use crate::plan::units::MemberSpec;
 use crate::train::StopReason;
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use regression::ExperimentData;
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::{BTreeMap, HashMap};
@@ -62,10 +62,7 @@ impl TaskData {
     pub fn run_batch(&self, specs: &[&MemberSpec]) -> Result<Vec<MemberResult>> {
         match self {
             TaskData::Regression(data) => regression::run_batch(specs, data),
-            TaskData::Classification(data) => specs
-                .iter()
-                .map(|spec| classification::run_member(spec, data))
-                .collect(),
+            TaskData::Classification(data) => classification::run_batch(specs, data),
         }
     }
 }
@@ -161,13 +158,9 @@ impl MemberResult {
                 .get(key)
                 .ok_or_else(|| anyhow!("member artifact without `{key}`"))
         };
-        let stop = match get("stop")?.as_str() {
-            "closed-form" => StopReason::ClosedForm,
-            "converged" => StopReason::Converged,
-            "step-cap" => StopReason::StepCap,
-            "epochs" => StopReason::Epochs,
-            other => bail!("unknown stop reason `{other}`"),
-        };
+        let stop = get("stop")?;
+        let stop =
+            StopReason::from_name(stop).ok_or_else(|| anyhow!("unknown stop reason `{stop}`"))?;
         let tensors = safetensors::SafeTensors::deserialize(bytes)?;
         let mut params = BTreeMap::new();
         let mut repr = None;

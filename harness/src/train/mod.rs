@@ -37,6 +37,10 @@ pub enum StopReason {
     StepCap,
     /// The fixed number of epochs of SGD ran.
     Epochs,
+    /// SGD with `patience`: the training error on the member's own labels reached 0.
+    Interpolated,
+    /// SGD with `patience`: the training error stopped falling.
+    Plateau,
 }
 
 impl StopReason {
@@ -46,7 +50,23 @@ impl StopReason {
             StopReason::Converged => "converged",
             StopReason::StepCap => "step-cap",
             StopReason::Epochs => "epochs",
+            StopReason::Interpolated => "interpolated",
+            StopReason::Plateau => "plateau",
         }
+    }
+
+    /// The reason a [`StopReason::name`] names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            StopReason::ClosedForm,
+            StopReason::Converged,
+            StopReason::StepCap,
+            StopReason::Epochs,
+            StopReason::Interpolated,
+            StopReason::Plateau,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
     }
 }
 

@@ -20,7 +20,7 @@ pub enum Train {
     /// initialization; stops when the loss has converged or at `max_steps`.
     Gd(GdSettings),
     /// Mini-batch SGD on the cross-entropy, no momentum (Gu, Zheng & Aste), for classifiers;
-    /// the rate at epoch e is lr/√(1 + ⌊e / decay_every⌋).
+    /// the rate follows the named `schedule` (their MNIST or CIFAR-10 rule, or constant).
     Sgd(SgdSettings),
     /// Full-batch Adam (Kingma & Ba, with PyTorch's defaults for the betas and eps) on the
     /// mean squared error, with candle (`relu2`); same stopping rule as `gd`.
@@ -163,6 +163,7 @@ impl Train {
                 at_least_1("train.batch_size", s.batch_size)?;
                 at_least_1("train.epochs", s.epochs)?;
                 at_least_1("train.decay_every", s.decay_every)?;
+                at_least_1("train.patience", s.patience.unwrap_or(1))?;
                 at_least_1("train.max_steps", s.max_steps.unwrap_or(1))
             }
         }
