@@ -344,7 +344,9 @@ impl Verdicts {
 
 impl Verdicts {
     /// The verdicts for the terminal, one claim per line with its v1 and v2 results side by
-    /// side (`-` where a rule set has no such claim), then each rule set's numbers.
+    /// side (`-` where a rule set has no such claim), then each rule set's numbers. With
+    /// `sweep.over`, a claim has one verdict per combination in each set: the i-th of v1 is
+    /// shown beside the i-th of v2.
     pub fn side_by_side(&self) -> String {
         let mut claims: Vec<&'static str> = Vec::new();
         for (_, v) in self.rows() {
@@ -354,24 +356,29 @@ impl Verdicts {
         }
         let mut out = String::new();
         for claim in claims {
-            let find = |set: &[Verdict]| set.iter().find(|v| v.claim == claim).cloned();
-            let (a, b) = (find(&self.v1), find(&self.v2));
-            let result = |v: &Option<Verdict>| v.as_ref().map_or("-", |v| v.result());
-            let statement = b.as_ref().or(a.as_ref()).map_or("", |v| v.statement);
-            out += &format!(
-                "  {claim:<7} v1 {:<4}  v2 {:<4}  {statement}\n",
-                result(&a),
-                result(&b)
-            );
-            if let Some(a) = &a {
-                out += &format!("       v1: {}\n", a.detail);
-            }
-            match (&a, &b) {
-                (Some(a), Some(b)) if a.detail == b.detail && a.statement == b.statement => {
-                    out += "       v2: the same rule as v1\n"
+            let of = |set: &[Verdict]| -> Vec<Verdict> {
+                set.iter().filter(|v| v.claim == claim).cloned().collect()
+            };
+            let (v1, v2) = (of(&self.v1), of(&self.v2));
+            for i in 0..v1.len().max(v2.len()) {
+                let (a, b) = (v1.get(i), v2.get(i));
+                let result = |v: Option<&Verdict>| v.map_or("-", |v| v.result());
+                let statement = b.or(a).map_or("", |v| v.statement);
+                out += &format!(
+                    "  {claim:<7} v1 {:<4}  v2 {:<4}  {statement}\n",
+                    result(a),
+                    result(b)
+                );
+                if let Some(a) = a {
+                    out += &format!("       v1: {}\n", a.detail);
                 }
-                (_, Some(b)) => out += &format!("       v2: {}\n", b.detail),
-                _ => {}
+                match (a, b) {
+                    (Some(a), Some(b)) if a.detail == b.detail && a.statement == b.statement => {
+                        out += "       v2: the same rule as v1\n"
+                    }
+                    (_, Some(b)) => out += &format!("       v2: {}\n", b.detail),
+                    _ => {}
+                }
             }
         }
         out
