@@ -32,6 +32,8 @@ pub struct RunReport {
     pub results_dir: PathBuf,
     pub stats: RunStats,
     pub verdicts: Vec<Verdict>,
+    /// Warnings about the CCE estimates (`results::warnings`).
+    pub warnings: Vec<String>,
     pub seconds: f64,
 }
 
@@ -45,7 +47,7 @@ pub fn run_manifest(
     let store = exec.store;
     let plan = plan(manifest);
     let outcome = execute(manifest, &plan, exec)?;
-    let (results_dir, verdicts) = results::experiment::write(
+    let written = results::experiment::write(
         manifest,
         manifest_path,
         &plan,
@@ -56,9 +58,10 @@ pub fn run_manifest(
     Ok(RunReport {
         name: manifest.name.clone(),
         hash: plan.manifest_hash,
-        results_dir,
+        results_dir: written.dir,
         stats: outcome.stats,
-        verdicts,
+        verdicts: written.verdicts,
+        warnings: written.warnings,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -137,37 +140,31 @@ pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outc
     })
 }
 
+/// The verdict of C4 across experiments, the experiments' warnings about their CCE estimates
+/// (each prefixed with its experiment's name) and the folder of its `claims.csv`.
+pub struct CrossClaim {
+    pub verdict: Verdict,
+    pub warnings: Vec<String>,
+    pub dir: PathBuf,
+}
+
 /// C4 judged across several finished experiments (e.g. fig1–fig3): every (experiment,
 /// network, SNR) curve's points pooled, each experiment's summary rebuilt from its cached
 /// units (nothing is trained: an experiment with missing units is an error naming it).
-/// Writes `<artifacts>/results/claims/claims.csv` and returns the verdict.
-pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Verdict, PathBuf)> {
+/// Writes `<artifacts>/results/claims/claims.csv` (with the experiments' warnings) and
+/// returns the verdict.
+pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<CrossClaim> {
     let mut curves = Vec::new();
     let mut names = Vec::new();
+    let mut warnings = Vec::new();
     for manifest in manifests {
-        let plan = plan(manifest);
-        let missing = plan
-            .members
-            .iter()
-            .filter(|m| !store.contains(&m.hash, MEMBER_EXT))
-            .count()
-            + plan
-                .pairs
-                .iter()
-                .filter(|p| !store.contains(&p.hash, PAIR_EXT))
-                .count();
-        if missing > 0 {
-            bail!(
-                "experiment `{}` has {missing} units not in the cache: run it first",
-                manifest.name
-            );
-        }
-        let exec = Executor {
-            quiet: true,
-            ..Executor::new(store)
-        };
-        let outcome = execute(manifest, &plan, &exec)?;
+        let (plan, outcome) = cached_outcome(manifest, store)?;
         let rows = tables::summarize(manifest, &plan, &outcome);
+        warnings.extend(
+            results::warnings::warnings(manifest, &plan, &outcome.members, &rows)
+                .into_iter()
+                .map(|w| format!("{}: {w}", manifest.name)),
+        );
         for (_, group) in claims::claim_groups(manifest, &plan, &rows) {
             curves.extend(group.into_iter().map(|c| Curve {
                 label: format!("{} {}", manifest.name, c.label),
@@ -182,10 +179,33 @@ pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Ver
         &store.results_dir("claims"),
         &[(
             "claims.csv".to_string(),
-            claims_csv(std::slice::from_ref(&verdict))?,
+            claims_csv(std::slice::from_ref(&verdict), &warnings)?,
         )],
     )?;
-    Ok((verdict, dir))
+    Ok(CrossClaim {
+        verdict,
+        warnings,
+        dir,
+    })
+}
+
+/// A finished network experiment's plan and outcome, read from the cache (nothing is
+/// trained: an experiment with missing units is an error naming it and how many).
+pub fn cached_outcome(manifest: &Manifest, store: &Store) -> Result<(Plan, Outcome)> {
+    let plan = plan(manifest);
+    let missing = missing(&AnyPlan::Experiment(plan.clone()), store);
+    if missing > 0 {
+        bail!(
+            "experiment `{}` has {missing} units not in the cache: run it first (`harness run`)",
+            manifest.name
+        );
+    }
+    let exec = Executor {
+        quiet: true,
+        ..Executor::new(store)
+    };
+    let outcome = execute(manifest, &plan, &exec)?;
+    Ok((plan, outcome))
 }
 
 /// An estimator-accuracy unit's work: draws its data set and applies its estimator.

@@ -4,7 +4,7 @@
 
 use super::check::replicas;
 use super::claims::{self, claims_csv, Verdict};
-use super::{figure, run_record, tables, write_results, Outcome, RecordHead};
+use super::{figure, run_record, tables, warnings, write_results, Outcome, RecordHead};
 use crate::data::datasets;
 use crate::manifest::{Manifest, Task};
 use crate::plan::Plan;
@@ -12,7 +12,16 @@ use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Writes every results file of the run to `dir`; returns the folder and the verdicts.
+/// What a written results folder tells the person who ran it.
+pub struct Written {
+    pub dir: PathBuf,
+    pub verdicts: Vec<Verdict>,
+    /// Warnings about the CCE estimates ([`warnings`]), also in `claims.csv`.
+    pub warnings: Vec<String>,
+}
+
+/// Writes every results file of the run to `dir`; returns the folder, the verdicts and the
+/// warnings.
 pub fn write(
     manifest: &Manifest,
     manifest_path: &Path,
@@ -20,9 +29,10 @@ pub fn write(
     outcome: &Outcome,
     dir: &Path,
     started: Instant,
-) -> Result<(PathBuf, Vec<Verdict>)> {
+) -> Result<Written> {
     let rows = tables::summarize(manifest, plan, outcome);
     let verdicts = claims::evaluate_groups(&claims::claim_groups(manifest, plan, &rows));
+    let warnings = warnings::warnings(manifest, plan, &outcome.members, &rows);
     let mut files = vec![
         (
             "members.csv".to_string(),
@@ -40,7 +50,7 @@ pub fn write(
             replicas::FILE.to_string(),
             replicas::replicas_csv(manifest, plan, &rows)?,
         ),
-        ("claims.csv".to_string(), claims_csv(&verdicts)?),
+        ("claims.csv".to_string(), claims_csv(&verdicts, &warnings)?),
     ];
     let fig = manifest.figure_kind().to_string();
     let (svg, png) = figure::experiment::render(manifest, plan, &rows)?;
@@ -88,7 +98,11 @@ pub fn write(
         "run.json".to_string(),
         serde_json::to_string_pretty(&record)?.into_bytes(),
     ));
-    Ok((write_results(dir, &files)?, verdicts))
+    Ok(Written {
+        dir: write_results(dir, &files)?,
+        verdicts,
+        warnings,
+    })
 }
 
 /// A classification experiment's split: `split.csv` and its summary for `run.json`.

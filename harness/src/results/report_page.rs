@@ -153,9 +153,14 @@ fn claims_table(dir: &Path) -> Result<String> {
     for rec in r.records() {
         let rec = rec.with_context(|| format!("{}: not CSV", path.display()))?;
         let cell = |i: usize| rec.get(i).unwrap_or("");
+        // The `warning` column (results::warnings), under the numbers it concerns.
+        let warning = match cell(4) {
+            "" => String::new(),
+            w => format!("<br><strong>warning:</strong> {}", esc(w)),
+        };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{warning}</td></tr>",
             esc(cell(0)),
             verdict(cell(1)),
             esc(cell(2)),
