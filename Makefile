@@ -172,9 +172,9 @@ BENCH_TIME ?= 3
 bench:
 	RAYON_NUM_THREADS=1 $(CARGO) bench --locked -p harness-benches --bench fig1 --bench entropy \
 	    --bench training --bench classification -- --warm-up-time 1 \
-	    --measurement-time $(BENCH_TIME) "$$($(CARGO) run --locked -q -p harness-benches --bin perfgate -- summary --filter)"
+	    --measurement-time $(BENCH_TIME) "$$($(CARGO) run --release --locked -q -p harness-benches --bin perfgate -- summary --filter)"
 	@echo; echo "make bench: medians on one thread (RAYON_NUM_THREADS=1), named as in README \"Hot paths\":"
-	@$(CARGO) run --locked -q -p harness-benches --bin perfgate -- summary --target target
+	@$(CARGO) run --release --locked -q -p harness-benches --bin perfgate -- summary --target target
 
 # Performance regression tracking (benches/README.md). The gate: instruction counts of the
 # hot paths against this machine's committed baseline. CI calls benches/gate.sh itself, since

@@ -422,17 +422,14 @@ fn print_tail(
         println!("  {} {}: {}", v.result(), v.claim, v.statement);
         println!("       {}", v.detail);
     }
-    print_warnings(warnings);
+    print_warnings(warnings, &harness::results::claims::JUDGED_ON_CCE);
     println!("  results: {}/", results_dir.display());
 }
 
 /// One `WARNING` line per warning about the CCE estimates, naming the claims it concerns.
-fn print_warnings(warnings: &[String]) {
+fn print_warnings(warnings: &[String], claims: &[&str]) {
     for w in warnings {
-        println!(
-            "  WARNING ({}): {w}",
-            harness::results::claims::JUDGED_ON_CCE.join(", ")
-        );
+        println!("  WARNING ({}): {w}", claims.join(", "));
     }
 }
 
@@ -786,7 +783,7 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
             let v = &c.verdict;
             println!("{} {}: {}", v.result(), v.claim, v.statement);
             println!("       {}", v.detail);
-            print_warnings(&c.warnings);
+            print_warnings(&c.warnings, &[v.claim]);
             println!("  results: {}/", c.dir.display());
             Ok(ExitCode::SUCCESS)
         }
