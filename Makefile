@@ -172,8 +172,16 @@ mutants:
 	    --cargo-arg=--config=profile.release.incremental=true --profile release \
 	    --output target/mutants/$(MODULE) $(MUTANTS_ARGS) $(MUTANTS_$(MODULE))
 
+# The criterion benches the README's "Hot paths" table quotes, on one thread (RAYON_NUM_THREADS=1:
+# candle's products and rayon's pool, as the harness runs each product), then their table
+# under the README's names (perfgate summary). BENCH_TIME: seconds of measurement per bench.
+BENCH_TIME ?= 3
 bench:
-	$(CARGO) bench --locked --workspace
+	RAYON_NUM_THREADS=1 $(CARGO) bench --locked -p harness-benches --bench fig1 --bench entropy \
+	    --bench training --bench classification -- --warm-up-time 1 \
+	    --measurement-time $(BENCH_TIME) "$$($(CARGO) run --release --locked -q -p harness-benches --bin perfgate -- summary --filter)"
+	@echo; echo "make bench: medians on one thread (RAYON_NUM_THREADS=1), named as in README \"Hot paths\":"
+	@$(CARGO) run --release --locked -q -p harness-benches --bin perfgate -- summary --target target
 
 # Performance regression tracking (benches/README.md). The gate: instruction counts of the
 # hot paths against this machine's committed baseline. CI calls benches/gate.sh itself, since

@@ -9,7 +9,8 @@
 //! - [`gate`]: baseline against now, the verdict and its exit code;
 //! - [`history`]: `benches/history.csv`, one row per bench and commit;
 //! - [`report`]: one SVG per hot path over the commits, steps marked;
-//! - [`ab`]: interleaved A/B wall-clock comparison of two builds.
+//! - [`ab`]: interleaved A/B wall-clock comparison of two builds;
+//! - [`summary`]: the table `make bench` ends with, named as the README's "Hot paths".
 
 pub mod ab;
 pub mod baseline;
@@ -19,3 +20,4 @@ pub mod gate;
 pub mod history;
 pub mod machine;
 pub mod report;
+pub mod summary;

@@ -3,10 +3,12 @@
 //! any other failure.
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use harness::cache::executor::Executor;
 use harness::cache::{self, Store};
 use harness::cli::check::check_run;
+use harness::cli::export;
 use harness::cli::history;
 use harness::cli::launch::{self, ShardCommand};
 use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest, run_shard};
@@ -20,6 +22,8 @@ use harness::matrix::{InputError, Matrix};
 use harness::plan::shard::{self, AnyPlan, Shard};
 use harness::plan::{self, accuracy};
 use harness::results::claims::Verdicts;
+use harness::results::export::Format as ExportFormat;
+use harness::results::paper_table::TableFormat;
 use harness::results::{check, report_page};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,6 +45,7 @@ use std::process::ExitCode;
     name = "harness",
     version,
     max_term_width = 100,
+    disable_help_subcommand = true,
     after_help = "Examples:
   harness run experiments/fig1_linear.yaml     run Fig. 1 (cached units are reused)
   harness plan --summary experiments/fig1_linear.yaml
@@ -65,9 +70,9 @@ struct Cli {
     /// No progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
-    /// Train on this device instead of the manifest's `device` (cuda needs a build with
-    /// `--features cuda`). A GPU run is a different experiment: its hash differs.
-    #[arg(long, global = true, env = "HARNESS_DEVICE")]
+    /// The same as the command's own --device, given before the command: for run, plan,
+    /// hash, claims, check, slurm, gc, export and table (the commands that read a manifest).
+    #[arg(long)]
     device: Option<DeviceKind>,
     /// Log one line per unit computed on stderr: `unit-computed <kind> <sha256> <what>` (and
     /// `unit-waiting ...` for a batch another process is computing).
@@ -76,6 +81,15 @@ struct Cli {
     log_units: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--device` of the commands that read a manifest.
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct DeviceArg {
+    /// Train on this device instead of the manifest's `device` (cuda needs a build with
+    /// `--features cuda`). A GPU run is a different experiment: its hash differs.
+    #[arg(long, env = "HARNESS_DEVICE")]
+    device: Option<DeviceKind>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -95,11 +109,14 @@ enum Command {
         jobs: Option<usize>,
         #[command(flatten)]
         values: ManifestValues,
+        #[command(flatten)]
+        device: DeviceArg,
     },
     /// Write Slurm job scripts under <artifacts>/slurm/<name>/: a job array with one task
     /// per shard (`harness run --shard I/N`), then a collect job (`--dependency=afterok`)
     /// that writes the results. The artifacts folder must be on a filesystem every node sees.
     Slurm {
+        /// Manifest files, e.g. experiments/fig4_mnist_fcnn.yaml.
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
         /// Number of array tasks (shards).
@@ -122,6 +139,8 @@ enum Command {
         submit: bool,
         #[command(flatten)]
         values: ManifestValues,
+        #[command(flatten)]
+        device: DeviceArg,
     },
     /// Time member-batched SGD steps of classification manifests on synthetic images of their
     /// data set's shape (timing only, no data is read) on the device, and project each
@@ -132,9 +151,12 @@ enum Command {
         /// SGD steps timed per member count (after 2 of warm-up).
         #[arg(long, default_value_t = 20, value_parser = at_least_one())]
         steps: usize,
+        #[command(flatten)]
+        device: DeviceArg,
     },
     /// List an experiment's units with their hashes and whether each is cached.
     Plan {
+        /// The experiment's manifest, e.g. experiments/fig1_linear.yaml.
         manifest: PathBuf,
         /// Print only the counts.
         #[arg(long)]
@@ -144,6 +166,8 @@ enum Command {
         shards: Option<usize>,
         #[command(flatten)]
         values: ManifestValues,
+        #[command(flatten)]
+        device: DeviceArg,
     },
     /// Judge claim C4 (stronger alignment does not imply lower generalization error) across
     /// finished experiments, pooling their points; trains nothing. Writes
@@ -154,18 +178,23 @@ enum Command {
         manifests: Vec<PathBuf>,
         #[command(flatten)]
         values: ManifestValues,
+        #[command(flatten)]
+        device: DeviceArg,
     },
     /// Is a finished run the same result as a reference, within the seed-to-seed variation?
     /// Per point and quantity an equivalence test within the manifest's `check:` margins
     /// (docs/CHECK.md); prints a table, writes check.csv beside the run's results. Exit code
     /// 0 PASS, 1 FAIL, 3 INCONCLUSIVE.
     Check {
+        /// The experiment's manifest (already run).
         manifest: PathBuf,
         /// The reference results folder (default: reference/<name>/).
         #[arg(long)]
         against: Option<PathBuf>,
         #[command(flatten)]
         values: ManifestValues,
+        #[command(flatten)]
+        device: DeviceArg,
     },
     /// List the recorded runs, newest first: id, time, experiment, manifest hash, units
     /// computed, git commit, overrides (from <artifacts>/history/, one record per run).
@@ -211,15 +240,79 @@ enum Command {
         units: bool,
         #[command(flatten)]
         values: ManifestValues,
+        #[command(flatten)]
+        device: DeviceArg,
+    },
+    /// Write one cached member's representation and parameters (--member), or one pair's
+    /// members, estimator inputs and values with its tie-breaking seed (--pair), as CSV or NPY
+    /// files with a JSON record (README "Exporting units").
+    ///
+    /// A selector is a unit hash (or a prefix of at least 6 hex digits) or key=value terms
+    /// separated by commas, with the columns of members.csv (snr or label_noise, n, replica,
+    /// member, model) or pairs.csv (member_a, member_b, model_a, model_b); it must match one
+    /// unit. Example: --pair snr=2,n=32,replica=0,member_a=0,member_b=1
+    #[command(group(clap::ArgGroup::new("unit").required(true).args(["member", "pair"])))]
+    Export {
+        /// The experiment's manifest (already run: the unit must be in the cache).
+        manifest: PathBuf,
+        /// The member to export.
+        #[arg(long, value_name = "SELECTOR")]
+        member: Option<String>,
+        /// The pair to export (its members in either order).
+        #[arg(long, value_name = "SELECTOR")]
+        pair: Option<String>,
+        /// File format of the tensors (the pair's estimator inputs are always CSV, what
+        /// `harness cce` reads).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Folder to write (default <artifacts>/export/<name>/<member|pair>-<hash prefix>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        device: DeviceArg,
+    },
+    /// Print a finished experiment's summary as a table for a paper: Markdown, LaTeX
+    /// (booktabs) or CSV, rebuilt from the cached units (nothing is trained).
+    ///
+    /// Columns are named as in summary.csv; a quantity's name without `_mean` (gen_error,
+    /// cce_ksg, cce_gaussian, mi, …) shows `mean ± SE` (CSV: two columns). Default: the noise
+    /// level, n_over_p, (model,) gen_error, the main estimator's CCE, cce_gaussian, and
+    /// cce_exact / theory_cce where they exist.
+    Table {
+        /// The experiment's manifest (already run).
+        manifest: PathBuf,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: TableFormat,
+        /// Comma-separated column names, e.g. snr,n_over_p,gen_error,cce_ksg.
+        #[arg(long, value_delimiter = ',')]
+        columns: Option<Vec<String>>,
+        /// Significant digits of the measured numbers (1 to 17).
+        #[arg(long, default_value_t = 3)]
+        digits: usize,
+        #[command(flatten)]
+        device: DeviceArg,
     },
     /// Write <artifacts>/results/index.html: every experiment's figure, claims, check
     /// verdicts, run record and CSVs on one self-contained page.
     Report,
-    /// Print the experiment's SHA-256 (hex) and nothing else.
+    /// Print the experiment's SHA-256 (hex) and nothing else: the canonical manifest's hash,
+    /// the identity its results are recorded under (README "Identity").
     Hash {
+        /// The experiment's manifest, e.g. experiments/fig1_linear.yaml.
         manifest: PathBuf,
         #[command(flatten)]
         values: ManifestValues,
+        #[command(flatten)]
+        device: DeviceArg,
+    },
+    /// Print the manifest reference (docs/MANIFEST.md): every key, its default and what it
+    /// changes. `harness help manifest` prints the same.
+    Manifest,
+    /// Print this help, a command's (`harness help run`), or the manifest reference
+    /// (`harness help manifest`).
+    Help {
+        /// A command, or `manifest`.
+        topic: Option<String>,
     },
     /// Download a data set (mnist, cifar10) from the Hugging Face Hub into its cache
     /// ($HF_HOME/hub, default ~/.cache/huggingface/hub), so that later runs work offline.
@@ -242,6 +335,8 @@ enum Command {
         delete: bool,
         #[command(flatten)]
         values: ManifestValues,
+        #[command(flatten)]
+        device: DeviceArg,
     },
     /// Conditional copula entropy CCE(A|B), in nats, of two representations given as CSV
     /// matrices (one row per sample, no header, same number of rows). Prints one number.
@@ -303,7 +398,36 @@ impl Command {
             _ => Vec::new(),
         }
     }
+
+    /// The command's `--device`, for the commands that read a manifest.
+    fn device_arg(&self) -> Option<DeviceArg> {
+        match self {
+            Command::Run { device, .. }
+            | Command::Slurm { device, .. }
+            | Command::Plan { device, .. }
+            | Command::Claims { device, .. }
+            | Command::Check { device, .. }
+            | Command::Hash { device, .. }
+            | Command::Gc { device, .. }
+            | Command::Export { device, .. }
+            | Command::Table { device, .. }
+            | Command::Why { device, .. }
+            | Command::Project { device, .. } => Some(*device),
+            Command::Report
+            | Command::Manifest
+            | Command::Help { .. }
+            | Command::Fetch { .. }
+            | Command::Verify
+            | Command::Cce { .. }
+            | Command::Align { .. }
+            | Command::Runs { .. }
+            | Command::Diff { .. } => None,
+        }
+    }
 }
+
+/// The manifest reference, printed by `harness manifest` and `harness help manifest`.
+const MANIFEST_REFERENCE: &str = include_str!("../../docs/MANIFEST.md");
 
 /// Two representations and how to compare them (`cce` and `align`).
 #[derive(clap::Args, Debug)]
@@ -348,8 +472,20 @@ impl PairArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match real_main(cli) {
+    // Output piped into a reader that stops early (`harness plan … | head`) ends the process
+    // quietly, as for any Unix tool, instead of a panic on the failed write: Rust ignores
+    // SIGPIPE by default, which turns the reader's exit into an EPIPE error at every print.
+    #[cfg(unix)]
+    // SAFETY: called first, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match real_main(cli, &matches) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");
@@ -388,12 +524,13 @@ fn print_head(name: &str, hash: &str, units: &[String], seconds: f64) {
     );
 }
 
-/// The rest of what every run prints: corrupt entries recomputed, the verdicts (if any),
-/// where the results are (and whose results under the same name were left in place), and
-/// the run's id in the history.
+/// The rest of what every run prints: corrupt entries recomputed, the verdicts (if any), the
+/// warnings about the CCE estimates, where the results are (and whose results under the same
+/// name were left in place), and the run's id in the history.
 fn print_tail(
     corrupt_recomputed: usize,
     verdicts: Option<&Verdicts>,
+    warnings: &[String],
     results_dir: &Path,
     beside: Option<&str>,
     run_id: &str,
@@ -404,6 +541,7 @@ fn print_tail(
     if let Some(v) = verdicts {
         print!("{}", v.side_by_side());
     }
+    print_warnings(warnings, &harness::results::claims::JUDGED_ON_CCE);
     println!("  results: {}/", results_dir.display());
     if let Some(other) = beside {
         let name = results_dir
@@ -420,9 +558,18 @@ fn print_tail(
     println!("  run {run_id} recorded (`harness runs`, `harness diff`)");
 }
 
+/// One `WARNING` line per warning about the CCE estimates, naming the claims it concerns.
+fn print_warnings(warnings: &[String], claims: &[&str]) {
+    for w in warnings {
+        println!("  WARNING ({}): {w}", claims.join(", "));
+    }
+}
+
 /// Runs a manifest of either kind and prints what it did.
 fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result<()> {
-    eprintln!("{} ({})", manifest.name(), path.display());
+    // On stdout with the rest, so that piped output keeps its order (progress bars and
+    // diagnostics go to stderr).
+    println!("{} ({})", manifest.name(), path.display());
     match manifest {
         AnyManifest::Experiment(m) => {
             let r = run_manifest(m, path, exec)?;
@@ -463,6 +610,7 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
             print_tail(
                 s.corrupt_recomputed,
                 Some(&r.verdicts),
+                &r.warnings,
                 &r.results_dir,
                 r.beside.as_deref(),
                 &entry.id,
@@ -492,6 +640,7 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
             print_tail(
                 s.corrupt_recomputed,
                 None,
+                &[],
                 &r.results_dir,
                 r.beside.as_deref(),
                 &entry.id,
@@ -668,7 +817,29 @@ fn bad_input(e: anyhow::Error) -> anyhow::Error {
     anyhow::Error::new(InputError(format!("{e}")))
 }
 
-fn real_main(cli: Cli) -> Result<ExitCode> {
+/// The device of the command line: the command's `--device` (or HARNESS_DEVICE), else the
+/// one given before the command; an error for a command that reads no manifest.
+fn device_of(cli: &Cli) -> Result<Option<DeviceKind>> {
+    let usage = "--device applies to run, plan, hash, claims, check, slurm, gc, export and \
+                 table (the commands that read a manifest)";
+    match (cli.command.device_arg(), cli.device) {
+        (None, Some(_)) => Err(bad_input(anyhow::anyhow!(
+            "{usage}; this command does not train"
+        ))),
+        (None, None) => Ok(None),
+        (Some(DeviceArg { device: Some(a) }), Some(b)) if a != b => {
+            Err(bad_input(anyhow::anyhow!(
+                "--device {} before the command and {} after it: give one",
+                b.name(),
+                a.name()
+            )))
+        }
+        (Some(DeviceArg { device }), before) => Ok(device.or(before)),
+    }
+}
+
+fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
+    let device = device_of(&cli)?;
     set_threads(cli.threads)?;
     if cli.log_units {
         cache::unitlog::enable();
@@ -680,7 +851,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     };
     // Every command loads its manifests through this one path, with the same overrides.
     let overrides = Overrides {
-        device: cli.device,
+        device,
         set: cli.command.manifest_values(),
     };
     let load = |path: &Path| manifest::load(path, &overrides);
@@ -689,7 +860,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             manifests,
             shard,
             jobs,
-            values: _,
+            ..
         } => {
             // Parse every manifest first, so that a bad one stops the run before any work.
             let loaded: Vec<(PathBuf, AnyManifest)> = manifests
@@ -717,7 +888,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let threads = cli.threads.unwrap_or_else(|| launch::threads_per_job(n));
                 let command = ShardCommand::this_binary(
                     &cli.artifacts,
-                    cli.device,
+                    device,
                     cli.log_units,
                     manifests,
                     Some(threads),
@@ -731,7 +902,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Project { manifests, steps } => {
+        Command::Project {
+            manifests, steps, ..
+        } => {
             for path in &manifests {
                 match load(path)? {
                     AnyManifest::Experiment(m) => harness::cli::project::project(&m, steps)
@@ -750,7 +923,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             manifest,
             summary,
             shards,
-            values: _,
+            ..
         } => {
             let manifest = load(&manifest)?;
             print_plan(&manifest, &exec, summary)?;
@@ -767,7 +940,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             gpus,
             cpus,
             submit,
-            values: _,
+            ..
         } => {
             let names: Vec<String> = manifests
                 .iter()
@@ -776,7 +949,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let command = ShardCommand::this_binary(
                 &cli.artifacts,
-                cli.device,
+                device,
                 true,
                 manifests,
                 cpus.or(cli.threads),
@@ -821,9 +994,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 })
                 .collect::<Result<_, _>>()?;
             store.check_writable()?;
-            let (v, dir) = cross_experiment_c4(&loaded, &store)?;
-            print!("{}", v.side_by_side());
-            println!("  results: {}/", dir.display());
+            let c = cross_experiment_c4(&loaded, &store)?;
+            print!("{}", c.verdicts.side_by_side());
+            print_warnings(&c.warnings, &["C4"]);
+            println!("  results: {}/", c.dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
@@ -862,9 +1036,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Why {
-            manifests,
-            units,
-            values: _,
+            manifests, units, ..
         } => {
             let loaded: Vec<AnyManifest> = manifests
                 .iter()
@@ -876,6 +1048,69 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Export {
+            manifest,
+            member,
+            pair,
+            format,
+            out,
+            ..
+        } => {
+            let m = network_experiment(&manifest, load(&manifest)?, |name| {
+                format!(
+                    "`{name}` is an estimator-accuracy experiment: its units are estimates on                      generated data, with no members to export"
+                )
+            })?;
+            let what = match (&member, &pair) {
+                (Some(sel), _) => export::What::Member(sel),
+                (None, Some(sel)) => export::What::Pair(sel),
+                (None, None) => unreachable!("clap requires --member or --pair"),
+            };
+            let (dir, files) = export::export(&m, &store, what, format, out.as_deref())?;
+            for f in &files {
+                println!("{}", f.display());
+            }
+            println!("exported to {}/", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Table {
+            manifest,
+            format,
+            columns,
+            digits,
+            ..
+        } => {
+            let m = network_experiment(&manifest, load(&manifest)?, |name| {
+                format!(
+                    "`{name}` is an estimator-accuracy experiment: its table is accuracy.csv in                      its results folder"
+                )
+            })?;
+            let text = harness::cli::table::table(&m, &store, format, columns.as_deref(), digits)?;
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Manifest => {
+            print!("{MANIFEST_REFERENCE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Help { topic } => {
+            let mut top = Cli::command();
+            // Built, so that a command's help shows its full name and the global options.
+            top.build();
+            match topic.as_deref() {
+                None => top.print_long_help()?,
+                Some("manifest") => print!("{MANIFEST_REFERENCE}"),
+                Some(name) => match top.find_subcommand_mut(name) {
+                    Some(sub) => sub.print_long_help()?,
+                    None => {
+                        return Err(bad_input(anyhow::anyhow!(
+                            "no command `{name}`; `harness help` lists them"
+                        )))
+                    }
+                },
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Report => {
             let page = report_page::write(&store)?;
@@ -898,7 +1133,22 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {
-            let (checked, problems) = cache::verify(store.root())?;
+            let root = store.root();
+            if !root.is_dir() {
+                anyhow::bail!(
+                    "nothing to verify: there is no artifacts folder at {} (give the one your \
+                     runs wrote with --artifacts or HARNESS_ARTIFACTS)",
+                    root.display()
+                );
+            }
+            let (checked, problems) = cache::verify(root)?;
+            if checked == 0 && problems.is_empty() {
+                anyhow::bail!(
+                    "nothing to verify: {} holds no cache entry and no results folder (is it \
+                     the artifacts folder your runs wrote? give it with --artifacts)",
+                    root.display()
+                );
+            }
             for p in &problems {
                 println!("{}: {}", p.path.display(), p.what);
             }
@@ -951,6 +1201,20 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Align { measure, pair } => {
+            let given = |id: &str| {
+                matches
+                    .subcommand_matches("align")
+                    .and_then(|m| m.value_source(id))
+                    == Some(ValueSource::CommandLine)
+            };
+            if !measure.uses_estimator() {
+                if let Some(flag) = ["estimator", "k"].into_iter().find(|id| given(id)) {
+                    return Err(bad_input(anyhow::anyhow!(
+                        "--{flag} applies to the copula-entropy measures (cce, mi, \
+                         symmetric-cce); --measure {measure} does not use it"
+                    )));
+                }
+            }
             let (ma, mb) = pair.read()?;
             match estimators::measure(&ma, &mb, measure, pair.estimator, pair.k, pair.seed)
                 .map_err(|e| pair.bad_pair(e))?

@@ -8,7 +8,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use harness_benches::{ab, baseline, counts, fence, gate, history, machine, report};
+use harness_benches::{ab, baseline, counts, fence, gate, history, machine, report, summary};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -73,6 +73,18 @@ enum Cmd {
         key: Option<String>,
         #[arg(long, default_value = "benches/history")]
         out: PathBuf,
+    },
+    /// The table `make bench` ends with: the criterion medians under <target>/criterion of
+    /// the benches the README's "Hot paths" table quotes, one row per README row (exit 1
+    /// naming any bench not measured). `--filter` prints the criterion filter that selects
+    /// them, for `cargo bench`.
+    Summary {
+        /// Cargo's target folder.
+        #[arg(long, default_value = "target")]
+        target: PathBuf,
+        /// Print the criterion filter of the summary's benches instead.
+        #[arg(long)]
+        filter: bool,
     },
     /// Interleaved A/B wall-clock comparison of two `harness` binaries.
     Ab {
@@ -176,6 +188,24 @@ fn run(cli: &Cli) -> Result<i32> {
         } => {
             let given = commit.clone().zip(commit_date.clone());
             record(repo, measure, *wall, given)
+        }
+        Cmd::Summary { target, filter } => {
+            if *filter {
+                println!("{}", summary::FILTER);
+                return Ok(0);
+            }
+            let (text, missing) = summary::table(&counts::read_criterion(target)?);
+            print!("{text}");
+            if missing.is_empty() {
+                Ok(0)
+            } else {
+                eprintln!(
+                    "perfgate: not measured under {}/criterion: {}",
+                    target.display(),
+                    missing.join(", ")
+                );
+                Ok(1)
+            }
         }
         Cmd::Report { key, out } => {
             let rows = history::read(&history_path(repo))?;

@@ -1,17 +1,20 @@
 //! The top stage: what a command runs, from a loaded manifest to a written results folder
-//! ([`run`]); a finished run against its reference ([`check`]); a run split over processes
+//! ([`run`]); a finished run against its reference ([`check`]); one cached unit out to plain
+//! files ([`export`]); a finished experiment's summary for a paper ([`table`]); a run split over processes
 //! sharing one artifacts folder: [`launch`] (the shard processes' command line, `run --jobs`)
 //! and [`slurm`] (job arrays); the run history ([`history`], `harness runs`) and two runs
 //! compared ([`diff`]). The binary (`src/main.rs`) parses the command line, loads every
 //! manifest through [`crate::manifest::load`] and prints; it holds no pipeline logic of its own.
 pub mod check;
 pub mod diff;
+pub mod export;
 pub mod gc;
 pub mod history;
 pub mod launch;
 pub mod project;
 pub mod run;
 pub mod slurm;
+pub mod table;
 pub mod why;
 
 #[cfg(test)]

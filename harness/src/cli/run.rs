@@ -38,6 +38,8 @@ pub struct RunReport {
     pub stats: RunStats,
     /// The claims under rule sets v1 and v2.
     pub verdicts: Verdicts,
+    /// Warnings about the CCE estimates (`results::warnings`).
+    pub warnings: Vec<String>,
     pub seconds: f64,
 }
 
@@ -53,15 +55,16 @@ pub fn run_manifest(
     let outcome = execute(manifest, &plan, exec)?;
     let stats = outcome.stats.clone();
     let home = results::results_home(store, &manifest.name, &plan.manifest_hash);
-    let (results_dir, verdicts) =
+    let written =
         results::experiment::write(manifest, manifest_path, &plan, outcome, &home.dir, started)?;
     Ok(RunReport {
         name: manifest.name.clone(),
         hash: plan.manifest_hash,
-        results_dir,
+        results_dir: written.dir,
         beside: home.beside,
         stats,
-        verdicts,
+        verdicts: written.verdicts,
+        warnings: written.warnings,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -241,46 +244,31 @@ pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outc
     })
 }
 
+/// The verdict of C4 across experiments, the experiments' warnings about their CCE estimates
+/// (each prefixed with its experiment's name) and the folder of its `claims.csv`.
+pub struct CrossClaim {
+    pub verdicts: Verdicts,
+    pub warnings: Vec<String>,
+    pub dir: PathBuf,
+}
+
 /// C4 judged across several finished experiments (e.g. fig1–fig3): every (experiment,
 /// network, SNR) curve's points pooled, each experiment's summary rebuilt from its cached
 /// units (nothing is trained: an experiment with missing units is an error naming it).
-/// Writes `<artifacts>/results/claims/claims.csv` and returns the verdicts: C4 is the same
-/// rule in v1 and v2, so both rows hold the same verdict.
-pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Verdicts, PathBuf)> {
+/// Writes `<artifacts>/results/claims/claims.csv` (with the experiments' warnings) and
+/// returns the verdicts: C4 is the same rule in v1 and v2, so both rows hold the same verdict.
+pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<CrossClaim> {
     let mut curves = Vec::new();
     let mut names = Vec::new();
+    let mut warnings = Vec::new();
     for manifest in manifests {
-        // The claims read the estimates only: the tie-breaking draws are not needed.
-        let mut plan = plan(manifest);
-        for p in &mut plan.pairs {
-            p.draws.clear();
-        }
-        let missing = plan
-            .members
-            .iter()
-            .filter(|m| !store.contains(&m.hash, MEMBER_EXT))
-            .count()
-            + plan
-                .pairs
-                .iter()
-                .filter(|p| !store.contains(&p.hash, PAIR_EXT))
-                .count();
-        if missing > 0 {
-            bail!(
-                "experiment `{}` has {missing} units not in the cache: run it first",
-                manifest.name
-            );
-        }
-        let exec = Executor {
-            quiet: true,
-            ..Executor::new(store)
-        };
-        let outcome = execute(manifest, &plan, &exec)?;
+        let (plan, outcome) = cached_outcome(manifest, store)?;
         for part in results::experiment::parts(manifest, &plan, outcome) {
             let name = match part.label() {
                 l if l.is_empty() => manifest.name.clone(),
                 l => format!("{} {l}", manifest.name),
             };
+            warnings.extend(part.warnings.iter().map(|w| format!("{name}: {w}")));
             for (_, group) in claims::claim_groups(part.manifest, part.plan, &part.rows) {
                 curves.extend(group.into_iter().map(|c| Curve {
                     label: format!("{name} {}", c.label),
@@ -298,9 +286,36 @@ pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<(Ver
     };
     let dir = write_results(
         &store.results_dir("claims"),
-        &[("claims.csv".to_string(), claims_csv(&verdicts)?)],
+        &[("claims.csv".to_string(), claims_csv(&verdicts, &warnings)?)],
     )?;
-    Ok((verdicts, dir))
+    Ok(CrossClaim {
+        verdicts,
+        warnings,
+        dir,
+    })
+}
+
+/// A finished network experiment's plan and outcome, read from the cache (nothing is
+/// trained: an experiment with missing units is an error naming it and how many). The
+/// estimates only: the tie-breaking draws are left out of the plan.
+pub fn cached_outcome(manifest: &Manifest, store: &Store) -> Result<(Plan, Outcome)> {
+    let mut plan = plan(manifest);
+    for p in &mut plan.pairs {
+        p.draws.clear();
+    }
+    let missing = missing(&AnyPlan::Experiment(plan.clone()), store);
+    if missing > 0 {
+        bail!(
+            "experiment `{}` has {missing} units not in the cache: run it first (`harness run`)",
+            manifest.name
+        );
+    }
+    let exec = Executor {
+        quiet: true,
+        ..Executor::new(store)
+    };
+    let outcome = execute(manifest, &plan, &exec)?;
+    Ok((plan, outcome))
 }
 
 /// An estimator-accuracy unit's work: draws its data set and applies its estimator.

@@ -33,6 +33,15 @@ impl Measure {
         Measure::Ii,
     ];
 
+    /// Whether the measure is estimated from copula entropies, with an [`Estimator`] and its
+    /// k neighbours (CKA and Information Imbalance use neither).
+    pub fn uses_estimator(self) -> bool {
+        match self {
+            Measure::Cce | Measure::Mi | Measure::SymmetricCce => true,
+            Measure::Cka | Measure::CkaDebiased | Measure::Ii => false,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Measure::Cce => "cce",

@@ -393,12 +393,24 @@ pub fn judge(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Verdicts 
     }
 }
 
-/// `claims.csv`: one row per verdict, `rules` naming the rule set (v1's rows first).
-pub fn claims_csv(verdicts: &Verdicts) -> Result<Vec<u8>> {
+/// The claims whose rule reads the CCE (C3 reads the generalization error alone): the ones a
+/// warning about the CCE estimates concerns.
+pub const JUDGED_ON_CCE: [&str; 3] = ["C1", "C2", "C4"];
+
+/// `claims.csv`: one row per verdict, `rules` naming the rule set (v1's rows first); the
+/// `warning` column holds the run's warnings about its CCE estimates (`results::warnings`,
+/// joined by ` | `) on each claim judged on the CCE.
+pub fn claims_csv(verdicts: &Verdicts, warnings: &[String]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["rules", "claim", "result", "statement", "detail"])?;
+    w.write_record(["rules", "claim", "result", "statement", "detail", "warning"])?;
+    let joined = warnings.join(" | ");
     for (rules, v) in verdicts.rows() {
-        w.write_record([rules, v.claim, v.result(), v.statement, &v.detail])?;
+        let warning = if JUDGED_ON_CCE.contains(&v.claim) {
+            joined.as_str()
+        } else {
+            ""
+        };
+        w.write_record([rules, v.claim, v.result(), v.statement, &v.detail, warning])?;
     }
     Ok(w.into_inner()?)
 }

@@ -8,7 +8,7 @@
 use super::check::replicas;
 use super::claims::{self, claims_csv, Verdict, Verdicts};
 use super::tables::{with_variant_columns, SummaryRow};
-use super::{figure, overlap, run_record, tables, write_results, Outcome, RecordHead};
+use super::{figure, overlap, run_record, tables, warnings, write_results, Outcome, RecordHead};
 use crate::data::datasets;
 use crate::manifest::{Manifest, Task};
 use crate::plan::Plan;
@@ -25,6 +25,8 @@ pub struct Part<'a> {
     pub outcome: Outcome,
     pub rows: Vec<SummaryRow>,
     pub verdicts: Verdicts,
+    /// Warnings about its CCE estimates ([`warnings`]), also in `claims.csv`.
+    pub warnings: Vec<String>,
 }
 
 impl Part<'_> {
@@ -56,6 +58,7 @@ pub fn parts<'a>(manifest: &'a Manifest, plan: &'a Plan, outcome: Outcome) -> Ve
         .map(|((values, manifest, plan), outcome)| {
             let rows = tables::summarize(manifest, plan, &outcome);
             let verdicts = claims::judge(manifest, plan, &rows);
+            let warnings = warnings::warnings(manifest, plan, &outcome.members, &rows);
             Part {
                 values,
                 manifest,
@@ -63,13 +66,23 @@ pub fn parts<'a>(manifest: &'a Manifest, plan: &'a Plan, outcome: Outcome) -> Ve
                 outcome,
                 rows,
                 verdicts,
+                warnings,
             }
         })
         .collect()
 }
 
-/// Writes every results file of the run to `dir`; returns the folder and the verdicts (with
-/// `sweep.over`, each combination's, its values leading the detail).
+/// What a written results folder tells the person who ran it.
+pub struct Written {
+    pub dir: PathBuf,
+    /// With `sweep.over`, each combination's, its values leading the detail.
+    pub verdicts: Verdicts,
+    /// Warnings about the CCE estimates ([`warnings`]), also in `claims.csv`.
+    pub warnings: Vec<String>,
+}
+
+/// Writes every results file of the run to `dir`; returns the folder, the verdicts and the
+/// warnings.
 pub fn write(
     manifest: &Manifest,
     manifest_path: &Path,
@@ -77,7 +90,7 @@ pub fn write(
     outcome: Outcome,
     dir: &Path,
     started: Instant,
-) -> Result<(PathBuf, Verdicts)> {
+) -> Result<Written> {
     let stats = outcome.stats.clone();
     let parts = parts(manifest, plan, outcome);
     let table = |f: &dyn Fn(&Part) -> Result<Vec<u8>>| -> Result<Vec<u8>> {
@@ -106,7 +119,7 @@ pub fn write(
         ),
         (
             "claims.csv".to_string(),
-            table(&|p| claims_csv(&p.verdicts))?,
+            table(&|p| claims_csv(&p.verdicts, &p.warnings))?,
         ),
     ];
     // With `sweep.over`, each combination's values lead the detail of its verdicts.
@@ -130,6 +143,19 @@ pub fn write(
         v1: labelled(|v| &v.v1),
         v2: labelled(|v| &v.v2),
     };
+    let warnings: Vec<String> = parts
+        .iter()
+        .flat_map(|p| {
+            let label = p.label();
+            p.warnings.iter().map(move |w| {
+                if label.is_empty() {
+                    w.clone()
+                } else {
+                    format!("[{label}] {w}")
+                }
+            })
+        })
+        .collect();
     let fig = manifest.figure_kind().to_string();
     let (svg, png) = match parts.as_slice() {
         [whole] if whole.values.is_empty() => {
@@ -215,7 +241,11 @@ pub fn write(
         "run.json".to_string(),
         serde_json::to_string_pretty(&record)?.into_bytes(),
     ));
-    Ok((write_results(dir, &files)?, verdicts))
+    Ok(Written {
+        dir: write_results(dir, &files)?,
+        verdicts,
+        warnings,
+    })
 }
 
 /// A classification experiment's `overlap.csv`, on the pool that `info` (the split record)

@@ -2,10 +2,14 @@
 //!
 //! - [`tables`]: `members.csv`, `pairs.csv` and `summary.csv` of a network experiment;
 //! - [`claims`]: the paper's claims judged on a summary, and `claims.csv`;
+//! - [`warnings`]: what makes a run's CCE levels untrustworthy (the `warning` column of
+//!   `claims.csv`, and the run's output);
 //! - [`figure`]: the renderer and, beside it, each experiment kind's figure layout;
+//! - [`paper_table`]: `harness table`, the summary as Markdown, LaTeX or CSV for a paper;
 //! - [`accuracy`]: the tables of the estimator-accuracy experiment;
 //! - [`experiment`]: a network experiment's results folder, put together;
 //! - [`overlap`]: `overlap.csv`, the training images the members of a pair share;
+//! - [`export`]: `harness export`, a cached member's or pair's tensors as CSV or NPY files;
 //! - [`check`]: `harness check`, a finished run against a reference within the seed-to-seed
 //!   variation (`replicas.csv`, the statistics, the verdicts);
 //! - [`report_page`]: `harness report`, every results folder on one HTML page;
@@ -17,11 +21,14 @@ pub mod accuracy;
 pub mod check;
 pub mod claims;
 pub mod experiment;
+pub mod export;
 pub mod figure;
 pub mod overlap;
+pub mod paper_table;
 pub mod report_page;
 pub mod tables;
 pub mod ties;
+pub mod warnings;
 
 use crate::cache::executor::PhaseStats;
 use crate::cache::write_atomic;

@@ -164,9 +164,14 @@ fn claims_table(dir: &Path) -> Result<String> {
         let combination: String = (0..first)
             .map(|i| format!("{}={} ", &header[i], rec.get(i).unwrap_or("")))
             .collect();
+        // The `warning` column (results::warnings), under the numbers it concerns.
+        let warning = match cell("warning").unwrap_or("") {
+            "" => String::new(),
+            w => format!("<br><strong>warning:</strong> {}", esc(w)),
+        };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{warning}</td></tr>",
             esc(cell("rules").unwrap_or("v1")),
             esc(&format!("{combination}{}", cell("claim").unwrap_or(""))),
             verdict(cell("result").unwrap_or("")),

@@ -285,7 +285,9 @@ pub fn members_csv(plan: &Plan, outcome: &Outcome) -> Result<Vec<u8>> {
 }
 
 /// One row per ordered pair (a, b) and measure: CCE(a|b), the copula MI and the symmetric
-/// CCE; `p` and `n_over_p` are those of a's network.
+/// CCE; `p` and `n_over_p` are those of a's network. `tie_seed` is the pair's tie-breaking
+/// seed ([`crate::plan::units::PairSpec::tie_break_seed`]): with it, `harness cce` on the
+/// members exported by `harness export --pair` gives the row's value exactly.
 pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<Vec<u8>> {
     let k = manifest.alignment.k;
     let header = strings(&[
@@ -303,11 +305,13 @@ pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<
         "cce",
         "mi",
         "symmetric_cce",
+        "tie_seed",
     ]);
     let mut rows = Vec::new();
     for (pp, res) in plan.pairs.iter().zip(&outcome.pairs) {
         let (ma, mb) = (&plan.members[pp.a], &plan.members[pp.b]);
         let pt = &plan.points[ma.point];
+        let tie_seed = pp.spec.tie_break_seed().to_string();
         for (ab, (a, b)) in [(true, (ma, mb)), (false, (mb, ma))] {
             let p = plan.networks[a.network].p;
             let base = vec![
@@ -329,6 +333,7 @@ pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<
                     cell(Some(if ab { v.cce_a_given_b } else { v.cce_b_given_a })),
                     cell(Some(v.mutual_information)),
                     cell(Some(v.symmetric_cce)),
+                    tie_seed.clone(),
                 ]);
                 rows.push(row);
             }
@@ -340,6 +345,7 @@ pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<
                     cell(Some(x)),
                     cell(Some(-x)),
                     cell(Some(x)),
+                    String::new(),
                 ]);
                 rows.push(row);
             }

@@ -40,6 +40,7 @@ pub fn panels(m: &AccuracyManifest, rows: &[AccuracyRow]) -> Vec<Panel> {
                 title: format!("{d} + {d} dims (true CCE {truth:.3})"),
                 legend: SeriesLabelPosition::UpperRight,
                 y_label: "bias of CCE(A|B), nats".into(),
+                log_x: false,
                 log_y: false,
                 series: m
                     .estimators

@@ -172,6 +172,7 @@ pub fn panels(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Vec<Pane
             } else {
                 "excess risk".into()
             },
+            log_x: networks.len() > 1,
             log_y: !classification,
             legend: SeriesLabelPosition::UpperRight,
             series: gen_series,
@@ -182,6 +183,7 @@ pub fn panels(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Vec<Pane
                 manifest.alignment.k
             ),
             y_label: "CCE (nats), lower = more aligned".into(),
+            log_x: networks.len() > 1,
             log_y: false,
             legend: SeriesLabelPosition::LowerMiddle,
             series: cce_series,

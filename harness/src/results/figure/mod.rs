@@ -1,10 +1,12 @@
 //! Figures: two side-by-side panels (generalization error, CCE) against n/P, one colour per
 //! noise level, measurements as points with standard-error bars and theory as lines, written
 //! as SVG and PNG. Text uses the DejaVu Sans font embedded in the binary, so PNGs render the
-//! same on any machine without system fonts.
+//! same on any machine without system fonts; the PNG's text is drawn by [`text`] (plotters
+//! drops each glyph's side bearing). Tick labels never read `-0.0` ([`tick_label`]).
 
 pub mod accuracy;
 pub mod experiment;
+pub mod text;
 
 use anyhow::{anyhow, Result};
 use plotters::coord::ranged1d::ValueFormatter;
@@ -31,6 +33,8 @@ pub struct Panel {
     /// Where the legend goes, e.g. `SeriesLabelPosition::UpperRight`.
     pub legend: SeriesLabelPosition,
     pub y_label: String,
+    /// A log scale for n/P: a comparison's networks sit at n/P ranges a decade apart.
+    pub log_x: bool,
     pub log_y: bool,
     pub series: Vec<Series>,
 }
@@ -70,7 +74,11 @@ pub fn render_rows(title: &str, x_label: &str, rows: &[Vec<Panel>]) -> Result<(V
     }
     let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        let root = text::BearingText {
+            inner: BitMapBackend::with_buffer(&mut rgb, size),
+            font: FONT,
+        }
+        .into_drawing_area();
         draw(&root, title, x_label, rows)?;
         root.present().map_err(|e| anyhow!("PNG: {e}"))?;
     }
@@ -126,37 +134,68 @@ where
 {
     let e = |err: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("{err}");
     let points = || panel.series.iter().flat_map(|s| s.points.iter());
-    let (x0, x1) = finite_range(points().map(|p| p.0)).unwrap_or((0.0, 1.0));
-    let x_range = (x0 - 0.05 * (x1 - x0)).max(0.0)..(x1 + 0.05 * (x1 - x0));
+    let (x0, x1) = finite_range(points().map(|p| p.0).filter(|x| !panel.log_x || *x > 0.0))
+        .unwrap_or((0.1, 1.0));
+    let x_range = if panel.log_x {
+        x0 / 1.15..x1 * 1.15
+    } else {
+        (x0 - 0.05 * (x1 - x0)).max(0.0)..(x1 + 0.05 * (x1 - x0))
+    };
     let lows = points().map(|p| p.1 - if p.2.is_finite() { p.2 } else { 0.0 });
     let highs = points().map(|p| p.1 + if p.2.is_finite() { p.2 } else { 0.0 });
     let (lo, _) = finite_range(lows.filter(|v| !panel.log_y || *v > 0.0)).unwrap_or((0.1, 1.0));
     let (_, hi) = finite_range(highs).unwrap_or((0.1, 1.0));
+    let (lo, hi, floor) = if panel.log_y {
+        (lo.max(1e-6) / 1.5, hi * 1.5, lo.max(1e-6) / 1.5)
+    } else {
+        let pad = 0.08 * (hi - lo).max(1e-3);
+        (lo - pad, hi + pad, f64::NEG_INFINITY)
+    };
+    let clip = |y: f64| y.clamp(lo, hi);
     let mut chart = ChartBuilder::on(area);
     chart
         .caption(&panel.title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(70);
-    if panel.log_y {
-        let (lo, hi) = (lo.max(1e-6) / 1.5, hi * 1.5);
-        let mut c = chart
-            .build_cartesian_2d(x_range, (lo..hi).log_scale())
-            .map_err(e)?;
-        decorate(&mut c, x_label, panel, |y| y.clamp(lo, hi), lo)?;
-    } else {
-        let pad = 0.08 * (hi - lo).max(1e-3);
-        let (lo, hi) = (lo - pad, hi + pad);
-        let mut c = chart.build_cartesian_2d(x_range, lo..hi).map_err(e)?;
-        decorate(
-            &mut c,
-            x_label,
-            panel,
-            |y| y.clamp(lo, hi),
-            f64::NEG_INFINITY,
-        )?;
+    // One arm per pair of scales: the coordinate types differ.
+    match (panel.log_x, panel.log_y) {
+        (false, false) => {
+            let mut c = chart.build_cartesian_2d(x_range, lo..hi).map_err(e)?;
+            decorate(&mut c, x_label, panel, clip, floor)
+        }
+        (false, true) => {
+            let mut c = chart
+                .build_cartesian_2d(x_range, (lo..hi).log_scale())
+                .map_err(e)?;
+            decorate(&mut c, x_label, panel, clip, floor)
+        }
+        (true, false) => {
+            let mut c = chart
+                .build_cartesian_2d(x_range.log_scale(), lo..hi)
+                .map_err(e)?;
+            decorate(&mut c, x_label, panel, clip, floor)
+        }
+        (true, true) => {
+            let mut c = chart
+                .build_cartesian_2d(x_range.log_scale(), (lo..hi).log_scale())
+                .map_err(e)?;
+            decorate(&mut c, x_label, panel, clip, floor)
+        }
     }
-    Ok(())
+}
+
+/// A tick label: the value with as many decimals as a tick spacing of `step` needs (a linear
+/// axis: a tenth of its span, as plotters picks at most about ten ticks; a log axis: the
+/// value itself), and `0` never signed: a tick at −1e-17 reads `0.0`, not `-0.0`.
+pub fn tick_label(v: f64, step: f64) -> String {
+    let step = step.abs().max(f64::MIN_POSITIVE);
+    let decimals = (-step.log10().floor()).clamp(0.0, 12.0) as usize;
+    let text = format!("{v:.decimals$}");
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| matches!(c, '0' | '.')) => rest.to_string(),
+        _ => text,
+    }
 }
 
 /// Axes, the series and the legend of one panel; `clip` keeps values inside the y range and
@@ -174,10 +213,16 @@ where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let e = |err: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("{err}");
+    let (xs, ys) = (chart.x_range(), chart.y_range());
+    let (x_span, y_span) = (xs.end - xs.start, ys.end - ys.start);
+    let x_fmt = |v: &f64| tick_label(*v, if panel.log_x { *v } else { x_span / 10.0 });
+    let y_fmt = |v: &f64| tick_label(*v, if panel.log_y { *v } else { y_span / 10.0 });
     chart
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(&panel.y_label)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
         .label_style(("sans-serif", 14))
         .light_line_style(WHITE.mix(0.0))
         .draw()
@@ -230,4 +275,20 @@ where
         .position(panel.legend.clone())
         .draw()
         .map_err(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick_label;
+
+    #[test]
+    fn tick_labels_have_the_spacing_s_decimals_and_no_signed_zero() {
+        assert_eq!(tick_label(-1e-17, 0.2), "0.0");
+        assert_eq!(tick_label(-0.0, 0.2), "0.0");
+        assert_eq!(tick_label(-0.4, 0.2), "-0.4");
+        assert_eq!(tick_label(0.1, 0.1), "0.1");
+        assert_eq!(tick_label(10.0, 10.0), "10");
+        assert_eq!(tick_label(0.25, 0.05), "0.25");
+        assert_eq!(tick_label(3.0, 0.5), "3.0");
+    }
 }
