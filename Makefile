@@ -10,12 +10,12 @@ HARNESS := target/release/harness
 # Quick experiments: no download, minutes on a laptop. `make reproduce` runs them all.
 QUICK   := experiments/fig1_linear.yaml experiments/fig2_relu.yaml \
            experiments/fig3_linear_vs_relu.yaml experiments/fig4_digits_fcnn.yaml \
-           experiments/estimators.yaml
+           experiments/fig4_digits_fcnn_same_inputs.yaml experiments/estimators.yaml
 # C4 is also judged across the regression figures, pooling their points.
 REGRESSION := experiments/fig1_linear.yaml experiments/fig2_relu.yaml \
               experiments/fig3_linear_vs_relu.yaml
 # The network experiments that `harness check` compares with reference/.
-CHECKED := $(REGRESSION) experiments/fig4_digits_fcnn.yaml
+CHECKED := $(REGRESSION) experiments/fig4_digits_fcnn.yaml experiments/fig4_digits_fcnn_same_inputs.yaml
 # Where `make test-report` runs its experiments (fig1–fig3 and the estimators, about 30 s cold).
 REPORT_TEST := target/report-test
 # Experiments on downloaded data (mnist, cifar10 from the Hugging Face Hub).
