@@ -585,19 +585,23 @@ fn claims_csv_adds_a_rules_column_and_keeps_the_v1_rows() {
         verdict("C2", false, "two \"q\""),
     ];
     let v2 = vec![verdict("C2", true, "three")];
-    let csv = String::from_utf8(claims_csv(&Verdicts { v1, v2 }).unwrap()).unwrap();
-    // The v1 file as it was written before the column, line by line, with `v1,` in front.
+    let csv = String::from_utf8(claims_csv(&Verdicts { v1, v2 }, &[]).unwrap()).unwrap();
+    // The v1 file as it was written before the column, line by line, with `v1,` in front
+    // (and the `warning` column, empty without warnings, at the end).
     let old = "claim,result,statement,detail\n\
                C1,PASS,\"a statement, with a comma\",one\n\
                C2,FAIL,\"a statement, with a comma\",\"two \"\"q\"\"\"\n";
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("rules,claim,result,statement,detail"));
+    assert_eq!(
+        lines.next(),
+        Some("rules,claim,result,statement,detail,warning")
+    );
     for line in old.lines().skip(1) {
-        assert_eq!(lines.next(), Some(format!("v1,{line}").as_str()));
+        assert_eq!(lines.next(), Some(format!("v1,{line},").as_str()));
     }
     assert_eq!(
         lines.next(),
-        Some("v2,C2,PASS,\"a statement, with a comma\",three")
+        Some("v2,C2,PASS,\"a statement, with a comma\",three,")
     );
     assert_eq!(lines.next(), None);
 }
