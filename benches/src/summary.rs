@@ -14,7 +14,7 @@ pub struct Row {
 }
 
 /// The README's "Hot paths" rows that `make bench` measures, in the README's order.
-pub const ROWS: [Row; 6] = [
+pub const ROWS: [Row; 7] = [
     Row {
         name: "`ksg` CCE(A\\|B), N = 2000, 1+1 / 4+4 dims (`benches/fig1.rs`)",
         benches: &["ksg_cce::1+1::2000", "ksg_cce::4+4::2000"],
@@ -29,7 +29,11 @@ pub const ROWS: [Row; 6] = [
     },
     Row {
         name: "one `relu2` training step, ensemble of M = 1 / 8 / 32 (fig2 size, `benches/training.rs`)",
-        benches: &["relu2_step::hand::1", "relu2_step::hand::8", "relu2_step::hand::32"],
+        benches: &["relu2_step::cpu::1", "relu2_step::cpu::8", "relu2_step::cpu::32"],
+    },
+    Row {
+        name: "one `relu2` training step, d = 50, width 8, n = 500, M = 32 (`benches/training.rs`)",
+        benches: &["relu2_step_d50_w8_n500::cpu::32"],
     },
     Row {
         name: "one Fig. 1 member fit (min-norm, d = 100, n = 50 / 96 / 300, with its 2000-input test evaluation)",
@@ -51,7 +55,7 @@ pub const ROWS: [Row; 6] = [
 /// The criterion filter (a regex on the bench ids) that selects exactly the benches of
 /// [`ROWS`]: what `make bench` passes to `cargo bench`.
 pub const FILTER: &str =
-    "^(ksg_cce/|entropy/ksg_cce/N=20000/d=(8|32)$|relu2_step/hand/|fig1_member_fit/|sgd_)";
+    "^(ksg_cce/|entropy/ksg_cce/N=20000/d=(8|32)$|relu2_step(_d50_w8_n500)?/cpu/|fig1_member_fit/|sgd_)";
 
 /// A duration in the unit that reads best: µs below 1 ms, ms below 1 s, else s; three
 /// significant digits.
@@ -112,7 +116,7 @@ mod tests {
     fn the_table_has_every_row_and_names_what_was_not_measured() {
         let mut medians = BTreeMap::new();
         medians.insert(
-            "relu2_step::hand::1".to_string(),
+            "relu2_step::cpu::1".to_string(),
             Wall {
                 median_ns: 15_500.0,
                 lo_ns: 15_000.0,
@@ -125,8 +129,8 @@ mod tests {
             text.contains("(fig2 size, `benches/training.rs`) | 15.5 µs / — / — |"),
             "{text}"
         );
-        assert_eq!(missing.len(), 13, "14 benches, 1 measured");
-        assert!(missing.contains(&"relu2_step::hand::8"));
+        assert_eq!(missing.len(), 14, "15 benches, 1 measured");
+        assert!(missing.contains(&"relu2_step::cpu::8"));
     }
 
     /// The README's "Hot paths" table has these rows, under these names, in this order.
