@@ -244,6 +244,8 @@ fn plan_one(manifest: &Manifest) -> Plan {
     let levels = levels(sweep);
     let mut points = Vec::new();
     let mut members = Vec::new();
+    // Beside `members`: each one's device-free hash, for its pairs' tie-breaking seeds.
+    let mut device_free_hashes = Vec::new();
     let mut pairs = Vec::new();
     for &level in &levels {
         for &ratio in &sweep.n_over_p {
@@ -270,8 +272,10 @@ fn plan_one(manifest: &Manifest) -> Plan {
                             manifest.device,
                         )
                         .in_batch_of(sweep.members);
+                        let (hash, device_free) = spec.hashes();
+                        device_free_hashes.push(device_free);
                         members.push(PlannedMember {
-                            hash: spec.hash(),
+                            hash,
                             spec,
                             point,
                             network,
@@ -291,9 +295,9 @@ fn plan_one(manifest: &Manifest) -> Plan {
                         .collect()
                 };
                 for (a, b) in pairing {
-                    let spec = PairSpec::new(
-                        &members[a].spec,
-                        &members[b].spec,
+                    let spec = PairSpec::of_hashes(
+                        &(members[a].hash.clone(), device_free_hashes[a].clone()),
+                        &(members[b].hash.clone(), device_free_hashes[b].clone()),
                         &manifest.alignment.report,
                         manifest.alignment.k,
                     )

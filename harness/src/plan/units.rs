@@ -90,10 +90,22 @@ impl MemberSpec {
     /// The hash of this member's identity with the device left out: what a CPU and a GPU fit
     /// of one member share (equal to [`MemberSpec::hash`] on the CPU).
     pub fn device_free_hash(&self) -> String {
-        hash_of(&MemberSpec {
-            device: DeviceKind::Cpu,
-            ..self.clone()
-        })
+        self.hashes().1
+    }
+
+    /// [`MemberSpec::hash`] and [`MemberSpec::device_free_hash`] together, serializing the
+    /// spec once on the CPU (where the two are equal): what the plan computes per member.
+    pub fn hashes(&self) -> (String, String) {
+        let hash = self.hash();
+        let device_free = if self.device.is_cpu() {
+            hash.clone()
+        } else {
+            hash_of(&MemberSpec {
+                device: DeviceKind::Cpu,
+                ..self.clone()
+            })
+        };
+        (hash, device_free)
     }
 
     /// Members with equal keys are fitted together in one batch: the members of one replica
@@ -146,16 +158,27 @@ fn is_zero(n: &usize) -> bool {
 
 impl PairSpec {
     pub fn new(a: &MemberSpec, b: &MemberSpec, estimators: &[Estimator], k: usize) -> Self {
+        Self::of_hashes(&a.hashes(), &b.hashes(), estimators, k)
+    }
+
+    /// The pair of the members whose [`MemberSpec::hashes`] these are: the plan's path, which
+    /// hashes each member once rather than once per pair it belongs to.
+    pub fn of_hashes(
+        a: &(String, String),
+        b: &(String, String),
+        estimators: &[Estimator],
+        k: usize,
+    ) -> Self {
         PairSpec {
             unit: "pair",
             version: ALGORITHM_VERSION,
-            a: a.hash(),
-            b: b.hash(),
+            a: a.0.clone(),
+            b: b.0.clone(),
             estimators: estimators.to_vec(),
             k,
             project: Projection::None,
             tie_draw: 0,
-            tie_seed: tie_seed(&a.device_free_hash(), &b.device_free_hash()),
+            tie_seed: tie_seed(&a.1, &b.1),
         }
     }
 
