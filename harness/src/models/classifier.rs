@@ -61,9 +61,18 @@ pub fn select_rows(t: &Tensor, keep: &[usize]) -> Result<Var> {
     fresh_var(&t.index_select(&rows, 0)?)
 }
 
-/// Stacks one tensor per member along a new leading dimension, as a variable.
-pub fn stack_var(parts: &[Tensor]) -> Result<Var> {
-    fresh_var(&Tensor::stack(parts, 0)?)
+/// One parameter of every network, stacked along a new leading member dimension, as a fresh
+/// variable. `as_row`: each network's tensor gains a leading 1 first (a bias of length k
+/// becomes 1 × k per member, broadcasting over that member's samples).
+pub fn stack_members<N>(nets: &[N], param: impl Fn(&N) -> &Var, as_row: bool) -> Result<Var> {
+    let parts = nets
+        .iter()
+        .map(|n| match as_row {
+            true => param(n).as_tensor().unsqueeze(0),
+            false => Ok(param(n).as_tensor().clone()),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    fresh_var(&Tensor::stack(&parts, 0)?)
 }
 
 /// Member `i`'s slice of a stacked tensor as a fresh variable of the single network's shape.

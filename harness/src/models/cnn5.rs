@@ -15,7 +15,7 @@
 //! of the M·c channels over the batch on its own, which is each member's own BatchNorm.
 
 use super::classifier::{
-    fresh_var, row_var, select_rows, stack_var, uniform_values, var_from, Classifier,
+    fresh_var, row_var, select_rows, stack_members, uniform_values, var_from, Classifier,
     ClassifierEnsemble, Forward,
 };
 use crate::rng::Rng;
@@ -267,21 +267,11 @@ impl Cnn5Ensemble {
                 m,
             )?);
         }
-        let heads = |f: fn(&Cnn5) -> &Var, unsqueeze: bool| -> Result<Var> {
-            let parts = nets
-                .iter()
-                .map(|n| match unsqueeze {
-                    true => f(n).as_tensor().unsqueeze(0),
-                    false => Ok(f(n).as_tensor().clone()),
-                })
-                .collect::<Result<Vec<_>>>()?;
-            stack_var(&parts)
-        };
         Ok(Cnn5Ensemble {
             members: m,
             stages,
-            head_w: heads(|n| &n.head_w, false)?,
-            head_b: heads(|n| &n.head_b, true)?,
+            head_w: stack_members(nets, |n| &n.head_w, false)?,
+            head_b: stack_members(nets, |n| &n.head_b, true)?,
         })
     }
 }

@@ -11,7 +11,7 @@
 //! member dimension, so that each layer of all M members is one batched matrix product.
 
 use super::classifier::{
-    fresh_var, normal_values, row_var, select_rows, stack_var, uniform_values, var_from,
+    fresh_var, normal_values, row_var, select_rows, stack_members, uniform_values, var_from,
     Classifier, ClassifierEnsemble, Forward,
 };
 use crate::rng::Rng;
@@ -63,23 +63,27 @@ pub struct FcnnEnsemble {
 impl FcnnEnsemble {
     /// Stacks networks (their current parameters, copied).
     pub fn stack(nets: &[Fcnn]) -> Result<Self> {
-        let part = |f: fn(&Fcnn) -> &Var, unsqueeze: bool| -> Result<Var> {
-            let parts = nets
-                .iter()
-                .map(|n| match unsqueeze {
-                    true => f(n).as_tensor().unsqueeze(0),
-                    false => Ok(f(n).as_tensor().clone()),
-                })
-                .collect::<Result<Vec<_>>>()?;
-            stack_var(&parts)
-        };
         Ok(FcnnEnsemble {
-            w1: part(|n| &n.w1, false)?,
-            b1: part(|n| &n.b1, true)?,
-            w2: part(|n| &n.w2, false)?,
-            b2: part(|n| &n.b2, true)?,
+            w1: stack_members(nets, |n| &n.w1, false)?,
+            b1: stack_members(nets, |n| &n.b1, true)?,
+            w2: stack_members(nets, |n| &n.w2, false)?,
+            b2: stack_members(nets, |n| &n.b2, true)?,
         })
     }
+}
+
+/// Both layers on flattened inputs, one sample per row: for one network (x n × d_in,
+/// W1 k × d_in) or for M stacked ones (x M × n × d_in, W1 M × k × d_in; `t` transposes the
+/// last two dimensions either way).
+fn forward(x: &Tensor, [w1, b1, w2, b2]: [&Var; 4]) -> Result<Forward> {
+    let features = x
+        .matmul(&w1.as_tensor().t()?)?
+        .broadcast_add(b1.as_tensor())?
+        .relu()?;
+    let logits = features
+        .matmul(&w2.as_tensor().t()?)?
+        .broadcast_add(b2.as_tensor())?;
+    Ok(Forward { features, logits })
 }
 
 impl ClassifierEnsemble for FcnnEnsemble {
@@ -90,24 +94,16 @@ impl ClassifierEnsemble for FcnnEnsemble {
     }
 
     fn forward_t(&self, x: &Tensor, _train: bool) -> Result<Forward> {
-        let x = x.flatten_from(2)?;
-        let features = x
-            .matmul(&self.w1.as_tensor().t()?)?
-            .broadcast_add(self.b1.as_tensor())?
-            .relu()?;
-        let logits = features
-            .matmul(&self.w2.as_tensor().t()?)?
-            .broadcast_add(self.b2.as_tensor())?;
-        Ok(Forward { features, logits })
+        forward(
+            &x.flatten_from(2)?,
+            [&self.w1, &self.b1, &self.w2, &self.b2],
+        )
     }
 
     fn trainable(&self) -> Vec<Var> {
-        vec![
-            self.w1.clone(),
-            self.b1.clone(),
-            self.w2.clone(),
-            self.b2.clone(),
-        ]
+        [&self.w1, &self.b1, &self.w2, &self.b2]
+            .map(Var::clone)
+            .to_vec()
     }
 
     fn select(&self, keep: &[usize]) -> Result<Box<dyn ClassifierEnsemble>> {
@@ -132,24 +128,16 @@ impl ClassifierEnsemble for FcnnEnsemble {
 
 impl Classifier for Fcnn {
     fn forward_t(&self, x: &Tensor, _train: bool) -> Result<Forward> {
-        let x = x.flatten_from(1)?;
-        let features = x
-            .matmul(&self.w1.as_tensor().t()?)?
-            .broadcast_add(self.b1.as_tensor())?
-            .relu()?;
-        let logits = features
-            .matmul(&self.w2.as_tensor().t()?)?
-            .broadcast_add(self.b2.as_tensor())?;
-        Ok(Forward { features, logits })
+        forward(
+            &x.flatten_from(1)?,
+            [&self.w1, &self.b1, &self.w2, &self.b2],
+        )
     }
 
     fn trainable(&self) -> Vec<Var> {
-        vec![
-            self.w1.clone(),
-            self.b1.clone(),
-            self.w2.clone(),
-            self.b2.clone(),
-        ]
+        [&self.w1, &self.b1, &self.w2, &self.b2]
+            .map(Var::clone)
+            .to_vec()
     }
 
     fn state(&self) -> Vec<(String, Tensor)> {
