@@ -361,6 +361,22 @@ fn may_run(pid: u32) -> bool {
         || Path::new("/proc").join(pid.to_string()).exists()
 }
 
+/// Removes a dead process's temporary file or folder: `Ok(false)` when it is already gone
+/// (another process sweeping the same cache got there first); any other failure is an error
+/// naming the path.
+fn remove_temp(path: &Path, is_dir: bool) -> Result<bool> {
+    let gone = if is_dir {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    };
+    match gone {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    }
+}
+
 fn sweep_dir(dir: &Path) -> Result<usize> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Ok(0);
@@ -371,20 +387,7 @@ fn sweep_dir(dir: &Path) -> Result<usize> {
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
         match temp_owner(&name) {
-            Some(pid) if !may_run(pid) => {
-                let gone = if is_dir {
-                    fs::remove_dir_all(&path)
-                } else {
-                    fs::remove_file(&path)
-                };
-                match gone {
-                    Ok(()) => removed += 1,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(e).with_context(|| format!("cannot remove {}", path.display()))
-                    }
-                }
-            }
+            Some(pid) if !may_run(pid) => removed += usize::from(remove_temp(&path, is_dir)?),
             _ if is_dir => removed += sweep_dir(&path)?,
             _ => {}
         }
@@ -555,6 +558,22 @@ mod tests {
         assert_eq!(temp_owner(".a.sha256.tmp-12-4"), Some(12));
         assert_eq!(temp_owner(".fig.old-77"), Some(77));
         assert_eq!(temp_owner("a.tmp-12-4"), None);
+    }
+
+    #[test]
+    fn a_temporary_path_already_swept_is_no_error_and_other_failures_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join(".a.json.tmp-999999999-0");
+        assert!(!remove_temp(&gone, false).unwrap());
+        assert!(!remove_temp(&gone, true).unwrap());
+        // A failure other than "not found" (here: a folder removed as a file, which fails
+        // even for root) is reported with the path.
+        let folder = dir.path().join(".fig.tmp-999999999");
+        fs::create_dir(&folder).unwrap();
+        let err = remove_temp(&folder, false).unwrap_err();
+        assert!(format!("{err:#}").contains(".fig.tmp-999999999"), "{err:#}");
+        assert!(remove_temp(&folder, true).unwrap());
+        assert!(!folder.exists());
     }
 
     #[test]
