@@ -577,6 +577,28 @@ mod tests {
     }
 
     #[test]
+    fn verify_counts_each_inputs_record_and_names_an_altered_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let inputs = r#"{"seed":11,"unit":"member"}"#;
+        let h = sha256_hex(inputs.as_bytes());
+        store.put(&h, "json", b"{}").unwrap();
+        store.put_inputs(&h, "json", "exp", inputs).unwrap();
+        // The entry (through its checksum file) and its inputs record.
+        assert_eq!(verify(dir.path()).unwrap(), (2, vec![]));
+        let record = dir
+            .path()
+            .join(format!("cache/{}/{h}.json.inputs", &h[..2]));
+        let text = fs::read_to_string(&record).unwrap();
+        fs::write(&record, text.replace("\"seed\":11", "\"seed\":12")).unwrap();
+        let (checked, problems) = verify(dir.path()).unwrap();
+        assert_eq!(checked, 2);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, record);
+        assert!(problems[0].what.starts_with("altered inputs record"));
+    }
+
+    #[test]
     fn checksum_file_is_sha256sum_format() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.bin");
