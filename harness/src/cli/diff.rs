@@ -8,7 +8,7 @@ use super::history::{self, RunEntry};
 use crate::cache::Store;
 use crate::identity::canonical_json;
 use crate::manifest::{self, AnyManifest, Overrides};
-use crate::plan;
+use crate::plan::{self, explain::flatten};
 use crate::results;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
@@ -60,30 +60,10 @@ pub fn side(store: &Store, what: &str) -> Result<Side> {
     })
 }
 
-/// Every leaf of a JSON value by dotted key (lists are leaves, written as JSON).
-fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
-    match v {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&key, v, out);
-            }
-        }
-        other => {
-            out.insert(prefix.to_string(), other.to_string());
-        }
-    }
-}
-
 /// The keys whose values differ: (key, A's value, B's value), `–` where a side lacks it.
 pub fn manifest_changes(a: &Value, b: &Value) -> Vec<(String, String, String)> {
-    let (mut fa, mut fb) = (BTreeMap::new(), BTreeMap::new());
-    flatten("", a, &mut fa);
-    flatten("", b, &mut fb);
+    let leaves = |v: &Value| -> BTreeMap<String, String> { flatten(v).into_iter().collect() };
+    let (fa, fb) = (leaves(a), leaves(b));
     let keys: std::collections::BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
     keys.into_iter()
         .filter(|k| fa.get(*k) != fb.get(*k))

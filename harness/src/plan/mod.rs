@@ -296,8 +296,8 @@ fn plan_one(manifest: &Manifest) -> Plan {
                 };
                 for (a, b) in pairing {
                     let spec = PairSpec::of_hashes(
-                        &(members[a].hash.clone(), device_free_hashes[a].clone()),
-                        &(members[b].hash.clone(), device_free_hashes[b].clone()),
+                        (&members[a].hash, &device_free_hashes[a]),
+                        (&members[b].hash, &device_free_hashes[b]),
                         &manifest.alignment.report,
                         manifest.alignment.k,
                     )

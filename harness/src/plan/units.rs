@@ -158,27 +158,23 @@ fn is_zero(n: &usize) -> bool {
 
 impl PairSpec {
     pub fn new(a: &MemberSpec, b: &MemberSpec, estimators: &[Estimator], k: usize) -> Self {
-        Self::of_hashes(&a.hashes(), &b.hashes(), estimators, k)
+        let ((a, a_free), (b, b_free)) = (a.hashes(), b.hashes());
+        Self::of_hashes((&a, &a_free), (&b, &b_free), estimators, k)
     }
 
-    /// The pair of the members whose [`MemberSpec::hashes`] these are: the plan's path, which
-    /// hashes each member once rather than once per pair it belongs to.
-    pub fn of_hashes(
-        a: &(String, String),
-        b: &(String, String),
-        estimators: &[Estimator],
-        k: usize,
-    ) -> Self {
+    /// The pair of the members whose [`MemberSpec::hashes`] (hash, device-free hash) these
+    /// are: the plan's path, which hashes each member once rather than once per pair.
+    pub fn of_hashes(a: (&str, &str), b: (&str, &str), estimators: &[Estimator], k: usize) -> Self {
         PairSpec {
             unit: "pair",
             version: ALGORITHM_VERSION,
-            a: a.0.clone(),
-            b: b.0.clone(),
+            a: a.0.to_string(),
+            b: b.0.to_string(),
             estimators: estimators.to_vec(),
             k,
             project: Projection::None,
             tie_draw: 0,
-            tie_seed: tie_seed(&a.1, &b.1),
+            tie_seed: tie_seed(a.1, b.1),
         }
     }
 
