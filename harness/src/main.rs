@@ -524,11 +524,12 @@ fn print_head(name: &str, hash: &str, units: &[String], seconds: f64) {
     );
 }
 
-/// The rest of what every run prints: corrupt entries recomputed, the verdicts (if any), the
-/// warnings about the CCE estimates, where the results are (and whose results under the same
-/// name were left in place), and the run's id in the history.
+/// The rest of what every run prints: corrupt entries recomputed, units waited for, the
+/// verdicts (if any), the warnings about the CCE estimates, where the results are (and whose
+/// results under the same name were left in place), and the run's id in the history.
 fn print_tail(
     corrupt_recomputed: usize,
+    waited: usize,
     verdicts: Option<&Verdicts>,
     warnings: &[String],
     results_dir: &Path,
@@ -537,6 +538,11 @@ fn print_tail(
 ) {
     if corrupt_recomputed > 0 {
         println!("  {corrupt_recomputed} corrupt cache entries were recomputed");
+    }
+    if waited > 0 {
+        println!(
+            "  {waited} units were being computed by another process; this run waited for them"
+        );
     }
     if let Some(v) = verdicts {
         print!("{}", v.side_by_side());
@@ -609,6 +615,7 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
             print_head(&r.name, &r.hash, &units, r.seconds);
             print_tail(
                 s.corrupt_recomputed,
+                s.waited,
                 Some(&r.verdicts),
                 &r.warnings,
                 &r.results_dir,
@@ -639,6 +646,7 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
             print_head(&r.name, &r.hash, &units, r.seconds);
             print_tail(
                 s.corrupt_recomputed,
+                s.waited,
                 None,
                 &[],
                 &r.results_dir,

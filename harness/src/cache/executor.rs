@@ -45,6 +45,9 @@ pub struct PhaseStats {
     pub reused: usize,
     /// Cache entries that failed their checksum (or decoding) and were recomputed.
     pub corrupt_recomputed: usize,
+    /// Units whose batch another process was computing when this one reached it: waited for,
+    /// then read from the cache (or computed here, had the other process died).
+    pub waited: usize,
     pub seconds: f64,
 }
 
@@ -166,6 +169,7 @@ impl<'a> Executor<'a> {
                 ));
                 for &batch in &busy {
                     if announced.insert(batch[0]) {
+                        stats.waited += batch.len();
                         unitlog::waiting(
                             phase.unit,
                             phase.hashes[batch[0]],
@@ -446,7 +450,10 @@ mod tests {
             drop(lock);
             worker.join().unwrap().unwrap()
         });
-        assert_eq!((out, stats.run, stats.reused), (vec![5, 7], 1, 1));
+        assert_eq!(
+            (out, stats.run, stats.reused, stats.waited),
+            (vec![5, 7], 1, 1, 1)
+        );
     }
 
     #[test]

@@ -213,6 +213,7 @@ pub fn write(
             "run": stats.run,
             "reused": stats.reused,
             "corrupt_recomputed": stats.corrupt_recomputed,
+            "waited_for_another_process": stats.waited,
         }),
         serde_json::json!({
             "units": stats.seconds,

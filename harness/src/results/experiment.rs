@@ -204,6 +204,7 @@ pub fn write(
             "tie_draws_run": s.ties_run,
             "tie_draws_reused": s.ties_reused,
             "corrupt_recomputed": s.corrupt_recomputed,
+            "waited_for_another_process": s.waited,
         }),
         serde_json::json!({
             "members": s.seconds_members,

@@ -58,6 +58,9 @@ pub struct RunStats {
     pub pairs_reused: usize,
     /// Cache entries that failed their checksum and were recomputed.
     pub corrupt_recomputed: usize,
+    /// Units another process was computing when this run reached them (waited for, then
+    /// read from the cache; run here only if that process died first).
+    pub waited: usize,
     pub seconds_members: f64,
     pub seconds_pairs: f64,
     /// The extra tie-breaking draws (`ties.csv`).
@@ -99,6 +102,7 @@ impl RunStats {
             corrupt_recomputed: members.corrupt_recomputed
                 + pairs.corrupt_recomputed
                 + ties.corrupt_recomputed,
+            waited: members.waited + pairs.waited + ties.waited,
             seconds_members: members.seconds,
             seconds_pairs: pairs.seconds + ties.seconds,
             ties_run: ties.run,
