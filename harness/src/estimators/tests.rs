@@ -247,6 +247,24 @@ fn estimator_names_round_trip() {
     );
 }
 
+/// `harness cce --help` lists each estimator under its manifest name with its own line on how
+/// it estimates, and `--estimator <name>` selects it.
+#[test]
+fn the_command_line_offers_each_estimator_by_name_with_its_own_help() {
+    use clap::ValueEnum;
+    for (e, says) in [
+        (Estimator::Ksg, "one joint neighbour search"),
+        (Estimator::Kl, "Kozachenko–Leonenko"),
+        (Estimator::Gaussian, "normal scores"),
+    ] {
+        assert!(e.about().contains(says), "{e}: {}", e.about());
+        let offered = e.to_possible_value().unwrap();
+        assert_eq!(offered.get_name(), e.name());
+        assert_eq!(offered.get_help().unwrap().to_string(), e.about());
+        assert_eq!(Estimator::from_str(e.name(), false), Ok(e));
+    }
+}
+
 #[test]
 fn bad_inputs_are_rejected_with_a_message() {
     let (a, b) = correlated_pairs(50, 2, 0.6, 1);
