@@ -150,6 +150,43 @@ pub(crate) fn gaussian_alignment(za: &Matrix, zb: &Matrix) -> Result<PairAlignme
 mod tests {
     use super::*;
 
+    /// On columns far from centred (normal scores are centred by construction, so only a direct
+    /// test sees the mean), against the textbook two-pass Pearson formula per pair.
+    #[test]
+    fn correlation_is_pearsons_on_uncentred_columns() {
+        let mut rng = crate::rng::Rng::new(9);
+        let (n, d) = (40, 3);
+        let z = Matrix::from_fn(n, d, |i, j| {
+            let shared = (i as f64 * 0.37).sin();
+            [5.0, -3.0, 120.0][j] + [1.0, 0.5, 30.0][j] * (shared + rng.normal() * 0.8)
+        });
+        let column = |j: usize| (0..n).map(|i| z.get(i, j)).collect::<Vec<f64>>();
+        let r = correlation(&z);
+        for j in 0..d {
+            for l in 0..d {
+                let (x, y) = (column(j), column(l));
+                let (mx, my) = (
+                    x.iter().sum::<f64>() / n as f64,
+                    y.iter().sum::<f64>() / n as f64,
+                );
+                let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
+                let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+                let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+                let pearson = sxy / (sxx * syy).sqrt();
+                assert!(
+                    (r.get(j, l) - pearson).abs() < 1e-12,
+                    "({j}, {l}): {} against {pearson}",
+                    r.get(j, l)
+                );
+            }
+        }
+        assert!(
+            r.get(0, 2) > 0.3,
+            "the columns share a signal: {}",
+            r.get(0, 2)
+        );
+    }
+
     #[test]
     fn closed_form_known_values() {
         let r = Matrix::new(2, 2, vec![1.0, 0.6, 0.6, 1.0]).unwrap();
