@@ -82,8 +82,8 @@ fn log_det(r: &Matrix, idx: &[usize]) -> Result<f64> {
 
 /// CCE(A|B) = ½ log det R − ½ log det R_BB for jointly Gaussian variables with correlation (or
 /// covariance) matrix `r`, whose first `dims_a` variables are A and the rest B. For scalars this
-/// is ½ log(1 − ρ²). Errors unless `r` is square, symmetric and positive definite and
-/// 0 < dims_a < size.
+/// is ½ log(1 − ρ²). Errors unless `r` is square, symmetric (to 1e-12 × (1 + |entry|), room
+/// for rounding) and positive definite and 0 < dims_a < size.
 pub fn gaussian_cce_from_correlation(r: &Matrix, dims_a: usize) -> Result<f64> {
     let d = r.rows;
     if r.cols != d {
@@ -152,6 +152,19 @@ mod tests {
 
     /// On columns far from centred (normal scores are centred by construction, so only a direct
     /// test sees the mean), against the textbook two-pass Pearson formula per pair.
+    /// Rounding may leave a computed correlation matrix asymmetric in the last bits: up to
+    /// 1e-12 × (1 + |entry|) is accepted (the bound itself too), more is an error.
+    #[test]
+    fn closed_form_accepts_asymmetry_up_to_its_tolerance_only() {
+        let two = |upper: f64, lower: f64| Matrix::new(2, 2, vec![1.0, upper, lower, 1.0]).unwrap();
+        let at_the_bound = two(0.0, -1e-12);
+        assert!(gaussian_cce_from_correlation(&at_the_bound, 1).is_ok());
+        let within_relative = two(0.5, 0.5 + 1.2e-12);
+        assert!(gaussian_cce_from_correlation(&within_relative, 1).is_ok());
+        let err = gaussian_cce_from_correlation(&two(0.5, 0.5 + 1e-9), 1).unwrap_err();
+        assert!(err.to_string().contains("not symmetric at (0, 1)"), "{err}");
+    }
+
     #[test]
     fn correlation_is_pearsons_on_uncentred_columns() {
         let mut rng = crate::rng::Rng::new(9);
