@@ -189,7 +189,7 @@ fn concurrent_runs_compute_each_unit_once() {
         .map(|_| {
             d.command(&["run", "relu2.yaml"])
                 .env("HARNESS_LOG_UNITS", "1")
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -206,10 +206,16 @@ fn concurrent_runs_compute_each_unit_once() {
                 .filter(|l| l.starts_with("unit-computed "))
                 .map(|l| l.split(' ').nth(2).unwrap().to_string()),
         );
-        waits += err
+        let waited = err
             .lines()
             .filter(|l| l.starts_with("unit-waiting "))
             .count();
+        waits += waited;
+        // The run's summary says so exactly when it waited (the count is of units, the log's
+        // of batches, so only whether it waited is compared).
+        let said = String::from_utf8_lossy(&out.stdout)
+            .contains("were being computed by another process; this run waited for them");
+        assert_eq!(said, waited > 0, "{}", String::from_utf8_lossy(&out.stdout));
     }
     let m = harness::manifest::Manifest::parse(RELU2, Path::new("relu2.yaml")).unwrap();
     let plan = harness::plan::plan(&m);
