@@ -247,6 +247,28 @@ fn estimator_names_round_trip() {
     );
 }
 
+/// Each measure prints and parses under its `--measure` name, and only the copula-entropy family
+/// takes an estimator and k (`harness align` refuses `--estimator` or `--k` with the others).
+#[test]
+fn measure_names_round_trip_and_only_copula_entropies_take_an_estimator() {
+    let names: Vec<String> = Measure::ALL.iter().map(|m| m.to_string()).collect();
+    assert_eq!(
+        names,
+        ["cce", "mi", "symmetric-cce", "cka", "cka-debiased", "ii"]
+    );
+    for m in Measure::ALL {
+        assert_eq!(m.to_string().parse::<Measure>().unwrap(), m);
+    }
+    let with_estimator: Vec<Measure> = Measure::ALL
+        .into_iter()
+        .filter(|m| m.uses_estimator())
+        .collect();
+    assert_eq!(
+        with_estimator,
+        [Measure::Cce, Measure::Mi, Measure::SymmetricCce]
+    );
+}
+
 /// `harness cce --help` lists each estimator under its manifest name with its own line on how
 /// it estimates, and `--estimator <name>` selects it.
 #[test]
