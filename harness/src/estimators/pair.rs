@@ -54,3 +54,53 @@ pub fn run_pair(a: &MemberResult, b: &MemberResult, settings: &PairSettings) -> 
         exact_cce,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{matrix::Matrix, rng::Rng, train::StopReason};
+
+    fn member(w1_shape: &[usize], w1: Vec<f64>, width: usize, seed: u64) -> MemberResult {
+        let mut rng = Rng::new(seed);
+        MemberResult {
+            gen_error: 0.0,
+            train_loss: 0.0,
+            steps: 0,
+            stop: StopReason::ClosedForm,
+            params: BTreeMap::from([("w1".to_string(), (w1_shape.to_vec(), w1))]),
+            repr: Matrix::from_fn(60, width, |_, _| rng.normal()),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    fn exact(a: &MemberResult, b: &MemberResult) -> Option<f64> {
+        let settings = PairSettings {
+            estimators: &[Estimator::Gaussian],
+            k: 3,
+            project: Projection::None,
+            seed: 1,
+        };
+        run_pair(a, b, &settings).unwrap().exact_cce
+    }
+
+    /// The exact CCE is ½ log(1 − cos²(w1a, w1b)) for members with one hidden unit whose first
+    /// layer is one weight vector (`linear2`), and absent for any other shape, a one-unit
+    /// `relu2` (w1 of shape [1, d]) included.
+    #[test]
+    fn only_one_hidden_unit_from_one_weight_vector_has_an_exact_cce() {
+        let (wa, wb) = (vec![1.0, 2.0, 0.0], vec![2.0, 1.0, 1.0]);
+        let a = member(&[3], wa.clone(), 1, 1);
+        let b = member(&[3], wb.clone(), 1, 2);
+        let cos = 4.0 / (5.0f64.sqrt() * 6.0f64.sqrt());
+        let want = 0.5 * (1.0 - cos * cos).ln();
+        let got = exact(&a, &b).expect("linear2 members have the exact value");
+        assert!((got - want).abs() < 1e-15, "{got} against {want}");
+
+        let a = member(&[1, 3], wa.clone(), 1, 1);
+        let b = member(&[1, 3], wb.clone(), 1, 2);
+        assert_eq!(exact(&a, &b), None, "a one-unit relu2");
+        let a = member(&[2, 3], [wa.clone(), wb.clone()].concat(), 2, 1);
+        let b = member(&[2, 3], [wb, wa].concat(), 2, 2);
+        assert_eq!(exact(&a, &b), None, "a two-unit relu2");
+    }
+}
