@@ -525,3 +525,44 @@ fn projection_then_measure() {
     // Noise of variance 0.0025/4 per side lowers ρ² very slightly below 0.36.
     assert!((v - truth(1, 0.6)).abs() < 0.03, "{v}");
 }
+
+#[test]
+fn cka_needs_four_samples_and_accepts_four() {
+    let (a, b) = correlated_pairs(4, 2, 0.6, 9);
+    for m in [Measure::Cka, Measure::CkaDebiased] {
+        let v = symmetric(one(&a, &b, m));
+        assert!(v.is_finite(), "{m} at N = 4: {v}");
+        for n in [2, 3] {
+            let (a, b) = correlated_pairs(n, 2, 0.6, 9);
+            let e = measure(&a, &b, m, Estimator::Ksg, 3, 0).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains(&format!("CKA needs at least 4 samples, got N = {n} rows")),
+                "{m}: {e}"
+            );
+        }
+    }
+}
+
+/// Ranks above `u16::MAX` need the 32-bit points: with N = 65 536 samples the rank-based
+/// estimates equal their computation on `u32` points. 16-bit points would saturate the top rank
+/// at 65 535 and tie it with the next: a zero joint distance for `ksg`, a nearest neighbour at
+/// distance 0 for the imbalance. One check per dispatch (`align`, `cce`, `measure`'s
+/// imbalance); B is A plus a little noise, so that A's nearest neighbours are near in B too and
+/// the imbalance's range counts stay small.
+#[test]
+fn ranks_beyond_sixteen_bits_are_not_truncated() {
+    let n = u16::MAX as usize + 1;
+    let (a, b) = correlated_pairs(n, 1, 0.9999, 10);
+    let (ra, rb) = tie_broken_ranks(&a, &b, 3, 11).unwrap();
+    let (pa, pb) = (rank_points::<u32>(&ra), rank_points::<u32>(&rb));
+    let wide = ksg::ksg_alignment(&pa, &pb, 3);
+    assert!(wide.cce_a_given_b.is_finite(), "{wide:?}");
+    assert_eq!(align(&a, &b, Estimator::Ksg, 3, 11).unwrap(), wide);
+    assert_eq!(
+        cce(&a, &b, Estimator::Ksg, 3, 11).unwrap(),
+        wide.cce_a_given_b
+    );
+    let (ab, _) = directed(measure(&a, &b, Measure::Ii, Estimator::Ksg, 3, 11).unwrap());
+    assert_eq!(ab, imbalance::imbalance(&pa, &pb));
+}
