@@ -137,6 +137,18 @@ mod tests {
         assert_ne!(noisy_labels(1, &clean, 0.4, 0, 1), noisy);
     }
 
+    /// `name` is what overlap.csv and the figures print: it must be the manifest's spelling.
+    #[test]
+    fn pairing_names_are_the_manifest_spellings() {
+        for (pairing, spelling) in [
+            (Pairing::IndependentSubsets, "independent-subsets"),
+            (Pairing::SameInputs, "same-inputs"),
+        ] {
+            assert_eq!(pairing.name(), spelling);
+            assert_eq!(serde_yaml::from_str::<Pairing>(spelling).unwrap(), pairing);
+        }
+    }
+
     #[test]
     fn pairing_decides_whether_members_share_images() {
         let a = member_subset(5, Pairing::IndependentSubsets, 1000, 100, 0, 0);

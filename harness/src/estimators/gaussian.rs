@@ -225,6 +225,22 @@ mod tests {
         assert!((v3 - 0.5 * (1.0f64 - 0.25 - 0.09).ln()).abs() < 1e-15);
     }
 
+    /// The other known values all have log det R_BB = 0 (B a scalar or independent variables);
+    /// here B's variables are correlated, and the matrix is a covariance, as the doc allows.
+    /// Both answers are A's residual variance given B, by hand.
+    #[test]
+    fn closed_form_conditions_on_a_correlated_or_scaled_b() {
+        // ρ(B1, B2) = 0.5, ρ(A, B1) = 0.6, ρ(A, B2) = 0: residual variance
+        // 1 − 0.6² · (R_BB⁻¹)₁₁ = 1 − 0.36 / 0.75 = 0.52.
+        let r = Matrix::new(3, 3, vec![1.0, 0.6, 0.0, 0.6, 1.0, 0.5, 0.0, 0.5, 1.0]).unwrap();
+        let v = gaussian_cce_from_correlation(&r, 1).unwrap();
+        assert!((v - 0.5 * 0.52f64.ln()).abs() < 1e-15, "{v}");
+        // Var A = 1, Var B = 4, Cov = 1.2: residual variance 1 − 1.44 / 4 = 0.64.
+        let cov = Matrix::new(2, 2, vec![1.0, 1.2, 1.2, 4.0]).unwrap();
+        let v = gaussian_cce_from_correlation(&cov, 1).unwrap();
+        assert!((v - 0.5 * 0.64f64.ln()).abs() < 1e-15, "{v}");
+    }
+
     #[test]
     fn closed_form_rejects_bad_matrices() {
         let msg = |r: Matrix, a| {

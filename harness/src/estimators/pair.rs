@@ -85,7 +85,7 @@ mod tests {
 
     /// The exact CCE is ½ log(1 − cos²(w1a, w1b)) for members with one hidden unit whose first
     /// layer is one weight vector (`linear2`), and absent for any other shape, a one-unit
-    /// `relu2` (w1 of shape [1, d]) included.
+    /// `relu2` (w1 of shape [1, d]) included, also when only one member of the pair is one.
     #[test]
     fn only_one_hidden_unit_from_one_weight_vector_has_an_exact_cce() {
         let (wa, wb) = (vec![1.0, 2.0, 0.0], vec![2.0, 1.0, 1.0]);
@@ -100,7 +100,13 @@ mod tests {
         let b = member(&[1, 3], wb.clone(), 1, 2);
         assert_eq!(exact(&a, &b), None, "a one-unit relu2");
         let a = member(&[2, 3], [wa.clone(), wb.clone()].concat(), 2, 1);
-        let b = member(&[2, 3], [wb, wa].concat(), 2, 2);
+        let b = member(&[2, 3], [wb, wa.clone()].concat(), 2, 2);
         assert_eq!(exact(&a, &b), None, "a two-unit relu2");
+
+        // A `compare:` pair of a linear2 member and a one-unit relu2, in either order.
+        let linear = member(&[3], wa.clone(), 1, 1);
+        let relu = member(&[1, 3], wa, 1, 2);
+        assert_eq!(exact(&linear, &relu), None, "linear2 against relu2");
+        assert_eq!(exact(&relu, &linear), None, "relu2 against linear2");
     }
 }
