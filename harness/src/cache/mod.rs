@@ -538,6 +538,31 @@ mod tests {
         assert_eq!(verify(dir.path()).unwrap(), (0, vec![]));
     }
 
+    /// Every lock lives in the artifacts folder's `locks/`: a run writes nothing elsewhere, and
+    /// two processes sharing an artifacts folder (from different working directories) meet at
+    /// the same lock files.
+    #[test]
+    fn locks_are_files_under_the_artifacts_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("artifacts"));
+        let held = store.try_lock("unit.lock").unwrap().expect("a free lock");
+        assert!(dir.path().join("artifacts/locks/unit.lock").is_file());
+        assert!(
+            store.try_lock("unit.lock").unwrap().is_none(),
+            "held by `held`"
+        );
+        drop(held);
+        let batch = store.try_lock_batch("json", &["a", "b"]).unwrap();
+        assert!(batch.is_some());
+        let id = sha256_hex(b"a\nb");
+        assert!(dir
+            .path()
+            .join(format!("artifacts/locks/json-{id}.lock"))
+            .is_file());
+        let _shared = store.lock("shared.lock", true, || panic!("free")).unwrap();
+        assert!(dir.path().join("artifacts/locks/shared.lock").is_file());
+    }
+
     #[test]
     fn sweep_removes_the_temporary_paths_of_dead_processes_only() {
         let dir = tempfile::tempdir().unwrap();
