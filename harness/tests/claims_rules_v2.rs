@@ -265,6 +265,40 @@ fn c2_fails_a_peak_at_an_end_or_tied_with_one() {
 }
 
 #[test]
+fn c2_needs_three_grid_points_each_with_a_finite_mean() {
+    // Three points peaking in the middle, inside 20..80: judged, and a pass.
+    let three = regression(
+        "relu2",
+        40,
+        &[20, 40, 60],
+        &[-1.0, -0.5, -0.9],
+        &[0.5; 3],
+        0.1,
+    );
+    assert!(
+        matches!(c2_curve(&three, &[40.0]), Outcome::Pass(_)),
+        "{:?}",
+        c2_curve(&three, &[40.0])
+    );
+    // Two points cannot hold a peak above both ends: not applicable, not a fail.
+    let two = regression("relu2", 40, &[20, 40], &[-1.0, -0.5], &[0.5; 2], 0.1);
+    assert!(
+        matches!(c2_curve(&two, &[40.0]), Outcome::NotApplicable(ref why) if why.contains("2 grid points")),
+        "{:?}",
+        c2_curve(&two, &[40.0])
+    );
+    // A CCE that was not measured at one point (NaN mean) leaves the curve unjudged, even
+    // where the rest would pass.
+    let mut gap = three.clone();
+    gap.points[0].cce.mean = f64::NAN;
+    assert!(
+        matches!(c2_curve(&gap, &[40.0]), Outcome::NotApplicable(ref why) if why.contains("CCE not measured")),
+        "{:?}",
+        c2_curve(&gap, &[40.0])
+    );
+}
+
+#[test]
 fn c2_leaves_out_levels_without_a_threshold_and_is_not_applicable_without_any() {
     let err = [0.5; 6];
     // p = 0: fits everywhere, its CCE peaks at the end (would fail if judged).

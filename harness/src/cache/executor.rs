@@ -333,6 +333,25 @@ mod tests {
             .collect()
     }
 
+    /// A bar over the units to compute, named by the phase; none when quiet or when there
+    /// is nothing to compute (a fully cached phase prints nothing).
+    #[test]
+    fn a_progress_bar_only_when_asked_for_and_with_units_to_compute() {
+        let shown = progress(5, "train", false);
+        assert_eq!(
+            (shown.length(), shown.prefix()),
+            (Some(5), "train".to_string())
+        );
+        for (len, quiet) in [(5, true), (0, false), (0, true)] {
+            let bar = progress(len, "train", quiet);
+            assert_eq!(
+                (bar.length(), bar.prefix()),
+                (None, String::new()),
+                "len {len}, quiet {quiet}"
+            );
+        }
+    }
+
     #[test]
     fn a_batch_with_a_missing_unit_is_computed_whole_and_plan_order_returned() {
         let dir = tempfile::tempdir().unwrap();

@@ -623,6 +623,49 @@ mod tests {
         assert!(problems[0].what.starts_with("altered inputs record"));
     }
 
+    /// `inputs` lists exactly the entries of one extension, with their records where they
+    /// have one: not checksum files, not records, not other extensions, not names that are
+    /// no hash.
+    #[test]
+    fn inputs_lists_each_entry_of_one_extension_with_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let recorded = r#"{"seed":11,"unit":"member"}"#;
+        let with = sha256_hex(recorded.as_bytes());
+        let without = sha256_hex(b"cached before inputs were recorded");
+        let other = sha256_hex(b"another extension");
+        store.put(&with, "json", b"{}").unwrap();
+        store.put_inputs(&with, "json", "exp", recorded).unwrap();
+        store.put(&without, "json", b"{}").unwrap();
+        store.put(&other, "safetensors", b"x").unwrap();
+        // A short name in the cache folder is no entry.
+        store.put("ab", "json", b"{}").unwrap();
+        let listed = store.inputs("json").unwrap();
+        let mut expected = vec![with.clone(), without.clone()];
+        expected.sort();
+        assert_eq!(
+            listed.iter().map(|r| r.hash.clone()).collect::<Vec<_>>(),
+            expected
+        );
+        for r in &listed {
+            match &r.record {
+                Some(rec) => {
+                    assert_eq!(r.hash, with);
+                    assert_eq!(rec.experiment, "exp");
+                    assert_eq!(
+                        rec.inputs,
+                        serde_json::json!({"seed": 11, "unit": "member"})
+                    );
+                }
+                None => assert_eq!(r.hash, without),
+            }
+        }
+        let other_listed = store.inputs("safetensors").unwrap();
+        assert_eq!(other_listed.len(), 1);
+        assert_eq!(other_listed[0].hash, other);
+        assert!(store.inputs("bin").unwrap().is_empty());
+    }
+
     #[test]
     fn checksum_file_is_sha256sum_format() {
         let dir = tempfile::tempdir().unwrap();

@@ -138,22 +138,14 @@ fn peak_check(curves: &[Curve], value: impl Fn(&ClaimPoint) -> f64) -> (bool, St
     let mut pass = !curves.is_empty();
     let mut parts = Vec::new();
     for c in curves {
-        let Some((imax, top)) = c
-            .points
-            .iter()
-            .enumerate()
-            .max_by(|a, b| value(a.1).total_cmp(&value(b.1)))
-        else {
+        let Some(top) = c.points.iter().max_by(|a, b| value(a).total_cmp(&value(b))) else {
             pass = false;
             continue;
         };
         let (first, last) = (value(&c.points[0]), value(&c.points[c.points.len() - 1]));
         let inside = (THRESHOLD_WINDOW.0..=THRESHOLD_WINDOW.1).contains(&top.n_over_p);
-        let ok = inside
-            && value(top) > first
-            && value(top) > last
-            && imax != 0
-            && imax != c.points.len() - 1;
+        // Strictly above both ends: so the peak is neither end.
+        let ok = inside && value(top) > first && value(top) > last;
         pass &= ok;
         parts.push(format!(
             "{}: peak {:.4} at n/P={:.3} (ends {:.4}, {:.4}){}",
@@ -271,58 +263,14 @@ pub fn evaluate_groups(groups: &[(String, Vec<Curve>)]) -> Vec<Verdict> {
     vec![combined, c2(&all), c3(&all), c4(&all)]
 }
 
-/// The curves the claims are judged on, one group per network (see
-/// [`evaluate_groups`]).
+/// The curves the claims are judged on, one group per network (see [`evaluate_groups`]):
+/// v2's curves ([`v2::claim_groups`]) without the quantities only v2's rules read.
 pub fn claim_groups(
     manifest: &Manifest,
     plan: &Plan,
     rows: &[SummaryRow],
 ) -> Vec<(String, Vec<Curve>)> {
-    let main = manifest.alignment.estimator.name();
-    let networks = &plan.networks;
-    (0..networks.len())
-        .map(|net| {
-            let mine: Vec<&SummaryRow> = rows.iter().filter(|r| r.network == net).collect();
-            let name = networks[net].model.name().to_string();
-            let prefix = if networks.len() > 1 {
-                format!("{name} ")
-            } else {
-                String::new()
-            };
-            (name, claim_curves(&mine, main, &prefix))
-        })
-        .collect()
-}
-
-/// One curve per noise level, in sweep order, with the CCE of measure `main` (an estimator
-/// name); each label starts with `prefix`. Label noise enters the claims in place of 1/SNR
-/// (cleaner = larger `signal`).
-fn claim_curves(rows: &[&SummaryRow], main: &str, prefix: &str) -> Vec<Curve> {
-    let mut curves: Vec<Curve> = Vec::new();
-    for r in rows {
-        let label = format!("{prefix}{}", r.point.level.label());
-        let missing = Estimate {
-            mean: f64::NAN,
-            se: f64::NAN,
-        };
-        let point = ClaimPoint {
-            n_over_p: r.point.n_over_p,
-            cce: r.cce.get(main).copied().unwrap_or(missing),
-            gen_error: r.gen_error,
-        };
-        match curves.iter_mut().find(|c| c.label == label) {
-            Some(c) => c.points.push(point),
-            None => curves.push(Curve {
-                label,
-                signal: r.point.level.signal(),
-                points: vec![point],
-            }),
-        }
-    }
-    for c in &mut curves {
-        c.points.sort_by(|a, b| a.n_over_p.total_cmp(&b.n_over_p));
-    }
-    curves
+    v2::as_v1(&v2::claim_groups(manifest, plan, rows))
 }
 
 /// The verdicts of one experiment (or of `harness claims`) under both rule sets.
@@ -418,6 +366,154 @@ pub fn claims_csv(verdicts: &Verdicts, warnings: &[String]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Level;
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// relu2 at SNR 1 and 5 over three n, with linear2 under `compare:` when `compare`.
+    fn swept(compare: bool) -> (Manifest, Plan) {
+        let compare = if compare {
+            "compare:\n  model:\n    kind: linear2\n  train:\n    solver: min-norm\n"
+        } else {
+            ""
+        };
+        let text = format!(
+            "name: t\nseed: 3\ntask:\n  kind: linear-teacher\n  d: 4\n  n_test: 10\n\
+             model:\n  kind: relu2\n  width: 2\ntrain:\n  solver: gd\n{compare}\
+             sweep:\n  snr: [1, 5]\n  n_over_p: [1, 2, 3]\n  replicas: 1\n  members: 2\n\
+             alignment:\n  estimator: kl\n  report: [ksg, kl]\n"
+        );
+        let m = Manifest::parse(&text, Path::new("t.yaml")).unwrap();
+        let plan = crate::plan::plan(&m);
+        (m, plan)
+    }
+
+    /// The CCE of the main estimator (kl) that the row of (network, level, n) carries: each
+    /// point can be traced back to its row.
+    fn tag(network: usize, level: Level, n: usize) -> f64 {
+        (1000 * network) as f64 + 100.0 * level.signal() + n as f64
+    }
+
+    /// The summary rows of `plan`, interleaved across networks and levels and in decreasing
+    /// n, each carrying its [`tag`] (ksg: its negative), and a classifier's further
+    /// measurements derived from it.
+    fn rows(plan: &Plan) -> Vec<SummaryRow> {
+        let e = |mean| Estimate { mean, se: 0.5 };
+        let mut rows = Vec::new();
+        for n in [30, 10, 20] {
+            for &level in &plan.levels {
+                for (network, net) in plan.networks.iter().enumerate() {
+                    let t = tag(network, level, n);
+                    rows.push(SummaryRow {
+                        point: crate::plan::Point {
+                            level,
+                            n,
+                            n_over_p: n as f64 / net.p as f64,
+                        },
+                        model: net.model.name(),
+                        network,
+                        p: net.p,
+                        replicas: 1,
+                        members: 2,
+                        pairs: 2,
+                        gen_error: e(-t),
+                        train_loss: e(0.0),
+                        cce: BTreeMap::from([("kl".into(), e(t)), ("ksg".into(), e(-t))]),
+                        mi: e(0.0),
+                        theory_gen_error: None,
+                        theory_cce: None,
+                        theory_rho: None,
+                        extra: BTreeMap::from([
+                            ("test_loss".into(), e(t + 0.5)),
+                            ("train_error".into(), e(t + 0.25)),
+                        ]),
+                        replica_values: BTreeMap::new(),
+                    });
+                }
+            }
+        }
+        rows
+    }
+
+    /// What both rule sets' `claim_groups` must make of [`rows`]: one group per network in
+    /// plan order, one curve per level in sweep order (labels prefixed by the network's
+    /// name only in a comparison), its points in increasing n, each from its own row.
+    fn check_groups(compare: bool) {
+        let (m, plan) = swept(compare);
+        let rows = rows(&plan);
+        let names: Vec<&str> = if compare {
+            vec!["relu2", "linear2"]
+        } else {
+            vec!["relu2"]
+        };
+        let v2 = v2::claim_groups(&m, &plan, &rows);
+        let v1 = claim_groups(&m, &plan, &rows);
+        assert_eq!(v2.len(), names.len());
+        assert_eq!(v1.len(), names.len());
+        for (network, name) in names.iter().enumerate() {
+            let p = plan.networks[network].p;
+            let prefix = if compare {
+                format!("{name} ")
+            } else {
+                String::new()
+            };
+            let (v2_name, v2_curves) = &v2[network];
+            let (v1_name, v1_curves) = &v1[network];
+            assert_eq!((v2_name.as_str(), v1_name.as_str()), (*name, *name));
+            assert_eq!(v2_curves.len(), 2, "{v2_curves:#?}");
+            assert_eq!(v1_curves.len(), 2, "{v1_curves:#?}");
+            for (i, level) in [Level::Snr(1.0), Level::Snr(5.0)].into_iter().enumerate() {
+                let (c2, c1) = (&v2_curves[i], &v1_curves[i]);
+                let label = format!("{prefix}SNR {}", level.signal());
+                assert_eq!(
+                    (c2.label.as_str(), c1.label.as_str()),
+                    (label.as_str(), label.as_str())
+                );
+                assert_eq!((c2.signal, c1.signal), (level.signal(), level.signal()));
+                assert_eq!((c2.network.as_str(), c2.p), (*name, p));
+                assert_eq!(c2.points.len(), 3);
+                assert_eq!(c1.points.len(), 3);
+                for (j, n) in [10, 20, 30].into_iter().enumerate() {
+                    let t = tag(network, level, n);
+                    let (q2, q1) = (&c2.points[j], &c1.points[j]);
+                    assert_eq!(q2.n, n);
+                    assert_eq!(q2.n_over_p, n as f64 / p as f64);
+                    assert_eq!((q2.cce.mean, q2.gen_error.mean), (t, -t));
+                    assert_eq!(q2.test_loss.map(|e| e.mean), Some(t + 0.5));
+                    assert_eq!(q2.train_error.map(|e| e.mean), Some(t + 0.25));
+                    assert_eq!(q1.n_over_p, n as f64 / p as f64);
+                    assert_eq!((q1.cce.mean, q1.gen_error.mean), (t, -t));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn claim_groups_split_a_comparison_by_network_then_level_in_increasing_n() {
+        check_groups(true);
+    }
+
+    #[test]
+    fn claim_groups_of_one_network_label_its_curves_by_level_alone() {
+        check_groups(false);
+    }
+
+    #[test]
+    fn claim_groups_put_a_missing_main_measure_in_as_not_a_number() {
+        let (m, plan) = swept(false);
+        let mut rows = rows(&plan);
+        rows[0].cce.remove("kl");
+        let missing = rows[0].point;
+        let groups = v2::claim_groups(&m, &plan, &rows);
+        let nan: Vec<(usize, f64)> = groups[0]
+            .1
+            .iter()
+            .flat_map(|c| c.points.iter())
+            .filter(|q| q.cce.mean.is_nan())
+            .map(|q| (q.n, q.n_over_p))
+            .collect();
+        assert_eq!(nan, vec![(missing.n, missing.n_over_p)]);
+    }
 
     fn est(mean: f64) -> Estimate {
         Estimate { mean, se: 0.01 }

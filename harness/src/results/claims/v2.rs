@@ -172,7 +172,8 @@ pub fn c2_curve(curve: &Curve, thresholds: &[f64]) -> Outcome {
     let top = argmax(&v, 0..v.len()).unwrap_or(0);
     let at = &curve.points[top];
     let inside = in_window(at.n, thresholds);
-    let ok = inside && top != 0 && top != last && v[top] > v[0] && v[top] > v[last];
+    // Strictly above both ends: so the peak is neither end.
+    let ok = inside && v[top] > v[0] && v[top] > v[last];
     let text = format!(
         "peak {:.4} at n={} (n/P={:.3}){}; ends {:.4}, {:.4}",
         v[top],
@@ -368,7 +369,7 @@ pub fn c3_loss(groups: &[(String, Vec<Curve>)]) -> Option<Verdict> {
 }
 
 /// The v1 view of the same curves (C1 and C4 keep v1's rules).
-fn as_v1(groups: &[(String, Vec<Curve>)]) -> Vec<(String, Vec<V1Curve>)> {
+pub(super) fn as_v1(groups: &[(String, Vec<Curve>)]) -> Vec<(String, Vec<V1Curve>)> {
     groups
         .iter()
         .map(|(name, curves)| {
