@@ -130,7 +130,7 @@ drills:
 verify: build
 	$(HARNESS) verify
 
-# Mutation testing with cargo-mutants (`cargo install --locked cargo-mutants`), one module of
+# Mutation testing with cargo-mutants (installed from crates.io when missing), one module of
 # the result-deciding code per invocation: `make mutants MODULE=claims` (see docs/TESTING.md).
 # Each module runs only the tests that guard it. Mutants are built in place (the tree is
 # restored after each one: do not edit it meanwhile) with the release profile's dependencies
@@ -141,6 +141,7 @@ MODULE  ?=
 SHARD   ?= 0/1
 MUTANTS_ARGS ?=
 MUTANTS_TIMEOUT ?= 240
+CARGO_MUTANTS_VERSION ?= 27.1.0
 # Per module: the files mutated, the test targets built and run (passed to every cargo call,
 # so that a mutant rebuilds only those), and a test-name filter (after `--`). estimators skips
 # knn's naive-scan comparison: knn.rs is not mutated, and at opt-level 1 that one test takes
@@ -167,6 +168,7 @@ MUTANTS_classification := -f harness/src/data/classification.rs \
 MUTANTS_rng            := -f harness/src/rng.rs --cargo-arg=--lib -- -- rng::
 mutants:
 	@test -n "$(MUTANTS_$(MODULE))" || { echo "MODULE must be one of: estimators claims cache identity theory classification rng"; exit 2; }
+	@command -v cargo-mutants >/dev/null || $(CARGO) install --locked cargo-mutants --version $(CARGO_MUTANTS_VERSION)
 	@mkdir -p target/mutants/$(MODULE)
 	nice -n 10 $(CARGO) mutants --in-place --no-shuffle --baseline skip \
 	    --timeout $(MUTANTS_TIMEOUT) --build-timeout 900 --shard $(SHARD) -p harness \

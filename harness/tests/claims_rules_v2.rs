@@ -243,6 +243,17 @@ fn c2_fails_a_peak_at_an_end_or_tied_with_one() {
         0.1,
     );
     assert!(matches!(c2_curve(&first, &[100.0]), Outcome::Fail(_)));
+    // The highest point is the first grid point and inside the window (5..20): an end, so
+    // not a peak, though it is above the last end.
+    let at_start = classifier(
+        0.2,
+        &NS,
+        &[-0.3, -0.5, -1.0, -0.9, -0.8, -0.6],
+        &err,
+        &train,
+        0.1,
+    );
+    assert!(matches!(c2_curve(&at_start, &[10.0]), Outcome::Fail(ref t) if t.contains("at n=10")));
     // Two interior points tie for the peak: the smaller n (20, outside 50..200) is the peak.
     let twin = classifier(
         0.2,
@@ -428,6 +439,14 @@ fn c3_needs_a_local_maximum_in_the_window() {
     // Rising out of the window: the window's highest point (n = 60) is below n = 100.
     let c = error_curve(&[0.5, 0.6, 0.8, 1.2, 1.5, 0.2], 0.1);
     assert!(matches!(c3_on_error(&c), Outcome::Fail(ref t) if t.contains("not a local maximum")));
+    // The window (50..200) starts below its left neighbour: its highest point (n = 60) is
+    // above the right neighbour and 3 SE above the low at n = 10, but the curve was falling.
+    let c = error_curve(&[0.2, 0.5, 1.5, 1.0, 0.8, 0.6], 0.1);
+    let o = c3_curve(&c, &[100.0], "test error", &|p| Some(p.gen_error));
+    assert!(
+        matches!(o, Outcome::Fail(ref t) if t.contains("not a local maximum (neighbours 1.5000, 0.8000)")),
+        "{o:?}"
+    );
     // A window reaching the last grid point: no descent seen.
     let c = classifier(
         0.2,
