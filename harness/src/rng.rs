@@ -160,6 +160,101 @@ mod tests {
         assert!(seen.iter().all(|&c| c > 800 && c < 1200), "{seen:?}");
     }
 
+    /// A generator whose next two outputs are `x` and `y`. xoshiro256** outputs rotl(s1·5, 7)·9,
+    /// so s1 = rotr(x·9⁻¹, 7)·5⁻¹ (inverses mod 2^64); one step turns s1 into s1 ^ s2 ^ s0,
+    /// so s0 = 0 and s2 = s1(x) ^ s1(y) make the second output `y`.
+    fn outputs_begin(x: u64, y: u64) -> Rng {
+        fn inverse(a: u64) -> u64 {
+            // Newton's iteration doubles the correct low bits: 3 → 6 → … → 96.
+            (0..5).fold(a, |z, _| {
+                z.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(z)))
+            })
+        }
+        let s1 = |x: u64| {
+            x.wrapping_mul(inverse(9))
+                .rotate_right(7)
+                .wrapping_mul(inverse(5))
+        };
+        Rng {
+            s: [0, s1(x), s1(x) ^ s1(y), 3],
+            spare_normal: None,
+        }
+    }
+
+    #[test]
+    fn below_rejects_exactly_the_draws_whose_low_part_is_under_2_to_the_64_mod_n() {
+        // n = 3: 2^64 mod 3 = 1. x·3 mod 2^64 is the low part; x = 3⁻¹ gives 1 (the bound
+        // itself, accepted: x·3 = 2·2^64 + 1, so the answer is 2), x = 0 gives 0 (rejected),
+        // x = 3⁻¹ + 1 and 2^64 − 1 give 4 and 2^64 − 3, ≥ n (never in question).
+        let third = 0xAAAA_AAAA_AAAA_AAAB_u64;
+        assert_eq!(third.wrapping_mul(3), 1);
+        for (x, rejected, answer) in [
+            (third, false, Some(2)),
+            (0, true, None),
+            (third + 1, false, Some(2)),
+            (u64::MAX, false, Some(2)),
+        ] {
+            let mut r = outputs_begin(x, 12_345);
+            let mut reference = r.clone();
+            assert_eq!(reference.next_u64(), x);
+            let got = r.below(3);
+            if let Some(answer) = answer {
+                assert_eq!(got, answer, "x = {x:#x}");
+            }
+            // A rejected draw costs one more output: the streams meet again only then.
+            if rejected {
+                reference.next_u64();
+            }
+            assert_eq!(r.next_u64(), reference.next_u64(), "x = {x:#x}");
+        }
+    }
+
+    #[test]
+    fn normal_rejects_the_pairs_on_the_unit_circle_and_at_its_centre() {
+        // uniform = 0.5 maps to 0 and uniform = 0 to −1: outputs 2^63, 2^63 give (u, v) = (0, 0)
+        // (s = 0, where ln s / s is not a number); outputs 0, 2^63 give (−1, 0) (s = 1, where
+        // the factor is 0). Both pairs are drawn again, from the next two outputs.
+        let half = 1u64 << 63;
+        assert_eq!(outputs_begin(half, 0).uniform(), 0.5);
+        for (x, y) in [(half, half), (0, half)] {
+            let mut r = outputs_begin(x, y);
+            let mut reference = r.clone();
+            assert_eq!((reference.next_u64(), reference.next_u64()), (x, y));
+            let (z1, z2) = (r.normal(), r.normal());
+            assert!(
+                z1.is_finite() && z2.is_finite(),
+                "({x:#x}, {y:#x}): {z1}, {z2}"
+            );
+            assert_eq!(
+                (z1, z2),
+                (reference.normal(), reference.normal()),
+                "({x:#x}, {y:#x})"
+            );
+        }
+    }
+
+    #[test]
+    fn shuffle_is_fisher_yates_over_below_i_plus_one() {
+        // Durstenfeld's form: for i from the end down to 1, swap i with a uniform j in 0..=i.
+        // (j in 0..i would be Sattolo's algorithm, which makes only cyclic permutations.)
+        let (mut a, mut b) = (Rng::new(13), Rng::new(13));
+        let mut got: Vec<usize> = (0..50).collect();
+        a.shuffle(&mut got);
+        let mut want: Vec<usize> = (0..50).collect();
+        for i in (1..50).rev() {
+            let j = b.below(i as u64 + 1) as usize;
+            want.swap(i, j);
+        }
+        assert_eq!(got, want);
+        assert_ne!(got, (0..50).collect::<Vec<_>>());
+        // Some element stays in place somewhere across 20 shuffles of 5: Sattolo never does.
+        let fixed = (0..20).any(|_| {
+            let p = a.permutation(5);
+            (0..5).any(|i| p[i] == i)
+        });
+        assert!(fixed);
+    }
+
     #[test]
     fn permutation_is_a_permutation() {
         let mut p = Rng::new(5).permutation(100);
@@ -240,21 +335,38 @@ mod known_answers {
             let x = a.next_u64();
             assert_eq!(b.uniform(), (x >> 11) as f64 / 9_007_199_254_740_992.0);
         }
+        // Large n (2^63 + 1, 3·2^62, 2^64 − 1) reject about a quarter to a half of the draws, so
+        // the retry path runs; with small n it practically never does.
         let (mut a, mut b) = (Rng::new(10), Rng::new(10));
-        for n in [1u64, 2, 3, 10, 1000, u64::MAX / 3] {
-            let got = b.below(n);
-            let mut want;
-            loop {
-                let m = a.next_u64() as u128 * n as u128;
-                want = (m >> 64) as u64;
-                // Lemire's rejection: retry while the low part is below 2^64 mod n.
-                if (m as u64) >= (u64::MAX - n + 1) % n {
-                    break;
+        let mut retries = 0;
+        for n in [
+            1u64,
+            2,
+            3,
+            10,
+            1000,
+            u64::MAX / 3,
+            (1 << 63) + 1,
+            3 << 62,
+            u64::MAX,
+        ] {
+            for _ in 0..200 {
+                let got = b.below(n);
+                let mut want;
+                loop {
+                    let m = a.next_u64() as u128 * n as u128;
+                    want = (m >> 64) as u64;
+                    // Lemire's rejection: retry while the low part is below 2^64 mod n.
+                    if (m as u64) >= (u64::MAX - n + 1) % n {
+                        break;
+                    }
+                    retries += 1;
                 }
+                assert_eq!(got, want, "n = {n}");
+                assert!(got < n);
             }
-            assert_eq!(got, want, "n = {n}");
-            assert!(got < n);
         }
+        assert!(retries > 100, "the retry path ran {retries} times");
         // Marsaglia's polar method: two deviates per accepted (u, v).
         let (mut a, mut b) = (Rng::new(11), Rng::new(11));
         let (z1, z2) = (b.normal(), b.normal());
