@@ -126,6 +126,10 @@ impl super::CopulaEstimator for Gaussian {
         "closed form on normal scores (exact for Gaussian copulas)"
     }
 
+    fn takes_k(&self) -> bool {
+        false
+    }
+
     fn alignment(&self, ra: &Matrix, rb: &Matrix, _k: usize) -> Result<PairAlignment> {
         gaussian_alignment(&normal_scores(ra), &normal_scores(rb))
     }

@@ -85,6 +85,12 @@ impl Estimator {
     pub fn about(self) -> &'static str {
         self.implementation().about()
     }
+
+    /// Whether it reads the number of neighbours k (`alignment.k`, `--k`): figures and
+    /// output name k only for an estimator that takes it.
+    pub fn takes_k(self) -> bool {
+        self.implementation().takes_k()
+    }
 }
 
 impl clap::ValueEnum for Estimator {
@@ -104,6 +110,8 @@ trait CopulaEstimator: Sync {
     fn name(&self) -> &'static str;
     /// One line on how it estimates.
     fn about(&self) -> &'static str;
+    /// Whether `k` changes its estimate.
+    fn takes_k(&self) -> bool;
     fn alignment(&self, ra: &Matrix, rb: &Matrix, k: usize) -> Result<PairAlignment>;
     /// CCE(A|B) alone: bit for bit `alignment(..)?.cce_a_given_b`, possibly with less work.
     fn cce(&self, ra: &Matrix, rb: &Matrix, k: usize) -> Result<f64> {
@@ -135,6 +143,10 @@ impl<E: KnnEstimator> CopulaEstimator for Knn<E> {
 
     fn about(&self) -> &'static str {
         E::ABOUT
+    }
+
+    fn takes_k(&self) -> bool {
+        true
     }
 
     fn alignment(&self, ra: &Matrix, rb: &Matrix, k: usize) -> Result<PairAlignment> {

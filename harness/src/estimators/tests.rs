@@ -566,3 +566,21 @@ fn ranks_beyond_sixteen_bits_are_not_truncated() {
     let (ab, _) = directed(measure(&a, &b, Measure::Ii, Estimator::Ksg, 3, 11).unwrap());
     assert_eq!(ab, imbalance::imbalance(&pa, &pb));
 }
+
+/// `takes_k` says the truth: an estimator that takes k gives another estimate at another k,
+/// one that does not gives the same bits (figures and `cce` name k only for the first kind).
+#[test]
+fn takes_k_is_whether_k_changes_the_estimate() {
+    let (a, b) = correlated_pairs(400, 2, 0.6, 5);
+    for est in Estimator::ALL {
+        let (k3, k7) = (
+            cce(&a, &b, est, 3, 1).unwrap(),
+            cce(&a, &b, est, 7, 1).unwrap(),
+        );
+        assert_eq!(
+            est.takes_k(),
+            k3 != k7,
+            "{est}: {k3} at k = 3, {k7} at k = 7"
+        );
+    }
+}

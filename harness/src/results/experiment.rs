@@ -161,7 +161,7 @@ pub fn write(
         [whole] if whole.values.is_empty() => {
             figure::experiment::render(manifest, plan, &whole.rows)?
         }
-        _ => figure::experiment::render_parts(manifest, &parts)?,
+        _ => figure::experiment::render_parts(manifest, plan, &parts)?,
     };
     files.push((format!("{fig}.svg"), svg));
     files.push((format!("{fig}.png"), png));

@@ -14,6 +14,7 @@
 //!   dimensions and test-set size shows a bias beyond [`LARGE_BIAS_NATS`] at some correlation,
 //!   the levels of the CCE are off by about that much.
 
+use super::figure::Bound;
 use super::tables::SummaryRow;
 use crate::estimators::{Estimator, Projection};
 use crate::manifest::Manifest;
@@ -33,6 +34,14 @@ pub const LARGE_BIAS_NATS: f64 = 0.1;
 
 /// How many standard errors above 0 a mean CCE must be to count as impossible.
 pub const IMPOSSIBLE_SE: f64 = 2.0;
+
+/// The CCE's bound, 0, with the margin beyond which a mean is impossible: the one rule of
+/// [`above_range`] and of the rings on the figures' CCE panels.
+pub const CCE_BOUND: Bound = Bound {
+    value: 0.0,
+    margin_se: IMPOSSIBLE_SE,
+    label: "CCE = 0, its upper bound",
+};
 
 /// Every warning about a network experiment's CCE, in a fixed order.
 pub fn warnings(
@@ -63,16 +72,15 @@ pub fn above_range(main: Estimator, rows: &[SummaryRow]) -> Option<String> {
             continue;
         };
         judged += 1;
-        let se = if e.se.is_finite() { e.se } else { 0.0 };
-        if e.mean > IMPOSSIBLE_SE * se && e.mean > 0.0 {
+        if CCE_BOUND.exceeded_by(e.mean, e.se) {
             flagged.push((r, e.mean));
         }
     }
     let (top, value) = *flagged.iter().max_by(|a, b| a.1.total_cmp(&b.1))?;
     Some(format!(
         "CCE above its possible range: the true CCE is <= 0, but the {main} mean is positive \
-         beyond {IMPOSSIBLE_SE} SE at {} of {judged} points (largest {value:+.3} nats at {} {}n/P={:.3}): \
-         the levels are the estimator's bias, compare shapes, not levels (see {ESTIMATOR_TABLE})",
+         beyond {IMPOSSIBLE_SE} SE at {} of {judged} points (largest {value:+.3} nats at {} {}n/P={:.3}; \
+         ringed in red on the figure): the levels are the estimator's bias, compare shapes, not levels (see {ESTIMATOR_TABLE})",
         flagged.len(),
         top.point.level.label(),
         if several_networks(rows) {

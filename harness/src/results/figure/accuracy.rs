@@ -5,7 +5,6 @@ use super::{Panel, Series};
 use crate::manifest::accuracy::AccuracyManifest;
 use crate::results::accuracy::{AccuracyRow, Quantity};
 use anyhow::Result;
-use plotters::chart::SeriesLabelPosition;
 
 /// The figure's SVG and PNG bytes.
 pub fn render(m: &AccuracyManifest, rows: &[AccuracyRow]) -> Result<(Vec<u8>, Vec<u8>)> {
@@ -38,7 +37,6 @@ pub fn panels(m: &AccuracyManifest, rows: &[AccuracyRow]) -> Vec<Panel> {
                 .map_or(f64::NAN, |r| r.truth);
             Panel {
                 title: format!("{d} + {d} dims (true CCE {truth:.3})"),
-                legend: SeriesLabelPosition::UpperRight,
                 y_label: "bias of CCE(A|B), nats".into(),
                 log_x: false,
                 log_y: false,
@@ -55,6 +53,8 @@ pub fn panels(m: &AccuracyManifest, rows: &[AccuracyRow]) -> Vec<Panel> {
                         theory: Vec::new(),
                     })
                     .collect(),
+                bound: None,
+                note: None,
             }
         })
         .collect()

@@ -1,28 +1,40 @@
-//! The figure of a network experiment: its title and its two panels (generalization error and
-//! the main estimator's CCE against n/P, with the theory of SPEC §5 where it applies).
+//! The figure of a network experiment: its title and provenance, and its two panels
+//! (generalization error and the main estimator's CCE against n/P, with the theory of SPEC §5
+//! where it applies, and the CCE's bound 0 drawn).
 
-use super::{Panel, Series};
+use super::{Figure, Panel, Provenance, Series};
 use crate::manifest::{Manifest, Task};
 use crate::models::{theory, Model};
 use crate::plan::{Level, Plan};
 use crate::results::tables::SummaryRow;
+use crate::results::warnings::CCE_BOUND;
 use crate::train::Train;
 use anyhow::Result;
-use plotters::chart::SeriesLabelPosition;
 
 /// The figure's SVG and PNG bytes.
 pub fn render(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Result<(Vec<u8>, Vec<u8>)> {
-    super::render(
-        &title(manifest, plan),
-        "n / P",
-        &panels(manifest, plan, rows),
-    )
+    super::render_figure(&Figure {
+        title: title(manifest, plan),
+        x_label: "n / P".into(),
+        rows: vec![panels(manifest, plan, rows)],
+        provenance: Some(provenance(manifest, plan)),
+    })
+}
+
+/// What the figure names as its origin: the manifest's hash, seed and overrides.
+pub fn provenance(manifest: &Manifest, plan: &Plan) -> Provenance {
+    Provenance {
+        manifest_sha256: plan.manifest_hash.clone(),
+        seed: manifest.seed,
+        overrides: manifest.overrides.clone(),
+    }
 }
 
 /// The figure of an experiment with `sweep.over`: one row of the two panels per combination,
-/// each panel's title led by the combination's values.
+/// each panel's title led by the combination's values; the rows share each column's y range.
 pub fn render_parts(
     manifest: &Manifest,
+    plan: &Plan,
     parts: &[crate::results::experiment::Part<'_>],
 ) -> Result<(Vec<u8>, Vec<u8>)> {
     let rows: Vec<Vec<Panel>> = parts
@@ -40,13 +52,18 @@ pub fn render_parts(
         .collect();
     let swept: Vec<&str> = manifest.sweep.over.keys().map(String::as_str).collect();
     let title = format!(
-        "{}: {} replicas × {} members, one row per combination of {}",
+        "{}: {} replicas × {} members, one row per combination of {} (rows share y axes)",
         manifest.name,
         manifest.sweep.replicas,
         manifest.sweep.members,
         swept.join(", ")
     );
-    super::render_rows(&title, "n / P", &rows)
+    super::render_figure(&Figure {
+        title,
+        x_label: "n / P".into(),
+        rows,
+        provenance: Some(provenance(manifest, plan)),
+    })
 }
 
 /// The figure's title: the experiment, its networks, d and the ensemble sizes.
@@ -100,9 +117,10 @@ pub fn title(manifest: &Manifest, plan: &Plan) -> String {
 
 /// The two panels: generalization error (log scale) and the main estimator's CCE, one
 /// series per (network, SNR) at the network's own n/P, with the theory of SPEC §5 as lines
-/// where it applies. In a comparison the CCE series are CCE(network | the other).
+/// where it applies. In a comparison the CCE series are CCE(network | the other), each at its
+/// own network's n/P (the panel's note says so). The CCE panel draws its bound, 0.
 pub fn panels(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Vec<Panel> {
-    let main = manifest.alignment.estimator.name();
+    let main = manifest.alignment.estimator;
     let d = plan.d().unwrap_or(0);
     let classification = matches!(manifest.task, Task::Classification { .. });
     let networks = &plan.networks;
@@ -148,45 +166,111 @@ pub fn panels(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Vec<Pane
                 label: format!("{cce_label}{}", level.label()),
                 points: mine
                     .iter()
-                    .filter_map(|r| r.cce.get(main).map(|e| (r.point.n_over_p, e.mean, e.se)))
+                    .filter_map(|r| {
+                        r.cce
+                            .get(main.name())
+                            .map(|e| (r.point.n_over_p, e.mean, e.se))
+                    })
                     .collect(),
                 theory: dense(&|n| theory::cce(d, n, snr)),
             });
         }
     }
-    let theory_note = if has_theory {
-        "; lines: theory (SPEC §5)"
+    let compared = networks.len() > 1;
+    let error = if classification {
+        "test error on clean labels"
     } else {
-        ""
+        "excess risk"
     };
-    let x_note = if networks.len() > 1 {
-        " (each network at its own P)"
+    let estimator = if main.takes_k() {
+        format!("{main}, k = {}", manifest.alignment.k)
     } else {
-        ""
+        main.to_string()
     };
     vec![
         Panel {
-            title: format!("(a) generalization error{theory_note}{x_note}"),
-            y_label: if classification {
-                "test error on clean labels".into()
-            } else {
-                "excess risk".into()
-            },
-            log_x: networks.len() > 1,
+            title: format!("(a) generalization error: {error}"),
+            y_label: error.into(),
+            log_x: compared,
             log_y: !classification,
-            legend: SeriesLabelPosition::UpperRight,
             series: gen_series,
+            bound: None,
+            note: compared.then(|| {
+                "x: each network at its own n/P (the same data sets, divided by each \
+                 network's own P)"
+                    .to_string()
+            }),
         },
         Panel {
-            title: format!(
-                "(b) alignment: CCE ({main}, k = {}){theory_note}",
-                manifest.alignment.k
-            ),
+            title: format!("(b) alignment: CCE ({estimator})"),
             y_label: "CCE (nats), lower = more aligned".into(),
-            log_x: networks.len() > 1,
+            log_x: compared,
             log_y: false,
-            legend: SeriesLabelPosition::LowerMiddle,
             series: cce_series,
+            bound: Some(CCE_BOUND),
+            note: compared.then(|| {
+                "x: each direction at its own network's n/P, so the two directions of one \
+                 pair (the same two fits) sit at different x"
+                    .to_string()
+            }),
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::plan;
+    use std::path::Path;
+
+    fn manifest(extra: &str) -> Manifest {
+        let text = format!(
+            "name: r\nseed: 3\ntask: {{kind: linear-teacher, d: 5, n_test: 50}}\n\
+             model: {{kind: relu2, width: 3}}\ntrain: {{solver: adam, max_steps: 100}}\n\
+             sweep: {{snr: [1, 4], n_over_p: [0.5, 1, 2], replicas: 2, members: 2}}\n{extra}"
+        );
+        Manifest::parse(&text, Path::new("r.yaml")).unwrap()
+    }
+
+    /// Each panel's title names the quantity its y axis reads; k appears only for an
+    /// estimator that takes it; the CCE panel carries its bound; a comparison's panels say
+    /// why its networks sit at different x.
+    #[test]
+    fn titles_agree_with_their_axes_and_name_only_what_applies() {
+        let m = manifest("alignment: {estimator: ksg, report: [ksg, gaussian], k: 5}\n");
+        let p = plan(&m);
+        let [a, b] = <[Panel; 2]>::try_from(panels(&m, &p, &[])).unwrap();
+        assert!(a.title.ends_with(&a.y_label), "{} / {}", a.title, a.y_label);
+        assert_eq!(a.y_label, "excess risk");
+        assert!(b.title.contains("(ksg, k = 5)"), "{}", b.title);
+        assert_eq!(b.bound, Some(CCE_BOUND));
+        assert_eq!(a.bound, None);
+        assert!(a.note.is_none() && b.note.is_none());
+        let g = manifest("alignment: {estimator: gaussian, report: [gaussian], k: 5}\n");
+        let b = panels(&g, &plan(&g), &[]).remove(1);
+        assert!(
+            b.title.contains("(gaussian)") && !b.title.contains("k ="),
+            "{}",
+            b.title
+        );
+        let c = manifest("compare: {model: {kind: linear2}, train: {solver: min-norm}}\n");
+        let both = panels(&c, &plan(&c), &[]);
+        assert!(both.iter().all(|p| p.log_x));
+        let note = both[1].note.as_deref().unwrap();
+        assert!(note.contains("two directions of one pair") && note.contains("different x"));
+        assert!(both[0].note.as_deref().unwrap().contains("its own n/P"));
+    }
+
+    #[test]
+    fn the_provenance_is_the_manifest_s_hash_seed_and_overrides() {
+        let mut m = manifest("");
+        m.overrides = vec!["model.width=3".into()];
+        let p = plan(&m);
+        let prov = provenance(&m, &p);
+        assert_eq!(prov.manifest_sha256, p.manifest_hash);
+        assert_eq!(
+            (prov.seed, prov.overrides),
+            (3, vec!["model.width=3".to_string()])
+        );
+    }
 }
