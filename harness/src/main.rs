@@ -16,7 +16,7 @@ use harness::cli::slurm;
 use harness::cli::why::{survey, why};
 use harness::data::datasets::{hub::HubCache, Dataset};
 use harness::device::DeviceKind;
-use harness::estimators::{self, Estimator, Measure, MeasureValue, Projection};
+use harness::estimators::{self, Estimator, Measure, Projection};
 use harness::manifest::{self, AnyManifest, Assignment, Manifest, ManifestError, Overrides};
 use harness::matrix::{InputError, Matrix};
 use harness::plan::shard::{self, AnyPlan, Shard};
@@ -348,8 +348,8 @@ enum Command {
     /// sample, no header, same number of rows).
     ///
     /// Symmetric measures (mi, symmetric-cce, cka, cka-debiased) print one number. Asymmetric
-    /// ones print two lines, `A->B<TAB>value` then `B->A<TAB>value`: for cce, CCE(A|B) then
-    /// CCE(B|A) in nats; for ii, the Information Imbalance Δ(A→B) then Δ(B→A).
+    /// ones print two lines, name<TAB>value: for cce, `CCE(A|B)` then `CCE(B|A)` in nats; for
+    /// ii, the Information Imbalance `A->B` (Δ(A→B)) then `B->A`.
     Align {
         /// cce, mi, symmetric-cce (copula entropies, nats; with --estimator), cka,
         /// cka-debiased (linear CKA on the raw representations), ii (Information Imbalance on
@@ -452,13 +452,19 @@ struct PairArgs {
 }
 
 impl PairArgs {
-    /// Reads both CSVs (in parallel) and applies the projection to each.
-    fn read(&self) -> Result<(Matrix, Matrix)> {
-        let read = |p: &Path| -> Result<Matrix> {
-            self.project.apply(&Matrix::read_csv(p)?).map_err(bad_input)
+    /// Reads both CSVs (in parallel) and applies the projection to each; prints the remarks
+    /// about them on stderr ([`harness::cli::pair`]). `k_given`: `None` for a measure without
+    /// an estimator, else whether --k was given.
+    fn read(&self, k_given: Option<bool>) -> Result<(Matrix, Matrix)> {
+        let asked = harness::cli::pair::Asked {
+            project: self.project,
+            estimator: k_given.map(|given| (self.estimator, given)),
         };
-        let (ma, mb) = rayon::join(|| read(&self.a), || read(&self.b));
-        Ok((ma?, mb?))
+        let pair = harness::cli::pair::read(&self.a, &self.b, &asked, bad_input)?;
+        for r in &pair.remarks {
+            eprintln!("{r}");
+        }
+        Ok((pair.a, pair.b))
     }
 
     /// An estimator's complaint about the pair, as a bad-input error naming both files.
@@ -1202,7 +1208,11 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Cce { pair } => {
-            let (ma, mb) = pair.read()?;
+            let k_given = matches
+                .subcommand_matches("cce")
+                .and_then(|m| m.value_source("k"))
+                == Some(ValueSource::CommandLine);
+            let (ma, mb) = pair.read(Some(k_given))?;
             let value = estimators::cce(&ma, &mb, pair.estimator, pair.k, pair.seed)
                 .map_err(|e| pair.bad_pair(e))?;
             println!("{value}");
@@ -1223,13 +1233,10 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
                     )));
                 }
             }
-            let (ma, mb) = pair.read()?;
-            match estimators::measure(&ma, &mb, measure, pair.estimator, pair.k, pair.seed)
-                .map_err(|e| pair.bad_pair(e))?
-            {
-                MeasureValue::Symmetric(v) => println!("{v}"),
-                MeasureValue::Directed(ab, ba) => println!("A->B\t{ab}\nB->A\t{ba}"),
-            }
+            let (ma, mb) = pair.read(measure.uses_estimator().then(|| given("k")))?;
+            let value = estimators::measure(&ma, &mb, measure, pair.estimator, pair.k, pair.seed)
+                .map_err(|e| pair.bad_pair(e))?;
+            print!("{}", harness::cli::pair::value_lines(measure, value));
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -3,7 +3,7 @@
 //! files ([`export`]); a finished experiment's summary for a paper ([`table`]); a run split over processes
 //! sharing one artifacts folder: [`launch`] (the shard processes' command line, `run --jobs`)
 //! and [`slurm`] (job arrays); the run history ([`history`], `harness runs`) and two runs
-//! compared ([`diff`]). The binary (`src/main.rs`) parses the command line, loads every
+//! compared ([`diff`]); the remarks and names of `cce` and `align` on two CSVs ([`pair`]). The binary (`src/main.rs`) parses the command line, loads every
 //! manifest through [`crate::manifest::load`] and prints; it holds no pipeline logic of its own.
 pub mod check;
 pub mod diff;
@@ -11,6 +11,7 @@ pub mod export;
 pub mod gc;
 pub mod history;
 pub mod launch;
+pub mod pair;
 pub mod project;
 pub mod run;
 pub mod slurm;

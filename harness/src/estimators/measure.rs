@@ -42,6 +42,17 @@ impl Measure {
         }
     }
 
+    /// How the two values of an asymmetric measure are named, in order: `CCE(A|B)` then
+    /// `CCE(B|A)`; `A->B` then `B->A` for the Information Imbalance; `None` for a symmetric
+    /// one.
+    pub fn directions(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Measure::Cce => Some(("CCE(A|B)", "CCE(B|A)")),
+            Measure::Ii => Some(("A->B", "B->A")),
+            Measure::Mi | Measure::SymmetricCce | Measure::Cka | Measure::CkaDebiased => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Measure::Cce => "cce",

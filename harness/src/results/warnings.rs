@@ -52,14 +52,44 @@ pub fn warnings(
 ) -> Vec<String> {
     let main = manifest.alignment.estimator;
     let mut out: Vec<String> = above_range(main, rows).into_iter().collect();
+    let widths = live_widths(plan, members);
+    out.extend(projection_does_nothing(manifest.alignment.project, &widths));
     out.extend(knn_bias(
         main,
         manifest.alignment.k,
         manifest.alignment.project,
         plan,
-        members,
+        &widths,
     ));
     out
+}
+
+/// The widest representation each network of the plan hands the estimators before any
+/// projection: its members' most live (non-constant) units.
+pub fn live_widths(plan: &Plan, members: &[MemberResult]) -> Vec<usize> {
+    let mut widths = vec![0usize; plan.networks.len()];
+    for (m, r) in plan.members.iter().zip(members) {
+        widths[m.network] = widths[m.network].max(live_units(&r.repr).len().max(1));
+    }
+    widths
+}
+
+/// `pca:m` leaves a representation of at most m columns as it is: when that is every
+/// representation of the run, the setting changed nothing but the experiment's hash (so every
+/// pair was estimated again for nothing).
+pub fn projection_does_nothing(project: Projection, widths: &[usize]) -> Option<String> {
+    let Projection::Pca(m) = project else {
+        return None;
+    };
+    let widest = widths.iter().copied().max()?;
+    (widest <= m).then(|| {
+        format!(
+            "alignment.project: pca:{m} changes nothing: no representation has more than \
+             {widest} live column(s), and pca:m leaves one of at most m columns as it is; it \
+             changes only the experiment's hash (every pair is estimated again). Use pca:m \
+             with m < {widest}, or none"
+        )
+    })
 }
 
 /// The points whose mean CCE of `main` is positive beyond [`IMPOSSIBLE_SE`] standard errors
@@ -104,22 +134,20 @@ pub fn knn_bias(
     k: usize,
     project: Projection,
     plan: &Plan,
-    members: &[MemberResult],
+    widths: &[usize],
 ) -> Vec<String> {
     if main == Estimator::Gaussian {
         return Vec::new();
     }
-    // The widest representation each network hands the estimator: live units, after the
-    // projection.
-    let mut dims = vec![0usize; plan.networks.len()];
-    for (m, r) in plan.members.iter().zip(members) {
-        let live = live_units(&r.repr).len().max(1);
-        let seen = match project {
+    // The widest representation each network hands the estimator: live units (`widths`,
+    // [`live_widths`]), after the projection.
+    let dims: Vec<usize> = widths
+        .iter()
+        .map(|&live| match project {
             Projection::Pca(p) => live.min(p),
             Projection::None => live,
-        };
-        dims[m.network] = dims[m.network].max(seen);
-    }
+        })
+        .collect();
     let mut combos: Vec<(usize, usize)> = plan
         .pairs
         .iter()
@@ -134,7 +162,7 @@ pub fn knn_bias(
     combos
         .into_iter()
         .filter_map(|(da, db)| {
-            let cell = nearest_cell(&cells, da + db, plan.n_test)?;
+            let (cell, beyond) = nearest_cell(&cells, da + db, plan.n_test)?;
             let (lo, hi) = cell
                 .biases
                 .iter()
@@ -145,18 +173,24 @@ pub fn knn_bias(
                 format!(
                     "{main} at {da} + {db} dims, N = {}: the estimator-accuracy experiment \
                      measured a bias of {lo:+.2} to {hi:+.2} nats on Gaussian copulas at {} + {} \
-                     dims, N = {} (correlations {}): the CCE levels are off by about that \
+                     dims ({}), N = {} (correlations {}): the CCE levels are off by {} that \
                      much, compare shapes, not levels, and read cce_gaussian_mean beside it \
                      (see {ESTIMATOR_TABLE})",
                     plan.n_test,
                     cell.dims,
                     cell.dims,
+                    if beyond {
+                        "the largest measured; the run's dims are beyond it"
+                    } else {
+                        "the nearest measured at or above the run's"
+                    },
                     cell.n,
                     cell.rhos
                         .iter()
                         .map(|r| format!("{r}"))
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    if beyond { "at least" } else { "about" },
                 )
             })
         })
@@ -238,16 +272,21 @@ fn accuracy_cells(estimator: Estimator, k: usize) -> Vec<Cell> {
     cells
 }
 
-/// The cell nearest to `total_dims` (A + B) and `n`: the dims per side whose total is
-/// nearest (ties to the smaller, which shows less bias), then the N nearest on a log scale
-/// (ties to the larger, which shows less bias).
-fn nearest_cell(cells: &[Cell], total_dims: usize, n: usize) -> Option<&Cell> {
+/// The cell to quote for `total_dims` (A + B) and `n`: the smallest measured dims per side at
+/// or above the dims in use (the kNN bias grows with dimension, so a smaller cell would
+/// understate it), or the largest measured when the run is beyond every cell; then the N
+/// nearest on a log scale (ties to the larger, which shows less bias). The flag says whether
+/// the run's dims are beyond the largest cell.
+fn nearest_cell(cells: &[Cell], total_dims: usize, n: usize) -> Option<(&Cell, bool)> {
+    let largest = cells.iter().map(|c| c.dims).max()?;
     let dims = cells
         .iter()
         .map(|c| c.dims)
-        .min_by_key(|&d| ((2 * d).abs_diff(total_dims), d))?;
+        .filter(|&d| 2 * d >= total_dims)
+        .min()
+        .unwrap_or(largest);
     let ln = (n.max(1) as f64).ln();
-    cells.iter().filter(|c| c.dims == dims).min_by(|a, b| {
+    let cell = cells.iter().filter(|c| c.dims == dims).min_by(|a, b| {
         let da = ((a.n as f64).ln() - ln).abs();
         let db = ((b.n as f64).ln() - ln).abs();
         // Equal distances within rounding count as a tie.
@@ -256,7 +295,8 @@ fn nearest_cell(cells: &[Cell], total_dims: usize, n: usize) -> Option<&Cell> {
         } else {
             da.total_cmp(&db)
         }
-    })
+    })?;
+    Some((cell, 2 * largest < total_dims))
 }
 
 #[cfg(test)]
@@ -312,6 +352,22 @@ mod tests {
     }
 
     #[test]
+    fn a_projection_onto_at_least_every_width_is_named_as_doing_nothing() {
+        let w = projection_does_nothing(Projection::Pca(9), &[4, 3]).unwrap();
+        assert!(
+            w.starts_with("alignment.project: pca:9 changes nothing"),
+            "{w}"
+        );
+        assert!(
+            w.contains("more than 4 live column(s)") && w.contains("m < 4"),
+            "{w}"
+        );
+        assert!(projection_does_nothing(Projection::Pca(4), &[4]).is_some());
+        assert_eq!(projection_does_nothing(Projection::Pca(3), &[4, 3]), None);
+        assert_eq!(projection_does_nothing(Projection::None, &[4]), None);
+    }
+
+    #[test]
     fn the_embedded_table_has_the_gaussian_cells_of_both_knn_estimators() {
         for est in [Estimator::Ksg, Estimator::Kl] {
             let cells = accuracy_cells(est, 3);
@@ -327,21 +383,32 @@ mod tests {
     }
 
     #[test]
-    fn the_nearest_cell_rounds_dims_by_total_and_n_on_a_log_scale() {
+    fn the_quoted_cell_is_at_or_above_the_dims_in_use_and_nearest_in_n() {
         let cells = accuracy_cells(Estimator::Ksg, 3);
         let pick = |total, n| {
-            let c = nearest_cell(&cells, total, n).unwrap();
-            (c.dims, c.n)
+            let (c, beyond) = nearest_cell(&cells, total, n).unwrap();
+            (c.dims, c.n, beyond)
         };
         assert_eq!(
             pick(8, 1000),
-            (4, 2000),
+            (4, 2000, false),
             "N 1000 is as far from 500 as from 2000"
         );
-        assert_eq!(pick(8, 900), (4, 500));
-        assert_eq!(pick(16, 500), (8, 500));
-        assert_eq!(pick(2, 2000), (1, 2000));
-        assert_eq!(pick(5, 2000), (1, 2000), "1 + 4 is as far from 2 as from 8");
-        assert_eq!(pick(7, 2000), (4, 2000));
+        assert_eq!(pick(8, 900), (4, 500, false));
+        assert_eq!(pick(16, 500), (8, 500, false));
+        assert_eq!(pick(2, 2000), (1, 2000, false));
+        // At or above the dims in use, never below: 6 + 6 quotes 8 + 8, not 4 + 4.
+        assert_eq!(pick(12, 2000), (8, 2000, false));
+        assert_eq!(
+            pick(5, 2000),
+            (4, 2000, false),
+            "1 + 4: 2.5 per side, so 4 + 4"
+        );
+        assert_eq!(pick(7, 2000), (4, 2000, false));
+        assert_eq!(pick(9, 2000), (8, 2000, false));
+        // Beyond the largest cell: the largest, flagged.
+        let largest = cells.iter().map(|c| c.dims).max().unwrap();
+        assert_eq!(pick(2 * largest + 2, 2000).2, true);
+        assert_eq!(pick(2 * largest + 2, 2000).0, largest);
     }
 }
