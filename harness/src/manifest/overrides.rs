@@ -56,8 +56,19 @@ impl Assignment {
                 "`{key}` is not a dotted key such as train.lr or sweep.snr[0]"
             ));
         }
-        let value: Value = serde_yaml::from_str(text)
-            .map_err(|e| format!("`{arg}`: the value is not YAML: {e}"))?;
+        let value: Value = serde_yaml::from_str(text).map_err(|e| {
+            let e = e.to_string();
+            match e
+                .strip_prefix("invalid type: integer `")
+                .and_then(|m| m.split_once("` as u128"))
+            {
+                Some((number, _)) => format!(
+                    "`{arg}`: key `{key}`: the whole number {number} is too large (the largest \
+                     is 18446744073709551615)"
+                ),
+                None => format!("`{arg}`: the value is not YAML: {e}"),
+            }
+        })?;
         Ok(Assignment {
             key: key.to_string(),
             value,
@@ -192,6 +203,13 @@ mod tests {
         assert!(Assignment::parse("train.lr").is_err());
         assert!(Assignment::parse("train..lr=1").is_err());
         assert!(Assignment::parse("train lr=1").is_err());
+        let big = Assignment::parse("sweep.replicas=99999999999999999999999").unwrap_err();
+        assert!(
+            big.contains(
+                "key `sweep.replicas`: the whole number 99999999999999999999999 is too large"
+            ),
+            "{big}"
+        );
     }
 
     #[test]

@@ -162,7 +162,7 @@ fn unreadable(text: &str, e: &serde_yaml::Error) -> Located {
         .map(|(n, _)| n)
     {
         return Located {
-            key: None,
+            key: line.and_then(|l| key_of_value(text, l, number)),
             line,
             message: format!(
                 "the whole number {number} is too large (the largest is 18446744073709551615)"
@@ -174,6 +174,86 @@ fn unreadable(text: &str, e: &serde_yaml::Error) -> Located {
         line,
         message: format!("not valid YAML: {message}"),
     }
+}
+
+/// The dotted key whose value `value` is on 1-based `line` of `text`, for an error the YAML
+/// parser reports by line alone (a number too large for any field): the key before the value
+/// on its line (inside a flow mapping, its key there; in a flow list, its index), under the
+/// block keys that enclose the line, found by indentation; a block list item (`- value`)
+/// takes its index among its siblings. `None` when the line holds no such value.
+pub fn key_of_value(text: &str, line: usize, value: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = *lines.get(line.checked_sub(1)?)?;
+    let at = here.find(value)?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let before = &here[..at];
+    // The key written before the value on its own line (`width: 9…`, `{…, d: 9…}`).
+    let key_before = |prefix: &str| -> Option<(String, usize)> {
+        let colon = prefix.rfind(':')?;
+        let name: String = prefix[..colon]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        (!name.is_empty()).then_some((name, colon))
+    };
+    let mut path: Vec<Segment> = Vec::new();
+    let body = here.trim_start();
+    let own_indent = indent(here);
+    // A block list item: its index among the `- ` lines of the same indentation above it,
+    // up to the enclosing key.
+    let item = body.starts_with("- ").then(|| {
+        lines[..line - 1]
+            .iter()
+            .rev()
+            .take_while(|l| l.trim().is_empty() || indent(l) >= own_indent)
+            .filter(|l| indent(l) == own_indent && l.trim_start().starts_with("- "))
+            .count()
+    });
+    // The block keys enclosing the line: each nearer line of smaller indentation that is a
+    // `key:` line (a list item's key counts at its own indentation).
+    let mut limit = if item.is_some() {
+        own_indent + 1
+    } else {
+        own_indent
+    };
+    let mut parents = Vec::new();
+    for l in lines[..line - 1].iter().rev() {
+        let t = l.trim_start();
+        if t.is_empty() || t.starts_with('#') || indent(l) >= limit {
+            continue;
+        }
+        if let Some((name, _)) = t.split_once(':').filter(|(k, _)| !k.contains(' ')) {
+            parents.push(name.trim_start_matches("- ").to_string());
+        }
+        limit = indent(l);
+        if limit == 0 {
+            break;
+        }
+    }
+    path.extend(parents.into_iter().rev().map(Segment::Key));
+    if let Some(index) = item {
+        path.push(Segment::Index(index));
+    }
+    if let Some((name, colon)) = key_before(before) {
+        // The line's own leading key, when the value sits inside its flow mapping.
+        let lead = body.trim_start_matches("- ");
+        if let Some((first, _)) = lead.split_once(':') {
+            if first != name && lead.len() - lead.trim_start().len() == 0 && !first.contains(' ') {
+                path.push(Segment::Key(first.to_string()));
+            }
+        }
+        path.push(Segment::Key(name));
+        // In a flow list after the key: the value's index in it.
+        let after = &before[colon + 1..];
+        if let Some(open) = after.rfind('[') {
+            path.push(Segment::Index(after[open..].matches(',').count()));
+        }
+    }
+    (!path.is_empty()).then(|| dotted(&path))
 }
 
 /// A failed typed deserialization: the path serde was at and its message, without location.
@@ -612,6 +692,32 @@ impl<'de> Visitor<'de> for Found {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_on_a_line_is_named_by_its_key_path() {
+        let text =
+            "name: x\nseed: 99\ntask: {kind: linear-teacher, d: 99}\nmodel:\n  kind: relu2\n  \
+                    width: 99\nsweep:\n  snr: [1, 2, 99]\n  n_over_p:\n    - 0.5\n    - 99\n  \
+                    replicas: 99\n";
+        let key = |line| key_of_value(text, line, "99");
+        assert_eq!(key(2).as_deref(), Some("seed"));
+        assert_eq!(key(3).as_deref(), Some("task.d"));
+        assert_eq!(key(6).as_deref(), Some("model.width"));
+        assert_eq!(key(8).as_deref(), Some("sweep.snr[2]"));
+        assert_eq!(key(11).as_deref(), Some("sweep.n_over_p[1]"));
+        assert_eq!(key(12).as_deref(), Some("sweep.replicas"));
+        assert_eq!(key(1), None, "no such value on the line");
+        assert_eq!(key(40), None);
+    }
+
+    #[test]
+    fn a_whole_number_too_large_names_its_key() {
+        let text = "name: x\nsweep:\n  replicas: 99999999999999999999999\n";
+        let e = document(text).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("sweep.replicas"));
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("too large"), "{}", e.message);
+    }
 
     #[test]
     fn key_lines_follow_the_parser_not_the_indentation() {
