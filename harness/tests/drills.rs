@@ -3,7 +3,7 @@
 //! them): results are a pure function of the manifest whatever part of the cache existed,
 //! concurrent runs compute each unit once between them, `kill -9` at random moments leaves a
 //! cache that `verify` passes and a rerun that gives the same bytes, corrupt entries are named
-//! and never served, a full disk stops the run naming the path, and `gc` keeps what the
+//! and never served, a damaged inputs record is named and rewritten by the next run, a full disk stops the run naming the path, and `gc` keeps what the
 //! manifests given need.
 //!
 //! The results compared are every file listed in a results folder's `SHA256SUMS` except
@@ -320,6 +320,90 @@ fn corrupt_entries_are_named_by_verify_and_never_served() {
     }
     println!("drill corruption: {tried} tried, {named} named by verify, {served} served");
     assert_eq!(served, 0);
+}
+
+/// An inputs record (`<entry>.inputs`, what `why` compares with) damaged or deleted beside a
+/// valid entry: `verify` names a damaged one, and the next run, which reuses the entry,
+/// writes the record again, so `verify` is clean after it and the results are unchanged.
+#[test]
+fn damaged_inputs_records_are_rewritten_by_the_run_that_reuses_their_entry() {
+    let d = Drill::new(&[("relu2.yaml", RELU2)]);
+    d.run_ok("relu2.yaml");
+    let truth = d.results("drill_relu2");
+    let record = |p: &Path| PathBuf::from(format!("{}.inputs", p.display()));
+    let (member, pair) = (
+        record(&d.entries("safetensors")[0]),
+        record(&d.entries("json")[0]),
+    );
+    let original = (fs::read(&member).unwrap(), fs::read(&pair).unwrap());
+    type Damage = fn(&Path);
+    let cases: Vec<(&str, &PathBuf, Damage, bool)> = vec![
+        (
+            "member record bit flipped",
+            &member,
+            |p| {
+                let mut b = fs::read(p).unwrap();
+                let i = b.len() / 2;
+                b[i] ^= 1;
+                fs::write(p, b).unwrap();
+            },
+            true,
+        ),
+        (
+            "member record truncated",
+            &member,
+            |p| {
+                let b = fs::read(p).unwrap();
+                fs::write(p, &b[..b.len() / 2]).unwrap();
+            },
+            true,
+        ),
+        (
+            "member record deleted",
+            &member,
+            |p| fs::remove_file(p).unwrap(),
+            false,
+        ),
+        (
+            "pair record altered",
+            &pair,
+            |p| {
+                let t = fs::read_to_string(p).unwrap();
+                fs::write(p, t.replace("\"k\":3", "\"k\":4")).unwrap();
+            },
+            true,
+        ),
+        (
+            "pair record deleted",
+            &pair,
+            |p| fs::remove_file(p).unwrap(),
+            false,
+        ),
+    ];
+    let (mut tried, mut named, mut rewritten) = (0, 0, 0);
+    for (what, path, damage, verify_names) in cases {
+        damage(path);
+        tried += 1;
+        if verify_names {
+            let (code, out, _) = d.exec(&["verify"]);
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                code == 1 && out.contains(&name),
+                "{what}: verify said\n{out}"
+            );
+            named += 1;
+        }
+        d.run_ok("relu2.yaml");
+        assert!(
+            d.verify_clean(),
+            "{what}: verify is not clean after the rerun"
+        );
+        let back = (fs::read(&member).unwrap(), fs::read(&pair).unwrap());
+        assert_eq!(back, original, "{what}: the record is not the original");
+        rewritten += 1;
+        assert_eq!(d.results("drill_relu2"), truth, "{what}");
+    }
+    println!("drill inputs records: {tried} damaged, {named} named by verify, {rewritten} rewritten by the next run");
 }
 
 #[test]

@@ -48,6 +48,8 @@ pub struct PhaseStats {
     /// Units whose batch another process was computing when this one reached it: waited for,
     /// then read from the cache (or computed here, had the other process died).
     pub waited: usize,
+    /// Reused entries whose inputs record was missing or damaged and was rewritten.
+    pub inputs_repaired: usize,
     pub seconds: f64,
 }
 
@@ -133,6 +135,17 @@ impl<'a> Executor<'a> {
                 result
             })
             .collect();
+        if let Some(record) = &phase.record {
+            let repaired = self.repair_inputs(phase, record, &found)?;
+            if repaired > 0 && !self.quiet {
+                eprintln!(
+                    "rewrote the missing or damaged inputs record of {repaired} cached {} \
+                     unit(s)",
+                    phase.unit
+                );
+            }
+            stats.inputs_repaired = repaired;
+        }
         let states = stale::states(&found, &batches);
         let mut pending: Vec<&[usize]> = batches
             .iter()
@@ -189,6 +202,30 @@ impl<'a> Executor<'a> {
             .map(|r| r.expect("every unit is cached or computed"))
             .collect();
         Ok((results, stats))
+    }
+
+    /// Rewrites the inputs record of each valid entry of `phase` whose record is missing,
+    /// unreadable or altered (what `verify` names), from the unit's own description; returns
+    /// how many. A run that reuses an entry so leaves it as a fresh computation would.
+    fn repair_inputs<T>(
+        &self,
+        phase: &Phase<'_, T>,
+        record: &Record<'_>,
+        found: &[Found],
+    ) -> Result<usize> {
+        let ext = phase.codec.ext;
+        let damaged: Vec<usize> = (0..found.len())
+            .into_par_iter()
+            .filter(|&i| {
+                found[i] == Found::Valid && !self.store.inputs_intact(phase.hashes[i], ext)
+            })
+            .collect();
+        for &i in &damaged {
+            let inputs = (record.inputs)(i);
+            self.store
+                .put_inputs(phase.hashes[i], ext, record.experiment, &inputs)?;
+        }
+        Ok(damaged.len())
     }
 
     /// What a run of `phase` would do with each unit now, without running anything: the

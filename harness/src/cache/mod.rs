@@ -243,6 +243,13 @@ impl Store {
         write_atomic(Path::new(&path), record.as_bytes())
     }
 
+    /// Whether entry `<hash>.<ext>` has an inputs record that reads and hashes to its name.
+    pub fn inputs_intact(&self, hash: &str, ext: &str) -> bool {
+        let mut path = self.entry_path(hash, ext).into_os_string();
+        path.push(INPUTS_SUFFIX);
+        inputs_problem(Path::new(&path), &format!("{hash}.{ext}")).is_none()
+    }
+
     /// Every entry of the cache named `<hash>.<ext>` with its inputs record, if it has one
     /// (entries cached before inputs were recorded have none), sorted by hash. Checksums are
     /// not checked here: this is what `why` compares with, not what a run is served.
@@ -472,10 +479,14 @@ pub fn verify(root: &Path) -> Result<(usize, Vec<Problem>)> {
 /// inputs must hash to the entry's name.
 fn inputs_problem(path: &Path, entry: &str) -> Option<String> {
     let hash = entry.split('.').next().unwrap_or_default();
-    let record = fs::read(path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<InputsRecord>(&b).ok());
-    match record {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Some("no inputs record".into())
+        }
+        Err(_) => return Some("unreadable inputs record".into()),
+    };
+    match serde_json::from_slice::<InputsRecord>(&bytes).ok() {
         None => Some("unreadable inputs record".into()),
         Some(r) if crate::identity::hash_of(&r.inputs) == hash => None,
         Some(_) => {
