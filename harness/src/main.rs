@@ -11,7 +11,9 @@ use harness::cli::check::check_run;
 use harness::cli::export;
 use harness::cli::history;
 use harness::cli::launch::{self, ShardCommand};
-use harness::cli::run::{cross_experiment_c4, run_accuracy, run_manifest, run_shard};
+use harness::cli::run::{
+    cross_experiment_c4, run_accuracy_labelled, run_manifest_labelled, run_shard,
+};
 use harness::cli::slurm;
 use harness::cli::why::{survey, why};
 use harness::data::datasets::{hub::HubCache, Dataset};
@@ -107,6 +109,11 @@ enum Command {
         /// Run the shards 1/n … n/n as n processes on this machine, then write the results.
         #[arg(long, value_name = "n", conflicts_with = "shard", value_parser = at_least_one())]
         jobs: Option<usize>,
+        /// Write the results to <artifacts>/results/<name>@<LABEL>/. Without it the manifest as
+        /// written in its file writes results/<name>/, and one that --set, --seed or --device
+        /// changed writes results/<name>@<first 12 hex of its hash>/.
+        #[arg(long, value_name = "LABEL", value_parser = harness::results::parse_label)]
+        label: Option<String>,
         #[command(flatten)]
         values: ManifestValues,
         #[command(flatten)]
@@ -199,7 +206,8 @@ enum Command {
     /// List the recorded runs, newest first: id, time, experiment, manifest hash, units
     /// computed, git commit, overrides (from <artifacts>/history/, one record per run).
     Runs {
-        /// Only the runs of this experiment (its `name`).
+        /// Only the runs of the experiments whose name starts with this (`fig2` lists
+        /// `fig2_relu`'s).
         experiment: Option<String>,
     },
     /// Compare two runs: the manifests key by key, then every point of the summaries (B − A
@@ -539,7 +547,7 @@ fn print_tail(
     verdicts: Option<&Verdicts>,
     warnings: &[String],
     results_dir: &Path,
-    beside: Option<&str>,
+    note: Option<&str>,
     run_id: &str,
 ) {
     if corrupt_recomputed > 0 {
@@ -555,17 +563,8 @@ fn print_tail(
     }
     print_warnings(warnings, &harness::results::claims::JUDGED_ON_CCE);
     println!("  results: {}/", results_dir.display());
-    if let Some(other) = beside {
-        let name = results_dir
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy();
-        let plain = name.split('@').next().unwrap_or_default();
-        println!(
-            "  note: results/{plain}/ holds another manifest of this name (sha256 {}…), left \
-             as it is; these results went beside it",
-            &other[..12.min(other.len())]
-        );
+    if let Some(note) = note {
+        println!("  note: {note}");
     }
     println!("  run {run_id} recorded (`harness runs`, `harness diff`)");
 }
@@ -578,13 +577,18 @@ fn print_warnings(warnings: &[String], claims: &[&str]) {
 }
 
 /// Runs a manifest of either kind and prints what it did.
-fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result<()> {
+fn run_and_print(
+    manifest: &AnyManifest,
+    path: &Path,
+    exec: &Executor,
+    label: Option<&str>,
+) -> Result<()> {
     // On stdout with the rest, so that piped output keeps its order (progress bars and
     // diagnostics go to stderr).
     println!("{} ({})", manifest.name(), path.display());
     match manifest {
         AnyManifest::Experiment(m) => {
-            let r = run_manifest(m, path, exec)?;
+            let r = run_manifest_labelled(m, path, exec, label)?;
             let s = &r.stats;
             let entry = history::record(
                 exec.store,
@@ -625,12 +629,12 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
                 Some(&r.verdicts),
                 &r.warnings,
                 &r.results_dir,
-                r.beside.as_deref(),
+                r.note.as_deref(),
                 &entry.id,
             );
         }
         AnyManifest::Accuracy(m) => {
-            let r = run_accuracy(m, path, exec)?;
+            let r = run_accuracy_labelled(m, path, exec, label)?;
             let s = &r.stats;
             let entry = history::record(
                 exec.store,
@@ -656,7 +660,7 @@ fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result
                 None,
                 &[],
                 &r.results_dir,
-                r.beside.as_deref(),
+                r.note.as_deref(),
                 &entry.id,
             );
         }
@@ -874,6 +878,7 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
             manifests,
             shard,
             jobs,
+            label,
             ..
         } => {
             // Parse every manifest first, so that a bad one stops the run before any work.
@@ -912,7 +917,7 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
                 launch::run_local_shards(&command, n)?;
             }
             for (path, manifest) in &loaded {
-                run_and_print(manifest, path, &exec)?;
+                run_and_print(manifest, path, &exec, label.as_deref())?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1029,8 +1034,7 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
             Ok(ExitCode::from(report.outcome.exit_code()))
         }
         Command::Runs { experiment } => {
-            let mut runs = history::list(&store)?;
-            runs.retain(|e| experiment.as_ref().is_none_or(|x| &e.experiment == x));
+            let runs = history::matching(history::list(&store)?, experiment.as_deref());
             if runs.is_empty() {
                 println!(
                     "no runs recorded in {}",

@@ -114,13 +114,14 @@ fn overrides_are_hashed_checked_and_recorded_like_the_file() {
     }
     assert!(!art.join("results").exists(), "bad input writes nothing");
 
-    // Recorded in run.json, and the run is the edited file's run.
-    ok(harness(
-        &art,
-        &["run", &file, "--set", "sweep.replicas=3", "--seed", "9"],
-    ));
+    // Recorded in run.json, and the run is the edited file's run (a variant: in its own
+    // folder, results/small/ being the file's as written).
+    let args = ["run", &file, "--set", "sweep.replicas=3", "--seed", "9"];
+    ok(harness(&art, &args));
+    let variant = hash(&art, &args[1..]);
+    let folder = art.join(format!("results/small@{}", &variant[..12]));
     let record: serde_json::Value =
-        serde_json::from_slice(&fs::read(art.join("results/small/run.json")).unwrap()).unwrap();
+        serde_json::from_slice(&fs::read(folder.join("run.json")).unwrap()).unwrap();
     assert_eq!(
         record["overrides"],
         serde_json::json!(["sweep.replicas=3", "seed=9"])
@@ -167,10 +168,12 @@ fn every_sweep_combination_is_the_plain_run_of_its_values() {
                         &format!("task.d={d}"),
                         "--set",
                         &format!("alignment.k={k}"),
+                        "--label",
+                        "plain",
                     ],
                 ));
             }
-            let plain = read(&plain_art.join("results/small"), table);
+            let plain = read(&plain_art.join("results/small@plain"), table);
             let mut plain_lines = plain.lines();
             assert_eq!(
                 format!("alignment.k,task.d,{}", plain_lines.next().unwrap()),
@@ -264,28 +267,35 @@ fn another_manifest_under_a_name_never_replaces_its_results_and_runs_are_listed_
     let dir = tempfile::tempdir().unwrap();
     let art = dir.path().join("art");
     let file = write(dir.path(), "small.yaml", SMALL);
-    let first = ok(harness(&art, &["run", &file]));
     let plain = art.join("results/small");
-    let summary_a = fs::read(plain.join("summary.csv")).unwrap();
-    let sums_a = fs::read(plain.join("SHA256SUMS")).unwrap();
+    // A --seed variant run first, in a fresh folder, does not take results/small/: that
+    // belongs to the manifest as written in the file.
     let seeded_hash = hash(&art, &[&file, "--seed", "8"]);
-    let second = ok(harness(&art, &["run", &file, "--seed", "8"]));
+    let first = ok(harness(&art, &["run", &file, "--seed", "8"]));
     let beside = art.join(format!("results/small@{}", &seeded_hash[..12]));
+    assert!(first.contains(&format!("{}/", beside.display())), "{first}");
     assert!(
-        second.contains(&format!("{}/", beside.display())),
-        "{second}"
+        first.contains("results/small/ belongs to the manifest as written"),
+        "{first}"
     );
-    assert!(second.contains("holds another manifest"), "{second}");
+    assert!(!plain.exists());
+    let summary_b = fs::read(beside.join("summary.csv")).unwrap();
+    let second = ok(harness(&art, &["run", &file]));
+    assert!(second.contains(&format!("{}/", plain.display())), "{second}");
+    assert!(!second.contains("note:"), "{second}");
+    let summary_a = fs::read(plain.join("summary.csv")).unwrap();
+    assert_ne!(summary_a, summary_b);
+    // Each finds its own folder again; a label is a folder of its own.
+    let third = ok(harness(&art, &["run", &file, "--seed", "8"]));
+    assert!(third.contains(&format!("{}/", beside.display())), "{third}");
     assert_eq!(fs::read(plain.join("summary.csv")).unwrap(), summary_a);
-    assert_eq!(fs::read(plain.join("SHA256SUMS")).unwrap(), sums_a);
-    assert_ne!(fs::read(beside.join("summary.csv")).unwrap(), summary_a);
-    // The first manifest still finds its own folder.
-    let third = ok(harness(&art, &["run", &file]));
-    assert!(third.contains(&format!("{}/", plain.display())), "{third}");
-    assert!(!third.contains("holds another manifest"), "{third}");
+    assert_eq!(fs::read(beside.join("summary.csv")).unwrap(), summary_b);
+    let labelled = ok(harness(&art, &["run", &file, "--seed", "8", "--label", "s8"]));
+    assert!(labelled.contains(&format!("{}/", art.join("results/small@s8").display())));
+    assert_eq!(fs::read(art.join("results/small@s8/summary.csv")).unwrap(), summary_b);
     ok(harness(&art, &["verify"]));
 
-    // Three runs recorded, newest first.
+    // Four runs recorded, newest first; `runs` matches the start of a name.
     let id = |printed: &str| {
         printed
             .lines()
@@ -294,18 +304,20 @@ fn another_manifest_under_a_name_never_replaces_its_results_and_runs_are_listed_
             .unwrap()
             .to_string()
     };
-    let (a, b, c) = (id(&first), id(&second), id(&third));
-    let listing = ok(harness(&art, &["runs"]));
+    // a: the manifest as written; b: the seeded variant.
+    let (b, a, c, d) = (id(&first), id(&second), id(&third), id(&labelled));
+    let listing = ok(harness(&art, &["runs", "sm"]));
     let lines: Vec<&str> = listing.lines().collect();
-    assert_eq!(lines.len(), 4, "{listing}");
+    assert_eq!(lines.len(), 5, "{listing}");
     assert!(lines[0].starts_with("run "), "{listing}");
-    for (line, run) in lines[1..].iter().zip([&c, &b, &a]) {
+    for (line, run) in lines[1..].iter().zip([&d, &c, &a, &b]) {
         assert!(line.starts_with(run.as_str()), "{listing}");
     }
     assert!(
-        lines[2].contains("seed=8") && lines[2].contains(&seeded_hash[..12]),
+        lines[4].contains("seed=8") && lines[4].contains(&seeded_hash[..12]),
         "{listing}"
     );
+    assert!(ok(harness(&art, &["runs", "other"])).starts_with("no runs"));
     let record: serde_json::Value =
         serde_json::from_slice(&fs::read(art.join(format!("history/{b}.json"))).unwrap()).unwrap();
     for field in [

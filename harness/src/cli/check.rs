@@ -34,8 +34,8 @@ pub fn check_run(
                 .join(", ")
         );
     }
-    let home = crate::results::results_home(store, &manifest.name, &plan::manifest_hash(manifest));
-    let report = check::check(manifest, &home.dir, &reference)?;
+    let dir = crate::results::results_of(store, &manifest.name, &plan::manifest_hash(manifest));
+    let report = check::check(manifest, &dir, &reference)?;
     let details = check::write(&report)?;
     Ok((report, details))
 }

@@ -35,14 +35,20 @@ pub fn side(store: &Store, what: &str) -> Result<Side> {
                 (&m.name, plan::accuracy::manifest_hash(m), canonical_json(m))
             }
         };
-        let home = results::results_home(store, name, &hash);
         return Ok(Side {
             label: format!("{what} ({name}, sha256 {})", &hash[..12]),
             manifest: serde_json::from_str(&canonical)?,
-            results_dir: home.dir,
+            results_dir: results::results_of(store, name, &hash),
         });
     }
     let e: RunEntry = history::find(store, what)?;
+    // A record's folder may have been moved aside since ([`results::claim_home`]).
+    let recorded = PathBuf::from(&e.results_dir);
+    let results_dir = if results::recorded_hash(&recorded).as_deref() == Some(&e.manifest_sha256) {
+        recorded
+    } else {
+        results::find_results(store, &e.experiment, &e.manifest_sha256).unwrap_or(recorded)
+    };
     Ok(Side {
         label: format!(
             "run {} ({}, sha256 {}{})",
@@ -56,7 +62,7 @@ pub fn side(store: &Store, what: &str) -> Result<Side> {
             }
         ),
         manifest: e.manifest,
-        results_dir: PathBuf::from(e.results_dir),
+        results_dir,
     })
 }
 

@@ -39,8 +39,14 @@ pub struct RunEntry {
     pub harness_version: String,
     /// The commit of the working directory's git repository; `None` outside one.
     pub git_commit: Option<String>,
-    /// Whether tracked files differed from that commit.
+    /// Whether the run cannot be rebuilt from that commit alone: tracked files differed from
+    /// it, or the manifest file was not committed as it was run (see `manifest_git`).
     pub git_dirty: Option<bool>,
+    /// The manifest file against that commit: `committed`, `modified`, `untracked` or
+    /// `outside the repository`; `None` outside a repository (and in records written before
+    /// this field).
+    #[serde(default)]
+    pub manifest_git: Option<String>,
     /// The results folder (absolute).
     pub results_dir: String,
     pub units_computed: usize,
@@ -89,7 +95,12 @@ pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunE
         &tag[..4]
     );
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let (git_commit, git_dirty) = git_state(&cwd);
+    let (git_commit, tracked_dirty) = git_state(&cwd);
+    let manifest_git = git_commit
+        .as_ref()
+        .and_then(|_| manifest_state(&cwd, run.manifest_file));
+    let git_dirty = tracked_dirty
+        .map(|d| d || manifest_git.as_deref().is_some_and(|m| m != "committed"));
     let entry = RunEntry {
         id,
         time: format!("{date}T{clock}Z"),
@@ -106,6 +117,7 @@ pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunE
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit,
         git_dirty,
+        manifest_git,
         results_dir: std::path::absolute(run.results_dir)?.display().to_string(),
         units_computed: run.units_computed,
         units_reused: run.units_reused,
@@ -270,9 +282,114 @@ fn git_state(dir: &Path) -> (Option<String>, Option<bool>) {
     (Some(commit.trim().to_string()), dirty)
 }
 
+/// The manifest file `file` (relative to `dir` or absolute) against the commit of `dir`'s
+/// repository: `committed` (tracked and unchanged), `modified`, `untracked` (or ignored), or
+/// `outside the repository`; `None` when git cannot say.
+pub fn manifest_state(dir: &Path, file: &Path) -> Option<String> {
+    let git = |args: &[&std::ffi::OsStr]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()
+    };
+    let path = file.as_os_str();
+    let listed = git(&["ls-files".as_ref(), "--error-unmatch".as_ref(), "--".as_ref(), path])?;
+    if !listed.status.success() {
+        let why = String::from_utf8_lossy(&listed.stderr);
+        return Some(if why.contains("outside repository") {
+            "outside the repository".into()
+        } else {
+            "untracked".into()
+        });
+    }
+    let same = git(&["diff".as_ref(), "--quiet".as_ref(), "HEAD".as_ref(), "--".as_ref(), path])?;
+    match same.status.code() {
+        Some(0) => Some("committed".into()),
+        Some(1) => Some("modified".into()),
+        _ => None,
+    }
+}
+
+/// The runs of the experiments whose name starts with `prefix` (all without one), in the
+/// order given: `harness runs fig2` lists `fig2_relu`'s.
+pub fn matching(runs: Vec<RunEntry>, prefix: Option<&str>) -> Vec<RunEntry> {
+    runs.into_iter()
+        .filter(|e| prefix.is_none_or(|p| e.experiment.starts_with(p)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::utc;
+    use super::*;
+
+    /// A manifest file's state against its repository's commit, as the run record keeps it.
+    #[test]
+    fn the_manifest_file_is_committed_modified_untracked_or_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir(&repo).unwrap();
+        let git = |args: &[&str]| {
+            let ok = Command::new("git")
+                .arg("-C")
+                .arg(&repo)
+                .args(args)
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        git(&["config", "user.email", "t@example.com"]);
+        git(&["config", "user.name", "t"]);
+        std::fs::write(repo.join("m.yaml"), "seed: 1\n").unwrap();
+        git(&["add", "m.yaml"]);
+        git(&["commit", "-q", "-m", "m"]);
+        let state = |f: &Path| manifest_state(&repo, f);
+        assert_eq!(state(Path::new("m.yaml")).as_deref(), Some("committed"));
+        std::fs::write(repo.join("m.yaml"), "seed: 2\n").unwrap();
+        assert_eq!(state(Path::new("m.yaml")).as_deref(), Some("modified"));
+        std::fs::write(repo.join("new.yaml"), "seed: 3\n").unwrap();
+        assert_eq!(state(Path::new("new.yaml")).as_deref(), Some("untracked"));
+        let outside = dir.path().join("out.yaml");
+        std::fs::write(&outside, "seed: 4\n").unwrap();
+        assert_eq!(state(&outside).as_deref(), Some("outside the repository"));
+    }
+
+    #[test]
+    fn runs_are_matched_by_the_start_of_their_experiment_s_name() {
+        let entry = |experiment: &str| RunEntry {
+            id: experiment.into(),
+            time: String::new(),
+            unix_ns: 0,
+            experiment: experiment.into(),
+            kind: "experiment".into(),
+            manifest_file: String::new(),
+            manifest_sha256: String::new(),
+            overrides: Vec::new(),
+            manifest: serde_json::Value::Null,
+            command: Vec::new(),
+            cwd: String::new(),
+            host: String::new(),
+            harness_version: String::new(),
+            git_commit: None,
+            git_dirty: None,
+            manifest_git: None,
+            results_dir: String::new(),
+            units_computed: 0,
+            units_reused: 0,
+            seconds: 0.0,
+            verdicts: Vec::new(),
+        };
+        let all = vec![entry("fig2_relu"), entry("fig1_linear"), entry("fig2_relu")];
+        let ids = |v: Vec<RunEntry>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(ids(matching(all.clone(), Some("fig2"))), ["fig2_relu", "fig2_relu"]);
+        assert_eq!(ids(matching(all.clone(), Some("fig1_linear"))), ["fig1_linear"]);
+        assert!(matching(all.clone(), Some("relu")).is_empty(), "a start, not a part");
+        assert_eq!(matching(all, None).len(), 3);
+    }
 
     #[test]
     fn unix_times_become_utc_dates() {

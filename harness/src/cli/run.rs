@@ -32,9 +32,9 @@ pub struct RunReport {
     pub name: String,
     pub hash: String,
     pub results_dir: PathBuf,
-    /// The hash of another manifest of this name whose results folder was left in place
-    /// (these results went beside it).
-    pub beside: Option<String>,
+    /// Why the results went where they went, or what was moved to make room
+    /// ([`results::claim_home`]).
+    pub note: Option<String>,
     pub stats: RunStats,
     /// The claims under rule sets v1 and v2.
     pub verdicts: Verdicts,
@@ -49,19 +49,31 @@ pub fn run_manifest(
     manifest_path: &Path,
     exec: &Executor,
 ) -> Result<RunReport> {
+    run_manifest_labelled(manifest, manifest_path, exec, None)
+}
+
+/// [`run_manifest`], the results to the folder of `label` if given ([`results::Placement`]).
+pub fn run_manifest_labelled(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    exec: &Executor,
+    label: Option<&str>,
+) -> Result<RunReport> {
     let started = Instant::now();
     let store = exec.store;
     let plan = plan(manifest);
     let outcome = execute(manifest, &plan, exec)?;
     let stats = outcome.stats.clone();
-    let home = results::results_home(store, &manifest.name, &plan.manifest_hash);
+    let overridden = !manifest.overrides.is_empty();
+    let placement = results::placement(manifest_path, &plan.manifest_hash, overridden, label);
+    let home = results::claim_home(store, &manifest.name, &plan.manifest_hash, &placement)?;
     let written =
         results::experiment::write(manifest, manifest_path, &plan, outcome, &home.dir, started)?;
     Ok(RunReport {
         name: manifest.name.clone(),
         hash: plan.manifest_hash,
         results_dir: written.dir,
-        beside: home.beside,
+        note: home.note,
         stats,
         verdicts: written.verdicts,
         warnings: written.warnings,
@@ -332,8 +344,8 @@ pub struct AccuracyReport {
     pub name: String,
     pub hash: String,
     pub results_dir: PathBuf,
-    /// As in [`RunReport::beside`].
-    pub beside: Option<String>,
+    /// As in [`RunReport::note`].
+    pub note: Option<String>,
     pub stats: PhaseStats,
     pub rows: Vec<AccuracyRow>,
     pub seconds: f64,
@@ -345,10 +357,22 @@ pub fn run_accuracy(
     manifest_path: &Path,
     exec: &Executor,
 ) -> Result<AccuracyReport> {
+    run_accuracy_labelled(m, manifest_path, exec, None)
+}
+
+/// [`run_accuracy`], the results to the folder of `label` if given.
+pub fn run_accuracy_labelled(
+    m: &AccuracyManifest,
+    manifest_path: &Path,
+    exec: &Executor,
+    label: Option<&str>,
+) -> Result<AccuracyReport> {
     let started = Instant::now();
     let plan = accuracy_plan::plan(m)?;
     let (results, stats) = execute_accuracy(&m.name, &plan, exec)?;
-    let home = results::results_home(exec.store, &m.name, &plan.manifest_hash);
+    let overridden = !m.overrides.is_empty();
+    let placement = results::placement(manifest_path, &plan.manifest_hash, overridden, label);
+    let home = results::claim_home(exec.store, &m.name, &plan.manifest_hash, &placement)?;
     let (results_dir, rows) = results::accuracy::write(
         m,
         manifest_path,
@@ -362,7 +386,7 @@ pub fn run_accuracy(
         name: m.name.clone(),
         hash: plan.manifest_hash,
         results_dir,
-        beside: home.beside,
+        note: home.note,
         stats,
         rows,
         seconds: started.elapsed().as_secs_f64(),
@@ -575,6 +599,16 @@ sweep:
         );
         let record = read(&r.results_dir, "run.json");
         assert!(record.contains("test_rows_sha256"), "{record}");
+        // A cached rerun keeps the cold run's cost beside its own timings.
+        let cost = |text: &str| -> serde_json::Value {
+            serde_json::from_str::<serde_json::Value>(text).unwrap()["cost_seconds"].clone()
+        };
+        let cold = cost(&record);
+        assert_eq!(cold["complete"], true, "{record}");
+        assert!(cold["members"].as_f64().unwrap() > 0.0, "{record}");
+        let rerun = run(first.path());
+        assert_eq!(rerun.stats.members_run, 0);
+        assert_eq!(cost(&read(&rerun.results_dir, "run.json")), cold);
         // A second cold run elsewhere gives the same bytes.
         let second = tempfile::tempdir().unwrap();
         let r2 = run(second.path());

@@ -212,6 +212,29 @@ pub fn write(
             "total": started.elapsed().as_secs_f64(),
         }),
     )?;
+    let cost = |name, run, total, seconds| super::PhaseCost {
+        name,
+        run,
+        total,
+        seconds,
+    };
+    record["cost_seconds"] = super::cost_record(
+        super::previous_record(dir, &plan.manifest_hash).as_ref(),
+        &[
+            cost(
+                "members",
+                s.members_run,
+                s.members_run + s.members_reused,
+                s.seconds_members,
+            ),
+            cost(
+                "pairs",
+                s.pairs_run + s.ties_run,
+                s.pairs_run + s.pairs_reused + s.ties_run + s.ties_reused,
+                s.seconds_pairs,
+            ),
+        ],
+    );
     record["device"] = manifest.device.name().into();
     record["replicas"] = manifest.sweep.replicas.into();
     record["members_per_replica"] = manifest.sweep.members.into();
