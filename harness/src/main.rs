@@ -765,30 +765,11 @@ fn print_plan(manifest: &AnyManifest, exec: &Executor, summary: bool) -> Result<
 }
 
 /// `harness why` for each manifest; returns whether anything would run.
-fn print_why(manifests: &[AnyManifest], exec: &Executor, units: bool) -> Result<bool> {
+fn print_why(manifests: &[(PathBuf, AnyManifest)], exec: &Executor, units: bool) -> Result<bool> {
     let mut any = false;
-    for manifest in manifests {
-        let report = why(manifest, exec)?;
-        println!("{}", report.summary());
-        for phase in report.phases.iter().filter(|p| !p.units.is_empty()) {
-            let (noun, verb) = phase.words();
-            println!("  {} {noun} {verb}:", phase.units.len());
-            for (cause, n) in phase.groups() {
-                println!("    {n:>6}  {cause}");
-            }
-        }
-        if report.unrecorded > 0 {
-            println!(
-                "  note: {} cache entries of these kinds were cached before inputs were \
-                 recorded; they are not compared",
-                report.unrecorded
-            );
-        }
-        if units {
-            for u in report.phases.iter().flat_map(|p| &p.units) {
-                println!("{} {} {} — {}", u.unit, u.hash, u.label, u.cause);
-            }
-        }
+    for (path, manifest) in manifests {
+        let report = why(manifest, path, exec)?;
+        print!("{}", report.render(units));
         any |= report.to_run() > 0;
     }
     Ok(any)
@@ -1056,9 +1037,9 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
         Command::Why {
             manifests, units, ..
         } => {
-            let loaded: Vec<AnyManifest> = manifests
+            let loaded: Vec<(PathBuf, AnyManifest)> = manifests
                 .iter()
-                .map(|p| load(p))
+                .map(|p| load(p).map(|m| (p.clone(), m)))
                 .collect::<Result<_, _>>()?;
             let any = print_why(&loaded, &exec, units)?;
             Ok(if any {

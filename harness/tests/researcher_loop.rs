@@ -281,7 +281,10 @@ fn another_manifest_under_a_name_never_replaces_its_results_and_runs_are_listed_
     assert!(!plain.exists());
     let summary_b = fs::read(beside.join("summary.csv")).unwrap();
     let second = ok(harness(&art, &["run", &file]));
-    assert!(second.contains(&format!("{}/", plain.display())), "{second}");
+    assert!(
+        second.contains(&format!("{}/", plain.display())),
+        "{second}"
+    );
     assert!(!second.contains("note:"), "{second}");
     let summary_a = fs::read(plain.join("summary.csv")).unwrap();
     assert_ne!(summary_a, summary_b);
@@ -290,9 +293,15 @@ fn another_manifest_under_a_name_never_replaces_its_results_and_runs_are_listed_
     assert!(third.contains(&format!("{}/", beside.display())), "{third}");
     assert_eq!(fs::read(plain.join("summary.csv")).unwrap(), summary_a);
     assert_eq!(fs::read(beside.join("summary.csv")).unwrap(), summary_b);
-    let labelled = ok(harness(&art, &["run", &file, "--seed", "8", "--label", "s8"]));
+    let labelled = ok(harness(
+        &art,
+        &["run", &file, "--seed", "8", "--label", "s8"],
+    ));
     assert!(labelled.contains(&format!("{}/", art.join("results/small@s8").display())));
-    assert_eq!(fs::read(art.join("results/small@s8/summary.csv")).unwrap(), summary_b);
+    assert_eq!(
+        fs::read(art.join("results/small@s8/summary.csv")).unwrap(),
+        summary_b
+    );
     ok(harness(&art, &["verify"]));
 
     // Four runs recorded, newest first; `runs` matches the start of a name.

@@ -166,7 +166,9 @@ fn why_names_exactly_what_run_computes_with_causes_in_manifest_terms() {
     let damaged = why_then_run(&d, &m);
     for cause in [
         "3 of 24 members to train",
-        "missing from the cache, though none of its values is new",
+        "compared with run ",
+        "the manifest is the same as in that run",
+        "removed from the cache since run ",
         "trained again with its batch (another member of the batch is not cached) (2 members)",
         "its cache entry is corrupt",
     ] {
@@ -188,6 +190,61 @@ fn why_names_exactly_what_run_computes_with_causes_in_manifest_terms() {
     );
 }
 
+/// The two examples, in a cache that holds other runs: another SNR is `gained`
+/// (never "removed"), another width is the width (never `sweep.n_over_p`, though every n
+/// moved with P), one line per cause however many sizes; each against the last recorded
+/// run of the same file. Without any history, the nearest cached unit still does not blame
+/// `sweep.n_over_p` (P is read from the units).
+#[test]
+fn another_snr_is_gained_and_another_width_is_the_width_in_one_line() {
+    let d = Dir::new();
+    let m = d.manifest("relu.yaml", RELU);
+    d.run(&m);
+    // Another run in the same cache: SNR 20 at width 4 (so 20 is a value the cache has).
+    let other = d.manifest(
+        "other.yaml",
+        &RELU
+            .replace("snr: [1, 10]", "snr: [20]")
+            .replace("width: 3", "width: 4"),
+    );
+    d.run(&other);
+    let m = d.manifest("relu.yaml", RELU);
+    let (code, out, _) = d.harness(&["why", m.to_str().unwrap(), "--set", "sweep.snr=[1, 10, 20]"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("why_relu: 12 of 36 members to train — sweep.snr gained 20 (12 members)"),
+        "{out}"
+    );
+    assert!(out.contains("the last recorded run of "), "{out}");
+    assert!(!out.contains("removed"), "{out}");
+    let (_, out, _) = d.harness(&["why", m.to_str().unwrap(), "--set", "model.width=5"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0]
+            .starts_with("why_relu: 24 of 24 members to train — model.width: 3 → 5 (24 members) ;"),
+        "{out}"
+    );
+    assert!(!out.contains("n_over_p"), "{out}");
+    let members = lines
+        .iter()
+        .position(|l| l.trim() == "24 members to train:")
+        .unwrap();
+    assert_eq!(lines[members + 1].trim(), "24  model.width: 3 → 5", "{out}");
+    assert!(
+        !lines[members + 2].starts_with("       "),
+        "one cause: {out}"
+    );
+    // Only the cache to go by.
+    fs::remove_dir_all(d.tmp.path().join("artifacts/history")).unwrap();
+    let (_, out, _) = d.harness(&["why", m.to_str().unwrap(), "--set", "model.width=5"]);
+    assert!(
+        out.contains("compared with the nearest cached units"),
+        "{out}"
+    );
+    assert!(!out.contains("n_over_p"), "{out}");
+    assert!(out.contains("model.width: 3 → 5"), "{out}");
+}
+
 #[test]
 fn entries_cached_before_inputs_were_recorded_are_said_to_be_so() {
     let d = Dir::new();
@@ -199,6 +256,8 @@ fn entries_cached_before_inputs_were_recorded_are_said_to_be_so() {
     for r in &records {
         fs::remove_file(r).unwrap();
     }
+    // And no run history to compare with: only the cache.
+    fs::remove_dir_all(d.tmp.path().join("artifacts/history")).unwrap();
     let edited = RELU.replace("width: 3", "width: 4");
     let m2 = d.manifest("wide.yaml", &edited);
     let (code, _, out) = d.why(&m2);
@@ -211,6 +270,10 @@ fn entries_cached_before_inputs_were_recorded_are_said_to_be_so() {
         "{out}"
     );
     assert!(out.contains("note: "), "{out}");
+    assert!(
+        out.contains("compared with the nearest cached units"),
+        "{out}"
+    );
     // With records, the same edit is named.
     let d = Dir::new();
     let m = d.manifest("relu.yaml", RELU);

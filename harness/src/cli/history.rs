@@ -54,6 +54,21 @@ pub struct RunEntry {
     pub seconds: f64,
     /// `C1=PASS`, …; empty for the estimator-accuracy kind.
     pub verdicts: Vec<String>,
+    /// `finished`, or `interrupted` for a run stopped by SIGINT or SIGTERM (records written
+    /// before this field are finished runs).
+    #[serde(default = "finished")]
+    pub outcome: String,
+}
+
+fn finished() -> String {
+    "finished".into()
+}
+
+impl RunEntry {
+    /// Whether the run was stopped before it finished.
+    pub fn interrupted(&self) -> bool {
+        self.outcome == "interrupted"
+    }
 }
 
 /// What a finished run hands to [`record`].
@@ -99,8 +114,8 @@ pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunE
     let manifest_git = git_commit
         .as_ref()
         .and_then(|_| manifest_state(&cwd, run.manifest_file));
-    let git_dirty = tracked_dirty
-        .map(|d| d || manifest_git.as_deref().is_some_and(|m| m != "committed"));
+    let git_dirty =
+        tracked_dirty.map(|d| d || manifest_git.as_deref().is_some_and(|m| m != "committed"));
     let entry = RunEntry {
         id,
         time: format!("{date}T{clock}Z"),
@@ -123,6 +138,7 @@ pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunE
         units_reused: run.units_reused,
         seconds: run.seconds,
         verdicts: run.verdicts.clone(),
+        outcome: finished(),
     };
     let path = history_dir(store).join(format!("{}.json", entry.id));
     write_atomic(&path, &serde_json::to_vec_pretty(&entry)?)
@@ -295,7 +311,12 @@ pub fn manifest_state(dir: &Path, file: &Path) -> Option<String> {
             .ok()
     };
     let path = file.as_os_str();
-    let listed = git(&["ls-files".as_ref(), "--error-unmatch".as_ref(), "--".as_ref(), path])?;
+    let listed = git(&[
+        "ls-files".as_ref(),
+        "--error-unmatch".as_ref(),
+        "--".as_ref(),
+        path,
+    ])?;
     if !listed.status.success() {
         let why = String::from_utf8_lossy(&listed.stderr);
         return Some(if why.contains("outside repository") {
@@ -304,7 +325,13 @@ pub fn manifest_state(dir: &Path, file: &Path) -> Option<String> {
             "untracked".into()
         });
     }
-    let same = git(&["diff".as_ref(), "--quiet".as_ref(), "HEAD".as_ref(), "--".as_ref(), path])?;
+    let same = git(&[
+        "diff".as_ref(),
+        "--quiet".as_ref(),
+        "HEAD".as_ref(),
+        "--".as_ref(),
+        path,
+    ])?;
     match same.status.code() {
         Some(0) => Some("committed".into()),
         Some(1) => Some("modified".into()),
@@ -382,12 +409,22 @@ mod tests {
             units_reused: 0,
             seconds: 0.0,
             verdicts: Vec::new(),
+            outcome: finished(),
         };
         let all = vec![entry("fig2_relu"), entry("fig1_linear"), entry("fig2_relu")];
         let ids = |v: Vec<RunEntry>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
-        assert_eq!(ids(matching(all.clone(), Some("fig2"))), ["fig2_relu", "fig2_relu"]);
-        assert_eq!(ids(matching(all.clone(), Some("fig1_linear"))), ["fig1_linear"]);
-        assert!(matching(all.clone(), Some("relu")).is_empty(), "a start, not a part");
+        assert_eq!(
+            ids(matching(all.clone(), Some("fig2"))),
+            ["fig2_relu", "fig2_relu"]
+        );
+        assert_eq!(
+            ids(matching(all.clone(), Some("fig1_linear"))),
+            ["fig1_linear"]
+        );
+        assert!(
+            matching(all.clone(), Some("relu")).is_empty(),
+            "a start, not a part"
+        );
         assert_eq!(matching(all, None).len(), 3);
     }
 

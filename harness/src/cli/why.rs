@@ -1,21 +1,39 @@
 //! `harness why`: every unit a run of the manifest would compute, with its cause in the
 //! manifest's terms, grouped, summary first. Which units run comes from
 //! [`Executor::survey`], the staleness rule the run itself applies, over the phases the run
-//! itself builds ([`Phases`], [`accuracy_phase`]); `harness plan` lists the same states. The
-//! cause of a missing unit is its difference from the nearest cached unit whose inputs are
-//! recorded ([`crate::plan::explain`]), preferring units the same experiment computed.
+//! itself builds ([`Phases`], [`accuracy_phase`]); `harness plan` lists the same states.
+//!
+//! The cause of a missing unit comes from the nearest record ([`crate::plan::explain`]):
+//! - a unit that a recorded run of the experiment computed (its manifest planned again from
+//!   the run history) was **removed** from the cache since (by hand, `gc --delete`, damage),
+//!   or never finished when that run was interrupted: the only causes that speak of damage;
+//! - otherwise its difference from the nearest unit of the **last recorded run of the same
+//!   manifest file** (else of the experiment's name), named by manifest path;
+//! - without a recorded run, its difference from the nearest **cached unit** whose inputs
+//!   are recorded, preferring units the same experiment computed.
+//!
+//! A size n that moved only because P did is never blamed on `sweep.n_over_p`, and causes
+//! that differ only in swept values are one line ([`crate::plan::explain::group`]).
 
+use super::history::{self, RunEntry};
 use super::run::{accuracy_phase, Phases};
 use crate::cache::executor::{Executor, Phase};
 use crate::cache::stale::State;
 use crate::cache::Store;
 use crate::identity::canonical_json;
-use crate::manifest::AnyManifest;
-use crate::plan::explain::{flatten, Candidates, Flat, Kind};
+use crate::manifest::accuracy::AccuracyManifest;
+use crate::manifest::{AnyManifest, Manifest};
+use crate::plan::explain::{self, Candidates, Kind, Part};
 use crate::plan::{self, accuracy, member_label, pair_label};
 use anyhow::Result;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The most recorded manifests of an experiment that `why` plans again to find who computed a
+/// unit (the newest distinct ones).
+const RECORDS_PLANNED: usize = 12;
 
 /// One phase of a manifest's units as a run would find them now.
 pub struct Surveyed {
@@ -37,10 +55,13 @@ impl Surveyed {
     fn of<T>(
         phase: &Phase<'_, T>,
         batches: &[Vec<usize>],
-        exec: &Executor,
+        exec: Option<&Executor>,
         describe: impl Fn(usize) -> (String, Value, Kind, (usize, usize)),
     ) -> Self {
-        let states = exec.survey(phase, batches);
+        let states = match exec {
+            Some(exec) => exec.survey(phase, batches),
+            None => vec![State::Cached; phase.hashes.len()],
+        };
         let mut s = Surveyed {
             unit: phase.unit,
             hashes: phase.hashes.iter().map(|h| h.to_string()).collect(),
@@ -72,6 +93,12 @@ fn json<T: serde::Serialize>(v: &T) -> Value {
 
 /// Every phase of the manifest, surveyed: what `harness run` would compute now.
 pub fn survey(manifest: &AnyManifest, exec: &Executor) -> Result<Vec<Surveyed>> {
+    phases(manifest, Some(exec))
+}
+
+/// Every phase of the manifest; its units' states from `exec`'s cache, or all `Cached`
+/// without one (a recorded manifest's units, described only).
+fn phases(manifest: &AnyManifest, exec: Option<&Executor>) -> Result<Vec<Surveyed>> {
     Ok(match manifest {
         AnyManifest::Experiment(m) => {
             let plan = plan::plan(m);
@@ -106,15 +133,37 @@ pub fn survey(manifest: &AnyManifest, exec: &Executor) -> Result<Vec<Surveyed>> 
     })
 }
 
+/// Why one unit runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cause {
+    /// `its members are trained: ` for a pair that runs because of its members, else empty.
+    pub prefix: &'static str,
+    pub parts: Vec<Part>,
+}
+
+impl Cause {
+    fn text(text: impl Into<String>) -> Cause {
+        Cause {
+            prefix: "",
+            parts: vec![Part::text(text)],
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let parts: Vec<String> = self.parts.iter().map(Part::render).collect();
+        format!("{}{}", self.prefix, parts.join(", "))
+    }
+}
+
 /// One unit a run would compute, and why.
 pub struct UnitWhy {
     pub unit: &'static str,
     pub hash: String,
     pub label: String,
-    pub cause: String,
+    pub cause: Cause,
 }
 
-/// One phase's units to run, grouped by cause (largest group first).
+/// One phase's units to run, and their causes.
 pub struct PhaseWhy {
     pub unit: &'static str,
     pub total: usize,
@@ -122,17 +171,13 @@ pub struct PhaseWhy {
 }
 
 impl PhaseWhy {
-    /// (cause, units) from the most frequent cause down, ties in order of first appearance.
-    pub fn groups(&self) -> Vec<(&str, usize)> {
-        let mut groups: Vec<(&str, usize)> = Vec::new();
-        for u in &self.units {
-            match groups.iter_mut().find(|(c, _)| *c == u.cause) {
-                Some((_, n)) => *n += 1,
-                None => groups.push((&u.cause, 1)),
-            }
-        }
-        groups.sort_by(|a, b| b.1.cmp(&a.1));
-        groups
+    /// (cause, units): causes that differ only in swept values merged, largest first.
+    pub fn groups(&self) -> Vec<(String, usize)> {
+        explain::group(
+            self.units
+                .iter()
+                .map(|u| (u.cause.prefix, u.cause.parts.as_slice())),
+        )
     }
 
     /// What the phase's units are called and what running them means.
@@ -146,12 +191,28 @@ impl PhaseWhy {
     }
 }
 
+/// What the causes were found against.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Basis {
+    /// The last recorded run of the same manifest file (`same_file`), else of the experiment;
+    /// with the manifest keys that changed since, as (key, then, now).
+    Run {
+        id: String,
+        manifest_file: String,
+        same_file: bool,
+        changes: Vec<(String, String, String)>,
+    },
+    /// No recorded run: the nearest cached units.
+    Cache,
+}
+
 /// `harness why` for one manifest.
 pub struct WhyReport {
     pub name: String,
     pub phases: Vec<PhaseWhy>,
     /// Cache entries of the manifest's unit kinds that have no inputs record.
     pub unrecorded: usize,
+    pub basis: Basis,
 }
 
 impl WhyReport {
@@ -195,18 +256,203 @@ impl WhyReport {
             .collect();
         format!("{}: {}", self.name, parts.join(" ; "))
     }
+
+    /// What `harness why` prints: the summary, what the causes were found against, each
+    /// phase's grouped causes, and with `units` one line per unit that would run.
+    pub fn render(&self, units: bool) -> String {
+        let mut out = format!("{}\n", self.summary());
+        if self.to_run() > 0 {
+            match &self.basis {
+                Basis::Run {
+                    id,
+                    manifest_file,
+                    same_file,
+                    changes,
+                } => {
+                    let which = if *same_file {
+                        format!("the last recorded run of {manifest_file}")
+                    } else {
+                        format!("the last recorded run of this experiment ({manifest_file})")
+                    };
+                    let _ = writeln!(out, "  compared with run {id}, {which}");
+                    if changes.is_empty() {
+                        let _ = writeln!(out, "  the manifest is the same as in that run");
+                    } else {
+                        let _ = writeln!(out, "  the manifest since that run:");
+                        for (key, then, now) in changes.iter().take(8) {
+                            let _ = writeln!(
+                                out,
+                                "    {key}: {} → {}",
+                                explain::plain_json(then),
+                                explain::plain_json(now)
+                            );
+                        }
+                        if changes.len() > 8 {
+                            let _ = writeln!(out, "    … {} more keys", changes.len() - 8);
+                        }
+                    }
+                }
+                Basis::Cache => {
+                    let _ = writeln!(
+                        out,
+                        "  compared with the nearest cached units (no recorded run of this \
+                         experiment)"
+                    );
+                }
+            }
+        }
+        for phase in self.phases.iter().filter(|p| !p.units.is_empty()) {
+            let (noun, verb) = phase.words();
+            let _ = writeln!(out, "  {} {noun} {verb}:", phase.units.len());
+            for (cause, n) in phase.groups() {
+                let _ = writeln!(out, "    {n:>6}  {cause}");
+            }
+        }
+        if self.unrecorded > 0 && matches!(self.basis, Basis::Cache) {
+            let _ = writeln!(
+                out,
+                "  note: {} cache entries of these kinds were cached before inputs were \
+                 recorded; they are not compared",
+                self.unrecorded
+            );
+        }
+        if units {
+            for u in self.phases.iter().flat_map(|p| &p.units) {
+                let _ = writeln!(
+                    out,
+                    "{} {} {} — {}",
+                    u.unit,
+                    u.hash,
+                    u.label,
+                    u.cause.render()
+                );
+            }
+        }
+        out
+    }
 }
 
-/// Why each unit of the manifest that a run would compute is not served from the cache.
-pub fn why(manifest: &AnyManifest, exec: &Executor) -> Result<WhyReport> {
+/// A recorded run's manifest, parsed again from its canonical form; `None` when it no longer
+/// parses or no longer has the recorded hash (another harness version).
+fn recorded_manifest(e: &RunEntry) -> Option<AnyManifest> {
+    let text = serde_json::to_string(&e.manifest).ok()?;
+    let path = Path::new(&e.manifest_file);
+    let (m, hash) = if e.kind == "estimator-accuracy" {
+        let m = AccuracyManifest::parse(&text, path).ok()?;
+        let h = accuracy::manifest_hash(&m);
+        (AnyManifest::Accuracy(m), h)
+    } else {
+        let m = Manifest::parse(&text, path).ok()?;
+        let h = plan::manifest_hash(&m);
+        (AnyManifest::Experiment(Box::new(m)), h)
+    };
+    (hash == e.manifest_sha256).then_some(m)
+}
+
+/// Whether a record's manifest file is `file` (each read from its own working directory).
+fn same_file(e: &RunEntry, file: &Path) -> bool {
+    let theirs = Path::new(&e.cwd).join(&e.manifest_file);
+    match (theirs.canonicalize(), file.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => std::path::absolute(file).is_ok_and(|f| f == theirs),
+    }
+}
+
+/// The recorded runs of the experiment: who had which unit (by hash: the newest run whose
+/// plan has it, and whether that run finished), and the run to compare with, with its units.
+struct Records {
+    computed_by: HashMap<String, (String, bool)>,
+    basis: Option<(RunEntry, bool, Vec<Surveyed>)>,
+}
+
+fn records(store: &Store, manifest: &AnyManifest, file: &Path) -> Result<Records> {
+    let name = manifest.name();
+    let runs: Vec<RunEntry> = history::list(store)?
+        .into_iter()
+        .filter(|e| e.experiment == name)
+        .collect();
+    let mut computed_by: HashMap<String, (String, bool)> = HashMap::new();
+    let mut planned: Vec<(String, Vec<Surveyed>)> = Vec::new();
+    for e in &runs {
+        if planned.len() >= RECORDS_PLANNED {
+            break;
+        }
+        if planned.iter().any(|(h, _)| *h == e.manifest_sha256) {
+            continue;
+        }
+        let Some(m) = recorded_manifest(e) else {
+            continue;
+        };
+        let described = phases(&m, None)?;
+        // The newest run that had the unit, a finished one before an interrupted one.
+        for s in &described {
+            for h in &s.hashes {
+                let had = computed_by
+                    .entry(h.clone())
+                    .or_insert_with(|| (e.id.clone(), !e.interrupted()));
+                if !had.1 && !e.interrupted() {
+                    *had = (e.id.clone(), true);
+                }
+            }
+        }
+        planned.push((e.manifest_sha256.clone(), described));
+    }
+    // Newest first: the last run of this file, else of the experiment.
+    let chosen = runs
+        .iter()
+        .find(|e| same_file(e, file))
+        .map(|e| (e, true))
+        .or_else(|| runs.first().map(|e| (e, false)));
+    let basis = match chosen {
+        Some((e, same)) => {
+            let units = match planned.iter().position(|(h, _)| *h == e.manifest_sha256) {
+                Some(i) => Some(planned.swap_remove(i).1),
+                None => recorded_manifest(e).map(|m| phases(&m, None)).transpose()?,
+            };
+            units.map(|u| (e.clone(), same, u))
+        }
+        None => None,
+    };
+    Ok(Records { computed_by, basis })
+}
+
+/// Why each unit of the manifest in `file` that a run would compute is not served from the
+/// cache.
+pub fn why(manifest: &AnyManifest, file: &Path, exec: &Executor) -> Result<WhyReport> {
     let surveyed = survey(manifest, exec)?;
     let name = manifest.name();
+    let recorded = records(exec.store, manifest, file)?;
+    let now = match manifest {
+        AnyManifest::Experiment(m) => json(&**m),
+        AnyManifest::Accuracy(m) => json(m),
+    };
+    let (basis, changes) = match &recorded.basis {
+        Some((e, same, _)) => {
+            let changes = super::diff::manifest_changes(&e.manifest, &now);
+            (
+                Basis::Run {
+                    id: e.id.clone(),
+                    manifest_file: e.manifest_file.clone(),
+                    same_file: *same,
+                    changes: changes.clone(),
+                },
+                changes,
+            )
+        }
+        None => (Basis::Cache, Vec::new()),
+    };
+    // With a recorded run whose sweep ratios are those of now, every n follows P.
+    let n_follows_p = matches!(basis, Basis::Run { .. })
+        && !changes
+            .iter()
+            .any(|(k, _, _)| k.starts_with("sweep.n_over_p"));
+    // The reference units per (extension, unit kind): the recorded run's, else the cache's.
+    let mut references: HashMap<(&str, String), Candidates> = HashMap::new();
     let mut unrecorded = 0;
-    // Per (extension, unit kind): the candidates and the entries without a record.
-    let mut candidates_of: HashMap<(&str, String), (Candidates, usize)> = HashMap::new();
-    // The cause of each member that runs (the first phase of an experiment).
-    let mut member_causes: Vec<Option<String>> = Vec::new();
-    let mut phases: Vec<PhaseWhy> = Vec::new();
+    // Kinds with no reference unit: how many entries lacked an inputs record.
+    let mut no_candidates: HashMap<(&str, String), usize> = HashMap::new();
+    let mut member_causes: Vec<Option<Cause>> = Vec::new();
+    let mut phases_why: Vec<PhaseWhy> = Vec::new();
     for s in &surveyed {
         let mut units = Vec::new();
         for i in (0..s.hashes.len()).filter(|&i| s.states[i].runs()) {
@@ -219,28 +465,61 @@ pub fn why(manifest: &AnyManifest, exec: &Executor) -> Result<WhyReport> {
                 _ => None,
             };
             let cause = match (s.states[i], of_members) {
-                (State::Corrupt, _) => "its cache entry is corrupt".to_string(),
-                (State::BatchMate { .. }, _) => {
-                    "trained again with its batch (another member of the batch is not cached)"
-                        .to_string()
-                }
-                (_, Some(member_cause)) => format!("its members are trained: {member_cause}"),
-                _ => {
-                    let unit_kind = s.inputs[i]["unit"].as_str().unwrap_or_default();
-                    let key = (s.ext, unit_kind.to_string());
-                    if !candidates_of.contains_key(&key) {
-                        let found = candidates(exec.store, s.ext, unit_kind, name)?;
-                        unrecorded += found.1;
-                        candidates_of.insert(key.clone(), found);
+                (State::Corrupt, _) => Cause::text("its cache entry is corrupt"),
+                (State::BatchMate { .. }, _) => Cause::text(
+                    "trained again with its batch (another member of the batch is not cached)",
+                ),
+                (_, Some(member)) => Cause {
+                    prefix: "its members are trained: ",
+                    parts: member.parts,
+                },
+                _ => match recorded.computed_by.get(&s.hashes[i]) {
+                    Some((id, true)) => Cause::text(format!(
+                        "removed from the cache since run {id} finished with it (deleted, \
+                         `gc --delete`, or damaged)"
+                    )),
+                    Some((id, false)) => Cause::text(format!(
+                        "never finished: run {id} was interrupted before it (a rerun resumes)"
+                    )),
+                    None => {
+                        let unit_kind = s.inputs[i]["unit"].as_str().unwrap_or_default();
+                        let key = (s.ext, unit_kind.to_string());
+                        if !references.contains_key(&key) {
+                            let found = match &recorded.basis {
+                                Some((_, _, units)) => recorded_units(units, s.ext, unit_kind),
+                                None => {
+                                    let (c, without) =
+                                        cached_units(exec.store, s.ext, unit_kind, name)?;
+                                    unrecorded += without;
+                                    if c.is_empty() {
+                                        no_candidates.insert(key.clone(), without);
+                                    }
+                                    c
+                                }
+                            };
+                            references.insert(key.clone(), found);
+                        }
+                        let ignore: &[&str] = match s.unit {
+                            "pair" | "tie" => &["a", "b"],
+                            _ => &[],
+                        };
+                        match references[&key].explain(
+                            s.kinds[i],
+                            &s.inputs[i],
+                            ignore,
+                            n_follows_p,
+                        ) {
+                            Some(parts) if !parts.is_empty() => Cause { prefix: "", parts },
+                            Some(_) => Cause::text(
+                                "not in the cache, though the recorded run had a unit like it",
+                            ),
+                            None => Cause::text(no_candidate(
+                                s.unit,
+                                no_candidates.get(&key).copied().unwrap_or(0),
+                            )),
+                        }
                     }
-                    let (c, without) = &candidates_of[&key];
-                    let ignore: &[&str] = match s.unit {
-                        "pair" | "tie" => &["a", "b"],
-                        _ => &[],
-                    };
-                    c.explain(s.kinds[i], &flatten(&s.inputs[i]), ignore)
-                        .unwrap_or_else(|| no_candidate(s.unit, *without))
-                }
+                },
             };
             units.push(UnitWhy {
                 unit: s.unit,
@@ -258,7 +537,7 @@ pub fn why(manifest: &AnyManifest, exec: &Executor) -> Result<WhyReport> {
                 member_causes[i] = Some(u.cause.clone());
             }
         }
-        phases.push(PhaseWhy {
+        phases_why.push(PhaseWhy {
             unit: s.unit,
             total: s.hashes.len(),
             units,
@@ -266,12 +545,13 @@ pub fn why(manifest: &AnyManifest, exec: &Executor) -> Result<WhyReport> {
     }
     Ok(WhyReport {
         name: name.to_string(),
-        phases,
+        phases: phases_why,
         unrecorded,
+        basis,
     })
 }
 
-/// The cause of a missing unit with nothing recorded to compare it with.
+/// The cause of a missing unit with nothing to compare it with.
 fn no_candidate(unit: &str, unrecorded: usize) -> String {
     if unrecorded > 0 {
         format!(
@@ -283,10 +563,23 @@ fn no_candidate(unit: &str, unrecorded: usize) -> String {
     }
 }
 
+/// The units of a recorded run's phases under extension `ext` of one kind.
+fn recorded_units(phases: &[Surveyed], ext: &str, unit_kind: &str) -> Candidates {
+    Candidates::new(
+        phases
+            .iter()
+            .filter(|s| s.ext == ext)
+            .flat_map(|s| s.inputs.iter())
+            .filter(|v| v["unit"].as_str() == Some(unit_kind))
+            .cloned()
+            .collect(),
+    )
+}
+
 /// The recorded cached units of one kind (`unit_kind`, the `unit` field of their inputs) under
 /// extension `ext`: those `experiment` computed if any, else all; and how many entries under
 /// `ext` have no inputs record.
-fn candidates(
+fn cached_units(
     store: &Store,
     ext: &str,
     unit_kind: &str,
@@ -294,17 +587,17 @@ fn candidates(
 ) -> Result<(Candidates, usize)> {
     let entries = store.inputs(ext)?;
     let without = entries.iter().filter(|e| e.record.is_none()).count();
-    let of_kind: Vec<(bool, Flat)> = entries
+    let of_kind: Vec<(bool, &Value)> = entries
         .iter()
         .filter_map(|e| e.record.as_ref())
         .filter(|r| r.inputs["unit"].as_str() == Some(unit_kind))
-        .map(|r| (r.experiment == experiment, flatten(&r.inputs)))
+        .map(|r| (r.experiment == experiment, &r.inputs))
         .collect();
     let same = of_kind.iter().any(|(same, _)| *same);
     let chosen = of_kind
         .into_iter()
         .filter(|(s, _)| *s || !same)
-        .map(|(_, f)| f)
+        .map(|(_, v)| v.clone())
         .collect();
     Ok((Candidates::new(chosen), without))
 }

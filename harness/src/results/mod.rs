@@ -169,7 +169,10 @@ pub struct PhaseCost<'a> {
 /// manifest) recorded; one it computed in part adds this run's seconds to it. `complete` says
 /// whether every unit's computation is counted (false when units were computed by other
 /// processes, e.g. shards, and no run here computed them).
-pub fn cost_record(previous: Option<&serde_json::Value>, phases: &[PhaseCost]) -> serde_json::Value {
+pub fn cost_record(
+    previous: Option<&serde_json::Value>,
+    phases: &[PhaseCost],
+) -> serde_json::Value {
     let before = previous.and_then(|p| p.get("cost_seconds"));
     let mut complete = true;
     let mut record = serde_json::Map::new();
@@ -181,7 +184,10 @@ pub fn cost_record(previous: Option<&serde_json::Value>, phases: &[PhaseCost]) -
         } else if p.run == 0 {
             (old.unwrap_or(0.0), old.is_some() && old_complete)
         } else {
-            (old.unwrap_or(0.0) + p.seconds, old.is_some() && old_complete)
+            (
+                old.unwrap_or(0.0) + p.seconds,
+                old.is_some() && old_complete,
+            )
         };
         complete &= whole;
         record.insert(p.name.to_string(), seconds.into());
@@ -192,7 +198,8 @@ pub fn cost_record(previous: Option<&serde_json::Value>, phases: &[PhaseCost]) -
 
 /// The `run.json` a results folder holds now, when it records the manifest `hash`.
 pub fn previous_record(dir: &Path, hash: &str) -> Option<serde_json::Value> {
-    let record: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("run.json")).ok()?).ok()?;
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("run.json")).ok()?).ok()?;
     (record["manifest_sha256"].as_str() == Some(hash)).then_some(record)
 }
 
@@ -343,16 +350,14 @@ pub fn claim_home(
         let aside = store.results_dir(&format!("{name}@{}", short(&other)));
         let folder = dir.file_name().unwrap_or_default().to_string_lossy();
         if recorded_hash(&aside).as_deref() == Some(other.as_str()) {
-            fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot remove {}", dir.display()))?;
+            fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
         } else {
             if aside.exists() {
                 fs::remove_dir_all(&aside)
                     .with_context(|| format!("cannot remove {}", aside.display()))?;
             }
-            fs::rename(&dir, &aside).with_context(|| {
-                format!("cannot move {} to {}", dir.display(), aside.display())
-            })?;
+            fs::rename(&dir, &aside)
+                .with_context(|| format!("cannot move {} to {}", dir.display(), aside.display()))?;
         }
         let moved = format!(
             "results/{folder}/ held another manifest of this name (sha256 {}…): its results \
@@ -425,8 +430,14 @@ mod tests {
 
     #[test]
     fn a_cached_rerun_keeps_the_cold_run_s_cost() {
-        let cold = cost_record(None, &[phase("members", 10, 10, 20.0), phase("pairs", 5, 5, 4.0)]);
-        assert_eq!(cold, serde_json::json!({"members": 20.0, "pairs": 4.0, "complete": true}));
+        let cold = cost_record(
+            None,
+            &[phase("members", 10, 10, 20.0), phase("pairs", 5, 5, 4.0)],
+        );
+        assert_eq!(
+            cold,
+            serde_json::json!({"members": 20.0, "pairs": 4.0, "complete": true})
+        );
         let previous = serde_json::json!({"cost_seconds": cold});
         // Nothing computed: the cold cost stays.
         let cached = cost_record(
@@ -443,7 +454,10 @@ mod tests {
         assert_eq!(part["complete"], true);
         // No cold run known (units from other processes): incomplete.
         let unknown = cost_record(None, &[phase("members", 0, 10, 0.02)]);
-        assert_eq!(unknown, serde_json::json!({"members": 0.0, "complete": false}));
+        assert_eq!(
+            unknown,
+            serde_json::json!({"members": 0.0, "complete": false})
+        );
     }
 
     fn write_run(dir: &Path, hash: &str) {
@@ -467,15 +481,24 @@ mod tests {
         let (file, variant, edited) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
         let home = claim_home(&store, "fig", &variant, &Placement::Variant).unwrap();
         assert_eq!(home.dir, store.results_dir("fig@bbbbbbbbbbbb"));
-        assert!(home.note.unwrap().contains("results/fig/ belongs to the manifest as written"));
+        assert!(home
+            .note
+            .unwrap()
+            .contains("results/fig/ belongs to the manifest as written"));
         write_run(&home.dir, &variant);
         let home = claim_home(&store, "fig", &file, &Placement::AsWritten).unwrap();
-        assert_eq!((home.dir.clone(), home.note), (store.results_dir("fig"), None));
+        assert_eq!(
+            (home.dir.clone(), home.note),
+            (store.results_dir("fig"), None)
+        );
         write_run(&home.dir, &file);
         // The file edited: its new manifest takes results/fig/, the old moves beside it.
         let home = claim_home(&store, "fig", &edited, &Placement::AsWritten).unwrap();
         assert_eq!(home.dir, store.results_dir("fig"));
-        assert!(home.note.unwrap().contains("now in results/fig@aaaaaaaaaaaa/"));
+        assert!(home
+            .note
+            .unwrap()
+            .contains("now in results/fig@aaaaaaaaaaaa/"));
         assert!(!home.dir.exists());
         write_run(&home.dir, &edited);
         let label = claim_home(&store, "fig", &variant, &Placement::Label("w8".into())).unwrap();
@@ -486,10 +509,16 @@ mod tests {
             (&edited, "fig"),
             (&variant, "fig@bbbbbbbbbbbb"),
         ] {
-            assert_eq!(find_results(&store, "fig", hash), Some(store.results_dir(dir)));
+            assert_eq!(
+                find_results(&store, "fig", hash),
+                Some(store.results_dir(dir))
+            );
         }
         std::fs::remove_dir_all(store.results_dir("fig@bbbbbbbbbbbb")).unwrap();
-        assert_eq!(find_results(&store, "fig", &variant), Some(store.results_dir("fig@w8")));
+        assert_eq!(
+            find_results(&store, "fig", &variant),
+            Some(store.results_dir("fig@w8"))
+        );
         assert_eq!(find_results(&store, "fig", &"d".repeat(64)), None);
     }
 
