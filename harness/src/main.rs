@@ -21,7 +21,7 @@ use harness::device::DeviceKind;
 use harness::estimators::{self, Estimator, Measure, Projection};
 use harness::manifest::{self, AnyManifest, Assignment, Manifest, ManifestError, Overrides};
 use harness::matrix::{InputError, Matrix};
-use harness::plan::shard::{self, AnyPlan, Shard};
+use harness::plan::shard::{AnyPlan, Shard};
 use harness::plan::{self, accuracy};
 use harness::results::claims::Verdicts;
 use harness::results::export::Format as ExportFormat;
@@ -608,6 +608,8 @@ fn run_and_print(
                         .rows()
                         .map(|(rules, v)| format!("{}:{}={}", rules, v.claim, v.result()))
                         .collect(),
+                    phases: history::experiment_phases(s),
+                    outcome: "finished",
                 },
             )?;
             let mut units = vec![
@@ -650,6 +652,13 @@ fn run_and_print(
                     units_reused: s.reused,
                     seconds: r.seconds,
                     verdicts: Vec::new(),
+                    phases: vec![history::PhaseTiming {
+                        unit: "accuracy".into(),
+                        run: s.run,
+                        total: s.run + s.reused,
+                        seconds: s.seconds,
+                    }],
+                    outcome: "finished",
                 },
             )?;
             let units = [units_line("units", "estimated", s.run, s.reused)];
@@ -698,25 +707,6 @@ fn run_shard_and_print(manifests: &[&AnyManifest], shard: Shard, exec: &Executor
     Ok(())
 }
 
-/// The estimated cost of each of `n` shards of a plan.
-fn print_shard_loads(plan: AnyPlan, n: usize) {
-    let loads = shard::loads(&[plan], n);
-    let total: u128 = loads.iter().map(|l| l.cost).sum::<u128>().max(1);
-    for (i, l) in loads.iter().enumerate() {
-        println!(
-            "shard {}/{n}: {} groups, {} member, {} pair, {} accuracy units; estimated cost \
-             {:.3e} ({:.1} %)",
-            i + 1,
-            l.groups,
-            l.members,
-            l.pairs,
-            l.units,
-            l.cost as f64,
-            100.0 * l.cost as f64 / total as f64
-        );
-    }
-}
-
 /// `harness plan`: a manifest's units, cached or pending (what `harness run` would compute
 /// now: [`harness::cli::why::survey`]), and its hash.
 fn print_plan(manifest: &AnyManifest, exec: &Executor, summary: bool) -> Result<()> {
@@ -760,6 +750,22 @@ fn print_plan(manifest: &AnyManifest, exec: &Executor, summary: bool) -> Result<
         "{}: {}; experiment sha256 {hash}",
         manifest.name(),
         counts.join(", ")
+    );
+    let pending = |unit: &str, i: usize| {
+        surveyed
+            .iter()
+            .find(|s| s.unit == unit)
+            .is_some_and(|s| s.states[i].runs())
+    };
+    let rates = harness::cli::estimate::calibrate(exec.store)?;
+    println!(
+        "{}",
+        harness::cli::estimate::summary_line(
+            &AnyPlan::of(manifest)?,
+            &pending,
+            &rates,
+            rayon::current_num_threads()
+        )
     );
     Ok(())
 }
@@ -928,7 +934,12 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
             let manifest = load(&manifest)?;
             print_plan(&manifest, &exec, summary)?;
             if let Some(n) = shards {
-                print_shard_loads(AnyPlan::of(&manifest)?, n);
+                let rates = harness::cli::estimate::calibrate(&store)?;
+                let threads = rayon::current_num_threads();
+                print!(
+                    "{}",
+                    harness::cli::estimate::shard_lines(&manifest, n, &rates, threads)?
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -58,6 +58,23 @@ pub struct RunEntry {
     /// before this field are finished runs).
     #[serde(default = "finished")]
     pub outcome: String,
+    /// Each phase's units computed, units in all and seconds (what `plan --summary`'s cost
+    /// model is calibrated on); empty in records written before this field.
+    #[serde(default)]
+    pub phases: Vec<PhaseTiming>,
+    /// The worker threads of the run.
+    #[serde(default)]
+    pub threads: Option<usize>,
+}
+
+/// One phase of a recorded run: `member` (training), `pair` (the pairs and their
+/// tie-breaking draws) or `accuracy`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseTiming {
+    pub unit: String,
+    pub run: usize,
+    pub total: usize,
+    pub seconds: f64,
 }
 
 fn finished() -> String {
@@ -84,6 +101,27 @@ pub struct Finished<'a, M: Serialize> {
     pub units_reused: usize,
     pub seconds: f64,
     pub verdicts: Vec<String>,
+    pub phases: Vec<PhaseTiming>,
+    /// `finished`, or `interrupted`.
+    pub outcome: &'a str,
+}
+
+/// The phases of a network experiment's run, from its counts.
+pub fn experiment_phases(s: &crate::results::RunStats) -> Vec<PhaseTiming> {
+    vec![
+        PhaseTiming {
+            unit: "member".into(),
+            run: s.members_run,
+            total: s.members_run + s.members_reused,
+            seconds: s.seconds_members,
+        },
+        PhaseTiming {
+            unit: "pair".into(),
+            run: s.pairs_run + s.ties_run,
+            total: s.pairs_run + s.pairs_reused + s.ties_run + s.ties_reused,
+            seconds: s.seconds_pairs,
+        },
+    ]
 }
 
 /// The history folder of an artifacts folder.
@@ -138,7 +176,9 @@ pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunE
         units_reused: run.units_reused,
         seconds: run.seconds,
         verdicts: run.verdicts.clone(),
-        outcome: finished(),
+        outcome: run.outcome.to_string(),
+        phases: run.phases.clone(),
+        threads: Some(rayon::current_num_threads()),
     };
     let path = history_dir(store).join(format!("{}.json", entry.id));
     write_atomic(&path, &serde_json::to_vec_pretty(&entry)?)
@@ -267,8 +307,26 @@ pub fn utc(secs: u64) -> (String, String) {
     )
 }
 
+/// A recorded run's manifest, parsed again from its canonical form; `None` when it no longer
+/// parses or no longer has the recorded hash (another harness version).
+pub fn manifest_of(e: &RunEntry) -> Option<crate::manifest::AnyManifest> {
+    use crate::manifest::{accuracy::AccuracyManifest, AnyManifest, Manifest};
+    let text = serde_json::to_string(&e.manifest).ok()?;
+    let path = Path::new(&e.manifest_file);
+    let (m, hash) = if e.kind == "estimator-accuracy" {
+        let m = AccuracyManifest::parse(&text, path).ok()?;
+        let h = crate::plan::accuracy::manifest_hash(&m);
+        (AnyManifest::Accuracy(m), h)
+    } else {
+        let m = Manifest::parse(&text, path).ok()?;
+        let h = crate::plan::manifest_hash(&m);
+        (AnyManifest::Experiment(Box::new(m)), h)
+    };
+    (hash == e.manifest_sha256).then_some(m)
+}
+
 /// The machine's name (Linux's, else `$HOSTNAME`, else `unknown`).
-fn host() -> String {
+pub fn host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()
@@ -410,6 +468,8 @@ mod tests {
             seconds: 0.0,
             verdicts: Vec::new(),
             outcome: finished(),
+            phases: Vec::new(),
+            threads: None,
         };
         let all = vec![entry("fig2_relu"), entry("fig1_linear"), entry("fig2_relu")];
         let ids = |v: Vec<RunEntry>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();

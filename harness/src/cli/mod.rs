@@ -3,10 +3,12 @@
 //! files ([`export`]); a finished experiment's summary for a paper ([`table`]); a run split over processes
 //! sharing one artifacts folder: [`launch`] (the shard processes' command line, `run --jobs`)
 //! and [`slurm`] (job arrays); the run history ([`history`], `harness runs`) and two runs
-//! compared ([`diff`]); the remarks and names of `cce` and `align` on two CSVs ([`pair`]). The binary (`src/main.rs`) parses the command line, loads every
+//! compared ([`diff`]); time estimates from a cost model calibrated on the history
+//! ([`estimate`]); the remarks and names of `cce` and `align` on two CSVs ([`pair`]). The binary (`src/main.rs`) parses the command line, loads every
 //! manifest through [`crate::manifest::load`] and prints; it holds no pipeline logic of its own.
 pub mod check;
 pub mod diff;
+pub mod estimate;
 pub mod export;
 pub mod gc;
 pub mod history;

@@ -21,8 +21,7 @@ use crate::cache::executor::{Executor, Phase};
 use crate::cache::stale::State;
 use crate::cache::Store;
 use crate::identity::canonical_json;
-use crate::manifest::accuracy::AccuracyManifest;
-use crate::manifest::{AnyManifest, Manifest};
+use crate::manifest::AnyManifest;
 use crate::plan::explain::{self, Candidates, Kind, Part};
 use crate::plan::{self, accuracy, member_label, pair_label};
 use anyhow::Result;
@@ -332,23 +331,6 @@ impl WhyReport {
     }
 }
 
-/// A recorded run's manifest, parsed again from its canonical form; `None` when it no longer
-/// parses or no longer has the recorded hash (another harness version).
-fn recorded_manifest(e: &RunEntry) -> Option<AnyManifest> {
-    let text = serde_json::to_string(&e.manifest).ok()?;
-    let path = Path::new(&e.manifest_file);
-    let (m, hash) = if e.kind == "estimator-accuracy" {
-        let m = AccuracyManifest::parse(&text, path).ok()?;
-        let h = accuracy::manifest_hash(&m);
-        (AnyManifest::Accuracy(m), h)
-    } else {
-        let m = Manifest::parse(&text, path).ok()?;
-        let h = plan::manifest_hash(&m);
-        (AnyManifest::Experiment(Box::new(m)), h)
-    };
-    (hash == e.manifest_sha256).then_some(m)
-}
-
 /// Whether a record's manifest file is `file` (each read from its own working directory).
 fn same_file(e: &RunEntry, file: &Path) -> bool {
     let theirs = Path::new(&e.cwd).join(&e.manifest_file);
@@ -380,7 +362,7 @@ fn records(store: &Store, manifest: &AnyManifest, file: &Path) -> Result<Records
         if planned.iter().any(|(h, _)| *h == e.manifest_sha256) {
             continue;
         }
-        let Some(m) = recorded_manifest(e) else {
+        let Some(m) = history::manifest_of(e) else {
             continue;
         };
         let described = phases(&m, None)?;
@@ -407,7 +389,9 @@ fn records(store: &Store, manifest: &AnyManifest, file: &Path) -> Result<Records
         Some((e, same)) => {
             let units = match planned.iter().position(|(h, _)| *h == e.manifest_sha256) {
                 Some(i) => Some(planned.swap_remove(i).1),
-                None => recorded_manifest(e).map(|m| phases(&m, None)).transpose()?,
+                None => history::manifest_of(e)
+                    .map(|m| phases(&m, None))
+                    .transpose()?,
             };
             units.map(|u| (e.clone(), same, u))
         }

@@ -139,7 +139,7 @@ pub fn groups(plans: &[AnyPlan]) -> Vec<Group> {
                     let s = &u.spec;
                     groups.push(Group {
                         units: vec![(w, i)],
-                        cost: (s.n as u128) * log2_ceil(s.n) * 2 * (s.dims as u128),
+                        cost: accuracy_cost(s),
                         ..Group::default()
                     });
                     hashes.push((u.hash.clone(), groups.len() - 1));
@@ -194,8 +194,13 @@ fn log2_ceil(n: usize) -> u128 {
     (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1) as u128
 }
 
+/// An estimator-accuracy unit's estimated cost (see the module documentation).
+pub fn accuracy_cost(s: &super::accuracy::UnitSpec) -> u128 {
+    (s.n as u128) * log2_ceil(s.n) * 2 * (s.dims as u128)
+}
+
 /// A member's estimated cost (see the module documentation).
-fn member_cost(plan: &Plan, network: usize, n: usize) -> u128 {
+pub fn member_cost(plan: &Plan, network: usize, n: usize) -> u128 {
     let net = &plan.networks[network];
     let p = net.p as u128;
     let n = n as u128;
@@ -212,8 +217,9 @@ fn member_cost(plan: &Plan, network: usize, n: usize) -> u128 {
     (seen + plan.n_test as u128) * p
 }
 
-/// A pair's estimated cost (see the module documentation).
-fn pair_cost(plan: &Plan, pair: &super::PlannedPair) -> u128 {
+/// A pair's estimated cost, and each of its tie-breaking draws' (see the module
+/// documentation).
+pub fn pair_cost(plan: &Plan, pair: &super::PlannedPair) -> u128 {
     let width = match &plan.networks[plan.members[pair.a].network].model {
         Model::Linear2 {} => 1,
         Model::Relu2 { width, .. } | Model::Fcnn { width, .. } | Model::Cnn5 { width } => *width,
