@@ -586,6 +586,9 @@ fn run_and_print(
     // On stdout with the rest, so that piped output keeps its order (progress bars and
     // diagnostics go to stderr).
     println!("{} ({})", manifest.name(), path.display());
+    let _running = harness::cli::interrupt::running(harness::cli::interrupt::current_of(
+        exec.store, manifest, path,
+    ));
     match manifest {
         AnyManifest::Experiment(m) => {
             let r = run_manifest_labelled(m, path, exec, label)?;
@@ -845,6 +848,10 @@ fn device_of(cli: &Cli) -> Result<Option<DeviceKind>> {
 
 fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
     let device = device_of(&cli)?;
+    if matches!(cli.command, Command::Run { .. }) {
+        // Before any other thread starts (see the module's doc).
+        harness::cli::interrupt::install()?;
+    }
     set_threads(cli.threads)?;
     if cli.log_units {
         cache::unitlog::enable();

@@ -3,7 +3,8 @@
 //! them): results are a pure function of the manifest whatever part of the cache existed,
 //! concurrent runs compute each unit once between them, `kill -9` at random moments leaves a
 //! cache that `verify` passes and a rerun that gives the same bytes, corrupt entries are named
-//! and never served, a damaged inputs record is named and rewritten by the next run, a full disk stops the run naming the path, and `gc` keeps what the
+//! and never served, SIGINT and SIGTERM say what was kept and record the run, a damaged
+//! inputs record is named and rewritten by the next run, a full disk stops the run naming the path, and `gc` keeps what the
 //! manifests given need.
 //!
 //! The results compared are every file listed in a results folder's `SHA256SUMS` except
@@ -259,6 +260,107 @@ fn kill_9_at_random_moments_leaves_a_clean_cache_and_the_same_results() {
     }
     println!("drill kill -9: {tried} kills (cold run {cold_ms} ms), {clean} verify clean, {identical} reruns identical");
     assert_eq!((clean, identical), (tried, tried));
+}
+
+/// SIGINT and SIGTERM in the middle of a run: the run says what it kept and the command
+/// that resumes, exits 130 or 143, leaves an `interrupted` record that `runs` lists and `why`
+/// reads ("never finished"), a clean cache, and a rerun that resumes to the same results.
+/// Piped (not a terminal), the run printed plain progress lines before the signal.
+#[test]
+fn sigint_and_sigterm_say_what_was_kept_record_the_run_and_resume() {
+    let d = Drill::new(&[("relu2.yaml", RELU2)]);
+    d.run_ok("relu2.yaml");
+    let truth = d.results("drill_relu2");
+    let (mut tried, mut resumed) = (0, 0);
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        fs::remove_dir_all(d.path("artifacts/cache")).unwrap();
+        let mut c = harness_bin();
+        c.current_dir(d.path(""))
+            .args([
+                "--artifacts",
+                "artifacts",
+                "--log-units",
+                "run",
+                "relu2.yaml",
+            ])
+            .env("HARNESS_THREADS", "1")
+            .env("HARNESS_PROGRESS_SECONDS", "0.05")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        // Signal once some units are computed (read from the unit log).
+        let stderr = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut lines = Vec::new();
+            for line in std::io::BufReader::new(stderr).lines() {
+                lines.push(line.unwrap());
+            }
+            lines
+        });
+        let pid = child.id().to_string();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while fs::read_dir(d.path("artifacts/cache"))
+            .map(|e| e.count())
+            .unwrap_or(0)
+            < 3
+        {
+            assert!(std::time::Instant::now() < deadline, "no unit computed");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = child.wait().unwrap();
+        let err = reader.join().unwrap().join("\n");
+        tried += 1;
+        if status.code() == Some(0) {
+            // The run finished before the signal: nothing to check this time.
+            continue;
+        }
+        assert_eq!(status.code(), Some(code), "SIG{signal}:\n{err}");
+        assert!(
+            err.contains(&format!(
+                "interrupted by SIG{signal}: drill_relu2 (relu2.yaml)"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("are kept in the cache"), "{err}");
+        assert!(
+            err.contains("--artifacts artifacts --log-units run relu2.yaml"),
+            "{err}"
+        );
+        assert!(err.contains("recorded as interrupted"), "{err}");
+        assert!(
+            err.lines().any(|l| ["train: ", "align: ", "ties: "]
+                .iter()
+                .any(|p| l.starts_with(p))
+                && l.contains(" units, ")),
+            "no plain progress line:\n{err}"
+        );
+        let (_, runs, _) = d.exec(&["runs"]);
+        assert!(
+            runs.lines().nth(1).unwrap().contains("(interrupted)"),
+            "{runs}"
+        );
+        let (_, why, _) = d.exec(&["why", "relu2.yaml"]);
+        assert!(why.contains("was interrupted before it"), "{why}");
+        assert!(d.verify_clean());
+        d.run_ok("relu2.yaml");
+        assert_eq!(
+            d.results("drill_relu2"),
+            truth,
+            "SIG{signal}: the resumed run differs"
+        );
+        resumed += 1;
+    }
+    println!(
+        "drill signals: {tried} sent, {resumed} interrupted runs resumed to identical results"
+    );
+    assert!(resumed >= 1, "every run finished before its signal");
 }
 
 #[test]

@@ -22,10 +22,10 @@
 //! lock another process holds is set aside and tried again after the others (never waited on
 //! while a lock is held, so processes cannot deadlock); meanwhile the progress line says so.
 
+use super::progress::Progress;
 use super::stale::{self, Found, State};
 use super::{unitlog, Store};
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -82,6 +82,14 @@ pub struct Executor<'a> {
     pub store: &'a Store,
     /// No progress bars.
     pub quiet: bool,
+}
+
+/// Units this process has computed and stored so far (what an interrupted run keeps).
+static COMPUTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many units this process has computed and stored so far, over every phase and run.
+pub fn computed_so_far() -> usize {
+    COMPUTED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// How long a process waits before trying again a batch that another process is computing.
@@ -152,9 +160,10 @@ impl<'a> Executor<'a> {
             .filter(|b| b.iter().any(|&i| states[i].runs()))
             .map(|b| b.as_slice())
             .collect();
-        let bar = progress(
+        let bar = Progress::new(
             pending.iter().map(|b| b.len()).sum(),
             phase.what,
+            phase.unit,
             self.quiet,
         );
         let mut announced = std::collections::HashSet::new();
@@ -194,7 +203,7 @@ impl<'a> Executor<'a> {
             }
             pending = busy;
         }
-        bar.finish_and_clear();
+        bar.finish();
         stats.reused = n - stats.run;
         stats.seconds = started.elapsed().as_secs_f64();
         let results = results
@@ -256,7 +265,7 @@ impl<'a> Executor<'a> {
         batch: &[usize],
         run: &(impl Fn(&[usize]) -> Result<Vec<T>> + Sync),
         describe: &(impl Fn(usize, usize) -> String + Sync),
-        bar: &ProgressBar,
+        bar: &Progress,
     ) -> Result<Option<Attempt<T>>> {
         let (store, codec) = (self.store, &phase.codec);
         let hashes: Vec<&str> = batch.iter().map(|&i| phase.hashes[i]).collect();
@@ -268,7 +277,7 @@ impl<'a> Executor<'a> {
             .map(|h| store.load_quietly(h, codec.ext, codec.decode))
             .collect();
         if let Some(values) = cached {
-            bar.inc(batch.len() as u64);
+            bar.inc(batch.len());
             return Ok(Some(Attempt {
                 values,
                 computed: false,
@@ -291,11 +300,12 @@ impl<'a> Executor<'a> {
             }
             store.put(phase.hashes[i], codec.ext, &bytes)?;
             unitlog::computed(phase.unit, phase.hashes[i], &describe(i, 1));
+            COMPUTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             values.push((codec.decode)(&bytes).with_context(|| {
                 format!("{label}: a result does not decode from its own encoding")
             })?);
         }
-        bar.inc(batch.len() as u64);
+        bar.inc(batch.len());
         Ok(Some(Attempt {
             values,
             computed: true,
@@ -326,22 +336,6 @@ pub fn grouped_by<K: PartialEq>(units: usize, key: impl Fn(usize) -> K) -> Vec<V
     batches.into_iter().map(|(_, group)| group).collect()
 }
 
-fn progress(len: usize, what: &str, quiet: bool) -> ProgressBar {
-    if quiet || len == 0 {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>8} [{bar:32}] {pos}/{len} units, {elapsed} elapsed, ETA {eta} {msg}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    bar.set_prefix(what.to_string());
-    bar
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,25 +362,6 @@ mod tests {
         (0..n)
             .map(|i| format!("{i:02}{}", "a".repeat(62)))
             .collect()
-    }
-
-    /// A bar over the units to compute, named by the phase; none when quiet or when there
-    /// is nothing to compute (a fully cached phase prints nothing).
-    #[test]
-    fn a_progress_bar_only_when_asked_for_and_with_units_to_compute() {
-        let shown = progress(5, "train", false);
-        assert_eq!(
-            (shown.length(), shown.prefix()),
-            (Some(5), "train".to_string())
-        );
-        for (len, quiet) in [(5, true), (0, false), (0, true)] {
-            let bar = progress(len, "train", quiet);
-            assert_eq!(
-                (bar.length(), bar.prefix()),
-                (None, String::new()),
-                "len {len}, quiet {quiet}"
-            );
-        }
     }
 
     #[test]

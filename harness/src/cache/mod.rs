@@ -22,11 +22,12 @@
 //! is the OS's and dies with its process, so a lock file left behind means nothing.
 //!
 //! [`executor`] runs a plan's units against this store, for every experiment kind;
-//! [`unitlog`] is its optional line per computed unit; [`gc`] removes the entries no given
+//! [`unitlog`] is its optional line per computed unit; [`progress`] its progress on stderr; [`gc`] removes the entries no given
 //! manifest reaches.
 
 pub mod executor;
 pub mod gc;
+pub mod progress;
 pub mod stale;
 pub mod unitlog;
 
@@ -148,6 +149,11 @@ impl Store {
         self.cache_dir()
             .join(&hash[..2])
             .join(format!("{hash}.{ext}"))
+    }
+
+    /// Whether an entry file exists (not checked: a cheap guess of what a run will find).
+    pub fn has_entry(&self, hash: &str, ext: &str) -> bool {
+        self.entry_path(hash, ext).is_file()
     }
 
     /// Whether a complete, checksum-valid entry exists.

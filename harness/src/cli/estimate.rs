@@ -160,6 +160,51 @@ pub fn seconds(rates: &Rates, costs: &Costs, threads: usize) -> Result<f64, Vec<
     }
 }
 
+/// Tells the progress lines ([`crate::cache::progress`]) how long each phase of a run of
+/// `plan` should take, for their whole-run ETA: the cost of the units without a cache entry,
+/// at this machine's rates; nothing when a kind has no rate.
+pub fn announce(plan: &AnyPlan, store: &Store) -> Result<()> {
+    let rates = calibrate(store)?;
+    let threads = rayon::current_num_threads();
+    let (exts, units): (Vec<&str>, Vec<&str>) = match plan {
+        AnyPlan::Experiment(_) => (
+            vec![
+                crate::plan::MEMBER_EXT,
+                crate::plan::PAIR_EXT,
+                crate::plan::PAIR_EXT,
+            ],
+            vec!["member", "pair", "tie"],
+        ),
+        AnyPlan::Accuracy(_) => (vec![crate::plan::accuracy::UNIT_EXT], vec!["accuracy"]),
+    };
+    let hashes: Vec<Vec<&str>> = match plan {
+        AnyPlan::Experiment(p) => vec![
+            p.members.iter().map(|m| m.hash.as_str()).collect(),
+            p.pairs.iter().map(|q| q.hash.as_str()).collect(),
+            p.pairs
+                .iter()
+                .flat_map(|q| q.draws.iter().map(|d| d.hash.as_str()))
+                .collect(),
+        ],
+        AnyPlan::Accuracy(p) => vec![p.units.iter().map(|u| u.hash.as_str()).collect()],
+    };
+    let mut phases = Vec::new();
+    for ((unit, ext), hashes) in units.iter().zip(exts).zip(&hashes) {
+        let pending = |kind: &str, i: usize| {
+            kind == *unit && hashes.get(i).is_some_and(|h| !store.has_entry(h, ext))
+        };
+        match seconds(&rates, &costs(plan, &pending), threads) {
+            Ok(s) => phases.push((unit.to_string(), s)),
+            Err(_) => {
+                crate::cache::progress::set_run_estimate(Vec::new());
+                return Ok(());
+            }
+        }
+    }
+    crate::cache::progress::set_run_estimate(phases);
+    Ok(())
+}
+
 /// A duration as people read it: `42 s`, `3.5 min`, `2.1 h`.
 pub fn human(seconds: f64) -> String {
     if seconds < 90.0 {

@@ -47,7 +47,7 @@ pub struct RunEntry {
     /// this field).
     #[serde(default)]
     pub manifest_git: Option<String>,
-    /// The results folder (absolute).
+    /// The results folder (absolute); empty for an interrupted run, which wrote none.
     pub results_dir: String,
     pub units_computed: usize,
     pub units_reused: usize,
@@ -171,7 +171,11 @@ pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunE
         git_commit,
         git_dirty,
         manifest_git,
-        results_dir: std::path::absolute(run.results_dir)?.display().to_string(),
+        results_dir: if run.results_dir.as_os_str().is_empty() {
+            String::new()
+        } else {
+            std::path::absolute(run.results_dir)?.display().to_string()
+        },
         units_computed: run.units_computed,
         units_reused: run.units_reused,
         seconds: run.seconds,
@@ -257,7 +261,11 @@ pub fn table(entries: &[RunEntry]) -> String {
             e.time.replace('T', " ").trim_end_matches('Z').to_string(),
             e.experiment.clone(),
             e.manifest_sha256[..12.min(e.manifest_sha256.len())].to_string(),
-            format!("{}/{}", e.units_computed, e.units_computed + e.units_reused),
+            if e.interrupted() {
+                format!("{} (interrupted)", e.units_computed)
+            } else {
+                format!("{}/{}", e.units_computed, e.units_computed + e.units_reused)
+            },
             git,
             if e.overrides.is_empty() {
                 "-".to_string()

@@ -62,6 +62,9 @@ pub fn run_manifest_labelled(
     let started = Instant::now();
     let store = exec.store;
     let plan = plan(manifest);
+    if !exec.quiet {
+        super::estimate::announce(&AnyPlan::Experiment(plan.clone()), store)?;
+    }
     let outcome = execute(manifest, &plan, exec)?;
     let stats = outcome.stats.clone();
     let overridden = !manifest.overrides.is_empty();
@@ -369,6 +372,9 @@ pub fn run_accuracy_labelled(
 ) -> Result<AccuracyReport> {
     let started = Instant::now();
     let plan = accuracy_plan::plan(m)?;
+    if !exec.quiet {
+        super::estimate::announce(&AnyPlan::Accuracy(plan.clone()), exec.store)?;
+    }
     let (results, stats) = execute_accuracy(&m.name, &plan, exec)?;
     let overridden = !m.overrides.is_empty();
     let placement = results::placement(manifest_path, &plan.manifest_hash, overridden, label);
