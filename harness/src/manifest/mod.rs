@@ -197,7 +197,7 @@ fn default_estimator() -> Estimator {
     Estimator::Ksg
 }
 fn default_report() -> Vec<Estimator> {
-    Estimator::ALL.to_vec()
+    Estimator::DEFAULT_REPORT.to_vec()
 }
 fn default_k() -> usize {
     3

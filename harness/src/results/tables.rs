@@ -354,11 +354,15 @@ pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<
     csv_bytes(&header, &rows)
 }
 
-/// The measures that appear in `summary.csv`, in column order: the estimators, and `exact`
-/// where the pairs have one (two `linear2` members).
+/// The measures that appear in `summary.csv`, in column order: the estimators (those of
+/// `Estimator::DEFAULT_REPORT` always, others when reported), and `exact` where the pairs have
+/// one (two `linear2` members).
 pub fn measure_columns(manifest: &Manifest) -> Vec<String> {
     let mut v: Vec<String> = Estimator::ALL
         .iter()
+        .filter(|e| {
+            Estimator::DEFAULT_REPORT.contains(e) || manifest.alignment.report.contains(e)
+        })
         .map(|e| e.name().to_string())
         .collect();
     if matches!(manifest.model, Model::Linear2 {}) && manifest.compare.is_none() {
