@@ -26,8 +26,9 @@
 //!    (exact for Gaussian samples, an approximation for normal scores of ranks and for t fits;
 //!    it removes the −0.3 nats of the plain closed form at 16 + 16 dims, N = 500).
 //!
-//! Sums over rows run in fixed chunks added in chunk order, so the fit does not depend on the
-//! number of threads; permuting the rows changes it by rounding only (like `gaussian`).
+//! The rows are first put in the order of their rank in A's first column, and sums over rows run
+//! in fixed chunks added in chunk order: the fit does not depend on the number of threads, and
+//! permuting the rows of the inputs leaves it bit-identical.
 
 use super::gaussian::{correlation, log_det, normal_scores};
 use super::optimize::minimize_bounded;
@@ -65,7 +66,7 @@ pub(crate) struct EllipticalFit {
 
 /// Fits the t copula to the ranks `ra` (N × d_A) and `rb` (N × d_B), ranks 1..N without ties.
 pub(crate) fn fit(ra: &Matrix, rb: &Matrix) -> Result<EllipticalFit> {
-    let ranks = ra.hstack(rb)?;
+    let ranks = by_first_column(&ra.hstack(rb)?);
     let (n, d) = (ranks.rows, ranks.cols);
     if n < d + 2 {
         bail!(
@@ -157,18 +158,27 @@ pub(crate) fn log_det_bias(n: usize, m: usize) -> f64 {
     (1..=m).map(|i| digamma((n - i as f64) / 2.0)).sum::<f64>() - m as f64 * digamma((n - 1.0) / 2.0)
 }
 
-/// The rows the profile reads, ranked 1..m among themselves (module doc, step 1).
+/// The rows of `ranks` in the order of their rank in the first column (row r − 1 has rank r
+/// there): every later sum then runs in an order set by the values, so permuting the rows of
+/// the inputs leaves the fit bit-identical.
+fn by_first_column(ranks: &Matrix) -> Matrix {
+    let (n, d) = (ranks.rows, ranks.cols);
+    let mut out = Matrix::zeros(n, d);
+    for i in 0..n {
+        let r = ranks.get(i, 0) as usize - 1;
+        out.data[r * d..(r + 1) * d].copy_from_slice(ranks.row(i));
+    }
+    out
+}
+
+/// The rows the profile reads, ranked 1..m among themselves (module doc, step 1); `ranks` in the
+/// order of [`by_first_column`], so bin b opens at row ⌈b n / m⌉.
 fn profile_sample(ranks: &Matrix, m: usize) -> Matrix {
     let (n, d) = (ranks.rows, ranks.cols);
     if n <= m {
         return ranks.clone();
     }
-    // order[r − 1] = the row of rank r in column 0; bin b opens at rank ⌈b n / m⌉ + 1.
-    let mut order = vec![0usize; n];
-    for i in 0..n {
-        order[ranks.get(i, 0) as usize - 1] = i;
-    }
-    let rows: Vec<usize> = (0..m).map(|b| order[(b * n).div_ceil(m)]).collect();
+    let rows: Vec<usize> = (0..m).map(|b| (b * n).div_ceil(m)).collect();
     let mut out = Matrix::zeros(m, d);
     for j in 0..d {
         let mut by_rank: Vec<(u32, usize)> =
@@ -342,5 +352,139 @@ impl super::CopulaEstimator for TCopula {
 
     fn cce(&self, ra: &Matrix, rb: &Matrix, _k: usize, _seed: u64) -> Result<f64> {
         fit(ra, rb)?.cce(ra.cols)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimators::copula::ranks;
+    use crate::estimators::Family;
+
+    /// Ranks (ties broken by a fixed stream) of a family's sample.
+    fn family_ranks(f: Family, n: usize, dims: usize, rho: f64, rep: usize) -> (Matrix, Matrix) {
+        let (a, b) = f.sample(17, n, dims, rho, rep);
+        (ranks(&a, &mut Rng::new(1)), ranks(&b, &mut Rng::new(2)))
+    }
+
+    #[test]
+    fn fit_recovers_nu_and_r_of_t_copulas_and_takes_gaussian_ones_for_gaussian() {
+        for (nu, rep) in [(4u32, 0), (2, 1)] {
+            let (ra, rb) = family_ranks(Family::StudentT { nu }, 10_000, 3, 0.6, rep);
+            let f = fit(&ra, &rb).unwrap();
+            assert!((f.nu / nu as f64 - 1.0).abs() < 0.2, "nu {nu}: {}", f.nu);
+            for i in 0..6 {
+                for j in 0..6 {
+                    let want = if i == j { 1.0 } else if i % 3 == j % 3 { 0.6 } else { 0.0 };
+                    assert!((f.r.get(i, j) - want).abs() < 0.04, "nu {nu} ({i},{j}) {:?}", f.r);
+                }
+            }
+        }
+        // Gaussian data: ν̂ beyond 30 (or ∞), R the normal-score correlation when ∞.
+        let (ra, rb) = family_ranks(Family::Gaussian, 4000, 3, 0.6, 0);
+        let f = fit(&ra, &rb).unwrap();
+        assert!(f.nu > 30.0, "{}", f.nu);
+    }
+
+    #[test]
+    fn closed_form_is_the_families_truth_without_the_correction() {
+        for (family, nu) in [(Family::StudentT { nu: 4 }, 4.0), (Family::Gaussian, f64::INFINITY)] {
+            for (dims, rho) in [(1, 0.6), (3, 0.3), (4, 0.9)] {
+                let r = Matrix::from_fn(2 * dims, 2 * dims, |i, j| {
+                    if i == j {
+                        1.0
+                    } else if i % dims == j % dims {
+                        rho
+                    } else {
+                        0.0
+                    }
+                });
+                // N so large that β(N, m) ≈ −m²/2N vanishes.
+                let p = EllipticalFit { r, nu, n: 1 << 50 }.alignment(dims).unwrap();
+                let t = family.truth(dims, rho).unwrap();
+                assert!((p.cce_a_given_b - t.cce_a_given_b).abs() < 1e-9, "{family} {dims}");
+                assert!((p.mutual_information - t.mutual_information).abs() < 1e-9);
+                // A and B alike: the two conditionals agree.
+                assert!((p.cce_b_given_a - p.cce_a_given_b).abs() < 1e-12);
+            }
+        }
+    }
+
+    /// β(N, m) against a simulation: the Pearson correlation of m Gaussian variables (with a
+    /// correlated R) over N = 40 samples, 4000 data sets.
+    #[test]
+    fn log_det_bias_matches_a_simulation() {
+        let (n, m, sets) = (40, 5, 4000);
+        let r = Matrix::from_fn(m, m, |i, j| 0.5f64.powi((i as i32 - j as i32).abs()));
+        let l = cholesky(&r).unwrap();
+        let truth = log_det(&r, &(0..m).collect::<Vec<_>>()).unwrap();
+        let mut rng = Rng::new(3);
+        let diffs: Vec<f64> = (0..sets)
+            .map(|_| {
+                let x = Matrix::from_fn(n, m, |_, _| rng.normal());
+                let y = Matrix::from_fn(n, m, |i, j| (0..=j).map(|p| l[j * m + p] * x.get(i, p)).sum());
+                log_det(&correlation(&y), &(0..m).collect::<Vec<_>>()).unwrap() - truth
+            })
+            .collect();
+        let mean = diffs.iter().sum::<f64>() / sets as f64;
+        let sd = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (sets - 1) as f64).sqrt();
+        let beta = log_det_bias(n, m);
+        assert!((mean - beta).abs() < 4.0 * sd / (sets as f64).sqrt(), "{mean} vs {beta}");
+        // About −m(m − 1)/(2N) = −0.25; not 0, and not the covariance's −m(m + 1)/(2N).
+        assert!((beta + 0.25).abs() < 0.05, "{beta}");
+    }
+
+    #[test]
+    fn surrogates_are_rank_permutations_drawn_from_the_fit_whatever_the_threads() {
+        let model = EllipticalFit {
+            r: Matrix::from_fn(4, 4, |i, j| if i == j { 1.0 } else if i % 2 == j % 2 { 0.7 } else { 0.0 }),
+            nu: 3.0,
+            n: 3000,
+        };
+        let draw = |threads: usize, seed: u64| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| model.surrogate_ranks(3000, seed).unwrap())
+        };
+        let s = draw(1, 5);
+        assert_eq!(s, draw(3, 5));
+        assert_ne!(s, draw(1, 6));
+        for j in 0..4 {
+            let mut col: Vec<usize> = s.column(j).iter().map(|&v| v as usize).collect();
+            col.sort_unstable();
+            assert_eq!(col, (1..=3000).collect::<Vec<_>>());
+        }
+        // Refitting the surrogate gives back the model.
+        let refit = fit(
+            &Matrix::from_fn(3000, 2, |i, j| s.get(i, j)),
+            &Matrix::from_fn(3000, 2, |i, j| s.get(i, 2 + j)),
+        )
+        .unwrap();
+        assert!((refit.nu - 3.0).abs() < 0.8, "{}", refit.nu);
+        assert!((refit.r.get(0, 2) - 0.7).abs() < 0.04 && refit.r.get(0, 1).abs() < 0.05);
+    }
+
+    #[test]
+    fn profile_sample_takes_the_first_row_of_each_bin_and_ranks_it_again() {
+        // 10 rows in first-column order, 4 bins: rows 0, 3, 5, 8 (⌈b·10/4⌉).
+        let ranks = Matrix::from_fn(10, 2, |i, j| if j == 0 { (i + 1) as f64 } else { (10 - i) as f64 });
+        let s = profile_sample(&ranks, 4);
+        assert_eq!(s.data, vec![1.0, 4.0, 2.0, 3.0, 3.0, 2.0, 4.0, 1.0]);
+        assert_eq!(profile_sample(&ranks, 10), ranks);
+        // by_first_column puts row r − 1 at rank r.
+        let shuffled = Matrix::from_fn(3, 2, |i, j| [[2.0, 5.0], [3.0, 6.0], [1.0, 4.0]][i][j]);
+        assert_eq!(by_first_column(&shuffled).data, vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    }
+
+    #[test]
+    fn too_few_samples_or_a_singular_copula_is_an_error() {
+        let (ra, rb) = family_ranks(Family::Gaussian, 5, 2, 0.6, 0);
+        let e = fit(&ra, &rb).unwrap_err().to_string();
+        assert!(e.contains("at least D + 2 = 6 samples for 4 coordinates, got N = 5"), "{e}");
+        let (ra, _) = family_ranks(Family::Gaussian, 300, 2, 0.6, 0);
+        let e = fit(&ra, &ra).unwrap_err().to_string();
+        assert!(e.contains("not positive definite"), "{e}");
     }
 }
