@@ -57,9 +57,8 @@ mod tests {
             assert!((var - k).abs() < 5.0 * se_var, "k {k}: var {var}");
             let logs: Vec<f64> = v.iter().map(|x| x.ln()).collect();
             let log_mean = logs.iter().sum::<f64>() / n as f64;
-            let log_sd = (logs.iter().map(|l| (l - log_mean).powi(2)).sum::<f64>()
-                / (n - 1) as f64)
-                .sqrt();
+            let log_sd =
+                (logs.iter().map(|l| (l - log_mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
             let want = super::super::special::digamma(k);
             assert!(
                 (log_mean - want).abs() < 5.0 * log_sd / (n as f64).sqrt(),
@@ -67,7 +66,13 @@ mod tests {
             );
         }
         // χ²_ν/ν has mean 1.
-        let m: f64 = (0..n).map(|_| chi_square_over_nu(&mut rng, 3.0)).sum::<f64>() / n as f64;
-        assert!((m - 1.0).abs() < 5.0 * (2.0f64 / 3.0 / n as f64).sqrt(), "{m}");
+        let m: f64 = (0..n)
+            .map(|_| chi_square_over_nu(&mut rng, 3.0))
+            .sum::<f64>()
+            / n as f64;
+        assert!(
+            (m - 1.0).abs() < 5.0 * (2.0f64 / 3.0 / n as f64).sqrt(),
+            "{m}"
+        );
     }
 }

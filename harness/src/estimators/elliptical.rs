@@ -79,7 +79,12 @@ pub(crate) fn fit(ra: &Matrix, rb: &Matrix) -> Result<EllipticalFit> {
     let r = if nu == f64::INFINITY {
         start
     } else {
-        fixed_point(&scores_of(&ranks, &StudentT::new(nu).scores(n)), &start, nu, FINAL_STEPS)?
+        fixed_point(
+            &scores_of(&ranks, &StudentT::new(nu).scores(n)),
+            &start,
+            nu,
+            FINAL_STEPS,
+        )?
     };
     Ok(EllipticalFit { r, nu, n })
 }
@@ -126,7 +131,11 @@ impl EllipticalFit {
                         1.0 / super::draw::chi_square_over_nu(&mut rng, self.nu).sqrt()
                     };
                     for (j, out) in row.iter_mut().enumerate() {
-                        let dot: f64 = l[j * d..j * d + j + 1].iter().zip(&z).map(|(a, b)| a * b).sum();
+                        let dot: f64 = l[j * d..j * d + j + 1]
+                            .iter()
+                            .zip(&z)
+                            .map(|(a, b)| a * b)
+                            .sum();
                         *out = dot * scale;
                     }
                 }
@@ -155,7 +164,8 @@ impl EllipticalFit {
 /// Pearson correlation of m variables over N Gaussian samples.
 pub(crate) fn log_det_bias(n: usize, m: usize) -> f64 {
     let n = n as f64;
-    (1..=m).map(|i| digamma((n - i as f64) / 2.0)).sum::<f64>() - m as f64 * digamma((n - 1.0) / 2.0)
+    (1..=m).map(|i| digamma((n - i as f64) / 2.0)).sum::<f64>()
+        - m as f64 * digamma((n - 1.0) / 2.0)
 }
 
 /// The rows of `ranks` in the order of their rank in the first column (row r − 1 has rank r
@@ -181,8 +191,11 @@ fn profile_sample(ranks: &Matrix, m: usize) -> Matrix {
     let rows: Vec<usize> = (0..m).map(|b| (b * n).div_ceil(m)).collect();
     let mut out = Matrix::zeros(m, d);
     for j in 0..d {
-        let mut by_rank: Vec<(u32, usize)> =
-            rows.iter().enumerate().map(|(s, &i)| (ranks.get(i, j) as u32, s)).collect();
+        let mut by_rank: Vec<(u32, usize)> = rows
+            .iter()
+            .enumerate()
+            .map(|(s, &i)| (ranks.get(i, j) as u32, s))
+            .collect();
         by_rank.sort_unstable();
         for (r, &(_, s)) in by_rank.iter().enumerate() {
             out.data[s * d + j] = (r + 1) as f64;
@@ -198,7 +211,9 @@ fn profile_nu(ranks: &Matrix) -> Result<f64> {
     let z = normal_scores(ranks);
     let start = correlation(&z);
     let gaussian = {
-        let sum_sq: f64 = (1..=m).map(|r| normal_quantile(r as f64 / (m + 1) as f64).powi(2)).sum();
+        let sum_sq: f64 = (1..=m)
+            .map(|r| normal_quantile(r as f64 / (m + 1) as f64).powi(2))
+            .sum();
         let (q, ld) = mahalanobis_sums(&z, &start, |q| q)?;
         -0.5 * m as f64 * ld - 0.5 * q + 0.5 * ranks.cols as f64 * sum_sq
     };
@@ -208,7 +223,11 @@ fn profile_nu(ranks: &Matrix) -> Result<f64> {
         S_RANGE.1,
         S_TOL,
     )?;
-    Ok(if gaussian >= -minus_best { f64::INFINITY } else { 1.0 / s })
+    Ok(if gaussian >= -minus_best {
+        f64::INFINITY
+    } else {
+        1.0 / s
+    })
 }
 
 /// The t copula's log-likelihood at ν on `ranks` (1..m), R by the fixed point from `start`.
@@ -220,7 +239,8 @@ fn t_log_likelihood(ranks: &Matrix, start: &Matrix, nu: f64) -> Result<f64> {
     let r = fixed_point(&x, start, nu, PROFILE_STEPS)?;
     let (sum_log, ld) = mahalanobis_sums(&x, &r, |q| (q / nu).ln_1p())?;
     let marginal: f64 = scores.iter().map(|&s| t.log_density(s)).sum();
-    let constant = ln_gamma((nu + d) / 2.0) - ln_gamma(nu / 2.0) - d / 2.0 * (nu * std::f64::consts::PI).ln();
+    let constant =
+        ln_gamma((nu + d) / 2.0) - ln_gamma(nu / 2.0) - d / 2.0 * (nu * std::f64::consts::PI).ln();
     Ok(m * constant - 0.5 * m * ld - (nu + d) / 2.0 * sum_log - d * marginal)
 }
 
@@ -375,8 +395,18 @@ mod tests {
             assert!((f.nu / nu as f64 - 1.0).abs() < 0.2, "nu {nu}: {}", f.nu);
             for i in 0..6 {
                 for j in 0..6 {
-                    let want = if i == j { 1.0 } else if i % 3 == j % 3 { 0.6 } else { 0.0 };
-                    assert!((f.r.get(i, j) - want).abs() < 0.04, "nu {nu} ({i},{j}) {:?}", f.r);
+                    let want = if i == j {
+                        1.0
+                    } else if i % 3 == j % 3 {
+                        0.6
+                    } else {
+                        0.0
+                    };
+                    assert!(
+                        (f.r.get(i, j) - want).abs() < 0.04,
+                        "nu {nu} ({i},{j}) {:?}",
+                        f.r
+                    );
                 }
             }
         }
@@ -388,7 +418,10 @@ mod tests {
 
     #[test]
     fn closed_form_is_the_families_truth_without_the_correction() {
-        for (family, nu) in [(Family::StudentT { nu: 4 }, 4.0), (Family::Gaussian, f64::INFINITY)] {
+        for (family, nu) in [
+            (Family::StudentT { nu: 4 }, 4.0),
+            (Family::Gaussian, f64::INFINITY),
+        ] {
             for (dims, rho) in [(1, 0.6), (3, 0.3), (4, 0.9)] {
                 let r = Matrix::from_fn(2 * dims, 2 * dims, |i, j| {
                     if i == j {
@@ -402,7 +435,10 @@ mod tests {
                 // N so large that β(N, m) ≈ −m²/2N vanishes.
                 let p = EllipticalFit { r, nu, n: 1 << 50 }.alignment(dims).unwrap();
                 let t = family.truth(dims, rho).unwrap();
-                assert!((p.cce_a_given_b - t.cce_a_given_b).abs() < 1e-9, "{family} {dims}");
+                assert!(
+                    (p.cce_a_given_b - t.cce_a_given_b).abs() < 1e-9,
+                    "{family} {dims}"
+                );
                 assert!((p.mutual_information - t.mutual_information).abs() < 1e-9);
                 // A and B alike: the two conditionals agree.
                 assert!((p.cce_b_given_a - p.cce_a_given_b).abs() < 1e-12);
@@ -422,14 +458,19 @@ mod tests {
         let diffs: Vec<f64> = (0..sets)
             .map(|_| {
                 let x = Matrix::from_fn(n, m, |_, _| rng.normal());
-                let y = Matrix::from_fn(n, m, |i, j| (0..=j).map(|p| l[j * m + p] * x.get(i, p)).sum());
+                let y = Matrix::from_fn(n, m, |i, j| {
+                    (0..=j).map(|p| l[j * m + p] * x.get(i, p)).sum()
+                });
                 log_det(&correlation(&y), &(0..m).collect::<Vec<_>>()).unwrap() - truth
             })
             .collect();
         let mean = diffs.iter().sum::<f64>() / sets as f64;
         let sd = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (sets - 1) as f64).sqrt();
         let beta = log_det_bias(n, m);
-        assert!((mean - beta).abs() < 4.0 * sd / (sets as f64).sqrt(), "{mean} vs {beta}");
+        assert!(
+            (mean - beta).abs() < 4.0 * sd / (sets as f64).sqrt(),
+            "{mean} vs {beta}"
+        );
         // About −m(m − 1)/(2N) = −0.25; not 0, and not the covariance's −m(m + 1)/(2N).
         assert!((beta + 0.25).abs() < 0.05, "{beta}");
     }
@@ -437,7 +478,15 @@ mod tests {
     #[test]
     fn surrogates_are_rank_permutations_drawn_from_the_fit_whatever_the_threads() {
         let model = EllipticalFit {
-            r: Matrix::from_fn(4, 4, |i, j| if i == j { 1.0 } else if i % 2 == j % 2 { 0.7 } else { 0.0 }),
+            r: Matrix::from_fn(4, 4, |i, j| {
+                if i == j {
+                    1.0
+                } else if i % 2 == j % 2 {
+                    0.7
+                } else {
+                    0.0
+                }
+            }),
             nu: 3.0,
             n: 3000,
         };
@@ -469,20 +518,32 @@ mod tests {
     #[test]
     fn profile_sample_takes_the_first_row_of_each_bin_and_ranks_it_again() {
         // 10 rows in first-column order, 4 bins: rows 0, 3, 5, 8 (⌈b·10/4⌉).
-        let ranks = Matrix::from_fn(10, 2, |i, j| if j == 0 { (i + 1) as f64 } else { (10 - i) as f64 });
+        let ranks = Matrix::from_fn(10, 2, |i, j| {
+            if j == 0 {
+                (i + 1) as f64
+            } else {
+                (10 - i) as f64
+            }
+        });
         let s = profile_sample(&ranks, 4);
         assert_eq!(s.data, vec![1.0, 4.0, 2.0, 3.0, 3.0, 2.0, 4.0, 1.0]);
         assert_eq!(profile_sample(&ranks, 10), ranks);
         // by_first_column puts row r − 1 at rank r.
         let shuffled = Matrix::from_fn(3, 2, |i, j| [[2.0, 5.0], [3.0, 6.0], [1.0, 4.0]][i][j]);
-        assert_eq!(by_first_column(&shuffled).data, vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        assert_eq!(
+            by_first_column(&shuffled).data,
+            vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+        );
     }
 
     #[test]
     fn too_few_samples_or_a_singular_copula_is_an_error() {
         let (ra, rb) = family_ranks(Family::Gaussian, 5, 2, 0.6, 0);
         let e = fit(&ra, &rb).unwrap_err().to_string();
-        assert!(e.contains("at least D + 2 = 6 samples for 4 coordinates, got N = 5"), "{e}");
+        assert!(
+            e.contains("at least D + 2 = 6 samples for 4 coordinates, got N = 5"),
+            "{e}"
+        );
         let (ra, _) = family_ranks(Family::Gaussian, 300, 2, 0.6, 0);
         let e = fit(&ra, &ra).unwrap_err().to_string();
         assert!(e.contains("not positive definite"), "{e}");

@@ -285,7 +285,8 @@ mod tests {
                         if theta == 0.0 {
                             return 0.0;
                         }
-                        theta.ln_1p() - (theta + 1.0) * (u.ln() + v.ln())
+                        theta.ln_1p()
+                            - (theta + 1.0) * (u.ln() + v.ln())
                             - (2.0 + 1.0 / theta) * (u.powf(-theta) + v.powf(-theta) - 1.0).ln()
                     })
                     .sum();
@@ -324,7 +325,8 @@ mod tests {
                 ("mi", &mi, truth.mutual_information),
             ] {
                 let mean = v.iter().sum::<f64>() / n as f64;
-                let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+                let sd =
+                    (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
                 let se = sd / (n as f64).sqrt();
                 assert!(
                     (mean - want).abs() <= 4.0 * se + 1e-12,
@@ -348,7 +350,9 @@ mod tests {
             assert!((mean - 0.5).abs() < 0.01, "{mean}");
         }
         // Lower-tail dependence: both of a pair below 0.05 far more often than 0.05² of rows.
-        let both_low = (0..20_000).filter(|&i| a.get(i, 0) < 0.05 && b.get(i, 0) < 0.05).count();
+        let both_low = (0..20_000)
+            .filter(|&i| a.get(i, 0) < 0.05 && b.get(i, 0) < 0.05)
+            .count();
         assert!(both_low > 20_000 * 20 / 1000, "{both_low}");
         assert_eq!("clayton".parse::<Family>().unwrap(), Family::Clayton);
     }

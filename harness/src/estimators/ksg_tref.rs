@@ -44,9 +44,15 @@ impl super::CopulaEstimator for KsgTRef {
         let (sa, sb) = split(&surrogate, ra.cols);
         let closed = model.alignment(ra.cols)?;
         let (data, surr) = if ra.rows <= u16::MAX as usize {
-            (knn_alignment::<u16>(ra, rb, k), knn_alignment::<u16>(&sa, &sb, k))
+            (
+                knn_alignment::<u16>(ra, rb, k),
+                knn_alignment::<u16>(&sa, &sb, k),
+            )
         } else {
-            (knn_alignment::<u32>(ra, rb, k), knn_alignment::<u32>(&sa, &sb, k))
+            (
+                knn_alignment::<u32>(ra, rb, k),
+                knn_alignment::<u32>(&sa, &sb, k),
+            )
         };
         Ok(PairAlignment::new(
             closed.cce_a_given_b + data.cce_a_given_b - surr.cce_a_given_b,

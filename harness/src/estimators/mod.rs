@@ -91,8 +91,7 @@ impl Estimator {
     /// What a network experiment reports when its manifest names no `alignment.report`, and the
     /// estimators `summary.csv` always has columns for. Fixed: a manifest's identity includes its
     /// filled-in defaults, so adding an estimator here would rename every experiment.
-    pub const DEFAULT_REPORT: [Estimator; 3] =
-        [Estimator::Ksg, Estimator::Kl, Estimator::Gaussian];
+    pub const DEFAULT_REPORT: [Estimator; 3] = [Estimator::Ksg, Estimator::Kl, Estimator::Gaussian];
 
     /// The registry: what each estimator computes. The one `match` a new estimator needs.
     fn implementation(self) -> &'static dyn CopulaEstimator {

@@ -103,7 +103,10 @@ mod tests {
             1e-6,
         )
         .unwrap();
-        assert!((x - 0.3).abs() < 1e-5 && (fx - 1.0).abs() < 1e-10, "{x} {fx}");
+        assert!(
+            (x - 0.3).abs() < 1e-5 && (fx - 1.0).abs() < 1e-10,
+            "{x} {fx}"
+        );
         assert!(calls < 15, "{calls} evaluations for a parabola");
         // A non-quadratic one with its minimum at 1/e.
         let (x, _) = minimize_bounded(|x| Ok(x * x.ln()), 0.05, 1.0, 1e-8).unwrap();

@@ -58,7 +58,8 @@ pub fn ln_gamma(x: f64) -> f64 {
     // B₂ₙ/(2n(2n − 1)): 1/12, −1/360, 1/1260, −1/1680, 1/1188, −691/360360.
     let series = (1.0 / 12.0
         - r * (1.0 / 360.0
-            - r * (1.0 / 1260.0 - r * (1.0 / 1680.0 - r * (1.0 / 1188.0 - r * (691.0 / 360360.0))))))
+            - r * (1.0 / 1260.0
+                - r * (1.0 / 1680.0 - r * (1.0 / 1188.0 - r * (691.0 / 360360.0))))))
         / x;
     (x - 0.5) * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI).ln() + series - product.ln()
 }
@@ -228,7 +229,10 @@ mod tests {
         assert!((ln_gamma(123.4) - 469.336_097_442_190_6).abs() < 1e-11);
         // Recurrence across the switch.
         for &x in &[0.3, 1.7, 9.5, 9.999, 10.0, 33.3] {
-            assert!((ln_gamma(x + 1.0) - ln_gamma(x) - x.ln()).abs() < 1e-13, "x = {x}");
+            assert!(
+                (ln_gamma(x + 1.0) - ln_gamma(x) - x.ln()).abs() < 1e-13,
+                "x = {x}"
+            );
         }
         assert!(ln_gamma(0.0).is_nan() && ln_gamma(-1.5).is_nan());
     }

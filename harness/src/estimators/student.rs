@@ -168,18 +168,39 @@ mod tests {
         let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * b.abs().max(1.0);
         for &x in &[0.0, 0.3, 1.0, 7.5, 300.0] {
             let cauchy = 0.5 - (x as f64).atan() / PI;
-            assert!(close(StudentT::new(1.0).upper_tail(x), cauchy, 1e-13), "x {x}");
+            assert!(
+                close(StudentT::new(1.0).upper_tail(x), cauchy, 1e-13),
+                "x {x}"
+            );
             let two = 0.5 - x / (2.0 * (2.0 + x * x).sqrt());
             assert!(close(StudentT::new(2.0).upper_tail(x), two, 1e-13), "x {x}");
         }
-        assert!(close(StudentT::new(3.5).upper_tail(2.5), 0.037_847_321_904_745_01, 1e-12));
-        assert!(close(StudentT::new(1.3).upper_tail(40.0), 0.002_865_644_272_366_714, 1e-12));
-        assert!(close(StudentT::new(7.25).upper_tail(0.01), 0.496_145_459_479_546_3, 1e-13));
+        assert!(close(
+            StudentT::new(3.5).upper_tail(2.5),
+            0.037_847_321_904_745_01,
+            1e-12
+        ));
+        assert!(close(
+            StudentT::new(1.3).upper_tail(40.0),
+            0.002_865_644_272_366_714,
+            1e-12
+        ));
+        assert!(close(
+            StudentT::new(7.25).upper_tail(0.01),
+            0.496_145_459_479_546_3,
+            1e-13
+        ));
         // Scores of n ranks: p = r / (n + 1).
         let n = 999;
         for (nu, exact) in [
-            (1.0, Box::new(|p: f64| (PI * (p - 0.5)).tan()) as Box<dyn Fn(f64) -> f64>),
-            (2.0, Box::new(|p: f64| (2.0 * p - 1.0) / (2.0 * p * (1.0 - p)).sqrt())),
+            (
+                1.0,
+                Box::new(|p: f64| (PI * (p - 0.5)).tan()) as Box<dyn Fn(f64) -> f64>,
+            ),
+            (
+                2.0,
+                Box::new(|p: f64| (2.0 * p - 1.0) / (2.0 * p * (1.0 - p)).sqrt()),
+            ),
             (
                 4.0,
                 Box::new(|p: f64| {
@@ -193,14 +214,26 @@ mod tests {
             for r in [1, 2, 10, 250, 499, 500, 501, 800, 998, 999] {
                 let p = r as f64 / (n + 1) as f64;
                 let want = if r == 500 { 0.0 } else { exact(p) };
-                assert!(close(s[r - 1], want, 1e-11), "nu {nu} r {r}: {} vs {want}", s[r - 1]);
+                assert!(
+                    close(s[r - 1], want, 1e-11),
+                    "nu {nu} r {r}: {} vs {want}",
+                    s[r - 1]
+                );
             }
             assert!(s.windows(2).all(|w| w[0] < w[1]), "nu {nu}: ascending");
         }
         // Non-integer ν, scipy's ppf; n + 1 = 10⁵ puts r = 10⁵ − 1 at p = 1 − 1e-5.
         let s = StudentT::new(3.5).scores(99_999);
-        assert!(close(s[89_999], 1.576_576_605_136_405_2, 1e-12), "{}", s[89_999]);
-        assert!(close(s[99_998], 31.585_022_230_708_937, 1e-10), "{}", s[99_998]);
+        assert!(
+            close(s[89_999], 1.576_576_605_136_405_2, 1e-12),
+            "{}",
+            s[89_999]
+        );
+        assert!(
+            close(s[99_998], 31.585_022_230_708_937, 1e-10),
+            "{}",
+            s[99_998]
+        );
         let s = StudentT::new(250.0).scores(99);
         assert!(close(s[98], 2.341_356_118_385_916, 1e-11), "{}", s[98]);
         // Even n: no middle rank, exact mirror.

@@ -270,7 +270,10 @@ impl AccuracyManifest {
                 {
                     return fail(
                         "figure".into(),
-                        format!("no cell of the grid has family {family} and rho = {}", f.rho),
+                        format!(
+                            "no cell of the grid has family {family} and rho = {}",
+                            f.rho
+                        ),
                     );
                 }
             }

@@ -153,7 +153,11 @@ pub fn accuracy_csv(rows: &[AccuracyRow], k: usize) -> Result<Vec<u8>> {
 /// `accuracy_wide.csv`: one row per cell and quantity (in the order of `accuracy.csv`; `rows`
 /// as [`summarize`] gives them, each cell's rows together), with
 /// `<estimator>_bias`, `_sd` and `_rmse` for each estimator of the manifest, in its order.
-pub fn accuracy_wide_csv(rows: &[AccuracyRow], estimators: &[Estimator], k: usize) -> Result<Vec<u8>> {
+pub fn accuracy_wide_csv(
+    rows: &[AccuracyRow],
+    estimators: &[Estimator],
+    k: usize,
+) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = CELL_COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(["k", "quantity", "truth", "seeds"].map(String::from));

@@ -360,9 +360,7 @@ pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<
 pub fn measure_columns(manifest: &Manifest) -> Vec<String> {
     let mut v: Vec<String> = Estimator::ALL
         .iter()
-        .filter(|e| {
-            Estimator::DEFAULT_REPORT.contains(e) || manifest.alignment.report.contains(e)
-        })
+        .filter(|e| Estimator::DEFAULT_REPORT.contains(e) || manifest.alignment.report.contains(e))
         .map(|e| e.name().to_string())
         .collect();
     if matches!(manifest.model, Model::Linear2 {}) && manifest.compare.is_none() {

@@ -60,8 +60,11 @@ pub fn panels(m: &AccuracyManifest, rows: &[AccuracyRow]) -> Vec<Vec<Panel>> {
     f.families
         .iter()
         .map(|&family| {
-            let mine: Vec<&AccuracyRow> =
-                shown.iter().copied().filter(|r| r.cell.family == family).collect();
+            let mine: Vec<&AccuracyRow> = shown
+                .iter()
+                .copied()
+                .filter(|r| r.cell.family == family)
+                .collect();
             let mut dims: Vec<usize> = mine.iter().map(|r| r.cell.dims).collect();
             dims.sort_unstable();
             dims.dedup();

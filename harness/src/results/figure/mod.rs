@@ -103,7 +103,11 @@ fn render_figure(
     rows: &[Vec<Panel>],
     layout: Layout,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    let strip = if layout.legend.is_some() { LEGEND_STRIP } else { 0 };
+    let strip = if layout.legend.is_some() {
+        LEGEND_STRIP
+    } else {
+        0
+    };
     let size = (SIZE.0, SIZE.1 * rows.len().max(1) as u32 + strip);
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
@@ -169,7 +173,10 @@ where
 }
 
 /// The figure's one legend: a marker in each series' colour and its name, in a row, centred.
-fn draw_legend_strip<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, names: &[String]) -> Result<()>
+fn draw_legend_strip<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    names: &[String],
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -246,7 +253,9 @@ where
         (true, true) if round_log_ticks => {
             let x = x_range.log_scale().with_key_points(round_ticks(x0, x1));
             // The data's own range: the axis pads it by 1.5 at each end.
-            let y = (lo..hi).log_scale().with_key_points(round_ticks(lo * 1.5, hi / 1.5));
+            let y = (lo..hi)
+                .log_scale()
+                .with_key_points(round_ticks(lo * 1.5, hi / 1.5));
             let mut c = chart.build_cartesian_2d(x, y).map_err(e)?;
             decorate(&mut c, x_label, panel, clip, floor)
         }
@@ -418,7 +427,10 @@ mod tests {
         assert_eq!(super::round_ticks(1500.0, 1800.0), vec![1500.0, 1800.0]);
         assert_eq!(super::round_ticks(2000.0, 2000.0), vec![2000.0]);
         // Five decades: powers of ten only.
-        assert_eq!(super::round_ticks(1.0, 1e5), vec![1.0, 10.0, 100.0, 1000.0, 1e4, 1e5]);
+        assert_eq!(
+            super::round_ticks(1.0, 1e5),
+            vec![1.0, 10.0, 100.0, 1000.0, 1e4, 1e5]
+        );
     }
 
     #[test]
