@@ -7,7 +7,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use harness::cache::executor::Executor;
 use harness::cache::{self, Store};
-use harness::cli::check::check_run;
+use harness::cli::check;
 use harness::cli::export;
 use harness::cli::history;
 use harness::cli::launch::{self, ShardCommand};
@@ -24,7 +24,7 @@ use harness::plan::{self, accuracy};
 use harness::results::claims::Verdicts;
 use harness::results::export::Format as ExportFormat;
 use harness::results::paper_table::TableFormat;
-use harness::results::{check, report_page};
+use harness::results::report_page;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -181,16 +181,21 @@ enum Command {
         #[command(flatten)]
         device: DeviceArg,
     },
-    /// Is a finished run the same result as a reference, within the seed-to-seed variation?
-    /// Per point and quantity an equivalence test within the manifest's `check:` margins
-    /// (docs/CHECK.md); prints a table, writes check.csv beside the run's results. Exit code
-    /// 0 PASS, 1 FAIL, 3 INCONCLUSIVE.
+    /// Is a finished run the same result as a reference? Tier 1 (same manifest and seeds
+    /// elsewhere): every unit within the devices' tolerance; tier 2 (other seeds): the same
+    /// claims, effects and curves; tier 3: point by point (docs/CHECK.md). Prints the tier
+    /// and why first; writes check.csv and check.json beside the run's results. Exit code 0
+    /// PASS, 1 FAIL, 3 INCONCLUSIVE, 2 bad input (e.g. no reference).
     Check {
         /// The experiment's manifest (already run).
         manifest: PathBuf,
         /// The reference results folder (default: reference/<name>/).
         #[arg(long)]
         against: Option<PathBuf>,
+        /// Force a tier: 1 unit by unit, 2 claims and effects, 3 point by point (default:
+        /// chosen from the two sides' manifest hashes and seeds).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
+        tier: Option<u8>,
         #[command(flatten)]
         values: ManifestValues,
         #[command(flatten)]
@@ -1009,7 +1014,10 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
-            manifest, against, ..
+            manifest,
+            against,
+            tier,
+            ..
         } => {
             let m = network_experiment(&manifest, load(&manifest)?, |name| {
                 format!(
@@ -1017,10 +1025,12 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
                      test: compare its accuracy.csv with reference/{name}/ byte for byte"
                 )
             })?;
-            let (report, details) = check_run(&m, &store, against.as_deref())?;
-            print!("{}", check::table(&report));
-            println!("  details: {}", details.display());
-            Ok(ExitCode::from(report.outcome.exit_code()))
+            Ok(ExitCode::from(check::command(
+                &m,
+                &store,
+                against.as_deref(),
+                tier,
+            )?))
         }
         Command::Runs { experiment } => {
             let mut runs = history::list(&store)?;
