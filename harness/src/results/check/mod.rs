@@ -251,7 +251,7 @@ fn combination(
             let theirs = Units::read(reference_dir, values).context("reading the reference")?;
             let devices =
                 tolerance::DevicePair::of(&run.provenance.device, &reference.provenance.device);
-            let p = paired::compare(&ours, &theirs, devices);
+            let p = paired::compare(&ours, &theirs, devices, &manifest.check.deterministic);
             (c.outcome, c.reason) = (p.outcome, p.reason.clone());
             c.paired = Some(p);
         }

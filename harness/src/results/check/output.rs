@@ -90,11 +90,7 @@ pub fn table(report: &CheckReport) -> String {
 }
 
 fn paired_table(out: &mut String, p: &Paired) {
-    let _ = writeln!(
-        out,
-        "  tolerance: {}",
-        super::tolerance::describe(p.devices)
-    );
+    let _ = writeln!(out, "  tolerance: {}", p.tolerance);
     let _ = writeln!(
         out,
         "  {:<16} {:>7} {:>7} {:>8} {:>12} {:>10}",

@@ -10,6 +10,7 @@
 use super::tolerance::{self, DevicePair};
 use super::units::{UnitKey, Units};
 use super::Outcome;
+use crate::manifest::margins::Margin;
 use std::collections::BTreeMap;
 
 /// One value of one unit on both sides.
@@ -79,6 +80,8 @@ pub struct QuantityCount {
 #[derive(Clone, Debug)]
 pub struct Paired {
     pub devices: DevicePair,
+    /// The tolerances applied, as the output states them.
+    pub tolerance: String,
     /// Units on both sides, and how many of them are members.
     pub units: usize,
     pub members: usize,
@@ -104,8 +107,14 @@ fn sd(values: &[f64]) -> f64 {
     super::stats::Sample::of(values).sd
 }
 
-/// Compares every unit of the run with its twin in the reference.
-pub fn compare(run: &Units, reference: &Units, devices: DevicePair) -> Paired {
+/// Compares every unit of the run with its twin in the reference; `deterministic` is the
+/// manifest's `check.deterministic` (the CPUs' tolerance of values).
+pub fn compare(
+    run: &Units,
+    reference: &Units,
+    devices: DevicePair,
+    deterministic: &Margin,
+) -> Paired {
     // The seed-to-seed SD per (point, kind of unit, quantity), over the reference's units.
     let mut spread: BTreeMap<(super::replicas::PointKey, &str, &str), Vec<f64>> = BTreeMap::new();
     for (key, values) in &reference.values {
@@ -160,7 +169,7 @@ pub fn compare(run: &Units, reference: &Units, devices: DevicePair) -> Paired {
                 run: a,
                 reference: b,
                 diff,
-                tolerance: tolerance::tolerance(devices, q).at(b),
+                tolerance: tolerance::tolerance(devices, q, deterministic).at(b),
                 sd: sds
                     .get(&(key.point(), key.kind(), q.as_str()))
                     .copied()
@@ -219,6 +228,7 @@ pub fn compare(run: &Units, reference: &Units, devices: DevicePair) -> Paired {
     let values = differing.len() + identical;
     let mut p = Paired {
         devices,
+        tolerance: tolerance::describe(devices, deterministic),
         units,
         members,
         units_outside,
@@ -346,9 +356,13 @@ mod tests {
         }
     }
 
+    fn det() -> Margin {
+        crate::manifest::margins::CheckMargins::default().deterministic
+    }
+
     #[test]
     fn identical_values_pass_and_say_so() {
-        let p = compare(&units(|_| 0.0), &units(|_| 0.0), DevicePair::Cpus);
+        let p = compare(&units(|_| 0.0), &units(|_| 0.0), DevicePair::Cpus, &det());
         assert_eq!(p.outcome, Outcome::Pass);
         assert!(
             p.reason.starts_with(
@@ -362,7 +376,7 @@ mod tests {
     #[test]
     fn last_bits_pass_on_cpus_and_a_moved_member_fails_naming_it() {
         let wiggle = units(|i| i as f64 * 1e-13);
-        let p = compare(&wiggle, &units(|_| 0.0), DevicePair::Cpus);
+        let p = compare(&wiggle, &units(|_| 0.0), DevicePair::Cpus, &det());
         assert_eq!(p.outcome, Outcome::Pass, "{}", p.reason);
         assert!(
             p.reason.contains("within the CPU ↔ CPU tolerance"),
@@ -371,7 +385,7 @@ mod tests {
         );
         // One member's error moved by 0.01: outside 1e-9, named, with its size in SD.
         let moved = units(|i| if i == 3 { 0.01 } else { 0.0 });
-        let p = compare(&moved, &units(|_| 0.0), DevicePair::Cpus);
+        let p = compare(&moved, &units(|_| 0.0), DevicePair::Cpus, &det());
         assert_eq!(p.outcome, Outcome::Fail);
         assert_eq!((p.units_outside, p.outside.len()), (1, 1));
         assert!(
@@ -386,7 +400,7 @@ mod tests {
         assert!(p.outside[0].in_sd().is_nan());
         // Within the GPU tolerance it would pass? 0.01 > 1e-4: no.
         assert_eq!(
-            compare(&moved, &units(|_| 0.0), DevicePair::Gpu).outcome,
+            compare(&moved, &units(|_| 0.0), DevicePair::Gpu, &det()).outcome,
             Outcome::Fail
         );
     }
@@ -396,7 +410,7 @@ mod tests {
         let spread = |i: usize| ((i * 7) % 5) as f64 * 0.1;
         let reference = units(spread);
         let run = units(|i| spread(i) + if i == 0 { 0.05 } else { 0.0 });
-        let p = compare(&run, &reference, DevicePair::Cpus);
+        let p = compare(&run, &reference, DevicePair::Cpus, &det());
         let d = &p.outside[0];
         let members: Vec<f64> = reference
             .values
@@ -418,7 +432,7 @@ mod tests {
         let mut fewer = units(|_| 0.0);
         let first = fewer.values.keys().next().unwrap().clone();
         fewer.values.remove(&first);
-        let p = compare(&units(|_| 0.0), &fewer, DevicePair::Cpus);
+        let p = compare(&units(|_| 0.0), &fewer, DevicePair::Cpus, &det());
         assert_eq!(p.outcome, Outcome::Fail);
         assert!(
             p.reason.contains("only in the run: member 0 of replica 0"),
