@@ -373,6 +373,17 @@ fn a_same_seed_rerun_at_another_thread_count_passes_at_tier_1() {
         "{said}"
     );
     assert!(said.contains("PASS small_relu: bit-identical"), "{said}");
+    // The report page shows the tier beside the verdict.
+    let out = harness(&dir.path().join("one"), &["report"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let page = fs::read_to_string(dir.path().join("one/results/index.html")).unwrap();
+    assert!(
+        page.contains(
+            "<span class=\"PASS\">PASS</span> — tier 1 (same manifest and seeds elsewhere: \
+             the same values, unit by unit?): bit-identical"
+        ),
+        "{page}"
+    );
     // The units themselves: a figure byte changed leaves every unit's values to compare.
     let copy = dir.path().join("copy");
     copy_dir(&other, &copy);

@@ -200,10 +200,17 @@ fn check_verdict(dir: &Path) -> Result<String> {
     let points = &v["points"];
     let tier = match get("tier").as_str() {
         "" => String::new(),
-        t => format!(" (tier {}: {})", esc(t), esc(&get("tier_why"))),
+        t => format!(
+            "tier {}{}: ",
+            esc(t),
+            match get("tier_question").as_str() {
+                "" => String::new(),
+                q => format!(" ({})", esc(q)),
+            }
+        ),
     };
     Ok(format!(
-        "<p>Check against <code>{}</code>{tier}: {} — {} <br>points: {} pass, {} fail, {} inconclusive (details: <a href=\"{}/{}\">{}</a>)</p>",
+        "<p>Check against <code>{}</code>: {} — {tier}{} <br>points: {} pass, {} fail, {} inconclusive (details: <a href=\"{}/{}\">{}</a>)</p>",
         esc(&get("against")),
         verdict(&get("verdict")),
         esc(&get("reason")),

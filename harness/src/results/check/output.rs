@@ -491,6 +491,10 @@ pub fn verdict_json(report: &CheckReport) -> serde_json::Value {
         "verdict": report.outcome.name(),
         "reason": report.reason,
         "tier": tiers.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
+        "tier_question": match report.combinations.as_slice() {
+            [one] => one.choice.tier.question(),
+            _ => "",
+        },
         "tier_why": first["tier_why"],
         "bit_identical": report.combinations.iter().all(|c| c.bit_identical),
         "against": report.reference_dir.display().to_string(),
