@@ -66,20 +66,28 @@ fn rerun_with_seed(experiment: &str, seed: &str, dir: &Path) -> (Option<i32>, St
 }
 
 #[test]
-fn a_rerun_of_fig1_with_another_seed_passes_at_tier_2() {
+fn a_rerun_of_fig1_with_another_seed_keeps_every_v1_and_v2_claim_and_effect_at_tier_2() {
     let dir = tempfile::tempdir().unwrap();
     let (code, said) = rerun_with_seed("fig1_linear", "99", dir.path());
-    assert_eq!(code, Some(0), "{said}");
+    // Measured (docs/CHECK.md, "Tier 2"): every claim of v1 and v2 robust on the reference
+    // and the same on the rerun, their effects within the margin; v3's C2, robust on the
+    // reference, reads FAIL on this rerun in only 68 % of its draws: undecided there, so the
+    // verdict is INCONCLUSIVE, never FAIL.
+    assert!(code == Some(0) || code == Some(3), "exit {code:?}: {said}");
     assert!(said.contains("  tier 2: other seeds"), "{said}");
     assert!(
-        said.contains("seed 99") && said.contains("seed") && said.contains("reference/fig1_linear"),
+        said.contains("seed 99") && said.contains("reference/fig1_linear"),
         "{said}"
     );
-    assert!(
-        said.contains("PASS fig1_linear: 8 of 8 claims robust on the reference"),
-        "{said}"
-    );
-    // Each claim's effect compared, the whole curves in one band.
+    for rules in ["v1", "v2"] {
+        for claim in ["C1", "C2", "C3", "C4"] {
+            let line = said
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{rules} {claim} ")))
+                .unwrap_or_else(|| panic!("{rules} {claim}: {said}"));
+            assert!(line.ends_with("robust, same"), "{line}");
+        }
+    }
     for effect in [
         "C1 level gap",
         "C2 peak contrast",
@@ -87,7 +95,7 @@ fn a_rerun_of_fig1_with_another_seed_passes_at_tier_2() {
         "C3 rise",
     ] {
         assert!(
-            said.contains(&format!("PASS         {effect}")),
+            said.contains(&format!("PASS         {effect} ")),
             "{effect}: {said}"
         );
     }
@@ -95,6 +103,9 @@ fn a_rerun_of_fig1_with_another_seed_passes_at_tier_2() {
         said.contains("curve cce_ksg: permutation band (924 splits)"),
         "{said}"
     );
+    if code == Some(3) {
+        assert!(said.contains("so the rerun does not decide it"), "{said}");
+    }
     // Tier 3's detail is still written: 100 points × (gen_error + ksg, kl, gaussian, exact).
     let csv = fs::read_to_string(dir.path().join("a/results/fig1_linear/check.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 100 * 5);
@@ -106,7 +117,7 @@ fn a_rerun_of_fig1_with_another_seed_passes_at_tier_2() {
 fn a_rerun_of_fig2_with_another_seed_does_not_count_its_fragile_claims() {
     let dir = tempfile::tempdir().unwrap();
     let (code, said) = rerun_with_seed("fig2_relu", "99", dir.path());
-    // At 3 replicas fig2's C1 and C3 rest on the draw of the replicas (each verdict kept in
+    // At 3 replicas fig2's C3 of v1 and v2 rests on the draw of the replicas (each verdict kept in
     // fewer than 90 % of the reference's resamples); v2 C3 flips with this seed. That is
     // reported as fragile, never as a failure to reproduce.
     assert_ne!(code, Some(1), "{said}");

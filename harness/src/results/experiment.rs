@@ -147,6 +147,7 @@ pub fn write(
     let verdicts = Verdicts {
         v1: labelled(|v| &v.v1),
         v2: labelled(|v| &v.v2),
+        v3: labelled(|v| &v.v3),
     };
     let warnings: Vec<String> = parts
         .iter()

@@ -1,26 +1,31 @@
-//! The claim rule sets as tier 2 reads them: each set's verdicts and the **effect sizes** its
-//! claims rest on, one number per curve (or pair of levels), pooled into one per claim (their
-//! mean), so that a rerun with other seeds can be compared with the reference claim by
-//! claim. [`RuleSet`] is the registry: a new
-//! rule set (v3) adds a variant and its two arms.
+//! The claim rule sets' **effect sizes** as tier 2 reads them: per rule set, each claim's
+//! effect on every curve (or pair of levels), pooled into one number per claim (their mean),
+//! so that a rerun with other seeds can be compared with the reference claim by claim.
+//! [`RuleSet`] is the registry: a new rule set adds a variant and its arm. The verdicts and
+//! their robustness come from the claims module itself ([`crate::results::claims::judge_groups`]).
 //!
-//! The effects of v1 and v2 (docs/CHECK.md, "Tier 2"):
-//! - **C1 level gap** (both sets): per network and pair of adjacent noise levels, the mean
+//! The effects (names are shared where two sets read the same number, e.g. C1's gap):
+//! - **C1 level gap** (v1, v2, v3): per network and pair of adjacent noise levels, the mean
 //!   CCE over n of the noisier level minus the cleaner one's (positive when alignment grows
-//!   with the signal, which C1 requires of every gap), in nats;
-//! - **C2 peak contrast** (both sets; they differ in the window only): per curve, the highest
+//!   with the signal, which C1 requires of every gap; v3's paired gap is the same mean), in
+//!   nats;
+//! - **C2 peak contrast** (v1, v2; they differ in the window only): per curve, the highest
 //!   mean CCE minus the larger of the grid's two ends (positive when the peak is inside);
 //! - **C3 peak contrast** (v1): the same on the generalization error;
 //! - **C3 rise** (v2): the window peak of the test error minus the lowest point before it,
-//!   what v2's C3 compares with 3 SE; **C3-loss rise** the same on the clean-label test loss.
+//!   what v2's C3 compares with 3 SE; **C3-loss rise** the same on the clean-label test loss;
+//! - **C2 region above the ends** (v3): per curve, the smaller of the threshold region's
+//!   normalized-rank contrasts against the two ends (the best region where a comparison has
+//!   two), in rank units;
+//! - **C3 log rise and fall** (v3, and C3-loss on the test loss): per curve, the smaller of the
+//!   log error's rise into the threshold point and fall after it.
 //!
 //! C4 is an existence claim (some pair of points), with no one effect: its verdict is
 //! compared, not a size.
 
-use crate::manifest::Manifest;
-use crate::plan::Plan;
-use crate::results::claims::{self, v2, Verdict};
-use crate::results::tables::{Estimate, SummaryRow};
+use crate::results::claims::data::{self, Groups};
+use crate::results::claims::{v2, v3};
+use crate::results::tables::Estimate;
 
 /// One claim's effect: its size on each curve (or pair of levels) and, pooled, their mean:
 /// the number tier 2 compares (one per claim, so that it is decidable with few replicas; the
@@ -71,71 +76,63 @@ impl Effect {
 pub enum RuleSet {
     V1,
     V2,
+    V3,
 }
 
 impl RuleSet {
-    pub const ALL: [RuleSet; 2] = [RuleSet::V1, RuleSet::V2];
+    pub const ALL: [RuleSet; 3] = [RuleSet::V1, RuleSet::V2, RuleSet::V3];
 
     /// As `claims.csv`'s `rules` column names it.
     pub fn name(self) -> &'static str {
         match self {
             RuleSet::V1 => "v1",
             RuleSet::V2 => "v2",
+            RuleSet::V3 => "v3",
         }
     }
 
-    /// The set's verdicts on summary rows.
-    pub fn verdicts(self, manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Vec<Verdict> {
-        match self {
-            RuleSet::V1 => claims::evaluate_groups(&claims::claim_groups(manifest, plan, rows)),
-            RuleSet::V2 => v2::evaluate_groups(&v2::claim_groups(manifest, plan, rows)),
-        }
-    }
-
-    /// The set's effects on summary rows.
-    pub fn effects(self, manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Vec<Effect> {
-        let groups = v2::claim_groups(manifest, plan, rows);
-        let curves: Vec<&v2::Curve> = groups.iter().flat_map(|(_, c)| c.iter()).collect();
+    /// The set's effects on the curves.
+    pub fn effects(self, groups: &Groups) -> Vec<Effect> {
+        let v2g = data::v2_groups(groups);
+        let curves: Vec<&v2::Curve> = v2g.iter().flat_map(|(_, c)| c.iter()).collect();
         let contrast = |q: &dyn Fn(&v2::Point) -> f64| -> Vec<(String, f64)> {
             curves
                 .iter()
                 .map(|c| {
-                    (
-                        c.label.clone(),
-                        peak_contrast(&c.points.iter().map(q).collect::<Vec<_>>()),
-                    )
+                    let v: Vec<f64> = c.points.iter().map(q).collect();
+                    (c.label.clone(), peak_contrast(&v))
                 })
                 .collect()
         };
-        let mut out = vec![
-            Effect::pooled("C1", "C1 level gap", "nats", level_gaps(&groups)),
-            Effect::pooled("C2", "C2 peak contrast", "nats", contrast(&|p| p.cce.mean)),
-        ];
-        match self {
-            RuleSet::V1 => out.push(Effect::pooled(
-                "C3",
-                "C3 peak contrast",
-                "error",
-                contrast(&|p| p.gen_error.mean),
-            )),
+        let gap = Effect::pooled("C1", "C1 level gap", "nats", level_gaps(&v2g));
+        let mut out = match self {
+            RuleSet::V1 => vec![
+                gap,
+                Effect::pooled("C2", "C2 peak contrast", "nats", contrast(&|p| p.cce.mean)),
+                Effect::pooled(
+                    "C3",
+                    "C3 peak contrast",
+                    "error",
+                    contrast(&|p| p.gen_error.mean),
+                ),
+            ],
             RuleSet::V2 => {
-                let judged = v2::with_thresholds(&groups);
+                let judged = v2::with_thresholds(&v2g);
                 let rises = |q: &dyn Fn(&v2::Point) -> Option<Estimate>| -> Vec<(String, f64)> {
                     judged
                         .iter()
                         .map(|(c, thresholds, _)| (c.label.clone(), rise(c, thresholds, q)))
                         .collect()
                 };
-                out.push(Effect::pooled(
-                    "C3",
-                    "C3 rise",
-                    "error",
-                    rises(&|p| Some(p.gen_error)),
-                ));
-                let has_loss = curves
+                let mut out = vec![
+                    gap,
+                    Effect::pooled("C2", "C2 peak contrast", "nats", contrast(&|p| p.cce.mean)),
+                    Effect::pooled("C3", "C3 rise", "error", rises(&|p| Some(p.gen_error))),
+                ];
+                if curves
                     .iter()
-                    .any(|c| c.points.iter().any(|p| p.test_loss.is_some()));
-                if has_loss {
+                    .any(|c| c.points.iter().any(|p| p.test_loss.is_some()))
+                {
                     out.push(Effect::pooled(
                         "C3-loss",
                         "C3-loss rise",
@@ -143,8 +140,49 @@ impl RuleSet {
                         rises(&|p| p.test_loss),
                     ));
                 }
+                out
             }
-        }
+            RuleSet::V3 => {
+                let e = v3::effects(groups);
+                let c2 =
+                    e.c2.iter()
+                        .map(|c| {
+                            let v = c.effect.as_ref().map_or(f64::NAN, |x| {
+                                x.regions
+                                    .iter()
+                                    .map(|r| r.above_low.estimate.min(r.above_high.estimate))
+                                    .fold(f64::NAN, f64::max)
+                            });
+                            (c.curve.clone(), v)
+                        })
+                        .collect();
+                let rise_fall = |per: &[v3::PerCurve<v3::C3Effect>]| -> Vec<(String, f64)> {
+                    per.iter()
+                        .map(|c| {
+                            let v = c
+                                .effect
+                                .as_ref()
+                                .map_or(f64::NAN, |x| x.rise.estimate.min(x.fall.estimate));
+                            (c.curve.clone(), v)
+                        })
+                        .collect()
+                };
+                let mut out = vec![
+                    gap,
+                    Effect::pooled("C2", "C2 region above the ends", "rank", c2),
+                    Effect::pooled("C3", "C3 log rise and fall", "log error", rise_fall(&e.c3)),
+                ];
+                if let Some(loss) = &e.c3_loss {
+                    out.push(Effect::pooled(
+                        "C3-loss",
+                        "C3-loss log rise and fall",
+                        "log loss",
+                        rise_fall(loss),
+                    ));
+                }
+                out
+            }
+        };
         out.retain(|e| !e.parts.is_empty());
         out
     }

@@ -4,8 +4,8 @@
 //! 1. the same manifest and seeds elsewhere: the same values unit by unit, within the devices'
 //!    tolerance ([`paired`], [`tolerance`], on `units.csv`: [`units`]);
 //! 2. other seeds: the same science, claim by claim with its robustness, effect by effect, and
-//!    whole curves in a simultaneous band ([`science`], [`effects`], [`band`], on the
-//!    replicas resampled: [`resample`]);
+//!    whole curves in a simultaneous band ([`science`], [`effects`], [`band`], on each side's
+//!    replica means: [`resample`]);
 //! 3. which points differ: point by point equivalence tests ([`points`], on `replicas.csv`:
 //!    [`replicas`]), always written as the detail table `check.csv`.
 //!
@@ -269,7 +269,17 @@ fn combination(
                 ),
             };
             let plan = crate::plan::plan(manifest);
-            let s = science::compare(manifest, &plan, &ours, &theirs, &manifest.check);
+            let s = science::compare(
+                manifest,
+                &plan,
+                &ours,
+                &theirs,
+                &manifest.check,
+                (
+                    &run.provenance.manifest_sha256,
+                    &reference.provenance.manifest_sha256,
+                ),
+            );
             (c.outcome, c.reason) = (s.outcome, s.reason.clone());
             c.science = Some(s);
         }

@@ -118,9 +118,16 @@ pub fn compare(
 /// Per (point, quantity): the replica values and the point's n/P.
 type Grouped = BTreeMap<(PointKey, String), (f64, Vec<f64>)>;
 
+/// Whether tier 3 compares a quantity of `replicas.csv`: `gen_error` and the CCEs. The
+/// classifiers' further quantities (`train_error`, `test_loss`, `dead_units`, …) are there
+/// for the claims (docs/SPEC.md §7, v3) and have no margin of their own.
+pub fn compared(quantity: &str) -> bool {
+    quantity == "gen_error" || quantity.starts_with("cce_")
+}
+
 fn group(r: &Replicas) -> Grouped {
     let mut g: Grouped = BTreeMap::new();
-    for row in &r.rows {
+    for row in r.rows.iter().filter(|row| compared(&row.quantity)) {
         g.entry((row.point.clone(), row.quantity.clone()))
             .or_insert_with(|| (row.n_over_p, Vec::new()))
             .1

@@ -1,15 +1,13 @@
 //! Tier 2's view of one side: each point's per-replica means of every quantity the claim rules
 //! read, from `units.csv` (members' errors and losses, pairs' CCE) or, without it, from
-//! `replicas.csv` (`gen_error` and CCE only); the summary rows the claim rules take, rebuilt
-//! from them; and the side resampled by whole replicas (a replica keeps its values at every
-//! point together: the points of one replica share draws).
+//! `replicas.csv`; and the summary rows the claim rules take, rebuilt from them (with the
+//! replica means, which the claims' robustness reweights).
 
 use super::replicas::{PointKey, Replicas};
 use super::units::Units;
 use crate::manifest::Manifest;
 use crate::plan::Plan;
 use crate::results::tables::{cell, Estimate, SummaryRow};
-use crate::rng::Rng;
 use std::collections::BTreeMap;
 
 /// Per (point, quantity): replica → the replica's mean.
@@ -82,34 +80,6 @@ impl ReplicaTable {
         r
     }
 
-    /// The table whose replica k is this one's replica `picks[k]` (a bootstrap resample when
-    /// the picks are drawn with replacement).
-    pub fn pick(&self, picks: &[usize]) -> ReplicaTable {
-        ReplicaTable {
-            values: self
-                .values
-                .iter()
-                .map(|(k, per)| {
-                    let new = picks
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, r)| per.get(r).map(|v| (i, *v)))
-                        .collect();
-                    (k.clone(), new)
-                })
-                .collect(),
-        }
-    }
-
-    /// A bootstrap resample: as many replicas, drawn with replacement.
-    pub fn bootstrap(&self, rng: &mut Rng) -> ReplicaTable {
-        let replicas = self.replicas();
-        let picks: Vec<usize> = (0..replicas.len())
-            .map(|_| replicas[rng.below(replicas.len() as u64) as usize])
-            .collect();
-        self.pick(&picks)
-    }
-
     /// The estimate of one quantity at one point: the mean of the replica means and its
     /// standard error (NaN with one replica, or none).
     pub fn estimate(&self, point: &PointKey, quantity: &str) -> Option<Estimate> {
@@ -148,6 +118,12 @@ impl ReplicaTable {
                     .into_iter()
                     .filter_map(|q| get(q).map(|e| (q.to_string(), e)))
                     .collect();
+                let replica_values: BTreeMap<String, Vec<(usize, f64)>> = self
+                    .values
+                    .iter()
+                    .filter(|((p, _), _)| *p == key)
+                    .map(|((_, q), per)| (q.clone(), per.iter().map(|(r, v)| (*r, *v)).collect()))
+                    .collect();
                 rows.push(SummaryRow {
                     point: crate::plan::Point {
                         n_over_p: point.n as f64 / net.p as f64,
@@ -167,7 +143,7 @@ impl ReplicaTable {
                     theory_cce: None,
                     theory_rho: None,
                     extra,
-                    replica_values: BTreeMap::new(),
+                    replica_values,
                 });
             }
         }
@@ -225,12 +201,5 @@ mod tests {
         let e = t.estimate(&point(), "gen_error").unwrap();
         assert_eq!(e.mean, 3.5);
         assert!((e.se - 1.5).abs() < 1e-15);
-        // Picking replica 1 twice: both replicas are 5.
-        let p = t.pick(&[1, 1]);
-        assert_eq!(
-            p.values[&(point(), "gen_error".to_string())],
-            BTreeMap::from([(0, 5.0), (1, 5.0)])
-        );
-        assert_eq!(p.estimate(&point(), "gen_error").unwrap().se, 0.0);
     }
 }

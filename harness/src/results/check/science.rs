@@ -1,14 +1,19 @@
 //! Tier 2: a rerun with other seeds (or other settings) against the reference: the same
 //! science? (docs/CHECK.md, "Tier 2")
 //!
-//! 1. **Claims and their robustness.** Every rule set ([`RuleSet`]) judges both sides, and
-//!    both sides again under [`RESAMPLES`] bootstrap resamples of their replicas (whole
-//!    replicas, with replacement). A claim whose verdict the reference keeps in at least
-//!    [`ROBUST`] of its resamples is *robust*: if the rerun's verdict differs, the rerun FAILs.
-//!    A claim below that is *fragile*: its verdict rests on the draw of the replicas, so the
-//!    rerun's verdict on it is reported, never counted as a failure to reproduce.
+//! 1. **Claims and their robustness.** Every rule set (v1, v2, v3) judges both sides, each
+//!    verdict with its robustness as the claims module measures it
+//!    ([`claims::judge_groups`]: the share of [`RESAMPLES`] Bayesian-bootstrap draws of the
+//!    replica weights that give the same result, seeded by the side's manifest hash). A claim
+//!    whose verdict the reference keeps in at least [`ROBUST`] of its draws is *robust*: if the
+//!    rerun's verdict differs and the rerun's own draws keep that verdict as robustly, the
+//!    rerun FAILs; if the rerun's differing verdict is itself fragile, the rerun does not decide
+//!    the claim (INCONCLUSIVE). A claim below [`ROBUST`] on the reference is *fragile*: its
+//!    verdict rests on the draw of the replicas, so the rerun's verdict on it is reported,
+//!    never counted as a failure to reproduce.
 //! 2. **Effects.** Each claim that robustly passes on the reference has an effect (C1's level
-//!    gaps, C2's peak contrast, C3's rise, pooled over its curves: [`super::effects`]). The
+//!    gaps, C2's peak contrast, C3's rise, pooled over its curves: [`super::effects`]), with
+//!    its standard deviation over as many draws of the replica weights. The
 //!    claims are directional, so the test is **non-inferiority**: the rerun's effect must not
 //!    fall below the reference's by more than the effect margin (default 50 % of the
 //!    reference's effect). PASS when the lower end of the 90 % interval of rerun − reference
@@ -19,9 +24,9 @@
 //! 3. **Whole curves** (generalization error and the main CCE) with one simultaneous band
 //!    ([`super::band`]): a curve that leaves it by more than the margin FAILs.
 //!
-//! PASS when every robust claim keeps its verdict, every tested effect is equivalent and no
-//! curve leaves its band; FAIL when a robust claim flips, an effect or a curve differs beyond
-//! its margin; INCONCLUSIVE otherwise.
+//! PASS when every robust claim keeps its verdict, every tested effect passes and no curve
+//! leaves its band; FAIL when a robust claim flips robustly, an effect falls significantly
+//! below its margin or a curve leaves its band; INCONCLUSIVE otherwise.
 
 use super::band::{self, Band};
 use super::effects::{Effect, RuleSet};
@@ -31,14 +36,16 @@ use super::{short, Outcome, ALPHA, REPLICA_CAP};
 use crate::manifest::margins::CheckMargins;
 use crate::manifest::Manifest;
 use crate::plan::Plan;
+use crate::results::claims::{self, data, robustness};
 use crate::rng::{derive_seed, Rng};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// A claim is robust on a side when this share of its resamples keep its verdict.
-pub const ROBUST: f64 = 0.9;
-/// Bootstrap resamples per side.
-pub const RESAMPLES: usize = 400;
+/// A claim is robust on a side when this share of its bootstrap draws keep its verdict (the
+/// claims module's threshold of a decided v3 verdict).
+pub const ROBUST: f64 = robustness::DECIDED;
+/// Bootstrap draws per side (the claims module's).
+pub const RESAMPLES: usize = robustness::RESAMPLES;
 
 /// One claim of one rule set on both sides.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +58,9 @@ pub struct ClaimCheck {
     /// The share of each side's resamples with that side's verdict.
     pub reference_same: f64,
     pub run_same: f64,
+    /// v3: the replicas per point the rerun's verdict needs for a 90 % chance to pass
+    /// (`claims.csv`'s `replicas_needed`); empty otherwise.
+    pub run_replicas_needed: String,
 }
 
 impl ClaimCheck {
@@ -63,9 +73,16 @@ impl ClaimCheck {
         format!("{} {}", self.rules, self.claim)
     }
 
-    /// Robust on the reference and another verdict on the rerun.
+    /// Robust on the reference, and another verdict on the rerun that the rerun's own draws
+    /// keep as robustly: the rerun contradicts the reference.
     pub fn flipped(&self) -> bool {
-        self.robust() && self.run != self.reference
+        self.robust() && self.run != self.reference && self.run_same >= ROBUST
+    }
+
+    /// Robust on the reference, another verdict on the rerun, but one the rerun's draws do not
+    /// keep (a verdict that flips under resampling is not a finding): undecided, not failed.
+    pub fn undecided(&self) -> bool {
+        self.robust() && self.run != self.reference && !(self.run_same >= ROBUST)
     }
 }
 
@@ -105,21 +122,21 @@ pub struct Science {
     pub reason: String,
 }
 
-/// One side judged: each claim's verdict, each effect with the claims that rest on it.
+/// One side judged: each claim's rule result and robustness (the share of the claims
+/// module's bootstrap draws keeping it), each effect with the claims that rest on it and its
+/// standard deviation over draws of the replica weights.
 struct Judged {
-    verdicts: Vec<(&'static str, &'static str, &'static str)>,
+    /// (rules, claim, rule result, share of draws keeping it, replicas needed).
+    verdicts: Vec<(&'static str, &'static str, &'static str, f64, String)>,
     effects: Vec<(Effect, Vec<String>)>,
+    sd: BTreeMap<String, f64>,
 }
 
-fn judge(manifest: &Manifest, plan: &Plan, table: &ReplicaTable) -> Judged {
-    let rows = table.rows(manifest, plan);
-    let mut verdicts = Vec::new();
+/// Every rule set's effects on the curves, each named once with the claims that rest on it.
+fn all_effects(groups: &data::Groups) -> Vec<(Effect, Vec<String>)> {
     let mut effects: Vec<(Effect, Vec<String>)> = Vec::new();
     for set in RuleSet::ALL {
-        for v in set.verdicts(manifest, plan, &rows) {
-            verdicts.push((set.name(), v.claim, v.result()));
-        }
-        for e in set.effects(manifest, plan, &rows) {
+        for e in set.effects(groups) {
             let claim = format!("{} {}", set.name(), e.claim);
             match effects.iter_mut().find(|(f, _)| f.name == e.name) {
                 Some((_, claims)) => claims.push(claim),
@@ -127,46 +144,46 @@ fn judge(manifest: &Manifest, plan: &Plan, table: &ReplicaTable) -> Judged {
             }
         }
     }
-    Judged { verdicts, effects }
+    effects
 }
 
-/// A side under resampling: the share of resamples keeping each claim's verdict, and each
-/// effect's standard deviation over the resamples.
-struct Resampled {
-    same: BTreeMap<(&'static str, &'static str), f64>,
-    sd: BTreeMap<String, f64>,
-}
-
-fn resample(
-    manifest: &Manifest,
-    plan: &Plan,
-    table: &ReplicaTable,
-    observed: &Judged,
-    tag: &str,
-) -> Resampled {
-    let mut rng = Rng::new(derive_seed(0, &format!("check/tier2/{tag}")));
-    let mut kept: BTreeMap<(&'static str, &'static str), usize> = BTreeMap::new();
+/// One side: its verdicts with their robustness ([`claims::judge_groups`], seeded by the
+/// side's manifest hash, as its `claims.csv` is), and its effects with their spread over as
+/// many draws of the replica weights ([`robustness::draws`]).
+fn judge(manifest: &Manifest, plan: &Plan, table: &ReplicaTable, seed_text: &str) -> Judged {
+    let groups = data::from_rows(manifest, plan, &table.rows(manifest, plan));
+    let verdicts = claims::judge_groups(&groups, seed_text)
+        .rows()
+        .map(|(rules, v)| {
+            let same = v.robustness.as_ref().map_or(f64::NAN, |r| r.same);
+            let needed = v
+                .robustness
+                .as_ref()
+                .map_or(String::new(), |r| r.replicas_needed.clone());
+            (rules, v.claim, v.rule_result(), same, needed)
+        })
+        .collect();
+    let blocks = [groups.clone()];
+    let draws = robustness::draws(
+        &blocks,
+        &format!("check/effects/{seed_text}"),
+        RESAMPLES,
+        |g| {
+            all_effects(g)
+                .into_iter()
+                .map(|(e, _)| (e.name, e.value))
+                .collect::<Vec<_>>()
+        },
+    );
     let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for _ in 0..RESAMPLES {
-        let j = judge(manifest, plan, &table.bootstrap(&mut rng));
-        for (rules, claim, result) in &observed.verdicts {
-            let same = j
-                .verdicts
-                .iter()
-                .any(|(r, c, x)| r == rules && c == claim && x == result);
-            *kept.entry((*rules, *claim)).or_default() += usize::from(same);
-        }
-        for (e, _) in &j.effects {
-            if e.value.is_finite() {
-                values.entry(e.name.clone()).or_default().push(e.value);
-            }
+    for (name, v) in draws.into_iter().flatten() {
+        if v.is_finite() {
+            values.entry(name).or_default().push(v);
         }
     }
-    Resampled {
-        same: kept
-            .into_iter()
-            .map(|(k, n)| (k, n as f64 / RESAMPLES as f64))
-            .collect(),
+    Judged {
+        verdicts,
+        effects: all_effects(&groups),
         sd: values
             .into_iter()
             .map(|(k, v)| (k, stats::Sample::of(&v).sd))
@@ -175,13 +192,15 @@ fn resample(
 }
 
 /// Tier 2 on one combination: both sides' replica tables, the run's manifest and plan (the
-/// reference is read on the same grid).
+/// reference is read on the same grid), and the texts that seed each side's draws (its
+/// manifest hash).
 pub fn compare(
     manifest: &Manifest,
     plan: &Plan,
     run: &ReplicaTable,
     reference: &ReplicaTable,
     margins: &CheckMargins,
+    seeds: (&str, &str),
 ) -> Science {
     let (nr, nf) = (run.replicas().len(), reference.replicas().len());
     let mut science = Science {
@@ -199,31 +218,25 @@ pub fn compare(
         );
         return science;
     }
-    let ours = judge(manifest, plan, run);
-    let theirs = judge(manifest, plan, reference);
-    let ours_r = resample(manifest, plan, run, &ours, "run");
-    let theirs_r = resample(manifest, plan, reference, &theirs, "reference");
-    for &(rules, claim, result) in &theirs.verdicts {
-        let run_result = ours
+    let ours = judge(manifest, plan, run, seeds.0);
+    let theirs = judge(manifest, plan, reference, seeds.1);
+    for (rules, claim, result, same, _) in &theirs.verdicts {
+        let (rules, claim, result, same) = (*rules, *claim, *result, *same);
+        let (run_result, run_same, run_replicas_needed) = ours
             .verdicts
             .iter()
-            .find(|(r, c, _)| *r == rules && *c == claim)
-            .map_or("absent", |v| v.2);
+            .find(|(r, c, ..)| *r == rules && *c == claim)
+            .map_or(("absent", f64::NAN, String::new()), |v| {
+                (v.2, v.3, v.4.clone())
+            });
         science.claims.push(ClaimCheck {
             rules,
             claim,
             reference: result,
             run: run_result,
-            reference_same: theirs_r
-                .same
-                .get(&(rules, claim))
-                .copied()
-                .unwrap_or(f64::NAN),
-            run_same: ours_r
-                .same
-                .get(&(rules, claim))
-                .copied()
-                .unwrap_or(f64::NAN),
+            reference_same: same,
+            run_same,
+            run_replicas_needed,
         });
     }
     let robust_pass: Vec<String> = science
@@ -257,8 +270,8 @@ pub fn compare(
             parts,
             reference: e.value,
             run: run_value,
-            reference_sd: theirs_r.sd.get(&e.name).copied().unwrap_or(f64::NAN),
-            run_sd: ours_r.sd.get(&e.name).copied().unwrap_or(f64::NAN),
+            reference_sd: theirs.sd.get(&e.name).copied().unwrap_or(f64::NAN),
+            run_sd: ours.sd.get(&e.name).copied().unwrap_or(f64::NAN),
             margin: margins.effect.at(e.value),
             outcome: None,
             minimum_effect_p: f64::NAN,
@@ -372,17 +385,23 @@ fn verdict(s: &Science) -> (Outcome, String) {
         )
     };
     let robust = s.claims.iter().filter(|c| c.robust()).count();
+    let kept = s
+        .claims
+        .iter()
+        .filter(|c| c.robust() && c.run == c.reference)
+        .count();
     let mut fails: Vec<String> = s
         .claims
         .iter()
         .filter(|c| c.flipped())
         .map(|c| {
             format!(
-                "{} is {} on the reference in {:.0} % of its resamples but {} on the rerun",
+                "{} is {} on the reference in {:.0} % of its resamples but {} on the rerun in {:.0} % of its own",
                 c.name(),
                 c.reference,
                 100.0 * c.reference_same,
-                c.run
+                c.run,
+                100.0 * c.run_same
             )
         })
         .collect();
@@ -426,7 +445,7 @@ fn verdict(s: &Science) -> (Outcome, String) {
         .filter(|e| e.outcome == Some(Outcome::Pass))
         .count();
     let mut reason = format!(
-        "{robust} of {} claims robust on the reference ({nf} replicas, {RESAMPLES} resamples), each with the same verdict on the rerun ({nr} replicas); {}",
+        "{robust} of {} claims robust on the reference ({nf} replicas, {RESAMPLES} resamples), {kept} of them with the same verdict on the rerun ({nr} replicas); {}",
         s.claims.len(),
         if tested.is_empty() {
             "no claim passes robustly on the reference, so no effect to compare".to_string()
@@ -445,8 +464,33 @@ fn verdict(s: &Science) -> (Outcome, String) {
                 .join(", ")
         );
     }
-    if passed == tested.len() {
+    let undecided: Vec<&ClaimCheck> = s.claims.iter().filter(|c| c.undecided()).collect();
+    if passed == tested.len() && undecided.is_empty() {
         return (Outcome::Pass, format!("{reason}{fragile_note}"));
+    }
+    if let Some(c) = undecided.first() {
+        let would = if c.run_replicas_needed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; a 90 % chance to pass needs {} replicas per point",
+                c.run_replicas_needed
+            )
+        };
+        return (
+            Outcome::Inconclusive,
+            format!(
+                "{nr} + {nf} replicas: {} is {} on the reference in {:.0} % of its resamples, but \
+                 the rerun reads {} in only {:.0} % of its own, so the rerun does not decide it{would} \
+                 ({} of the robust claims undecided on the rerun); {reason}{fragile_note}",
+                c.name(),
+                c.reference,
+                100.0 * c.reference_same,
+                c.run,
+                100.0 * c.run_same,
+                undecided.len()
+            ),
+        );
     }
     // The first unsettled effect says what would settle it.
     let open: Vec<&&EffectCheck> = tested
@@ -477,6 +521,8 @@ mod tests {
     use super::*;
     use crate::results::check::replicas::PointKey;
     use crate::results::tables::cell;
+
+    const SEEDS: (&str, &str) = ("run", "reference");
 
     /// linear2 (P = 5 at d = 4) at SNR 1 and 5 over n = 2 … 12: the threshold is n = 5.
     fn design() -> (Manifest, Plan) {
@@ -529,6 +575,7 @@ mod tests {
             &table(&plan, 6, 0.3, 0.4, 0.02, 2),
             &reference,
             &margins,
+            SEEDS,
         );
         assert_eq!(same.outcome, Outcome::Pass, "{}", same.reason);
         assert!(
@@ -546,11 +593,13 @@ mod tests {
             &table(&plan, 6, 0.3, 0.0, 0.02, 2),
             &reference,
             &margins,
+            SEEDS,
         );
         assert_eq!(flat.outcome, Outcome::Fail);
         assert!(
             flat.reason.contains(
-                "v1 C2 is PASS on the reference in 100 % of its resamples but FAIL on the rerun"
+                "v2 C3 is PASS on the reference in 100 % of its resamples but FAIL on the rerun \
+                 in 100 % of its own"
             ),
             "{}",
             flat.reason
@@ -563,6 +612,7 @@ mod tests {
             &table(&plan, 6, 0.3, 0.13, 0.02, 2),
             &reference,
             &margins,
+            SEEDS,
         );
         assert_eq!(weak.outcome, Outcome::Fail, "{}", weak.reason);
         assert!(
@@ -579,27 +629,30 @@ mod tests {
     }
 
     #[test]
-    fn a_noisy_reference_makes_its_claims_fragile_and_a_flip_of_those_is_not_a_failure() {
+    fn a_noisy_reference_makes_claims_fragile_and_their_flips_are_never_failures() {
         let (m, plan) = design();
         let margins = CheckMargins::default();
-        // The level gap (0.01) is far inside the replicas' spread (0.05): C1's verdict rests on
-        // the draw.
-        let reference = table(&plan, 3, 0.01, 0.4, 0.05, 1);
-        let run = table(&plan, 3, -0.01, 0.4, 0.05, 5);
-        let s = compare(&m, &plan, &run, &reference, &margins);
-        let c1 = s
-            .claims
-            .iter()
-            .find(|c| c.rules == "v1" && c.claim == "C1")
-            .unwrap();
-        assert!(!c1.robust(), "{c1:?}");
-        assert_ne!(s.outcome, Outcome::Fail, "{}", s.reason);
+        // A peak (0.05) and a level gap (0.01) about as large as the replicas' spread (0.05):
+        // some verdicts rest on the draw of the 3 replicas.
+        let reference = table(&plan, 3, 0.01, 0.05, 0.05, 1);
+        let run = table(&plan, 3, -0.01, 0.0, 0.05, 5);
+        let s = compare(&m, &plan, &run, &reference, &margins, SEEDS);
+        let fragile: Vec<&ClaimCheck> = s.claims.iter().filter(|c| !c.robust()).collect();
+        assert!(!fragile.is_empty(), "{:#?}", s.claims);
         assert!(
             s.reason
-                .contains("fragile on the reference, so not counted: v1 C1"),
+                .contains("fragile on the reference, so not counted: "),
             "{}",
             s.reason
         );
+        for c in fragile {
+            assert!(!c.flipped() && !c.undecided());
+            assert!(!s.reason.contains(&format!(
+                "{} is {} on the reference",
+                c.name(),
+                c.reference
+            )));
+        }
     }
 
     fn effect(reference: f64, run: f64, sd: f64) -> EffectCheck {
@@ -660,12 +713,23 @@ mod tests {
                 run: "PASS",
                 reference_same: 1.0,
                 run_same: 0.95,
+                run_replicas_needed: String::new(),
             }],
             effects: vec![e.clone()],
             bands: Vec::new(),
             outcome: Outcome::Inconclusive,
             reason: String::new(),
         };
+        // A robust claim whose other verdict on the rerun is itself fragile there: undecided,
+        // not a FAIL; robust there too: a FAIL.
+        let mut undecided = s.clone();
+        undecided.claims[0].run = "FAIL";
+        undecided.claims[0].run_same = 0.6;
+        let (o, reason) = verdict(&undecided);
+        assert_eq!(o, Outcome::Inconclusive, "{reason}");
+        assert!(reason.starts_with("3 + 3 replicas: v1 C2 is PASS on the reference in 100 % of its resamples, but the rerun reads FAIL in only 60 % of its own"), "{reason}");
+        undecided.claims[0].run_same = 0.95;
+        assert_eq!(verdict(&undecided).0, Outcome::Fail);
         let (o, reason) = verdict(&s);
         assert_eq!(o, Outcome::Inconclusive);
         let n = e.replicas_needed.unwrap();

@@ -297,6 +297,7 @@ fn verdict(
         pass,
         applicable,
         detail,
+        robustness: None,
     }
 }
 
@@ -421,46 +422,5 @@ pub fn claim_groups(
     plan: &Plan,
     rows: &[SummaryRow],
 ) -> Vec<(String, Vec<Curve>)> {
-    let main = manifest.alignment.estimator.name();
-    let missing = Estimate {
-        mean: f64::NAN,
-        se: f64::NAN,
-    };
-    let networks = &plan.networks;
-    (0..networks.len())
-        .map(|net| {
-            let name = networks[net].model.name().to_string();
-            let prefix = if networks.len() > 1 {
-                format!("{name} ")
-            } else {
-                String::new()
-            };
-            let mut curves: Vec<Curve> = Vec::new();
-            for r in rows.iter().filter(|r| r.network == net) {
-                let label = format!("{prefix}{}", r.point.level.label());
-                let point = Point {
-                    n: r.point.n,
-                    n_over_p: r.point.n_over_p,
-                    cce: r.cce.get(main).copied().unwrap_or(missing),
-                    gen_error: r.gen_error,
-                    test_loss: r.extra.get("test_loss").copied(),
-                    train_error: r.extra.get("train_error").copied(),
-                };
-                match curves.iter_mut().find(|c| c.label == label) {
-                    Some(c) => c.points.push(point),
-                    None => curves.push(Curve {
-                        label,
-                        signal: r.point.level.signal(),
-                        network: name.clone(),
-                        p: r.p,
-                        points: vec![point],
-                    }),
-                }
-            }
-            for c in &mut curves {
-                c.points.sort_by_key(|p| p.n);
-            }
-            (name, curves)
-        })
-        .collect()
+    super::data::v2_groups(&super::data::from_rows(manifest, plan, rows))
 }
