@@ -20,9 +20,7 @@
 //! Every per-curve outcome carries the numbers it was decided on.
 
 use super::{ClaimPoint, Curve as V1Curve, Verdict};
-use crate::manifest::Manifest;
-use crate::plan::Plan;
-use crate::results::tables::{Estimate, SummaryRow};
+use crate::results::tables::Estimate;
 
 /// Training error on the noisy labels at or below which a grid point counts as interpolating.
 pub const EPSILON: f64 = 0.01;
@@ -413,14 +411,4 @@ pub fn evaluate_groups(groups: &[(String, Vec<Curve>)]) -> Vec<Verdict> {
     out.extend(c3_loss(groups));
     out.extend(pick("C4"));
     out
-}
-
-/// The curves the v2 claims are judged on, one group per network, from the summary rows
-/// (`train_error` and `test_loss` from the members' further measurements, where recorded).
-pub fn claim_groups(
-    manifest: &Manifest,
-    plan: &Plan,
-    rows: &[SummaryRow],
-) -> Vec<(String, Vec<Curve>)> {
-    super::data::v2_groups(&super::data::from_rows(manifest, plan, rows))
 }
