@@ -255,3 +255,75 @@ impl Units {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(text: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE), text).unwrap();
+        dir
+    }
+
+    const HEAD: &str = "snr,n,model,replica,member,partner_model,partner,gen_error,steps,cce_ksg\n";
+
+    #[test]
+    fn members_and_pairs_are_read_by_their_place_in_the_plan() {
+        let dir = folder(&format!(
+            "{HEAD}1.0,10,linear2,0,1,,,0.5,0,\n1.0,10,linear2,0,1,linear2,2,,,-0.25\n"
+        ));
+        let u = Units::read(dir.path(), &[]).unwrap();
+        assert_eq!(u.level_column, "snr");
+        let keys: Vec<String> = u.values.keys().map(|k| k.to_string()).collect();
+        assert_eq!(
+            keys,
+            [
+                "member 1 of replica 0 at level 1.0 n=10 linear2",
+                "pair 1|2 of replica 0 at level 1.0 n=10 linear2"
+            ]
+        );
+        let member = u.values.values().next().unwrap();
+        assert_eq!(member.len(), 2, "empty cells hold no value: {member:?}");
+        assert_eq!(member["gen_error"], 0.5);
+    }
+
+    #[test]
+    fn bad_cells_and_repeated_units_name_the_file_line_and_column() {
+        let dir = folder(&format!("{HEAD}1.0,10,linear2,0,1,,,half,0,\n"));
+        let err = format!("{:#}", Units::read(dir.path(), &[]).unwrap_err());
+        assert!(
+            err.contains("units.csv:2: column `gen_error`: `half` is not a number"),
+            "{err}"
+        );
+        let dir = folder(&format!("{HEAD}1.0,10,linear2,0,x,,,0.5,0,\n"));
+        let err = format!("{:#}", Units::read(dir.path(), &[]).unwrap_err());
+        assert!(
+            err.contains("units.csv:2: column `member`: `x` is not a count"),
+            "{err}"
+        );
+        let dir = folder(&format!(
+            "{HEAD}1.0,10,linear2,0,1,,,0.5,0,\n1.0,10,linear2,0,1,,,0.6,0,\n"
+        ));
+        let err = format!("{:#}", Units::read(dir.path(), &[]).unwrap_err());
+        assert!(
+            err.contains(
+                "units.csv:3: member 1 of replica 0 at level 1.0 n=10 linear2 appears twice"
+            ),
+            "{err}"
+        );
+        let dir = folder("snr,n,model,replica,member\n");
+        let err = format!("{:#}", Units::read(dir.path(), &[]).unwrap_err());
+        assert!(err.contains("units.csv:1: unexpected columns"), "{err}");
+        // A sweep.over combination's rows need its keys first.
+        let dir = folder(&format!("{HEAD}1.0,10,linear2,0,1,,,0.5,0,\n"));
+        let variant = [("task.d".to_string(), "10".to_string())];
+        let err = format!("{:#}", Units::read(dir.path(), &variant).unwrap_err());
+        assert!(
+            err.contains(
+                "units.csv:1: expected the swept keys `task.d` as the first columns, found `snr`"
+            ),
+            "{err}"
+        );
+    }
+}
