@@ -16,7 +16,7 @@ use crate::plan::units::PairSpec;
 use crate::plan::work::Work;
 use crate::plan::{member_label, pair_label, plan, variant_manifest, Plan, MEMBER_EXT, PAIR_EXT};
 use crate::representations::{MemberResult, TaskData};
-use crate::results::claims::{self, claims_csv, Curve, Verdicts};
+use crate::results::claims::{self, claims_csv, Verdicts};
 use crate::results::{self, write_results, Outcome, RunStats};
 use anyhow::{bail, Result};
 use serde_json::Value;
@@ -356,8 +356,7 @@ pub struct CrossClaim {
 /// Writes `<artifacts>/results/claims/claims.csv` (with the experiments' warnings) and
 /// returns the verdicts: C4 is the same rule in v1 and v2, so both rows hold the same verdict.
 pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<CrossClaim> {
-    let mut curves = Vec::new();
-    let mut names = Vec::new();
+    let mut experiments = Vec::new();
     let mut warnings = Vec::new();
     for manifest in manifests {
         let (plan, outcome) = cached_outcome(manifest, store)?;
@@ -367,21 +366,11 @@ pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<Cros
                 l => format!("{} {l}", manifest.name),
             };
             warnings.extend(part.warnings.iter().map(|w| format!("{name}: {w}")));
-            for (_, group) in claims::claim_groups(part.manifest, part.plan, &part.rows) {
-                curves.extend(group.into_iter().map(|c| Curve {
-                    label: format!("{name} {}", c.label),
-                    ..c
-                }));
-            }
+            let groups = claims::data::from_rows(part.manifest, part.plan, &part.rows);
+            experiments.push((name, part.plan.manifest_hash.clone(), groups));
         }
-        names.push(format!("{} ({})", manifest.name, &plan.manifest_hash[..12]));
     }
-    let mut verdict = claims::c4(&curves);
-    verdict.detail = format!("across {}: {}", names.join(", "), verdict.detail);
-    let verdicts = Verdicts {
-        v1: vec![verdict.clone()],
-        v2: vec![verdict],
-    };
+    let verdicts = claims::across(&experiments);
     let dir = write_results(
         &store.results_dir("claims"),
         &[("claims.csv".to_string(), claims_csv(&verdicts, &warnings)?)],

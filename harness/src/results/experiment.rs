@@ -1,11 +1,12 @@
 //! A network experiment's results folder, put together from its plan and outcome: the tables,
-//! the per-replica values (`replicas.csv`), the claims, the figure, the data split of a
-//! classification task and its subset overlap (`overlap.csv`), and the run record. An
+//! the per-replica values (`replicas.csv`), every unit's values (`units.csv`), the claims, the
+//! figure, the data split of a classification task and its subset overlap (`overlap.csv`), and
+//! the run record. An
 //! experiment with `sweep.over` is written as its combinations ([`super::parts`]), each summarized and
 //! judged on its own, in one folder: the swept keys are the first columns of every CSV and
 //! each combination is one row of the figure's panels.
 
-use super::check::replicas;
+use super::check::{replicas, units};
 use super::claims::{claims_csv, Verdict, Verdicts};
 use super::parts::{parts, Part};
 use super::tables::with_variant_columns;
@@ -63,6 +64,10 @@ pub fn write(
             table(&|p| replicas::replicas_csv(p.manifest, p.plan, &p.rows))?,
         ),
         (
+            units::FILE.to_string(),
+            table(&|p| units::units_csv(p.plan, &p.outcome))?,
+        ),
+        (
             "claims.csv".to_string(),
             table(&|p| claims_csv(&p.verdicts, &p.warnings))?,
         ),
@@ -87,6 +92,7 @@ pub fn write(
     let verdicts = Verdicts {
         v1: labelled(|v| &v.v1),
         v2: labelled(|v| &v.v2),
+        v3: labelled(|v| &v.v3),
     };
     let warnings: Vec<String> = parts
         .iter()

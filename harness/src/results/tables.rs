@@ -78,8 +78,9 @@ pub struct SummaryRow {
     pub theory_rho: Option<f64>,
     /// The members' further measurements (classification: test loss, training error), by name.
     pub extra: BTreeMap<String, Estimate>,
-    /// Per-replica means of `gen_error` and of each `cce_<measure>`: what `replicas.csv`
-    /// holds and `harness check` compares.
+    /// Per-replica means of `gen_error`, of each `cce_<measure>` and of each further
+    /// measurement (`extra`): what `replicas.csv` holds; `harness check` compares the first
+    /// two, the claims read them all.
     pub replica_values: BTreeMap<String, Vec<(usize, f64)>>,
 }
 
@@ -177,6 +178,11 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
             replica_values.insert("gen_error".to_string(), Estimate::replica_means(&gen));
             for (measure, g) in &cce {
                 replica_values.insert(format!("cce_{measure}"), Estimate::replica_means(g));
+            }
+            // The members' further measurements too: the claims read train_error and
+            // test_loss per replica (docs/SPEC.md §7, v3).
+            for (name, g) in &extra {
+                replica_values.insert(name.to_string(), Estimate::replica_means(g));
             }
             rows.push(SummaryRow {
                 point: Point {
