@@ -23,7 +23,7 @@
 //! quantiles), `draw.rs` (Gamma deviates), `optimize.rs` (Brent's bounded minimization),
 //! `copula.rs` (ranks and the copula), `knn.rs` (exact max-norm neighbour search: kd-partitioned
 //! blocks, and a kd-tree the tests check it against), `kl.rs`, `ksg.rs`, `gaussian.rs`,
-//! `elliptical.rs`, `ksg_tref.rs` (the estimators); `pair.rs` (a pair unit of an experiment);
+//! `elliptical.rs`, `ksg_tref.rs` (the estimators);
 //! `families.rs` (the estimator-accuracy experiment's data with known answers); this file holds
 //! the API, validation and the registry ([`Estimator`]: adding an estimator is its file, its
 //! variant in `ALL`, and one arm of `Estimator::implementation`).
@@ -42,7 +42,6 @@ mod ksg;
 mod ksg_tref;
 mod measure;
 mod optimize;
-pub mod pair;
 mod project;
 mod special;
 mod student;
@@ -88,11 +87,6 @@ impl Estimator {
         Estimator::KsgTRef,
     ];
 
-    /// What a network experiment reports when its manifest names no `alignment.report`, and the
-    /// estimators `summary.csv` always has columns for. Fixed: a manifest's identity includes its
-    /// filled-in defaults, so adding an estimator here would rename every experiment.
-    pub const DEFAULT_REPORT: [Estimator; 3] = [Estimator::Ksg, Estimator::Kl, Estimator::Gaussian];
-
     /// The registry: what each estimator computes. The one `match` a new estimator needs.
     fn implementation(self) -> &'static dyn CopulaEstimator {
         match self {
@@ -104,12 +98,6 @@ impl Estimator {
         }
     }
 
-    /// Whether the estimate is read off k-nearest-neighbour distances, so that its level carries
-    /// the kNN bias of SPEC §4 (the results' "known kNN bias" warning applies to it).
-    pub fn is_knn(self) -> bool {
-        self.implementation().is_knn()
-    }
-
     /// The manifest / CSV name: "ksg", "kl", "gaussian", "tcopula" or "ksg-tref".
     pub fn name(self) -> &'static str {
         self.implementation().name()
@@ -118,6 +106,20 @@ impl Estimator {
     /// One line on how it estimates (the command line's help).
     pub fn about(self) -> &'static str {
         self.implementation().about()
+    }
+
+    /// Whether it searches k nearest neighbours: whether `k` applies to it, and whether the
+    /// kNN bias measured by the accuracy experiment applies to its estimates.
+    pub fn is_knn(self) -> bool {
+        self.implementation().is_knn()
+    }
+
+    /// What a manifest's `alignment.report` (and the accuracy manifest's `estimators`) is when
+    /// omitted: the three estimators of the first manifests, written out so that adding an
+    /// estimator to [`Estimator::ALL`] leaves the identity of every manifest that does not name
+    /// it unchanged.
+    pub fn default_report() -> Vec<Estimator> {
+        vec![Estimator::Ksg, Estimator::Kl, Estimator::Gaussian]
     }
 }
 
@@ -138,7 +140,7 @@ trait CopulaEstimator: Sync {
     fn name(&self) -> &'static str;
     /// One line on how it estimates.
     fn about(&self) -> &'static str;
-    /// Whether the estimate comes from neighbour distances ([`Estimator::is_knn`]).
+    /// Whether it is a k-nearest-neighbour estimator (reads `k`).
     fn is_knn(&self) -> bool {
         false
     }

@@ -1,7 +1,7 @@
 //! The estimator-accuracy experiment end to end: plan, units, tables, the results folder, and
 //! its manifest's errors and kind dispatch.
 
-use super::run::{run_accuracy, run_unit};
+use super::accuracy::{run_accuracy, run_unit};
 use crate::cache::executor::Executor;
 use crate::cache::Store;
 use crate::estimators::{Estimator, Family, PairAlignment};
@@ -46,8 +46,8 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     };
     let m = parse(TINY).unwrap();
     let first = run_accuracy(&m, Path::new("tiny.yaml"), &exec).unwrap();
-    // 3 families x 2 dims x 2 N = 12 cells, 2 data sets, every estimator (the default).
-    let estimators = Estimator::ALL.len();
+    // 3 families x 2 dims x 2 N = 12 cells, 2 data sets, the default estimators.
+    let estimators = Estimator::default_report().len();
     assert_eq!(first.stats.run, 12 * 2 * estimators);
     assert_eq!(first.rows.len(), 12 * estimators * Quantity::ALL.len());
     let out = dir.path().join("results/tiny");
@@ -64,22 +64,22 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     let header: Vec<&str> = wide.lines().next().unwrap().split(',').collect();
     assert_eq!(header.len(), 9 + 3 * estimators);
     assert_eq!(&header[9..12], ["ksg_bias", "ksg_sd", "ksg_rmse"]);
-    assert_eq!(header.last(), Some(&"ksg-tref_rmse"));
+    assert_eq!(header.last(), Some(&"gaussian_rmse"));
     assert_eq!(wide.lines().count(), 1 + 12 * Quantity::ALL.len());
     let tidy_row = first
         .rows
         .iter()
-        .find(|r| r.estimator == Estimator::TCopula && r.quantity == Quantity::MutualInformation)
+        .find(|r| r.estimator == Estimator::Kl && r.quantity == Quantity::MutualInformation)
         .unwrap();
     let wide_row: Vec<&str> = wide.lines().nth(2).unwrap().split(',').collect();
     assert_eq!(wide_row[6], "mutual_information");
-    let col = header.iter().position(|h| *h == "tcopula_rmse").unwrap();
+    let col = header.iter().position(|h| *h == "kl_rmse").unwrap();
     assert_eq!(wide_row[col], format!("{:?}", tidy_row.rmse));
     // The figure: one legend (each estimator named once, in the strip), N itself on the axis.
     let svg = std::fs::read_to_string(out.join("accuracy.svg")).unwrap();
     let texts: Vec<&str> = svg.lines().map(str::trim).collect();
     assert_eq!(
-        texts.iter().filter(|t| **t == "ksg-tref").count(),
+        texts.iter().filter(|t| **t == "kl").count(),
         1,
         "one legend entry"
     );
@@ -111,7 +111,7 @@ fn monotone_family_gives_exactly_the_gaussian_estimates() {
         assert_eq!(run_unit(&u.spec).unwrap(), run_unit(&twin).unwrap());
         compared += 1;
     }
-    assert_eq!(compared, 2 * 2 * 2 * Estimator::ALL.len());
+    assert_eq!(compared, 2 * 2 * 2 * Estimator::default_report().len());
     // Not trivially so: the Student-t family, on the same normal draw, differs.
     let t = plan
         .units
@@ -269,7 +269,7 @@ fn kind_dispatch_rejects_unknown_kinds_and_leaves_experiments_alone() {
 fn spelling_out_defaults_keeps_the_hash() {
     let m = parse(TINY).unwrap();
     let explicit = parse(&format!(
-        "{TINY}estimators: [ksg, kl, gaussian, tcopula, ksg-tref]\nk: 3\n\
+        "{TINY}estimators: [ksg, kl, gaussian]\nk: 3\n\
          figure: {{families: [gaussian, monotone, student-t:4], rho: 0.6}}\n\
          description: words\n"
     ))

@@ -1,0 +1,95 @@
+//! The robustness of a verdict (docs/SPEC.md §7, v3): the share of bootstrap draws of the
+//! replicas under which a rule set gives the same result.
+//!
+//! A draw is Rubin's Bayesian bootstrap: each replica of each grid n gets a Dirichlet(1, …, 1)
+//! weight (R exponential deviates, normalized), the same weights for every level and network
+//! at that n, whose replica r shares its seeds (inputs, noise directions, initialization); the
+//! points' means and standard errors are then the weighted ones ([`data::reweighted`]). Not the
+//! multinomial bootstrap: with 3 replicas one multinomial draw in 9 repeats a single replica at
+//! a point, its standard error is then 0, and every t- or SE-based rule reads that as
+//! certainty. The draws are seeded from a text that names the run (its manifest hash), through
+//! the project's [`Rng`], and each draw has its own stream, so the result is a pure function of
+//! the results files, whatever the thread count.
+
+use super::data::{self, Groups};
+use crate::rng::{derive_seed, Rng};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// Bootstrap draws per experiment.
+pub const RESAMPLES: usize = 2000;
+/// A v3 verdict whose share of same results is below this reads UNDECIDED.
+pub const DECIDED: f64 = 0.9;
+
+/// Dirichlet(1, …, 1) weights over the replicas of every grid n of one block (an experiment).
+fn weights(block: &Groups, rng: &mut Rng) -> BTreeMap<usize, Vec<f64>> {
+    data::replicas_per_n(block)
+        .into_iter()
+        .map(|(n, r)| {
+            let e: Vec<f64> = (0..r).map(|_| -(1.0 - rng.uniform()).ln()).collect();
+            let total: f64 = e.iter().sum();
+            let w = if total > 0.0 {
+                e.iter().map(|x| x / total).collect()
+            } else {
+                vec![1.0 / r as f64; r]
+            };
+            (n, w)
+        })
+        .collect()
+}
+
+/// The seed of an experiment's draws: from `text` (its manifest hash, or the hashes of the
+/// experiments judged together).
+pub fn seed(text: &str) -> u64 {
+    derive_seed(0, &format!("claims/robustness/{text}"))
+}
+
+/// `f` of each of [`RESAMPLES`] draws over independent blocks (experiments), whose reweighted
+/// groups are put together in order; in draw order.
+pub fn draws<T: Send>(
+    blocks: &[Groups],
+    seed_text: &str,
+    resamples: usize,
+    f: impl Fn(&Groups) -> T + Sync,
+) -> Vec<T> {
+    let seed = seed(seed_text);
+    (0..resamples)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = Rng::derive(seed, &format!("draw={b}"));
+            let mut pooled: Groups = Vec::new();
+            for block in blocks {
+                let w = weights(block, &mut rng);
+                pooled.extend(data::reweighted(block, &w));
+            }
+            f(&pooled)
+        })
+        .collect()
+}
+
+/// The share of `results` (one list per draw) equal to `original`, item by item.
+pub fn agreement(original: &[&str], results: &[Vec<&str>]) -> Vec<f64> {
+    original
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let same = results
+                .iter()
+                .filter(|r| r.get(i).is_some_and(|x| x == o))
+                .count();
+            same as f64 / results.len().max(1) as f64
+        })
+        .collect()
+}
+
+/// The central 90 % interval of a discrete sample of indices (5th and 95th percentiles, by
+/// rank: the ⌈0.05·B⌉-th and ⌈0.95·B⌉-th smallest), `None` when empty.
+pub fn interval(mut sample: Vec<usize>) -> Option<(usize, usize)> {
+    if sample.is_empty() {
+        return None;
+    }
+    sample.sort_unstable();
+    let b = sample.len();
+    let at = |q: f64| sample[((q * b as f64).ceil() as usize).clamp(1, b) - 1];
+    Some((at(0.05), at(0.95)))
+}
