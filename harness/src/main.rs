@@ -181,6 +181,25 @@ enum Command {
         #[command(flatten)]
         device: DeviceArg,
     },
+    /// With finished results folders as the pilot (e.g. reference/fig2_relu), the replicas per
+    /// point that give each v3 claim a 90 % chance to pass, and their CPU minutes from a cold
+    /// run's run.json (docs/POWER.md). Prints a Markdown table.
+    Power {
+        /// Results folders with summary.csv and replicas.csv.
+        #[arg(required = true)]
+        folders: Vec<PathBuf>,
+        /// Where else to find <folder name>/run.json of a cold run, for the cost.
+        #[arg(long)]
+        runs: Option<PathBuf>,
+    },
+    /// How a results folder's v3 findings move when the CCE is read over all-alive pairs or
+    /// per live unit (with members.csv and pairs.csv), beside n*, the CCE peak and C3
+    /// (docs/SENSITIVITY.md). Prints Markdown; not claims.
+    Sensitivity {
+        /// Results folders (artifacts/results/<name> for the dead-unit readings).
+        #[arg(required = true)]
+        folders: Vec<PathBuf>,
+    },
     /// Is a finished run the same result as a reference, within the seed-to-seed variation?
     /// Per point and quantity an equivalence test within the manifest's `check:` margins
     /// (docs/CHECK.md); prints a table, writes check.csv beside the run's results. Exit code
@@ -414,6 +433,8 @@ impl Command {
             | Command::Why { device, .. }
             | Command::Project { device, .. } => Some(*device),
             Command::Report
+            | Command::Power { .. }
+            | Command::Sensitivity { .. }
             | Command::Manifest
             | Command::Help { .. }
             | Command::Fetch { .. }
@@ -1117,6 +1138,21 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
                         )))
                     }
                 },
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Power { folders, runs } => {
+            use harness::results::claims::power_table;
+            let mut rows = Vec::new();
+            for f in &folders {
+                rows.extend(power_table::rows(f, runs.as_deref())?);
+            }
+            print!("{}", power_table::markdown(&rows));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sensitivity { folders } => {
+            for f in &folders {
+                print!("{}", harness::results::claims::sensitivity::report(f)?);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -52,7 +52,10 @@ fn recorded(path: &Path) -> Vec<Row> {
 fn derived(v: &Verdicts) -> Vec<Row> {
     v.rows()
         .map(|(rules, v)| {
-            let r = v.robustness.as_ref().expect("every verdict has its robustness");
+            let r = v
+                .robustness
+                .as_ref()
+                .expect("every verdict has its robustness");
             [
                 rules.to_string(),
                 v.claim.to_string(),
@@ -73,7 +76,10 @@ fn same(name: &str, want: &[Row], got: &[Row]) {
     }
     // Not vacuous: every rule set is there, v3 with its robustness.
     for rules in ["v1", "v2", "v3"] {
-        assert!(want.iter().any(|r| r[0] == rules), "{name}: no {rules} rows");
+        assert!(
+            want.iter().any(|r| r[0] == rules),
+            "{name}: no {rules} rows"
+        );
     }
 }
 
@@ -115,6 +121,25 @@ fn the_classifiers_replicas_carry_what_v2_and_v3_read() {
                     assert_eq!(s.replicas.len(), 5, "{name} {} n={} {q}", c.label, p.n);
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn the_power_table_agrees_with_the_replicas_needed_in_claims_csv() {
+    use harness::results::claims::power_table;
+    for name in EXPERIMENTS {
+        let dir = reference().join(name);
+        let rows = power_table::rows(&dir, None).unwrap();
+        let recorded = recorded(&dir.join("claims.csv"));
+        let v3: Vec<&Row> = recorded.iter().filter(|r| r[0] == "v3").collect();
+        assert_eq!(rows.len(), v3.len(), "{name}");
+        for (row, rec) in rows.iter().zip(v3) {
+            assert_eq!(row.claim, rec[1], "{name}");
+            assert_eq!(row.result, rec[2], "{name} {}", row.claim);
+            assert_eq!(row.needed.cell(), rec[6], "{name} {}", row.claim);
+            // No run.json in reference/: no cost.
+            assert_eq!(row.cpu_minutes, None);
         }
     }
 }

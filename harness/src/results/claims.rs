@@ -19,7 +19,9 @@ use anyhow::Result;
 
 pub mod data;
 pub mod power;
+pub mod power_table;
 pub mod robustness;
+pub mod sensitivity;
 pub mod v2;
 pub mod v3;
 
