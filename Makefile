@@ -91,10 +91,10 @@ reproduce-fig4-same-inputs: build
 	$(HARNESS) run experiments/fig4_digits_fcnn_same_inputs.yaml
 
 # The power analysis of claim rules v3 with reference/ as the pilot (docs/POWER.md): the
-# replicas per point for a 90 % chance that each v3 claim passes; the cost from the cold runs'
-# run.json under artifacts/results (after `make reproduce`) where there is one.
+# replicas per point for a 90 % chance that each v3 claim passes; the cost from the last cold
+# run of each manifest in the run history (a cold `make reproduce`), where there is one.
 power: build
-	$(HARNESS) power --runs artifacts/results $(addprefix reference/,$(basename $(notdir $(CHECKED))))
+	$(HARNESS) power $(addprefix reference/,$(basename $(notdir $(CHECKED))))
 
 # How the digits runs' v3 findings move with the dead ReLU units (docs/SENSITIVITY.md); needs
 # `make reproduce-fig4 reproduce-fig4-same-inputs` first (members.csv and pairs.csv).
@@ -117,7 +117,7 @@ confirm: build
 	scripts/confirm-seeds.sh --check
 	$(HARNESS) run --jobs $(JOBS) $(CONFIRM_SET) $(CONFIRM)
 	$(HARNESS) claims $(CONFIRM_SET) $(CONFIRM_REGRESSION)
-	$(HARNESS) power --runs artifacts/results $(addprefix artifacts/results/,$(basename $(notdir $(CONFIRM))))
+	$(HARNESS) power $(addprefix artifacts/results/,$(basename $(notdir $(CONFIRM))))
 
 # Accuracy of the estimators on data with known answers.
 reproduce-estimators: build

@@ -182,15 +182,13 @@ enum Command {
         device: DeviceArg,
     },
     /// With finished results folders as the pilot (e.g. reference/fig2_relu), the replicas per
-    /// point that give each v3 claim a 90 % chance to pass, and their CPU minutes from a cold
-    /// run's run.json (docs/POWER.md). Prints a Markdown table.
+    /// point that give each v3 claim a 90 % chance to pass, and their CPU minutes from the
+    /// last cold run of the same manifest in the run history (docs/POWER.md). Prints a
+    /// Markdown table.
     Power {
         /// Results folders with summary.csv and replicas.csv.
         #[arg(required = true)]
         folders: Vec<PathBuf>,
-        /// Where else to find <folder name>/run.json of a cold run, for the cost.
-        #[arg(long)]
-        runs: Option<PathBuf>,
     },
     /// How a results folder's v3 findings move when the CCE is read over all-alive pairs or
     /// per live unit (with members.csv and pairs.csv), beside n*, the CCE peak and C3
@@ -1141,11 +1139,12 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Power { folders, runs } => {
+        Command::Power { folders } => {
             use harness::results::claims::power_table;
+            let costs = harness::cli::history::cold_minutes_per_replica(&store)?;
             let mut rows = Vec::new();
             for f in &folders {
-                rows.extend(power_table::rows(f, runs.as_deref())?);
+                rows.extend(power_table::rows(f, &costs)?);
             }
             print!("{}", power_table::markdown(&rows));
             Ok(ExitCode::SUCCESS)

@@ -1,12 +1,14 @@
 //! `harness power`: with finished results folders as the pilot, the replicas per point that
 //! give each v3 claim a 90 % chance to pass ([`super::power`]), and what they would cost on
-//! the machine that ran the pilot (docs/POWER.md). Reads `summary.csv` and `replicas.csv`,
-//! and for the cost a `run.json` of a cold run (nothing reused).
+//! the machine that ran the pilot (docs/POWER.md). Reads `summary.csv` and `replicas.csv`;
+//! the cost comes from a cold run of the same manifest (its hash in `replicas.csv`), recorded
+//! in the run history, or from the folder's own `run.json` if that run was cold.
 
 use super::power::{self, Needed};
 use super::{data, judge_groups, v3};
 use anyhow::{Context, Result};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 /// One claim of one pilot experiment.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,8 +46,9 @@ pub fn cpu_minutes_per_replica(record: &Path) -> Option<f64> {
     Some(seconds * threads / replicas / 60.0)
 }
 
-/// The rows of one pilot folder; `runs`: where else to look for `<name>/run.json`.
-pub fn rows(folder: &Path, runs: Option<&Path>) -> Result<Vec<Row>> {
+/// The rows of one pilot folder; `costs`: CPU minutes per replica by manifest hash (from the
+/// run history's cold runs).
+pub fn rows(folder: &Path, costs: &BTreeMap<String, f64>) -> Result<Vec<Row>> {
     let (groups, hash) = data::read_folder(folder)
         .with_context(|| format!("reading the pilot {}", folder.display()))?;
     let name = folder
@@ -56,17 +59,13 @@ pub fn rows(folder: &Path, runs: Option<&Path>) -> Result<Vec<Row>> {
         .into_values()
         .max()
         .unwrap_or(0);
-    let verdicts = judge_groups(&groups, &hash);
+    let verdicts = judge_groups(&groups);
     let effects = v3::effects(&groups);
     let tests = power::tests(&effects);
-    let record: Option<PathBuf> = [
-        Some(folder.join("run.json")),
-        runs.map(|r| r.join(&name).join("run.json")),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|p| p.is_file());
-    let per_replica = record.as_deref().and_then(cpu_minutes_per_replica);
+    let per_replica = costs
+        .get(&hash)
+        .copied()
+        .or_else(|| cpu_minutes_per_replica(&folder.join("run.json")));
     let mut out = Vec::new();
     for v in &verdicts.v3 {
         let Some((_, list)) = tests.iter().find(|(c, _)| *c == v.claim) else {
@@ -81,7 +80,7 @@ pub fn rows(folder: &Path, runs: Option<&Path>) -> Result<Vec<Row>> {
             None => (String::new(), f64::NAN, f64::NAN),
         };
         let cpu_minutes = match (&needed, per_replica) {
-            (Needed::Replicas(r), Some(m)) => Some(m * *r as f64),
+            (Needed::Replicas(r), Some(m)) => Some(m * (*r as f64)),
             _ => None,
         };
         out.push(Row {

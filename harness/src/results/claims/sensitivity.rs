@@ -190,8 +190,8 @@ fn residuals(x: &[f64], y: &[f64]) -> Vec<f64> {
 }
 
 /// The v3 view of one reading of the CCE: per curve, n*, where the peak lies, C2's contrasts.
-fn c2_lines(groups: &Groups, hash: &str, what: &str, out: &mut String) {
-    let verdicts = judge_groups(groups, hash);
+fn c2_lines(groups: &Groups, what: &str, out: &mut String) {
+    let verdicts = judge_groups(groups);
     let c2 = verdicts.v3.iter().find(|v| v.claim == "C2");
     let _ = writeln!(out, "\n#### C2 v3 on {what}\n");
     if let Some(c2) = c2 {
@@ -207,7 +207,7 @@ fn c2_lines(groups: &Groups, hash: &str, what: &str, out: &mut String) {
 
 /// The sensitivity report of one results folder, as Markdown.
 pub fn report(dir: &Path) -> Result<String> {
-    let (groups, hash) = data::read_folder(dir)?;
+    let (groups, _) = data::read_folder(dir)?;
     let mut out = format!("### {}\n\n", dir.display());
     // The thresholds and the v3 effects as the run reads them.
     let effects = v3::effects(&groups);
@@ -265,7 +265,7 @@ pub fn report(dir: &Path) -> Result<String> {
             c3(&effects.c3[i].effect)
         );
     }
-    c2_lines(&groups, &hash, "the run's CCE (all pairs)", &mut out);
+    c2_lines(&groups, "the run's CCE (all pairs)", &mut out);
     if !(dir.join("members.csv").is_file() && dir.join("pairs.csv").is_file()) {
         return Ok(out);
     }
@@ -353,10 +353,10 @@ pub fn report(dir: &Path) -> Result<String> {
     let alive = variant(&groups, &cells, &pairs, &|v| {
         mean(v.iter().filter(|x| x.1 == 0.0 && x.2 == 0.0).map(|x| x.0))
     });
-    c2_lines(&alive, &hash, "the CCE over all-alive pairs only", &mut out);
+    c2_lines(&alive, "the CCE over all-alive pairs only", &mut out);
     let per_unit = variant(&groups, &cells, &pairs, &|v| {
         mean(v.iter().map(|x| x.0 / (k - x.1)))
     });
-    c2_lines(&per_unit, &hash, "the CCE per live unit", &mut out);
+    c2_lines(&per_unit, "the CCE per live unit", &mut out);
     Ok(out)
 }
