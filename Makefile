@@ -47,11 +47,15 @@ reproduce: build
 	$(HARNESS) claims $(REGRESSION)
 	@$(MAKE) --no-print-directory report
 
-# Each quick network experiment against reference/ (docs/CHECK.md). Exit status: that of the
-# worst verdict (1 if any FAIL, else 3 if any INCONCLUSIVE, else 0).
+# Each quick network experiment against reference/ (docs/CHECK.md; tier 1, unit by unit, when
+# the manifest and seeds are the reference's), then one verdict line per experiment. Exit
+# status: that of the worst verdict (1 if any FAIL, else 3 if any INCONCLUSIVE, else 0).
 check: build
-	@worst=0; for m in $(CHECKED); do $(HARNESS) check $$m; rc=$$?; \
-	  if [ $$rc -eq 1 ] || { [ $$rc -ne 0 ] && [ $$worst -ne 1 ]; }; then worst=$$rc; fi; done; exit $$worst
+	@worst=0; summary=""; for m in $(CHECKED); do $(HARNESS) check $$m; rc=$$?; \
+	  case $$rc in 0) v=PASS;; 1) v=FAIL;; 3) v=INCONCLUSIVE;; *) v="error (exit $$rc)";; esac; \
+	  summary="$$summary  $$(basename $$m .yaml): $$v\n"; \
+	  if [ $$rc -eq 1 ] || { [ $$rc -ne 0 ] && [ $$worst -ne 1 ]; }; then worst=$$rc; fi; done; \
+	  printf "make check against reference/:\n$$summary"; exit $$worst
 
 # The one page: runs the checks (whatever their verdicts), then writes
 # artifacts/results/index.html and prints its path.

@@ -566,3 +566,20 @@ fn ranks_beyond_sixteen_bits_are_not_truncated() {
     let (ab, _) = directed(measure(&a, &b, Measure::Ii, Estimator::Ksg, 3, 11).unwrap());
     assert_eq!(ab, imbalance::imbalance(&pa, &pb));
 }
+
+/// The kNN question is the registry's: `k` applies to ksg and kl, not to the closed form; and
+/// an omitted `alignment.report` is the three estimators written out, not `Estimator::ALL`, so
+/// that a new estimator leaves every manifest that does not name it with its hash.
+#[test]
+fn the_registry_says_which_estimators_are_knn_and_what_the_default_report_is() {
+    let knn: Vec<Estimator> = Estimator::ALL.into_iter().filter(|e| e.is_knn()).collect();
+    assert!(
+        knn.contains(&Estimator::Ksg) && knn.contains(&Estimator::Kl),
+        "{knn:?}"
+    );
+    assert!(!Estimator::Gaussian.is_knn());
+    assert_eq!(
+        Estimator::default_report(),
+        [Estimator::Ksg, Estimator::Kl, Estimator::Gaussian]
+    );
+}

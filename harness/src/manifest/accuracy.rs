@@ -2,7 +2,7 @@
 //!
 //! A manifest whose top-level `kind` is `estimator-accuracy` describes the estimator-accuracy
 //! experiment instead of a network experiment ([`declared_kind`] tells them apart before either
-//! schema is parsed, in [`super::load`]). Like the experiment schema, unknown keys are rejected and every error names
+//! schema is parsed, in [`super::load`]. Like the experiment schema, unknown keys are rejected and every error names
 //! the file, the line and the key ([`ManifestError`]).
 //!
 //! ```yaml
@@ -40,7 +40,7 @@ pub struct AccuracyManifest {
     pub description: String,
     /// The seed every generated data set derives from.
     pub seed: u64,
-    #[serde(default = "all_estimators")]
+    #[serde(default = "default_estimators")]
     pub estimators: Vec<Estimator>,
     /// Neighbours of the kNN estimators.
     #[serde(default = "default_k")]
@@ -78,8 +78,8 @@ pub struct FigureCells {
     pub rho: f64,
 }
 
-fn all_estimators() -> Vec<Estimator> {
-    Estimator::ALL.to_vec()
+fn default_estimators() -> Vec<Estimator> {
+    Estimator::default_report()
 }
 fn default_k() -> usize {
     3
@@ -100,7 +100,7 @@ pub fn declared_kind(text: &str) -> Option<String> {
 
 impl AccuracyManifest {
     pub fn load(path: &Path) -> Result<AccuracyManifest, ManifestError> {
-        AccuracyManifest::parse(&super::load::read(path)?, path)
+        AccuracyManifest::parse(&super::read(path)?, path)
     }
 
     /// Parses and validates manifest text; `path` is used in error messages only.

@@ -119,7 +119,7 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
             let (model, p) = (&network.model, network.p);
             // The SPEC §5 theory is for linear2 within one network; not for a comparison.
             let theory_applies =
-                shared_inputs && matches!(model, Model::Linear2 {}) && networks.len() == 1;
+                shared_inputs && matches!(model, Model::Linear2(_)) && networks.len() == 1;
             let mut gen = vec![Vec::new(); replicas];
             let mut loss = vec![Vec::new(); replicas];
             let mut extra: BTreeMap<&str, Vec<Vec<f64>>> = extras
@@ -367,7 +367,7 @@ pub fn measure_columns(manifest: &Manifest) -> Vec<String> {
         .iter()
         .map(|e| e.name().to_string())
         .collect();
-    if matches!(manifest.model, Model::Linear2 {}) && manifest.compare.is_none() {
+    if matches!(manifest.model, Model::Linear2(_)) && manifest.compare.is_none() {
         v.push(EXACT.to_string());
     }
     v

@@ -336,7 +336,7 @@ pub fn read_folder(dir: &Path) -> Result<(Groups, String)> {
 type ReplicaMap = BTreeMap<((String, usize, String), String), Vec<(usize, f64)>>;
 
 fn read_replicas(dir: &Path) -> Result<ReplicaMap> {
-    let r = crate::results::check::replicas::Replicas::read(dir)?;
+    let r = crate::results::check::replicas::Replicas::read(dir, &[])?;
     let mut map: ReplicaMap = BTreeMap::new();
     for row in r.rows {
         map.entry((
@@ -350,7 +350,7 @@ fn read_replicas(dir: &Path) -> Result<ReplicaMap> {
 }
 
 fn read_manifest_hash(dir: &Path) -> Result<String> {
-    let r = crate::results::check::replicas::Replicas::read(dir)
+    let r = crate::results::check::replicas::Replicas::read(dir, &[])
         .with_context(|| format!("reading {}", dir.join(REPLICAS_FILE).display()))?;
     Ok(r.provenance.manifest_sha256)
 }

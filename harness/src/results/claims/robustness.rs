@@ -76,13 +76,33 @@ pub fn seed(blocks: &[Groups]) -> u64 {
 }
 
 /// `f` of each of `resamples` draws over independent blocks (experiments), whose reweighted
-/// groups are put together in order; in draw order.
+/// groups are put together in order; in draw order. The claims' draws ([`seed`]).
 pub fn draws<T: Send>(
     blocks: &[Groups],
     resamples: usize,
     f: impl Fn(&Groups) -> T + Sync,
 ) -> Vec<T> {
-    let seed = seed(blocks);
+    draws_from(seed(blocks), blocks, resamples, f)
+}
+
+/// As [`draws`], on a stream of their own named by `tag` (still seeded from the data), for a
+/// caller whose draws should not be the claims' (e.g. `harness check`'s effect spreads).
+pub fn draws_tagged<T: Send>(
+    blocks: &[Groups],
+    tag: &str,
+    resamples: usize,
+    f: impl Fn(&Groups) -> T + Sync,
+) -> Vec<T> {
+    let seed = derive_seed(0, &format!("{tag}/{}", data_hash(blocks)));
+    draws_from(seed, blocks, resamples, f)
+}
+
+fn draws_from<T: Send>(
+    seed: u64,
+    blocks: &[Groups],
+    resamples: usize,
+    f: impl Fn(&Groups) -> T + Sync,
+) -> Vec<T> {
     (0..resamples)
         .into_par_iter()
         .map(|b| {

@@ -1,7 +1,7 @@
 //! The estimator-accuracy experiment end to end: plan, units, tables, the results folder, and
 //! its manifest's errors and kind dispatch.
 
-use super::run::{run_accuracy, run_unit};
+use super::accuracy::{run_accuracy, run_unit};
 use crate::cache::executor::Executor;
 use crate::cache::Store;
 use crate::estimators::{Estimator, Family, PairAlignment};
