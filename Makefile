@@ -2,6 +2,7 @@
 #   make reproduce   every quick experiment (embedded data, CPU, minutes)
 #   make test        every test
 #   make test-slurm  the Slurm path against a real single-node Slurm (root; installs it)
+#   make confirm ESTIMATOR=<name>   the pre-registered confirmatory run of claim rules v3
 # See README.md for the rest.
 
 SHELL   := /bin/bash
@@ -27,14 +28,14 @@ DEVICE  ?= cpu
 # Shard processes for the runs of `make reproduce`: `make reproduce JOBS=4` (results identical).
 JOBS    ?= 1
 
-.PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators reproduce-estimators-full claims fetch reproduce-downloads-quick \
+.PHONY: confirm power sensitivity all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators reproduce-estimators-full claims fetch reproduce-downloads-quick \
         reproduce-full test test-slurm fuzz drills verify bench bench-check bench-baseline bench-record bench-report \
         bench-compare clean-cache help check report test-report mutants
 
 all: build
 
 help:
-	@sed -n '2,6p' Makefile
+	@sed -n '2,7p' Makefile
 
 build:
 	$(CARGO) build --release --locked
@@ -92,6 +93,35 @@ reproduce-fig4: build
 # noise), to set beside fig4_digits_fcnn's independent subsets (docs/classification.md).
 reproduce-fig4-same-inputs: build
 	$(HARNESS) run experiments/fig4_digits_fcnn_same_inputs.yaml
+
+# The power analysis of claim rules v3 with reference/ as the pilot (docs/POWER.md): the
+# replicas per point for a 90 % chance that each v3 claim passes; the cost from the last cold
+# run of each manifest in the run history (a cold `make reproduce`), where there is one.
+power: build
+	$(HARNESS) power $(addprefix reference/,$(basename $(notdir $(CHECKED))))
+
+# How the digits runs' v3 findings move with the dead ReLU units (docs/SENSITIVITY.md); needs
+# `make reproduce-fig4 reproduce-fig4-same-inputs` first (members.csv and pairs.csv).
+sensitivity: build
+	$(HARNESS) sensitivity artifacts/results/fig4_digits_fcnn artifacts/results/fig4_digits_fcnn_same_inputs
+
+# The pre-registered confirmatory run of claim rules v3 (docs/CONFIRM.md): the manifests of
+# experiments/confirm/ (seeds derived from the v3 text, replicas from the power analysis),
+# about 23 min on 2 quiet cores; `JOBS=n` shards it. Its main estimator is issue 26's decision:
+# `make confirm ESTIMATOR=<name>`, refused without it.
+CONFIRM            := $(sort $(wildcard experiments/confirm/*.yaml))
+CONFIRM_REGRESSION := $(filter-out %digits_fcnn.yaml %same_inputs.yaml,$(CONFIRM))
+ESTIMATOR          ?=
+comma              := ,
+space              := $() $()
+CONFIRM_REPORT      = [$(subst $(space),$(comma),$(strip $(ESTIMATOR) $(filter-out $(ESTIMATOR),ksg kl gaussian)))]
+CONFIRM_SET         = --set alignment.estimator=$(ESTIMATOR) --set 'alignment.report=$(CONFIRM_REPORT)'
+confirm: build
+	@test -n "$(ESTIMATOR)" || { echo "make confirm ESTIMATOR=<name>: the confirmatory run's main estimator is issue 26's decision (docs/CONFIRM.md)" >&2; exit 2; }
+	scripts/confirm-seeds.sh --check
+	$(HARNESS) run --jobs $(JOBS) $(CONFIRM_SET) $(CONFIRM)
+	$(HARNESS) claims $(CONFIRM_SET) $(CONFIRM_REGRESSION)
+	$(HARNESS) power $(addprefix artifacts/results/,$(basename $(notdir $(CONFIRM))))
 
 # Accuracy of the estimators on data with known answers.
 reproduce-estimators: build

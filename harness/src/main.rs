@@ -48,6 +48,8 @@ fn dispatch(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => cli::plan::main(&ctx, args),
         Command::Claims(args) => cli::claims::main(&ctx, args),
         Command::Check(args) => cli::check::main(&ctx, args),
+        Command::Power(args) => cli::power::main(&ctx, args),
+        Command::Sensitivity(args) => cli::sensitivity::main(args),
         Command::Runs(args) => cli::history::main(&ctx, args),
         Command::Diff(args) => cli::diff::main(&ctx, args),
         Command::Why(args) => cli::why::main(&ctx, args),

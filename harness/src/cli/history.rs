@@ -13,6 +13,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// CPU minutes per replica of each experiment's most recent cold run (nothing reused), by
+/// manifest hash: the run's wall seconds × this machine's cores ÷ its `sweep.replicas`, for
+/// `harness power`'s cost column.
+pub fn cold_minutes_per_replica(store: &Store) -> Result<std::collections::BTreeMap<String, f64>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let mut out = std::collections::BTreeMap::new();
+    for e in list(store)? {
+        let replicas = e.manifest["sweep"]["replicas"].as_f64();
+        if e.kind != "experiment" || e.units_reused > 0 || out.contains_key(&e.manifest_sha256) {
+            continue;
+        }
+        if let Some(r) = replicas.filter(|r| *r > 0.0) {
+            out.insert(e.manifest_sha256.clone(), e.seconds * cores / r / 60.0);
+        }
+    }
+    Ok(out)
+}
+
 /// List the recorded runs, newest first: id, time, experiment, manifest hash, units
 /// computed, git commit, overrides (from <artifacts>/history/, one record per run).
 #[derive(clap::Args, Debug)]

@@ -18,9 +18,11 @@ pub mod history;
 pub mod launch;
 pub mod pair;
 pub mod plan;
+pub mod power;
 pub mod project;
 pub mod report;
 pub mod run;
+pub mod sensitivity;
 pub mod slurm;
 pub mod table;
 pub mod verify;
@@ -100,6 +102,8 @@ pub enum Command {
     Plan(plan::Args),
     Claims(claims::Args),
     Check(check::Args),
+    Power(power::Args),
+    Sensitivity(sensitivity::Args),
     Runs(history::Args),
     Diff(diff::Args),
     Why(why::Args),
@@ -134,6 +138,8 @@ impl Command {
             Command::Hash(a) => Some(&a.values),
             Command::Gc(a) => Some(&a.values),
             Command::Runs(_)
+            | Command::Power(_)
+            | Command::Sensitivity(_)
             | Command::Diff(_)
             | Command::Report(_)
             | Command::Manifest(_)

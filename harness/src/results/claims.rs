@@ -19,7 +19,9 @@ use anyhow::Result;
 
 pub mod data;
 pub mod power;
+pub mod power_table;
 pub mod robustness;
+pub mod sensitivity;
 pub mod v2;
 pub mod v3;
 
@@ -415,7 +417,7 @@ impl Verdicts {
 
 /// Every rule set on an experiment's summary rows, each verdict with its robustness.
 pub fn judge(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Verdicts {
-    judge_groups(&data::from_rows(manifest, plan, rows), &plan.manifest_hash)
+    judge_groups(&data::from_rows(manifest, plan, rows))
 }
 
 /// The results of every rule set on the curves, in [`Verdicts::rows`] order.
@@ -453,11 +455,11 @@ fn peaks(groups: &data::Groups) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Every rule set on the curves (one experiment; `seed_text` names it: its manifest hash),
-/// each verdict with its robustness over [`robustness::RESAMPLES`] draws; v3 with the
+/// Every rule set on the curves of one experiment, each verdict with its robustness over
+/// [`robustness::RESAMPLES`] draws (seeded from the curves' replica values); v3 with the
 /// replicas per point it needs, UNDECIDED below [`robustness::DECIDED`], and C2 with where
 /// the peak lies in the draws against each threshold definition.
-pub fn judge_groups(groups: &data::Groups, seed_text: &str) -> Verdicts {
+pub fn judge_groups(groups: &data::Groups) -> Verdicts {
     let v1 = evaluate_groups(&data::v1_groups(groups));
     let c1 = v1.iter().find(|v| v.claim == "C1").cloned();
     let effects = v3::effects(groups);
@@ -467,7 +469,7 @@ pub fn judge_groups(groups: &data::Groups, seed_text: &str) -> Verdicts {
         v1,
     };
     let blocks = [groups.clone()];
-    let draws = robustness::draws(&blocks, seed_text, robustness::RESAMPLES, |g| {
+    let draws = robustness::draws(&blocks, robustness::RESAMPLES, |g| {
         (all_results(g), peaks(g))
     });
     let pilot = data::replicas_per_n(groups)
@@ -629,12 +631,7 @@ pub fn across(experiments: &[(String, String, data::Groups)]) -> Verdicts {
         v2: vec![old],
         v3: vec![new],
     };
-    let seed_text: String = experiments
-        .iter()
-        .map(|e| e.1.as_str())
-        .collect::<Vec<_>>()
-        .join("+");
-    let draws = robustness::draws(&blocks, &seed_text, robustness::RESAMPLES, |g| {
+    let draws = robustness::draws(&blocks, robustness::RESAMPLES, |g| {
         let (o, n) = judge(g, true);
         vec![o.result(), o.result(), n.result()]
     });

@@ -269,17 +269,7 @@ fn combination(
                 ),
             };
             let plan = crate::plan::plan(manifest);
-            let s = science::compare(
-                manifest,
-                &plan,
-                &ours,
-                &theirs,
-                &manifest.check,
-                (
-                    &run.provenance.manifest_sha256,
-                    &reference.provenance.manifest_sha256,
-                ),
-            );
+            let s = science::compare(manifest, &plan, &ours, &theirs, &manifest.check);
             (c.outcome, c.reason) = (s.outcome, s.reason.clone());
             c.science = Some(s);
         }

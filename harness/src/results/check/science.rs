@@ -4,7 +4,7 @@
 //! 1. **Claims and their robustness.** Every rule set (v1, v2, v3) judges both sides, each
 //!    verdict with its robustness as the claims module measures it
 //!    ([`claims::judge_groups`]: the share of [`RESAMPLES`] Bayesian-bootstrap draws of the
-//!    replica weights that give the same result, seeded by the side's manifest hash). A claim
+//!    replica weights that give the same result, seeded by the side's replica values). A claim
 //!    whose verdict the reference keeps in at least [`ROBUST`] of its draws is *robust*: if the
 //!    rerun's verdict differs and the rerun's own draws keep that verdict as robustly, the
 //!    rerun FAILs; if the rerun's differing verdict is itself fragile, the rerun does not decide
@@ -148,11 +148,11 @@ fn all_effects(groups: &data::Groups) -> Vec<(Effect, Vec<String>)> {
 }
 
 /// One side: its verdicts with their robustness ([`claims::judge_groups`], seeded by the
-/// side's manifest hash, as its `claims.csv` is), and its effects with their spread over as
-/// many draws of the replica weights ([`robustness::draws`]).
-fn judge(manifest: &Manifest, plan: &Plan, table: &ReplicaTable, seed_text: &str) -> Judged {
+/// side's replica values, as its `claims.csv` is), and its effects with their spread over as
+/// many draws of the replica weights ([`robustness::draws_tagged`], a stream of their own).
+fn judge(manifest: &Manifest, plan: &Plan, table: &ReplicaTable) -> Judged {
     let groups = data::from_rows(manifest, plan, &table.rows(manifest, plan));
-    let verdicts = claims::judge_groups(&groups, seed_text)
+    let verdicts = claims::judge_groups(&groups)
         .rows()
         .map(|(rules, v)| {
             let same = v.robustness.as_ref().map_or(f64::NAN, |r| r.same);
@@ -164,17 +164,12 @@ fn judge(manifest: &Manifest, plan: &Plan, table: &ReplicaTable, seed_text: &str
         })
         .collect();
     let blocks = [groups.clone()];
-    let draws = robustness::draws(
-        &blocks,
-        &format!("check/effects/{seed_text}"),
-        RESAMPLES,
-        |g| {
-            all_effects(g)
-                .into_iter()
-                .map(|(e, _)| (e.name, e.value))
-                .collect::<Vec<_>>()
-        },
-    );
+    let draws = robustness::draws_tagged(&blocks, "check/effects", RESAMPLES, |g| {
+        all_effects(g)
+            .into_iter()
+            .map(|(e, _)| (e.name, e.value))
+            .collect::<Vec<_>>()
+    });
     let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (name, v) in draws.into_iter().flatten() {
         if v.is_finite() {
@@ -191,16 +186,14 @@ fn judge(manifest: &Manifest, plan: &Plan, table: &ReplicaTable, seed_text: &str
     }
 }
 
-/// Tier 2 on one combination: both sides' replica tables, the run's manifest and plan (the
-/// reference is read on the same grid), and the texts that seed each side's draws (its
-/// manifest hash).
+/// Tier 2 on one combination: both sides' replica tables and the run's manifest and plan (the
+/// reference is read on the same grid); each side's draws are seeded by its own values.
 pub fn compare(
     manifest: &Manifest,
     plan: &Plan,
     run: &ReplicaTable,
     reference: &ReplicaTable,
     margins: &CheckMargins,
-    seeds: (&str, &str),
 ) -> Science {
     let (nr, nf) = (run.replicas().len(), reference.replicas().len());
     let mut science = Science {
@@ -218,8 +211,8 @@ pub fn compare(
         );
         return science;
     }
-    let ours = judge(manifest, plan, run, seeds.0);
-    let theirs = judge(manifest, plan, reference, seeds.1);
+    let ours = judge(manifest, plan, run);
+    let theirs = judge(manifest, plan, reference);
     for (rules, claim, result, same, _) in &theirs.verdicts {
         let (rules, claim, result, same) = (*rules, *claim, *result, *same);
         let (run_result, run_same, run_replicas_needed) = ours

@@ -355,18 +355,34 @@ fn read_manifest_hash(dir: &Path) -> Result<String> {
     Ok(r.provenance.manifest_sha256)
 }
 
-/// The same curves with each n's replicas reweighted by `weights(n, R)` (one weight vector
-/// per grid n, shared by every level and network at that n: their replica r shares its
-/// seeds), each point's mean and standard error recomputed from the weighted replica means.
+/// The same curves with each n's replicas reweighted by `weights[n]` (one weight per replica
+/// r = 0..R of that n, shared by every level and network at that n: their replica r shares
+/// its seeds), each point's mean and standard error recomputed from the weighted replica
+/// means. A quantity measured on some replicas only takes their weights, renormalized.
 pub fn reweighted(groups: &Groups, weights: &BTreeMap<usize, Vec<f64>>) -> Groups {
     let apply = |s: &Series, n: usize| -> Series {
-        match weights.get(&n) {
-            Some(w) if w.len() == s.replicas.len() => Series {
-                estimate: weighted_estimate(&s.replicas, w),
-                replicas: s.replicas.clone(),
-                weights: w.clone(),
-            },
-            _ => s.clone(),
+        let Some(w) = weights.get(&n) else {
+            return s.clone();
+        };
+        let w: Vec<f64> = if w.len() == s.replicas.len() {
+            w.clone()
+        } else {
+            let picked: Vec<f64> = s
+                .replicas
+                .iter()
+                .map(|(r, _)| w.get(*r).copied().unwrap_or(0.0))
+                .collect();
+            let total: f64 = picked.iter().sum();
+            if total > 0.0 {
+                picked.iter().map(|x| x / total).collect()
+            } else {
+                return s.clone();
+            }
+        };
+        Series {
+            estimate: weighted_estimate(&s.replicas, &w),
+            replicas: s.replicas.clone(),
+            weights: w,
         }
     };
     groups

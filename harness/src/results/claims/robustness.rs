@@ -7,9 +7,10 @@
 //! points' means and standard errors are then the weighted ones ([`data::reweighted`]). Not the
 //! multinomial bootstrap: with 3 replicas one multinomial draw in 9 repeats a single replica at
 //! a point, its standard error is then 0, and every t- or SE-based rule reads that as
-//! certainty. The draws are seeded from a text that names the run (its manifest hash), through
-//! the project's [`Rng`], and each draw has its own stream, so the result is a pure function of
-//! the results files, whatever the thread count.
+//! certainty. The draws are seeded from the results themselves ([`data_hash`]: every replica
+//! value the rules read), through the project's [`Rng`], and each draw has its own stream, so
+//! the robustness is a pure function of the results, whatever the thread count and whatever
+//! in the manifest does not change a result (e.g. `alignment.tie_draws`).
 
 use super::data::{self, Groups};
 use crate::rng::{derive_seed, Rng};
@@ -38,21 +39,70 @@ fn weights(block: &Groups, rng: &mut Rng) -> BTreeMap<usize, Vec<f64>> {
         .collect()
 }
 
-/// The seed of an experiment's draws: from `text` (its manifest hash, or the hashes of the
-/// experiments judged together).
-pub fn seed(text: &str) -> u64 {
-    derive_seed(0, &format!("claims/robustness/{text}"))
+/// SHA-256 (hex) over every replica value the rules read, block by block, curve by curve and
+/// point by point: each point's `n` and, for the CCE, the error, the test loss and the
+/// training error, each replica's index and mean in its shortest round-trip form.
+pub fn data_hash(blocks: &[Groups]) -> String {
+    let mut text = String::new();
+    for (b, block) in blocks.iter().enumerate() {
+        for (network, curves) in block {
+            for c in curves {
+                text += &format!("block {b} {network} {}\n", c.label);
+                for p in &c.points {
+                    let series = [
+                        Some(&p.cce),
+                        Some(&p.gen_error),
+                        p.test_loss.as_ref(),
+                        p.train_error.as_ref(),
+                    ];
+                    text += &format!("n {}", p.n);
+                    for s in series {
+                        text += " |";
+                        for (r, v) in s.map_or(&[][..], |s| s.replicas.as_slice()) {
+                            text += &format!(" {r}:{v:?}");
+                        }
+                    }
+                    text += "\n";
+                }
+            }
+        }
+    }
+    crate::identity::sha256_hex(text.as_bytes())
 }
 
-/// `f` of each of [`RESAMPLES`] draws over independent blocks (experiments), whose reweighted
-/// groups are put together in order; in draw order.
+/// The seed of the draws over `blocks`: from [`data_hash`].
+pub fn seed(blocks: &[Groups]) -> u64 {
+    derive_seed(0, &format!("claims/robustness/{}", data_hash(blocks)))
+}
+
+/// `f` of each of `resamples` draws over independent blocks (experiments), whose reweighted
+/// groups are put together in order; in draw order. The claims' draws ([`seed`]).
 pub fn draws<T: Send>(
     blocks: &[Groups],
-    seed_text: &str,
     resamples: usize,
     f: impl Fn(&Groups) -> T + Sync,
 ) -> Vec<T> {
-    let seed = seed(seed_text);
+    draws_from(seed(blocks), blocks, resamples, f)
+}
+
+/// As [`draws`], on a stream of their own named by `tag` (still seeded from the data), for a
+/// caller whose draws should not be the claims' (e.g. `harness check`'s effect spreads).
+pub fn draws_tagged<T: Send>(
+    blocks: &[Groups],
+    tag: &str,
+    resamples: usize,
+    f: impl Fn(&Groups) -> T + Sync,
+) -> Vec<T> {
+    let seed = derive_seed(0, &format!("{tag}/{}", data_hash(blocks)));
+    draws_from(seed, blocks, resamples, f)
+}
+
+fn draws_from<T: Send>(
+    seed: u64,
+    blocks: &[Groups],
+    resamples: usize,
+    f: impl Fn(&Groups) -> T + Sync,
+) -> Vec<T> {
     (0..resamples)
         .into_par_iter()
         .map(|b| {
