@@ -2,7 +2,7 @@
 #   make reproduce   every quick experiment (embedded data, CPU, minutes)
 #   make test        every test
 #   make test-slurm  the Slurm path against a real single-node Slurm (root; installs it)
-#   make confirm ESTIMATOR=<name>   the pre-registered confirmatory run of claim rules v3
+#   make confirm ESTIMATOR=keep     the pre-registered confirmatory run of claim rules v3
 # See README.md for the rest.
 
 SHELL   := /bin/bash
@@ -107,21 +107,10 @@ sensitivity: build
 
 # The pre-registered confirmatory run of claim rules v3 (docs/CONFIRM.md): the manifests of
 # experiments/confirm/ (seeds derived from the v3 text, replicas from the power analysis),
-# about 23 min on 2 quiet cores; `JOBS=n` shards it. Its main estimator is issue 26's decision:
-# `make confirm ESTIMATOR=<name>`, refused without it.
-CONFIRM            := $(sort $(wildcard experiments/confirm/*.yaml))
-CONFIRM_REGRESSION := $(filter-out %digits_fcnn.yaml %same_inputs.yaml,$(CONFIRM))
-ESTIMATOR          ?=
-comma              := ,
-space              := $() $()
-CONFIRM_REPORT      = [$(subst $(space),$(comma),$(strip $(ESTIMATOR) $(filter-out $(ESTIMATOR),ksg kl gaussian)))]
-CONFIRM_SET         = --set alignment.estimator=$(ESTIMATOR) --set 'alignment.report=$(CONFIRM_REPORT)'
+# about 23 min on 2 quiet cores; `JOBS=n` shards it. Its main estimator is issue 26's decision,
+# each figure's own (`make confirm ESTIMATOR=keep`); refused without ESTIMATOR.
 confirm: build
-	@test -n "$(ESTIMATOR)" || { echo "make confirm ESTIMATOR=<name>: the confirmatory run's main estimator is issue 26's decision (docs/CONFIRM.md)" >&2; exit 2; }
-	scripts/confirm-seeds.sh --check
-	$(HARNESS) run --jobs $(JOBS) $(CONFIRM_SET) $(CONFIRM)
-	$(HARNESS) claims $(CONFIRM_SET) $(CONFIRM_REGRESSION)
-	$(HARNESS) power $(addprefix artifacts/results/,$(basename $(notdir $(CONFIRM))))
+	scripts/confirm.sh $(HARNESS) $(JOBS) "$(ESTIMATOR)"
 
 # Accuracy of the estimators on data with known answers.
 reproduce-estimators: build
