@@ -47,6 +47,22 @@ fn gaussian_cce(input: (Matrix, Matrix)) -> f64 {
     black_box(run_cce(black_box(&input), Estimator::Gaussian))
 }
 
+// The estimators that read levels (issue 26): the t-copula fit and closed form, and ksg
+// referenced to a surrogate of that fit (two ksg runs and the fit).
+#[library_benchmark]
+#[bench::n500_1p1(correlated(500, 1))]
+#[bench::n2000_4p4(correlated(2000, 4))]
+fn tcopula_cce(input: (Matrix, Matrix)) -> f64 {
+    black_box(run_cce(black_box(&input), Estimator::TCopula))
+}
+
+#[library_benchmark]
+#[bench::n500_1p1(correlated(500, 1))]
+#[bench::n2000_4p4(correlated(2000, 4))]
+fn ksg_tref_cce(input: (Matrix, Matrix)) -> f64 {
+    black_box(run_cce(black_box(&input), Estimator::KsgTRef))
+}
+
 // The k-NN search alone (on a copula sample already ranked), through the KL entropy.
 #[library_benchmark]
 #[bench::n2000_d2(copula_sample(2000, 1))]
@@ -65,7 +81,8 @@ fn copula_transform(x: Matrix) -> Matrix {
 
 library_benchmark_group!(
     name = entropy;
-    benchmarks = ksg_cce, kl_cce, gaussian_cce, knn_search, copula_transform
+    benchmarks = ksg_cce, kl_cce, gaussian_cce, tcopula_cce, ksg_tref_cce, knn_search,
+        copula_transform
 );
 
 // ---- training ----

@@ -190,7 +190,7 @@ pub fn min_norm_member() -> (MemberSpec, ExperimentData) {
     let spec = MemberSpec::new(
         20260526,
         &task,
-        &Model::Linear2 {},
+        &Model::Linear2(harness::models::linear2::Linear2Config {}),
         &Train::MinNorm {},
         Level::Snr(1.0),
         96,

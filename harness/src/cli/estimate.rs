@@ -1,5 +1,6 @@
-//! Time estimates: the shard cost model's estimated work ([`crate::plan::shard`]: member,
-//! pair and accuracy units in multiply-adds up to a constant per kind) turned into seconds by
+//! Time estimates: the cost model's estimated work ([`crate::plan::work`]: member, pair and
+//! accuracy units in multiply-adds up to a constant per kind; a pair's tie-breaking draws are
+//! priced with it) turned into seconds by
 //! rates calibrated on the run history of this machine (`plan --summary`, `plan --shards`,
 //! the progress lines' overall ETA).
 //!
@@ -14,10 +15,11 @@
 
 use super::history::{self, RunEntry};
 use crate::cache::Store;
-use crate::manifest::AnyManifest;
-use crate::plan::shard::{self, accuracy_cost, member_cost, pair_cost, AnyPlan};
+use crate::kinds;
+use crate::plan::shard;
+use crate::plan::work::Work;
 use anyhow::Result;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// The recorded runs a calibration reads at most (the newest).
 const CALIBRATION_RUNS: usize = 30;
@@ -36,38 +38,13 @@ pub struct Rates {
     pub runs: Vec<String>,
 }
 
-/// The estimated cost of every unit of a plan by kind, or of those `pending` says (by kind
-/// and index: the phases' `member`, `pair`, `tie`, `accuracy`, in plan order).
-pub fn costs(plan: &AnyPlan, pending: &dyn Fn(&str, usize) -> bool) -> Costs {
+/// The estimated cost of the units of a plan that `pending` says (by index into
+/// `work.units`), by kind.
+pub fn costs(work: &Work, pending: &dyn Fn(usize) -> bool) -> Costs {
     let mut c = Costs::new();
-    let mut add = |kind: &'static str, cost: u128| *c.entry(kind).or_default() += cost as f64;
-    match plan {
-        AnyPlan::Experiment(p) => {
-            for (i, m) in p.members.iter().enumerate() {
-                if pending("member", i) {
-                    add("member", member_cost(p, m.network, m.spec.n));
-                }
-            }
-            let mut t = 0;
-            for (i, pair) in p.pairs.iter().enumerate() {
-                let cost = pair_cost(p, pair);
-                if pending("pair", i) {
-                    add("pair", cost);
-                }
-                for _ in &pair.draws {
-                    if pending("tie", t) {
-                        add("pair", cost);
-                    }
-                    t += 1;
-                }
-            }
-        }
-        AnyPlan::Accuracy(p) => {
-            for (i, u) in p.units.iter().enumerate() {
-                if pending("accuracy", i) {
-                    add("accuracy", accuracy_cost(&u.spec));
-                }
-            }
+    for (i, u) in work.units.iter().enumerate() {
+        if let Some(kind) = kind_of(u.unit).filter(|_| pending(i)) {
+            *c.entry(kind).or_default() += u.cost as f64;
         }
     }
     c
@@ -88,7 +65,7 @@ fn kind_of(unit: &str) -> Option<&'static str> {
 pub fn calibrate_on(
     runs: &[RunEntry],
     host: &str,
-    plan_of: &dyn Fn(&RunEntry) -> Option<AnyPlan>,
+    plan_of: &dyn Fn(&RunEntry) -> Option<Work>,
 ) -> Rates {
     let mut sums: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     let mut used = Vec::new();
@@ -107,7 +84,7 @@ pub fn calibrate_on(
             continue;
         }
         let Some(plan) = plan_of(e) else { continue };
-        let all = costs(&plan, &|_, _| true);
+        let all = costs(&plan, &|_| true);
         let mut counted = false;
         for p in whole {
             let Some(kind) = kind_of(&p.unit) else {
@@ -139,7 +116,7 @@ pub fn calibrate_on(
 pub fn calibrate(store: &Store) -> Result<Rates> {
     let runs = history::list(store)?;
     Ok(calibrate_on(&runs, &history::host(), &|e| {
-        history::manifest_of(e).and_then(|m| AnyPlan::of(&m).ok())
+        history::manifest_of(e).and_then(|m| kinds::of(&m).work().ok())
     }))
 }
 
@@ -161,40 +138,24 @@ pub fn seconds(rates: &Rates, costs: &Costs, threads: usize) -> Result<f64, Vec<
 }
 
 /// Tells the progress lines ([`crate::cache::progress`]) how long each phase of a run of
-/// `plan` should take, for their whole-run ETA: the cost of the units without a cache entry,
+/// `work` should take, for their whole-run ETA: the cost of the units without a cache entry,
 /// at this machine's rates; nothing when a kind has no rate.
-pub fn announce(plan: &AnyPlan, store: &Store) -> Result<()> {
+pub fn announce(work: &Work, store: &Store) -> Result<()> {
     let rates = calibrate(store)?;
     let threads = rayon::current_num_threads();
-    let (exts, units): (Vec<&str>, Vec<&str>) = match plan {
-        AnyPlan::Experiment(_) => (
-            vec![
-                crate::plan::MEMBER_EXT,
-                crate::plan::PAIR_EXT,
-                crate::plan::PAIR_EXT,
-            ],
-            vec!["member", "pair", "tie"],
-        ),
-        AnyPlan::Accuracy(_) => (vec![crate::plan::accuracy::UNIT_EXT], vec!["accuracy"]),
-    };
-    let hashes: Vec<Vec<&str>> = match plan {
-        AnyPlan::Experiment(p) => vec![
-            p.members.iter().map(|m| m.hash.as_str()).collect(),
-            p.pairs.iter().map(|q| q.hash.as_str()).collect(),
-            p.pairs
-                .iter()
-                .flat_map(|q| q.draws.iter().map(|d| d.hash.as_str()))
-                .collect(),
-        ],
-        AnyPlan::Accuracy(p) => vec![p.units.iter().map(|u| u.hash.as_str()).collect()],
-    };
-    let mut phases = Vec::new();
-    for ((unit, ext), hashes) in units.iter().zip(exts).zip(&hashes) {
-        let pending = |kind: &str, i: usize| {
-            kind == *unit && hashes.get(i).is_some_and(|h| !store.has_entry(h, ext))
+    let mut phases: Vec<(String, f64)> = Vec::new();
+    for u in &work.units {
+        if phases.last().is_none_or(|(p, _)| p != u.unit) {
+            phases.push((u.unit.to_string(), 0.0));
+        }
+    }
+    for (unit, estimate) in &mut phases {
+        let pending = |i: usize| {
+            let u = &work.units[i];
+            u.unit == unit.as_str() && !store.has_entry(&u.hash, u.ext)
         };
-        match seconds(&rates, &costs(plan, &pending), threads) {
-            Ok(s) => phases.push((unit.to_string(), s)),
+        match seconds(&rates, &costs(work, &pending), threads) {
+            Ok(s) => *estimate = s,
             Err(_) => {
                 crate::cache::progress::set_run_estimate(Vec::new());
                 return Ok(());
@@ -203,6 +164,11 @@ pub fn announce(plan: &AnyPlan, store: &Store) -> Result<()> {
     }
     crate::cache::progress::set_run_estimate(phases);
     Ok(())
+}
+
+/// The indices of the units of `work` whose hash is in `pending`.
+pub fn pending_in<'a>(work: &'a Work, pending: &'a HashSet<&str>) -> impl Fn(usize) -> bool + 'a {
+    move |i| pending.contains(work.units[i].hash.as_str())
 }
 
 /// A duration as people read it: `42 s`, `3.5 min`, `2.1 h`.
@@ -227,8 +193,8 @@ fn calibrated(rates: &Rates) -> String {
 
 /// `plan --summary`'s estimate line for the `pending` units of a plan.
 pub fn summary_line(
-    plan: &AnyPlan,
-    pending: &dyn Fn(&str, usize) -> bool,
+    plan: &Work,
+    pending: &dyn Fn(usize) -> bool,
     rates: &Rates,
     threads: usize,
 ) -> String {
@@ -254,37 +220,15 @@ pub fn summary_line(
 
 /// `plan --shards N`: each shard's groups, units and estimated cost (in the cost model's
 /// multiply-adds, with its share), and its estimated seconds where the rates allow.
-pub fn shard_lines(
-    manifest: &AnyManifest,
-    n: usize,
-    rates: &Rates,
-    threads: usize,
-) -> Result<String> {
-    let plan = AnyPlan::of(manifest)?;
-    let plans = [plan.clone()];
-    let loads = shard::loads(&plans, n);
-    let selections: Vec<shard::Selection> = (1..=n)
-        .map(|index| shard::select(&plans, shard::Shard { index, count: n }).remove(0))
-        .collect();
+pub fn shard_lines(work: &Work, n: usize, rates: &Rates, threads: usize) -> String {
+    let works = [work.clone()];
+    let loads = shard::loads(&works, n);
     let total: u128 = loads.iter().map(|l| l.cost).sum::<u128>().max(1);
     let mut out = String::new();
-    for (i, (l, sel)) in loads.iter().zip(&selections).enumerate() {
-        let pending = |kind: &str, j: usize| match kind {
-            "member" => sel.members.binary_search(&j).is_ok(),
-            "pair" => sel.pairs.binary_search(&j).is_ok(),
-            "accuracy" => sel.units.binary_search(&j).is_ok(),
-            _ => false,
-        };
-        // Tie-breaking draws go with their pair.
-        let mut c = costs(&plan, &pending);
-        if let AnyPlan::Experiment(p) = &plan {
-            let draws: f64 = sel
-                .pairs
-                .iter()
-                .map(|&j| pair_cost(p, &p.pairs[j]) as f64 * p.pairs[j].draws.len() as f64)
-                .sum();
-            *c.entry("pair").or_default() += draws;
-        }
+    for (i, l) in loads.iter().enumerate() {
+        let shard = shard::Shard { index: i + 1, count: n };
+        let selected: HashSet<usize> = shard::select(&works, shard).remove(0).into_iter().collect();
+        let c = costs(work, &|j| selected.contains(&j));
         let time = match seconds(rates, &c, threads) {
             Ok(s) => format!(", about {} on {threads} thread(s)", human(s)),
             Err(_) => String::new(),
@@ -304,7 +248,7 @@ pub fn shard_lines(
     if !rates.per_kind.is_empty() {
         out.push_str(&format!("({})\n", calibrated(rates)));
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -317,11 +261,8 @@ mod tests {
                         model: {kind: relu2, width: 3}\ntrain: {solver: adam, max_steps: 100}\n\
                         sweep: {snr: [1, 4], n_over_p: [0.5, 1, 2], replicas: 2, members: 3}\n";
 
-    fn plan(text: &str) -> AnyPlan {
-        AnyPlan::of(&AnyManifest::Experiment(Box::new(
-            Manifest::parse(text, Path::new("r.yaml")).unwrap(),
-        )))
-        .unwrap()
+    fn plan(text: &str) -> Work {
+        crate::plan::plan(&Manifest::parse(text, Path::new("r.yaml")).unwrap()).work()
     }
 
     fn record(
@@ -357,7 +298,7 @@ mod tests {
     #[test]
     fn rates_come_from_whole_phases_of_this_machine_s_runs() {
         let p = plan(RELU);
-        let all = costs(&p, &|_, _| true);
+        let all = costs(&p, &|_| true);
         let (members, pairs) = (all["member"], all["pair"]);
         let runs = vec![
             record(
@@ -385,31 +326,29 @@ mod tests {
         let s = seconds(&rates, &all, 2).unwrap();
         assert!((s - (18.0 + 8.0) / 2.0).abs() < 1e-9, "{s}");
         // Only the members of the first half pending: half the member cost.
-        let half = costs(&p, &|k, i| k == "member" && i < 18);
+        let half = costs(&p, &|i| p.units[i].unit == "member" && i < 18);
         assert!(half["member"] < members && !half.contains_key("pair"));
         // A kind never calibrated: no estimate, naming it.
         let none = calibrate_on(&runs, "elsewhere", &|_| Some(p.clone()));
         assert_eq!(seconds(&none, &all, 1), Err(vec!["member", "pair"]));
-        let line = summary_line(&p, &|_, _| true, &rates, 2);
+        let line = summary_line(&p, &|_| true, &rates, 2);
         assert!(
             line.contains("13 s on 2 thread(s)") && line.contains("(here) from 2"),
             "{line}"
         );
-        assert!(summary_line(&p, &|_, _| false, &rates, 2).contains("nothing to compute"));
-        assert!(summary_line(&p, &|_, _| true, &none, 2).contains("unknown"));
+        assert!(summary_line(&p, &|_| false, &rates, 2).contains("nothing to compute"));
+        assert!(summary_line(&p, &|_| true, &none, 2).contains("unknown"));
     }
 
     #[test]
     fn shard_lines_say_their_unit() {
-        let m = AnyManifest::Experiment(Box::new(
-            Manifest::parse(RELU, Path::new("r.yaml")).unwrap(),
-        ));
+        let m = plan(RELU);
         let rates = Rates {
             host: "here".into(),
             per_kind: BTreeMap::from([("member".into(), 1e-6), ("pair".into(), 1e-6)]),
             runs: vec!["a".into()],
         };
-        let text = shard_lines(&m, 2, &rates, 1).unwrap();
+        let text = shard_lines(&m, 2, &rates, 1);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
         assert!(
@@ -425,6 +364,6 @@ mod tests {
             per_kind: BTreeMap::new(),
             runs: vec![],
         };
-        assert!(!shard_lines(&m, 2, &none, 1).unwrap().contains("thread"));
+        assert!(!shard_lines(&m, 2, &none, 1).contains("thread"));
     }
 }

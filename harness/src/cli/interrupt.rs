@@ -56,36 +56,20 @@ pub fn running(mut current: Current) -> Running {
     Running
 }
 
-/// The run of `manifest` (read from `file`) about to start in `store`.
+/// The run of `experiment` (read from `file`) about to start in `store`.
 pub fn current_of(
     store: &Store,
-    manifest: &crate::manifest::AnyManifest,
+    experiment: &dyn crate::kinds::Experiment,
     file: &std::path::Path,
 ) -> Current {
-    use crate::identity::canonical_json;
-    use crate::manifest::AnyManifest;
-    let (kind, hash, canonical, overrides) = match manifest {
-        AnyManifest::Experiment(m) => (
-            "experiment",
-            crate::plan::manifest_hash(m),
-            canonical_json(&**m),
-            m.overrides.clone(),
-        ),
-        AnyManifest::Accuracy(m) => (
-            "estimator-accuracy",
-            crate::plan::accuracy::manifest_hash(m),
-            canonical_json(m),
-            m.overrides.clone(),
-        ),
-    };
     Current {
         store: store.clone(),
-        experiment: manifest.name().to_string(),
-        kind,
+        experiment: experiment.name().to_string(),
+        kind: experiment.kind(),
         manifest_file: file.to_path_buf(),
-        manifest_sha256: hash,
-        overrides,
-        manifest: serde_json::from_str(&canonical).unwrap_or_default(),
+        manifest_sha256: experiment.hash(),
+        overrides: experiment.overrides().to_vec(),
+        manifest: experiment.canonical(),
         started: Instant::now(),
         computed_before: 0,
     }
@@ -120,7 +104,7 @@ fn record(c: &Current, computed: usize) -> Result<String> {
             manifest_file: &c.manifest_file,
             manifest_sha256: &c.manifest_sha256,
             overrides: &c.overrides,
-            manifest: &c.manifest,
+            manifest: c.manifest.clone(),
             results_dir: std::path::Path::new(""),
             units_computed: computed,
             units_reused: 0,

@@ -1,199 +1,115 @@
-//! `harness cce` and `harness align` on two CSV representations: reading them (with the
-//! optional projection), the remarks a number needs to be read right (a setting that changes
-//! nothing, a pair whose true value is infinite), and how a directed measure's two values are
-//! named (`CCE(A|B)`, not `A->B`).
+//! `harness cce` and `harness align`: an alignment measure between two representations given
+//! as CSV matrices ([`crate::estimators`]), outside any experiment.
 
-use crate::estimators::{Estimator, Measure, MeasureValue, Projection};
+use super::{bad_input, remarks};
+use crate::estimators::{self, Estimator, Measure, Projection};
 use crate::matrix::Matrix;
 use anyhow::Result;
-use std::path::Path;
+use clap::parser::ValueSource;
+use clap::ArgMatches;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-/// Two representations as the estimators will see them, and the remarks about them.
-pub struct Pair {
-    pub a: Matrix,
-    pub b: Matrix,
-    /// One line each, for stderr: what the user asked for that changes nothing, or what makes
-    /// the number special.
-    pub remarks: Vec<String>,
+/// Conditional copula entropy CCE(A|B), in nats, of two representations given as CSV
+/// matrices (one row per sample, no header, same number of rows). Prints one number.
+#[derive(clap::Args, Debug)]
+pub struct CceArgs {
+    #[command(flatten)]
+    pub pair: PairArgs,
 }
 
-/// What the command was asked for, beside the files: the projection, and the estimator with
-/// whether `--k` was given (`None` for a measure that uses no estimator).
-pub struct Asked {
+/// An alignment measure between two representations given as CSV matrices (one row per
+/// sample, no header, same number of rows).
+///
+/// Symmetric measures (mi, symmetric-cce, cka, cka-debiased) print one number. Asymmetric
+/// ones print two lines: for cce, `CCE(A|B)<TAB>value` then `CCE(B|A)<TAB>value` in nats; for
+/// ii, `A->B<TAB>value` then `B->A<TAB>value`, the Information Imbalance Δ(A→B) then Δ(B→A).
+#[derive(clap::Args, Debug)]
+pub struct AlignArgs {
+    /// cce, mi, symmetric-cce (copula entropies, nats; with --estimator), cka,
+    /// cka-debiased (linear CKA on the raw representations), ii (Information Imbalance on
+    /// copula ranks, max norm).
+    #[arg(long, default_value = "cce")]
+    pub measure: Measure,
+    #[command(flatten)]
+    pub pair: PairArgs,
+}
+
+/// Two representations and how to compare them (`cce` and `align`).
+#[derive(clap::Args, Debug)]
+pub struct PairArgs {
+    /// CSV of representation A: one row per sample, no header.
+    pub a: PathBuf,
+    /// CSV of representation B, with the same rows.
+    pub b: PathBuf,
+    /// The estimator of the copula entropies.
+    #[arg(long, value_enum, default_value = "ksg")]
+    pub estimator: Estimator,
+    /// Neighbours of the kNN estimators.
+    #[arg(long, default_value_t = 3)]
+    pub k: usize,
+    /// Seed of the random tie-breaking of equal values.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// `none` or `pca:m`: replace each representation by its first m principal components
+    /// first (one with at most m columns is left as it is).
+    #[arg(long, default_value = "none")]
     pub project: Projection,
-    pub estimator: Option<(Estimator, bool)>,
 }
 
-/// Reads both CSVs (in parallel) and applies the projection to each; `wrap` turns a
-/// projection's complaint into the caller's error kind.
-pub fn read(
-    a: &Path,
-    b: &Path,
-    asked: &Asked,
-    wrap: impl Fn(anyhow::Error) -> anyhow::Error + Sync,
-) -> Result<Pair> {
-    let read = |p: &Path| -> Result<(Matrix, usize)> {
-        let raw = Matrix::read_csv(p)?;
-        let cols = raw.cols;
-        Ok((asked.project.apply(&raw).map_err(&wrap)?, cols))
-    };
-    let (ra, rb) = rayon::join(|| read(a), || read(b));
-    let ((ma, ca), (mb, cb)) = (ra?, rb?);
-    let remarks = remarks(asked, (ca, cb), &ma, &mb, same_file(a, b));
-    Ok(Pair {
-        a: ma,
-        b: mb,
-        remarks,
-    })
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
-}
-
-/// The remarks on a pair: `raw` is each file's column count before the projection.
-pub fn remarks(
-    asked: &Asked,
-    raw: (usize, usize),
-    a: &Matrix,
-    b: &Matrix,
-    same_file: bool,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Projection::Pca(m) = asked.project {
-        if raw.0 <= m && raw.1 <= m {
-            out.push(format!(
-                "note: --project pca:{m} changes nothing here: A has {} and B {} column(s), and \
-                 pca:m leaves a representation of at most m columns as it is (use m < {})",
-                raw.0,
-                raw.1,
-                raw.0.max(raw.1)
-            ));
-        }
-    }
-    if let Some((estimator, true)) = asked.estimator {
-        if !estimator.takes_k() {
-            out.push(format!(
-                "note: --k changes nothing for --estimator {estimator} (it has no neighbours)"
-            ));
-        }
-    }
-    let identical = a.rows == b.rows && a.cols == b.cols && a.data == b.data;
-    if identical {
-        out.push(format!(
-            "note: A and B are {}: the true CCE(A|A) is −∞ (a representation determines \
-             itself) and the copula MI +∞; any finite estimate is the estimator's floor at N = \
-             {}, not a level of alignment",
-            if same_file {
-                "the same file"
-            } else {
-                "the same matrix"
-            },
-            a.rows
-        ));
-    }
-    out
-}
-
-/// A measure's value as printed: one number, or two lines `CCE(A|B)<TAB>x` and
-/// `CCE(B|A)<TAB>y` (the measure's own [`Measure::directions`]).
-pub fn value_lines(measure: Measure, value: MeasureValue) -> String {
-    match (value, measure.directions()) {
-        (MeasureValue::Symmetric(v), _) => format!("{v}\n"),
-        (MeasureValue::Directed(ab, ba), Some((x, y))) => format!("{x}\t{ab}\n{y}\t{ba}\n"),
-        (MeasureValue::Directed(ab, ba), None) => format!("A->B\t{ab}\nB->A\t{ba}\n"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn m(cols: usize, seed: f64) -> Matrix {
-        Matrix::from_fn(5, cols, |i, j| seed + (i * 7 + j * 3) as f64 % 5.0)
-    }
-
-    fn asked(project: Projection, estimator: Option<(Estimator, bool)>) -> Asked {
-        Asked { project, estimator }
-    }
-
-    #[test]
-    fn a_projection_onto_at_least_both_widths_is_remarked() {
-        let none = asked(Projection::Pca(7), None);
-        let r = remarks(&none, (3, 2), &m(3, 0.0), &m(2, 1.0), false);
-        assert_eq!(r.len(), 1, "{r:?}");
-        assert!(r[0].contains("pca:7 changes nothing") && r[0].contains("A has 3 and B 2"));
-        // One side reduced: the projection does something.
-        assert!(remarks(&none, (8, 2), &m(7, 0.0), &m(2, 1.0), false).is_empty());
-        assert!(remarks(
-            &asked(Projection::None, None),
-            (3, 2),
-            &m(3, 0.0),
-            &m(2, 1.0),
-            false
-        )
-        .is_empty());
-    }
-
-    #[test]
-    fn k_is_remarked_only_when_given_to_an_estimator_without_neighbours() {
-        let (a, b) = (m(2, 0.0), m(2, 1.0));
-        let with = |e, given| {
-            remarks(
-                &asked(Projection::None, Some((e, given))),
-                (2, 2),
-                &a,
-                &b,
-                false,
-            )
+impl PairArgs {
+    /// Reads both CSVs (in parallel) and applies the projection to each; prints the remarks
+    /// about them on stderr ([`super::remarks`]). `k_given`: `None` for a measure without an
+    /// estimator, else whether --k was given.
+    fn read(&self, k_given: Option<bool>) -> Result<(Matrix, Matrix)> {
+        let asked = remarks::Asked {
+            project: self.project,
+            estimator: k_given.map(|given| (self.estimator, given)),
         };
-        assert!(with(Estimator::Gaussian, true)[0].contains("--k changes nothing"));
-        assert!(with(Estimator::Gaussian, false).is_empty());
-        assert!(with(Estimator::Ksg, true).is_empty());
+        let pair = remarks::read(&self.a, &self.b, &asked, bad_input)?;
+        for r in &pair.remarks {
+            eprintln!("{r}");
+        }
+        Ok((pair.a, pair.b))
     }
 
-    #[test]
-    fn a_representation_against_itself_is_remarked_as_infinite_in_truth() {
-        let a = m(3, 0.0);
-        let r = remarks(&asked(Projection::None, None), (3, 3), &a, &a.clone(), true);
-        assert!(
-            r[0].contains("the same file") && r[0].contains("−∞"),
-            "{r:?}"
-        );
-        let r = remarks(
-            &asked(Projection::None, None),
-            (3, 3),
-            &a,
-            &a.clone(),
-            false,
-        );
-        assert!(r[0].contains("the same matrix"), "{r:?}");
-        assert!(remarks(
-            &asked(Projection::None, None),
-            (3, 3),
-            &a,
-            &m(3, 1.0),
-            false
-        )
-        .is_empty());
+    /// An estimator's complaint about the pair, as a bad-input error naming both files.
+    fn bad_pair(&self, e: anyhow::Error) -> anyhow::Error {
+        bad_input(anyhow::anyhow!(
+            "A = {}, B = {}: {e}",
+            self.a.display(),
+            self.b.display()
+        ))
     }
+}
 
-    #[test]
-    fn directed_values_are_named_by_the_measure() {
-        assert_eq!(
-            value_lines(Measure::Cce, MeasureValue::Directed(-1.0, -2.0)),
-            "CCE(A|B)\t-1\nCCE(B|A)\t-2\n"
-        );
-        assert_eq!(
-            value_lines(Measure::Ii, MeasureValue::Directed(0.5, 0.25)),
-            "A->B\t0.5\nB->A\t0.25\n"
-        );
-        assert_eq!(
-            value_lines(Measure::Mi, MeasureValue::Symmetric(0.5)),
-            "0.5\n"
-        );
+/// `harness cce`; `matches` are the command's own, to tell whether --k was given.
+pub fn cce(args: CceArgs, matches: Option<&ArgMatches>) -> Result<ExitCode> {
+    let pair = &args.pair;
+    let k_given = matches.and_then(|m| m.value_source("k")) == Some(ValueSource::CommandLine);
+    let (ma, mb) = pair.read(Some(k_given))?;
+    let value = estimators::cce(&ma, &mb, pair.estimator, pair.k, pair.seed)
+        .map_err(|e| pair.bad_pair(e))?;
+    println!("{value}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `harness align`; `matches` are the command's own, to tell options given from defaults.
+pub fn align(args: AlignArgs, matches: Option<&ArgMatches>) -> Result<ExitCode> {
+    let (measure, pair) = (args.measure, &args.pair);
+    let given =
+        |id: &str| matches.and_then(|m| m.value_source(id)) == Some(ValueSource::CommandLine);
+    if !measure.uses_estimator() {
+        if let Some(flag) = ["estimator", "k"].into_iter().find(|id| given(id)) {
+            return Err(bad_input(anyhow::anyhow!(
+                "--{flag} applies to the copula-entropy measures (cce, mi, symmetric-cce); \
+                 --measure {measure} does not use it"
+            )));
+        }
     }
+    let (ma, mb) = pair.read(measure.uses_estimator().then(|| given("k")))?;
+    let value = estimators::measure(&ma, &mb, measure, pair.estimator, pair.k, pair.seed)
+        .map_err(|e| pair.bad_pair(e))?;
+    print!("{}", remarks::value_lines(measure, value));
+    Ok(ExitCode::SUCCESS)
 }

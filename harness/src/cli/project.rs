@@ -7,6 +7,7 @@
 //! after every epoch. This is an upper bound: members that stop early (`patience`) take fewer
 //! steps.
 
+use super::{at_least_one, Context, ManifestArgs};
 use crate::data::datasets::CLASSES;
 use crate::device::DeviceKind;
 use crate::manifest::{Manifest, Task};
@@ -14,10 +15,41 @@ use crate::plan::plan;
 use crate::rng::Rng;
 use crate::train::sgd::{train_sgd, SgdSettings};
 use crate::train::Train;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use candle_core::{Device, Tensor, D};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Instant;
+
+/// Time member-batched SGD steps of classification manifests on synthetic images of their
+/// data set's shape (timing only, no data is read) on the device, and project each manifest's
+/// training time from its plan (an upper bound: every member's full budget).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// SGD steps timed per member count (after 2 of warm-up).
+    #[arg(long, default_value_t = 20, value_parser = at_least_one())]
+    pub steps: usize,
+    #[command(flatten)]
+    pub values: ManifestArgs,
+}
+
+/// `harness project`: each manifest measured and projected.
+pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
+    for path in &args.manifests {
+        let m = ctx.network(path, |e| {
+            format!(
+                "`{}` is an {} experiment: `project` times classification manifests",
+                e.name(),
+                e.kind()
+            )
+        })?;
+        project(&m, args.steps).with_context(|| format!("projecting {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Images per evaluation pass (as the trainer's check).
 const CHECK_CHUNK: usize = 1000;

@@ -136,7 +136,7 @@ pub fn knn_bias(
     plan: &Plan,
     widths: &[usize],
 ) -> Vec<String> {
-    if main == Estimator::Gaussian {
+    if !main.is_knn() {
         return Vec::new();
     }
     // The widest representation each network hands the estimator: live units (`widths`,

@@ -278,22 +278,27 @@ where
             let mut c = chart.build_cartesian_2d(x_range, lo..hi).map_err(e)?;
             decorate(&mut c, x_label, panel, clip, floor)?
         }
+        // Log axes are ticked at 1, 2 and 5 × 10^k within the data ([`round_ticks`]; plotters'
+        // own log ticks crowd into overlapping labels within a decade); the y axis pads the
+        // data's range by 1.5 at each end.
         (false, true) => {
-            let mut c = chart
-                .build_cartesian_2d(x_range, (lo..hi).log_scale())
-                .map_err(e)?;
+            let y = (lo..hi)
+                .log_scale()
+                .with_key_points(round_ticks(lo * 1.5, hi / 1.5));
+            let mut c = chart.build_cartesian_2d(x_range, y).map_err(e)?;
             decorate(&mut c, x_label, panel, clip, floor)?
         }
         (true, false) => {
-            let mut c = chart
-                .build_cartesian_2d(x_range.log_scale(), lo..hi)
-                .map_err(e)?;
+            let x = x_range.log_scale().with_key_points(round_ticks(x0, x1));
+            let mut c = chart.build_cartesian_2d(x, lo..hi).map_err(e)?;
             decorate(&mut c, x_label, panel, clip, floor)?
         }
         (true, true) => {
-            let mut c = chart
-                .build_cartesian_2d(x_range.log_scale(), (lo..hi).log_scale())
-                .map_err(e)?;
+            let x = x_range.log_scale().with_key_points(round_ticks(x0, x1));
+            let y = (lo..hi)
+                .log_scale()
+                .with_key_points(round_ticks(lo * 1.5, hi / 1.5));
+            let mut c = chart.build_cartesian_2d(x, y).map_err(e)?;
             decorate(&mut c, x_label, panel, clip, floor)?
         }
     };
@@ -377,6 +382,32 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The values 1, 2 and 5 × 10^k from `lo` to `hi` (positive; only the powers of ten when that
+/// makes more than 12), or `lo` and `hi` themselves when none of those lies between them.
+pub fn round_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    let mut k = lo.log10().floor() as i32;
+    while 10f64.powi(k) <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            // 10^k for k < 0 is inexact: a relative slack keeps a grid value that rounding
+            // moved past an end.
+            let v = m * 10f64.powi(k);
+            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
+                ticks.push(v);
+            }
+        }
+        k += 1;
+    }
+    if ticks.len() > 12 {
+        ticks.retain(|v| (v.log10() - v.log10().round()).abs() < 1e-9);
+    }
+    if ticks.is_empty() {
+        ticks = vec![lo, hi];
+        ticks.dedup();
+    }
+    ticks
 }
 
 /// A tick label: the value with as many decimals as a tick spacing of `step` needs (a linear
@@ -494,6 +525,26 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_ticks_are_one_two_five_within_the_data() {
+        assert_eq!(
+            round_ticks(500.0, 20_000.0),
+            vec![500.0, 1000.0, 2000.0, 5000.0, 10_000.0, 20_000.0]
+        );
+        let small = round_ticks(0.03, 0.3);
+        assert_eq!(small.len(), 3);
+        for (t, want) in small.iter().zip([0.05, 0.1, 0.2]) {
+            assert!((t - want).abs() < 1e-15, "{small:?}");
+        }
+        assert_eq!(round_ticks(1500.0, 1800.0), vec![1500.0, 1800.0]);
+        assert_eq!(round_ticks(2000.0, 2000.0), vec![2000.0]);
+        // Five decades: powers of ten only.
+        assert_eq!(
+            round_ticks(1.0, 1e5),
+            vec![1.0, 10.0, 100.0, 1000.0, 1e4, 1e5]
+        );
+    }
 
     fn panel(points: Vec<(f64, f64, f64)>, bound: Option<Bound>) -> Panel {
         Panel {
