@@ -258,7 +258,7 @@ mod tests {
         let line = p.line();
         set_run_estimate(Vec::new());
         assert!(
-            line.starts_with("train: 0/10 units, 0 s elapsed, ETA 100 s"),
+            line.starts_with("train: 0/10 units, 0 s elapsed, ETA 1.7 min"),
             "{line}"
         );
         assert!(line.ends_with("whole run about 6.0 min more"), "{line}");

@@ -75,13 +75,19 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     assert_eq!(wide_row[6], "mutual_information");
     let col = header.iter().position(|h| *h == "kl_rmse").unwrap();
     assert_eq!(wide_row[col], format!("{:?}", tidy_row.rmse));
-    // The figure: one legend (each estimator named once, in the strip), N itself on the axis.
+    // The figure: each panel's legend strip (beside its plot, off the data) names each
+    // estimator once; N itself on the axis.
     let svg = std::fs::read_to_string(out.join("accuracy.svg")).unwrap();
     let texts: Vec<&str> = svg.lines().map(str::trim).collect();
+    let panels: usize = crate::results::figure::accuracy::panels(&m, &first.rows)
+        .iter()
+        .map(Vec::len)
+        .sum();
+    assert_eq!(panels, 3 * 2, "a row per family, a panel per dimension");
     assert_eq!(
         texts.iter().filter(|t| **t == "kl").count(),
-        1,
-        "one legend entry"
+        panels,
+        "one legend entry per panel"
     );
     assert!(
         texts.contains(&"200") && !texts.contains(&"2.3"),
