@@ -338,19 +338,10 @@ pub fn utc(secs: u64) -> (String, String) {
 /// A recorded run's manifest, parsed again from its canonical form; `None` when it no longer
 /// parses or no longer has the recorded hash (another harness version).
 pub fn manifest_of(e: &RunEntry) -> Option<crate::manifest::AnyManifest> {
-    use crate::manifest::{accuracy::AccuracyManifest, AnyManifest, Manifest};
     let text = serde_json::to_string(&e.manifest).ok()?;
     let path = Path::new(&e.manifest_file);
-    let (m, hash) = if e.kind == "estimator-accuracy" {
-        let m = AccuracyManifest::parse(&text, path).ok()?;
-        let h = crate::plan::accuracy::manifest_hash(&m);
-        (AnyManifest::Accuracy(m), h)
-    } else {
-        let m = Manifest::parse(&text, path).ok()?;
-        let h = crate::plan::manifest_hash(&m);
-        (AnyManifest::Experiment(Box::new(m)), h)
-    };
-    (hash == e.manifest_sha256).then_some(m)
+    let m = crate::manifest::parse_any(&text, path, &Default::default()).ok()?;
+    (crate::kinds::of(&m).hash() == e.manifest_sha256).then_some(m)
 }
 
 /// The machine's name (Linux's, else `$HOSTNAME`, else `unknown`).

@@ -178,7 +178,12 @@ pub fn run_accuracy_labelled(
     let plan = accuracy_plan::plan(m)?;
     let (results, stats) = execute_accuracy(&m.name, &plan, exec)?;
     let overridden = !m.overrides.is_empty();
-    let placement = results::placement(manifest_path, &plan.manifest_hash, overridden, label);
+    let placement = results::placement(
+        super::hash_as_written(manifest_path),
+        &plan.manifest_hash,
+        overridden,
+        label,
+    );
     let home = results::claim_home(exec.store, &m.name, &plan.manifest_hash, &placement)?;
     let (results_dir, rows) = results::accuracy_folder::write(
         m,

@@ -179,6 +179,15 @@ impl Surveyed {
     }
 }
 
+/// The hash of the manifest in `path` as written: read again without the command line's
+/// overrides (which decides whether a run's results are the file's own or a variant's,
+/// [`crate::results::placement`]); `None` when it cannot be read (a library caller's made-up
+/// path).
+pub fn hash_as_written(path: &Path) -> Option<String> {
+    let m = crate::manifest::load(path, &crate::manifest::Overrides::default()).ok()?;
+    Some(of(&m).hash())
+}
+
 /// A value's canonical JSON, as a JSON value.
 fn json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::from_str(&canonical_json(v)).expect("canonical JSON parses")

@@ -177,7 +177,12 @@ pub fn run_manifest_labelled(
     let outcome = execute(manifest, &plan, exec)?;
     let stats = outcome.stats.clone();
     let overridden = !manifest.overrides.is_empty();
-    let placement = results::placement(manifest_path, &plan.manifest_hash, overridden, label);
+    let placement = results::placement(
+        super::hash_as_written(manifest_path),
+        &plan.manifest_hash,
+        overridden,
+        label,
+    );
     let home = results::claim_home(store, &manifest.name, &plan.manifest_hash, &placement)?;
     let written =
         results::experiment::write(manifest, manifest_path, &plan, outcome, &home.dir, started)?;

@@ -20,12 +20,21 @@ pub enum AnyManifest {
 /// Reads, parses and validates a manifest of either kind, with `overrides` applied. A network
 /// experiment has no top-level `kind`; any `kind` other than `estimator-accuracy` is an error.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<AnyManifest, ManifestError> {
-    let text = read(path)?;
-    match declared_kind(&text) {
-        None => Manifest::parse_with(&text, path, overrides)
+    parse_any(&read(path)?, path, overrides)
+}
+
+/// [`load`] on a manifest's text (`path` names it in errors): also how a recorded run's
+/// canonical manifest is read again.
+pub fn parse_any(
+    text: &str,
+    path: &Path,
+    overrides: &Overrides,
+) -> Result<AnyManifest, ManifestError> {
+    match declared_kind(text) {
+        None => Manifest::parse_with(text, path, overrides)
             .map(|m| AnyManifest::Experiment(Box::new(m))),
         Some(k) if k == "estimator-accuracy" => {
-            let m = AccuracyManifest::parse_with(&text, path, overrides)
+            let m = AccuracyManifest::parse_with(text, path, overrides)
                 .map_err(|e| overrides.attribute(e))?;
             match overrides.device {
                 Some(DeviceKind::Cuda) => Err(ManifestError {
@@ -42,7 +51,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<AnyManifest, ManifestE
         }
         Some(k) => Err(ManifestError {
             file: path.to_path_buf(),
-            line: find_key_line(&text, &["kind"]),
+            line: find_key_line(text, &["kind"]),
             key: Some("kind".into()),
             message: format!(
                 "unknown experiment kind `{k}`: the only one is `estimator-accuracy` (a network \

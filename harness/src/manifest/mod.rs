@@ -26,7 +26,7 @@ use crate::device::DeviceKind;
 use crate::estimators::{Estimator, Projection};
 use crate::models::Model;
 use crate::train::Train;
-pub use load::{load, AnyManifest};
+pub use load::{load, parse_any, AnyManifest};
 pub use overrides::{Assignment, Overrides};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

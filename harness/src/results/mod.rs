@@ -297,23 +297,21 @@ pub fn parse_label(label: &str) -> Result<String, String> {
     }
 }
 
-/// The placement of a run of the manifest in `file` whose hash is `hash`: its `label` if
-/// given; else `AsWritten` when the file's own manifest (read again without the command
-/// line's overrides) has that hash, `Variant` when it has another. A file that cannot be read
-/// again (a library caller's made-up path) is as written unless `overridden` (the manifest
-/// records `--set` values).
-pub fn placement(file: &Path, hash: &str, overridden: bool, label: Option<&str>) -> Placement {
+/// The placement of a run whose manifest hash is `hash`: its `label` if given; else
+/// `AsWritten` when its file's own manifest (`as_written`: the file read again without the
+/// command line's overrides, `crate::kinds::hash_as_written`) has that hash, `Variant` when
+/// it has another. A file that cannot be read again (`None`: a library caller's made-up path)
+/// is as written unless `overridden` (the manifest records `--set` values).
+pub fn placement(
+    as_written: Option<String>,
+    hash: &str,
+    overridden: bool,
+    label: Option<&str>,
+) -> Placement {
     if let Some(l) = label {
         return Placement::Label(l.to_string());
     }
-    let own = match crate::manifest::load(file, &crate::manifest::Overrides::default()) {
-        Ok(crate::manifest::AnyManifest::Experiment(m)) => Some(crate::plan::manifest_hash(&m)),
-        Ok(crate::manifest::AnyManifest::Accuracy(m)) => {
-            Some(crate::plan::accuracy::manifest_hash(&m))
-        }
-        Err(_) => None,
-    };
-    match own {
+    match as_written {
         Some(own) if own == hash => Placement::AsWritten,
         None if !overridden => Placement::AsWritten,
         _ => Placement::Variant,
