@@ -573,7 +573,15 @@ fn gc_keeps_what_the_manifests_need_and_waits_for_a_run() {
     d.run_ok("relu2.yaml");
     d.run_ok("other.yaml");
     let before = d.entries("safetensors").len() + d.entries("json").len();
-    let (code, dry, _) = d.exec(&["gc", "relu2.yaml"]);
+    // By default the run history's manifests are kept too: other.yaml ran, so nothing goes.
+    let (code, kept, _) = d.exec(&["gc", "relu2.yaml"]);
+    assert_eq!(code, 0);
+    assert!(
+        kept.contains("0 file(s), 0 bytes, not needed by the 1 manifest(s) given, nor by the 2 \
+                       manifest(s) the run history lists"),
+        "{kept}"
+    );
+    let (code, dry, _) = d.exec(&["gc", "relu2.yaml", "--forget-history", "--files"]);
     assert_eq!(code, 0);
     assert!(
         dry.contains("would remove (dry run; --delete to act)"),
@@ -592,11 +600,15 @@ fn gc_keeps_what_the_manifests_need_and_waits_for_a_run() {
     // Each unit of the other manifest (members, pairs, tie-breaking draws): its entry, its
     // checksum file and its inputs record.
     let draws: usize = p.pairs.iter().map(|pp| pp.draws.len()).sum();
-    assert_eq!(
-        listed,
-        3 * (p.members.len() + p.pairs.len() + draws),
+    let units = p.members.len() + p.pairs.len() + draws;
+    assert_eq!(listed, 3 * units, "{dry}");
+    // Grouped by the experiment that computed each entry, with its size.
+    assert!(
+        dry.contains(&format!("  drill_other: {units} entries ({} files), ", 3 * units)),
         "{dry}"
     );
+    let (_, grouped, _) = d.exec(&["gc", "relu2.yaml", "--forget-history"]);
+    assert_eq!(grouped.lines().count(), 2, "one experiment, then the total: {grouped}");
     // A run of the other manifest (it must retrain what gc removes) while gc --delete works.
     fs::remove_dir_all(d.path("artifacts/results/drill_other")).unwrap();
     let running = d
@@ -606,7 +618,7 @@ fn gc_keeps_what_the_manifests_need_and_waits_for_a_run() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(100));
-    let (code, deleted, _) = d.exec(&["gc", "relu2.yaml", "--delete"]);
+    let (code, deleted, _) = d.exec(&["gc", "relu2.yaml", "--delete", "--forget-history"]);
     assert_eq!(code, 0);
     assert!(deleted.contains("removed: "), "{deleted}");
     let out = running.wait_with_output().unwrap();

@@ -63,6 +63,57 @@ pub fn garbage(store: &Store, keep: &HashSet<String>) -> Result<Vec<Garbage>> {
     Ok(found)
 }
 
+/// One experiment's share of the garbage: `experiment` as the inputs records name it (empty
+/// for entries without a readable record), its entries, its files (entries, checksum files,
+/// inputs records) and their bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    pub experiment: String,
+    pub entries: usize,
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// The garbage grouped by the experiment that computed each entry (read from its inputs
+/// record), largest first.
+pub fn by_experiment(garbage: &[Garbage]) -> Vec<Share> {
+    let mut shares: Vec<Share> = Vec::new();
+    for g in garbage {
+        let name = g
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let entry = entry_name(&name);
+        let record = g
+            .path
+            .with_file_name(format!("{entry}{}", super::INPUTS_SUFFIX));
+        let experiment = fs::read(&record)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<super::InputsRecord>(&b).ok())
+            .map(|r| r.experiment)
+            .unwrap_or_default();
+        let i = match shares.iter().position(|s| s.experiment == experiment) {
+            Some(i) => i,
+            None => {
+                shares.push(Share {
+                    experiment,
+                    entries: 0,
+                    files: 0,
+                    bytes: 0,
+                });
+                shares.len() - 1
+            }
+        };
+        let s = &mut shares[i];
+        s.files += 1;
+        s.bytes += g.bytes;
+        s.entries += usize::from(entry == name);
+    }
+    shares.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.experiment.cmp(&b.experiment)));
+    shares
+}
+
 /// Removes the garbage under the store's exclusive lock (taken by the caller), and the shard
 /// folders left empty. Returns the bytes freed.
 pub fn delete(garbage: &[Garbage]) -> Result<u64> {

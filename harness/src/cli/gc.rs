@@ -1,5 +1,7 @@
 //! `harness gc`: which cache entries the given manifests reach (every unit of their plans),
-//! and the rest listed or removed through [`crate::cache::gc`].
+//! and, unless `--forget-history`, those of every manifest the run history lists; the rest
+//! listed by experiment with sizes (each file with `--files`) or removed through
+//! [`crate::cache::gc`].
 
 use super::{Context, ManifestArgs};
 use crate::cache::gc::{self, Garbage, STORE_LOCK};
@@ -11,8 +13,10 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// List the cache entries that none of the given manifests needs, with their sizes (a dry
-/// run); with --delete, remove them. Waits while a `harness run` uses the artifacts folder.
+/// List the cache entries that none of the given manifests needs, by the experiment that
+/// computed them, with their sizes (a dry run); with --delete, remove them. The entries of
+/// every manifest the run history lists (`harness runs`: --set variants included) are kept
+/// too, unless --forget-history. Waits while a `harness run` uses the artifacts folder.
 /// Example: `harness gc experiments/*.yaml --delete`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,22 +26,57 @@ pub struct Args {
     /// Remove the entries listed (without it nothing is removed).
     #[arg(long)]
     pub delete: bool,
+    /// Keep only what the manifests given need, not also what the run history's manifests
+    /// need.
+    #[arg(long)]
+    pub forget_history: bool,
+    /// List each file, not only each experiment's total.
+    #[arg(long)]
+    pub files: bool,
     #[command(flatten)]
     pub values: ManifestArgs,
 }
 
-/// `harness gc`: each file, then the total.
+/// `harness gc`: each experiment's share (each file with `--files`), then the total.
 pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
-    let loaded = ctx.load_all(&args.manifests)?;
+    let mut loaded = ctx.load_all(&args.manifests)?;
+    let given = loaded.len();
     let store = &ctx.store;
+    let recorded = if args.forget_history {
+        0
+    } else {
+        let mut seen = HashSet::new();
+        let before = loaded.len();
+        for e in super::history::list(store)? {
+            if seen.insert(e.manifest_sha256.clone()) {
+                loaded.extend(super::history::manifest_of(&e));
+            }
+        }
+        loaded.len() - before
+    };
     let report = gc(store, &loaded, args.delete, || {
         eprintln!(
             "waiting: a `harness run` is using {}; gc --delete starts when it ends",
             store.root().display()
         )
     })?;
-    for g in &report.garbage {
-        println!("{}  {} bytes", g.path.display(), g.bytes);
+    if args.files {
+        for g in &report.garbage {
+            println!("{}  {} bytes", g.path.display(), g.bytes);
+        }
+    }
+    for s in gc::by_experiment(&report.garbage) {
+        let name = if s.experiment.is_empty() {
+            "(no inputs record)"
+        } else {
+            &s.experiment
+        };
+        println!(
+            "  {name}: {} entries ({} files), {}",
+            s.entries,
+            s.files,
+            human_bytes(s.bytes)
+        );
     }
     let total: u64 = report.garbage.iter().map(|g| g.bytes).sum();
     let verb = if report.deleted {
@@ -45,13 +84,27 @@ pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
     } else {
         "would remove (dry run; --delete to act)"
     };
+    let history = if args.forget_history {
+        "run history not consulted (--forget-history)".to_string()
+    } else {
+        format!("nor by the {recorded} manifest(s) the run history lists")
+    };
     println!(
-        "{verb}: {} file(s), {} bytes, not needed by the {} manifest(s) given",
+        "{verb}: {} file(s), {} bytes, not needed by the {given} manifest(s) given, {history}",
         report.garbage.len(),
         if report.deleted { report.bytes } else { total },
-        loaded.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Bytes as people read them: `512 B`, `3.4 MB`, `1.2 GB` (powers of 1000).
+fn human_bytes(b: u64) -> String {
+    match b {
+        0..1_000 => format!("{b} B"),
+        1_000..1_000_000 => format!("{:.1} kB", b as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        _ => format!("{:.1} GB", b as f64 / 1e9),
+    }
 }
 
 /// The entry file names (`<hash>.<ext>`) of every unit of the manifests' plans.
