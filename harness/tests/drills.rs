@@ -577,8 +577,10 @@ fn gc_keeps_what_the_manifests_need_and_waits_for_a_run() {
     let (code, kept, _) = d.exec(&["gc", "relu2.yaml"]);
     assert_eq!(code, 0);
     assert!(
-        kept.contains("0 file(s), 0 bytes, not needed by the 1 manifest(s) given, nor by the 2 \
-                       manifest(s) the run history lists"),
+        kept.contains(
+            "0 file(s), 0 bytes, not needed by the 1 manifest(s) given, nor by the 2 \
+                       manifest(s) the run history lists"
+        ),
         "{kept}"
     );
     let (code, dry, _) = d.exec(&["gc", "relu2.yaml", "--forget-history", "--files"]);
@@ -604,11 +606,18 @@ fn gc_keeps_what_the_manifests_need_and_waits_for_a_run() {
     assert_eq!(listed, 3 * units, "{dry}");
     // Grouped by the experiment that computed each entry, with its size.
     assert!(
-        dry.contains(&format!("  drill_other: {units} entries ({} files), ", 3 * units)),
+        dry.contains(&format!(
+            "  drill_other: {units} entries ({} files), ",
+            3 * units
+        )),
         "{dry}"
     );
     let (_, grouped, _) = d.exec(&["gc", "relu2.yaml", "--forget-history"]);
-    assert_eq!(grouped.lines().count(), 2, "one experiment, then the total: {grouped}");
+    assert_eq!(
+        grouped.lines().count(),
+        2,
+        "one experiment, then the total: {grouped}"
+    );
     // A run of the other manifest (it must retrain what gc removes) while gc --delete works.
     fs::remove_dir_all(d.path("artifacts/results/drill_other")).unwrap();
     let running = d

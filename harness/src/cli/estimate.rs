@@ -226,7 +226,10 @@ pub fn shard_lines(work: &Work, n: usize, rates: &Rates, threads: usize) -> Stri
     let total: u128 = loads.iter().map(|l| l.cost).sum::<u128>().max(1);
     let mut out = String::new();
     for (i, l) in loads.iter().enumerate() {
-        let shard = shard::Shard { index: i + 1, count: n };
+        let shard = shard::Shard {
+            index: i + 1,
+            count: n,
+        };
         let selected: HashSet<usize> = shard::select(&works, shard).remove(0).into_iter().collect();
         let c = costs(work, &|j| selected.contains(&j));
         let time = match seconds(rates, &c, threads) {

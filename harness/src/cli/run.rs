@@ -4,9 +4,9 @@
 //! With `--shard I/N` only one shard of the units ([`run_shard`], no results); with `--jobs n`
 //! n shard processes on this machine first ([`super::launch`]).
 
-use super::{estimate, history, interrupt};
 use super::launch::{self, ShardCommand};
 use super::{at_least_one, print_warnings, Context, ManifestArgs};
+use super::{estimate, history, interrupt};
 use crate::cache;
 use crate::cache::executor::Executor;
 use crate::kinds::{self, Counted, Ran};

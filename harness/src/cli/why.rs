@@ -18,9 +18,9 @@
 use super::history::{self, RunEntry};
 use super::{Context, ManifestArgs};
 use crate::cache::executor::Executor;
+use crate::cache::stale::State;
 use crate::cache::Store;
 use crate::kinds::{Experiment, Surveyed};
-use crate::cache::stale::State;
 use crate::plan::explain::{self, Candidates, Part};
 use anyhow::Result;
 use serde_json::Value;
@@ -83,7 +83,6 @@ pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
         ExitCode::SUCCESS
     })
 }
-
 
 /// Why one unit runs.
 #[derive(Clone, Debug, PartialEq)]
