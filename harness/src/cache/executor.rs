@@ -107,38 +107,9 @@ impl<'a> Executor<'a> {
         describe: impl Fn(usize, usize) -> String + Sync,
     ) -> Result<(Vec<T>, PhaseStats)> {
         let started = Instant::now();
-        let (store, codec) = (self.store, &phase.codec);
         let n = phase.hashes.len();
-        let mut seen = vec![false; n];
-        for &i in batches.iter().flatten() {
-            anyhow::ensure!(i < n && !seen[i], "unit {i} is in no batch or in two");
-            seen[i] = true;
-        }
-        anyhow::ensure!(seen.iter().all(|&s| s), "a unit is in no batch");
-        let mut stats = PhaseStats::default();
-        let mut found = Vec::with_capacity(n);
-        let mut results: Vec<Option<T>> = phase
-            .hashes
-            .par_iter()
-            .map(|hash| store.load(hash, codec.ext, codec.decode))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|(result, corrupt)| {
-                stats.corrupt_recomputed += corrupt as usize;
-                found.push(match (&result, corrupt) {
-                    (Some(_), _) => Found::Valid,
-                    (None, true) => Found::Corrupt,
-                    (None, false) => Found::Missing,
-                });
-                result
-            })
-            .collect();
-        let states = stale::states(&found, &batches);
-        let mut pending: Vec<&[usize]> = batches
-            .iter()
-            .filter(|b| b.iter().any(|&i| states[i].runs()))
-            .map(|b| b.as_slice())
-            .collect();
+        let (mut results, found, mut stats) = self.lookup(phase, &batches)?;
+        let mut pending = stale_batches(&found, &batches);
         let bar = progress(
             pending.iter().map(|b| b.len()).sum(),
             phase.what,
@@ -162,33 +133,163 @@ impl<'a> Executor<'a> {
                     None => busy.push(batch),
                 }
             }
-            if !busy.is_empty() {
-                bar.set_message(format!(
-                    "waiting: {} batch(es) being computed by another process",
-                    busy.len()
-                ));
-                for &batch in &busy {
-                    if announced.insert(batch[0]) {
-                        stats.waited += batch.len();
-                        unitlog::waiting(
-                            phase.unit,
-                            phase.hashes[batch[0]],
-                            &describe(batch[0], batch.len()),
-                        );
-                    }
-                }
-                std::thread::sleep(RETRY_AFTER);
-            }
+            wait_for(&busy, phase, &describe, &bar, &mut announced, &mut stats);
             pending = busy;
         }
-        bar.finish_and_clear();
-        stats.reused = n - stats.run;
-        stats.seconds = started.elapsed().as_secs_f64();
-        let results = results
+        finish(results, stats, n, started, &bar)
+    }
+
+    /// [`Executor::execute`] for work that is done best all at once (the classifier fleet of
+    /// issue 27): in each round every batch that must be computed is locked, looked up again
+    /// under its lock, and those still missing are handed to **one** call of `run`, which
+    /// passes each batch's results to `done(k, values)` (k: its place in the list given) as
+    /// soon as they exist; they are stored then, and every lock is released when `run`
+    /// returns. Batches another process holds are tried again after the round, as in
+    /// `execute`. The staleness rule, the stored bytes and the returned values are
+    /// `execute`'s: `run` must give each batch the values computing it alone would give.
+    pub fn execute_together<T: Send + Sync>(
+        &self,
+        phase: &Phase<'_, T>,
+        batches: Vec<Vec<usize>>,
+        run: impl Fn(&[&[usize]], &(dyn Fn(usize, Vec<T>) -> Result<()> + Sync)) -> Result<()>,
+        describe: impl Fn(usize, usize) -> String + Sync,
+    ) -> Result<(Vec<T>, PhaseStats)> {
+        let started = Instant::now();
+        let (store, codec) = (self.store, &phase.codec);
+        let n = phase.hashes.len();
+        let (mut results, found, mut stats) = self.lookup(phase, &batches)?;
+        let mut pending = stale_batches(&found, &batches);
+        let bar = progress(
+            pending.iter().map(|b| b.len()).sum(),
+            phase.what,
+            self.quiet,
+        );
+        let mut announced = std::collections::HashSet::new();
+        while !pending.is_empty() {
+            let (mut locks, mut todo, mut busy) = (Vec::new(), Vec::new(), Vec::new());
+            for &batch in &pending {
+                let hashes: Vec<&str> = batch.iter().map(|&i| phase.hashes[i]).collect();
+                let Some(lock) = store.try_lock_batch(codec.ext, &hashes)? else {
+                    busy.push(batch);
+                    continue;
+                };
+                let cached: Option<Vec<T>> = hashes
+                    .iter()
+                    .map(|h| store.load_quietly(h, codec.ext, codec.decode))
+                    .collect();
+                match cached {
+                    Some(values) => {
+                        bar.inc(batch.len() as u64);
+                        for (&i, v) in batch.iter().zip(values) {
+                            results[i] = Some(v);
+                        }
+                    }
+                    None => {
+                        locks.push(lock);
+                        todo.push(batch);
+                    }
+                }
+            }
+            if !todo.is_empty() {
+                let computed: Vec<std::sync::Mutex<Option<Vec<T>>>> =
+                    todo.iter().map(|_| std::sync::Mutex::new(None)).collect();
+                let done = |k: usize, out: Vec<T>| -> Result<()> {
+                    let batch = *todo
+                        .get(k)
+                        .with_context(|| format!("no batch {k} among {}", todo.len()))?;
+                    let values = self.store_computed(phase, batch, &out, &describe)?;
+                    bar.inc(batch.len() as u64);
+                    let mut slot = computed[k].lock().expect("not poisoned");
+                    anyhow::ensure!(slot.is_none(), "{}: computed twice", describe(batch[0], batch.len()));
+                    *slot = Some(values);
+                    Ok(())
+                };
+                run(&todo, &done).with_context(|| {
+                    format!("{} batch(es) of {} unit(s) computed together", todo.len(), phase.unit)
+                })?;
+                for (batch, slot) in todo.iter().zip(computed) {
+                    let values = slot.into_inner().expect("not poisoned").with_context(|| {
+                        format!("{}: never computed", describe(batch[0], batch.len()))
+                    })?;
+                    stats.run += batch.len();
+                    for (&i, v) in batch.iter().zip(values) {
+                        results[i] = Some(v);
+                    }
+                }
+            }
+            drop(locks);
+            wait_for(&busy, phase, &describe, &bar, &mut announced, &mut stats);
+            pending = busy;
+        }
+        finish(results, stats, n, started, &bar)
+    }
+
+    /// Every unit looked up (checked, decoded), after checking that `batches` partitions them.
+    fn lookup<T: Send + Sync>(
+        &self,
+        phase: &Phase<'_, T>,
+        batches: &[Vec<usize>],
+    ) -> Result<(Vec<Option<T>>, Vec<Found>, PhaseStats)> {
+        let (store, codec) = (self.store, &phase.codec);
+        let n = phase.hashes.len();
+        let mut seen = vec![false; n];
+        for &i in batches.iter().flatten() {
+            anyhow::ensure!(i < n && !seen[i], "unit {i} is in no batch or in two");
+            seen[i] = true;
+        }
+        anyhow::ensure!(seen.iter().all(|&s| s), "a unit is in no batch");
+        let mut stats = PhaseStats::default();
+        let mut found = Vec::with_capacity(n);
+        let results = phase
+            .hashes
+            .par_iter()
+            .map(|hash| store.load(hash, codec.ext, codec.decode))
+            .collect::<Vec<_>>()
             .into_iter()
-            .map(|r| r.expect("every unit is cached or computed"))
+            .map(|(result, corrupt)| {
+                stats.corrupt_recomputed += corrupt as usize;
+                found.push(match (&result, corrupt) {
+                    (Some(_), _) => Found::Valid,
+                    (None, true) => Found::Corrupt,
+                    (None, false) => Found::Missing,
+                });
+                result
+            })
             .collect();
-        Ok((results, stats))
+        Ok((results, found, stats))
+    }
+
+    /// Stores a batch's computed results (and their inputs records), logs each unit, and
+    /// returns what was stored, decoded.
+    fn store_computed<T>(
+        &self,
+        phase: &Phase<'_, T>,
+        batch: &[usize],
+        out: &[T],
+        describe: &(impl Fn(usize, usize) -> String + Sync),
+    ) -> Result<Vec<T>> {
+        let (store, codec) = (self.store, &phase.codec);
+        let label = describe(batch[0], batch.len());
+        anyhow::ensure!(
+            out.len() == batch.len(),
+            "{label}: {} results for {} units",
+            out.len(),
+            batch.len()
+        );
+        let mut values = Vec::with_capacity(out.len());
+        for (&i, result) in batch.iter().zip(out) {
+            let bytes = (codec.encode)(result)?;
+            if let Some(record) = &phase.record {
+                let inputs = (record.inputs)(i);
+                store.put_inputs(phase.hashes[i], codec.ext, record.experiment, &inputs)?;
+            }
+            store.put(phase.hashes[i], codec.ext, &bytes)?;
+            unitlog::computed(phase.unit, phase.hashes[i], &describe(i, 1));
+            values.push((codec.decode)(&bytes).with_context(|| {
+                format!("{label}: a result does not decode from its own encoding")
+            })?);
+        }
+        Ok(values)
     }
 
     /// What a run of `phase` would do with each unit now, without running anything: the
@@ -239,25 +340,7 @@ impl<'a> Executor<'a> {
         }
         let label = describe(batch[0], batch.len());
         let out = run(batch).with_context(|| label.clone())?;
-        anyhow::ensure!(
-            out.len() == batch.len(),
-            "{label}: {} results for {} units",
-            out.len(),
-            batch.len()
-        );
-        let mut values = Vec::with_capacity(out.len());
-        for (&i, result) in batch.iter().zip(&out) {
-            let bytes = (codec.encode)(result)?;
-            if let Some(record) = &phase.record {
-                let inputs = (record.inputs)(i);
-                store.put_inputs(phase.hashes[i], codec.ext, record.experiment, &inputs)?;
-            }
-            store.put(phase.hashes[i], codec.ext, &bytes)?;
-            unitlog::computed(phase.unit, phase.hashes[i], &describe(i, 1));
-            values.push((codec.decode)(&bytes).with_context(|| {
-                format!("{label}: a result does not decode from its own encoding")
-            })?);
-        }
+        let values = self.store_computed(phase, batch, &out, describe)?;
         bar.inc(batch.len() as u64);
         Ok(Some(Attempt {
             values,
@@ -269,6 +352,63 @@ impl<'a> Executor<'a> {
 struct Attempt<T> {
     values: Vec<T>,
     computed: bool,
+}
+
+/// The batches that must run ([`stale::states`]: a batch runs whole when a unit of it does).
+fn stale_batches<'b>(found: &[Found], batches: &'b [Vec<usize>]) -> Vec<&'b [usize]> {
+    let states = stale::states(found, batches);
+    batches
+        .iter()
+        .filter(|b| b.iter().any(|&i| states[i].runs()))
+        .map(|b| b.as_slice())
+        .collect()
+}
+
+/// Announces (once each) the batches another process is computing, then waits a moment.
+fn wait_for<T>(
+    busy: &[&[usize]],
+    phase: &Phase<'_, T>,
+    describe: &impl Fn(usize, usize) -> String,
+    bar: &ProgressBar,
+    announced: &mut std::collections::HashSet<usize>,
+    stats: &mut PhaseStats,
+) {
+    if busy.is_empty() {
+        return;
+    }
+    bar.set_message(format!(
+        "waiting: {} batch(es) being computed by another process",
+        busy.len()
+    ));
+    for &batch in busy {
+        if announced.insert(batch[0]) {
+            stats.waited += batch.len();
+            unitlog::waiting(
+                phase.unit,
+                phase.hashes[batch[0]],
+                &describe(batch[0], batch.len()),
+            );
+        }
+    }
+    std::thread::sleep(RETRY_AFTER);
+}
+
+/// The phase's values in plan order and its counts.
+fn finish<T>(
+    results: Vec<Option<T>>,
+    mut stats: PhaseStats,
+    n: usize,
+    started: Instant,
+    bar: &ProgressBar,
+) -> Result<(Vec<T>, PhaseStats)> {
+    bar.finish_and_clear();
+    stats.reused = n - stats.run;
+    stats.seconds = started.elapsed().as_secs_f64();
+    let results = results
+        .into_iter()
+        .map(|r| r.expect("every unit is cached or computed"))
+        .collect();
+    Ok((results, stats))
 }
 
 /// Each unit a batch of its own.

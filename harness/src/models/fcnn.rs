@@ -9,6 +9,10 @@
 //!
 //! [`FcnnEnsemble`] is the training form: M networks' parameters stacked with a leading
 //! member dimension, so that each layer of all M members is one batched matrix product.
+//! [`cpu::FcnnCpu`] is the CPU training form of one network: the same step, bit for bit,
+//! without tensors.
+
+pub mod cpu;
 
 use super::classifier::{
     fresh_var, normal_values, row_var, select_rows, stack_members, uniform_values, var_from,

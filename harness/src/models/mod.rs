@@ -17,7 +17,7 @@ use crate::data::datasets::{Dataset, CLASSES};
 use crate::data::Input;
 use crate::rng::Rng;
 use anyhow::{bail, Result};
-use classifier::ClassifierEnsemble;
+use classifier::{ClassifierEnsemble, CpuStep};
 use cnn5::{Cnn5, Cnn5Ensemble};
 use fcnn::{Fcnn, FcnnEnsemble};
 use serde::{Deserialize, Serialize};
@@ -154,6 +154,38 @@ impl Model {
         match self {
             Model::Relu2 { .. } | Model::Fcnn { .. } | Model::Cnn5 { .. } => true,
             Model::Linear2 {} => false,
+        }
+    }
+
+    /// The hand-written CPU training form of an image classifier for `dataset` drawn from
+    /// `init` (the draws of [`Model::ensemble`]), with scratch for batches of `batch` images;
+    /// `None` for a model that has none (`cnn5`: it trains through candle on every device).
+    pub fn cpu_step(
+        &self,
+        dataset: Dataset,
+        init: &mut Rng,
+        batch: usize,
+    ) -> Result<Option<Box<dyn CpuStep>>> {
+        let shape = dataset.shape();
+        Ok(match self {
+            Model::Fcnn { width, init_std } => {
+                let device = candle_core::Device::Cpu;
+                let net = Fcnn::new(shape.len(), *width, CLASSES, *init_std, init, &device)?;
+                Some(Box::new(fcnn::cpu::FcnnCpu::new(&net, batch)?))
+            }
+            Model::Cnn5 { .. } => None,
+            Model::Linear2 {} | Model::Relu2 { .. } => {
+                bail!("{} is not an image classifier", self.name())
+            }
+        })
+    }
+
+    /// Whether the images of one training batch interact in the forward pass (`cnn5`'s
+    /// BatchNorm takes statistics over the batch): such a batch cannot be padded.
+    pub fn rows_interact(&self) -> bool {
+        match self {
+            Model::Cnn5 { .. } => true,
+            Model::Fcnn { .. } | Model::Linear2 {} | Model::Relu2 { .. } => false,
         }
     }
 
