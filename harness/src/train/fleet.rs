@@ -479,6 +479,26 @@ pub(crate) mod tests {
         }
     }
 
+    /// The same at the MNIST manifests' shape: 784 pixels, batch 128, width 8.
+    #[test]
+    fn the_cpu_fleet_matches_candle_at_the_mnist_shape() {
+        let pool = pool(400, 1, 28);
+        let sizes = [400, 150, 260];
+        let s = SgdSettings {
+            lr: 0.05,
+            batch_size: 128,
+            epochs: 4,
+            patience: Some(2),
+            ..settings()
+        };
+        let out = fleet(&FCNN, Dataset::Mnist, &pool, recruits(&pool, &sizes), &s, &Device::Cpu);
+        for (i, r) in recruits(&pool, &sizes).into_iter().enumerate() {
+            let alone = candle_alone(&FCNN, Dataset::Mnist, &pool, r, &s);
+            assert_eq!((out[i].steps, out[i].stop), (alone.steps, alone.stop), "member {i}");
+            assert_eq!(bits(out[i].model.as_ref()), bits(alone.model.as_ref()), "member {i}");
+        }
+    }
+
     /// A member's result does not depend on the fleet it trains in.
     #[test]
     fn a_member_is_the_same_in_any_fleet() {

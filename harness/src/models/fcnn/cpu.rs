@@ -51,10 +51,10 @@ pub struct FcnnCpu {
     h: Vec<f32>,
     /// Rows × 10: the logits, then their gradient.
     z: Vec<f32>,
-    /// d × k: the gradient of W1ᵀ.
-    g_w1t: Vec<f32>,
-    /// k × 10: the gradient of W2ᵀ.
-    g_w2t: Vec<f32>,
+    /// k × d: the gradient of W1 (candle's gradient of W1ᵀ, stored transposed).
+    g_w1: Vec<f32>,
+    /// 10 × k: the gradient of W2.
+    g_w2: Vec<f32>,
     /// k: the gradient of b1.
     g_b1: Vec<f32>,
 }
@@ -64,16 +64,30 @@ pub struct FcnnCpu {
 /// (candle-core 0.11, `cpu_backend::MatMul`: alpha 0, beta 1, no read of dst). One thread:
 /// the harness runs candle's products on one (`RAYON_NUM_THREADS=1`), and gemm splits a
 /// product over threads by output blocks, which does not change its values.
-#[allow(clippy::too_many_arguments)]
 fn product(
     dst: &mut [f32],
+    (m, n, k): (usize, usize, usize),
+    lhs: &[f32],
+    lhs_strides: (usize, usize),
+    rhs: &[f32],
+    rhs_strides: (usize, usize),
+) {
+    product_into(dst, (n, 1), (m, n, k), lhs, lhs_strides, rhs, rhs_strides)
+}
+
+/// [`product`] with element (i, j) of the result stored at `dst[i·drs + j·dcs]`: with
+/// (1, m) the result lands transposed (n × m row-major). gemm stores the same values whatever
+/// the destination's strides (tested at the manifests' shapes).
+fn product_into(
+    dst: &mut [f32],
+    (drs, dcs): (usize, usize),
     (m, n, k): (usize, usize, usize),
     lhs: &[f32],
     (lrs, lcs): (usize, usize),
     rhs: &[f32],
     (rrs, rcs): (usize, usize),
 ) {
-    assert!(dst.len() >= m * n, "dst holds m × n");
+    assert!(m == 0 || n == 0 || dst.len() > (m - 1) * drs + (n - 1) * dcs, "dst too short");
     assert!(m == 0 || k == 0 || lhs.len() > (m - 1) * lrs + (k - 1) * lcs, "lhs too short");
     assert!(n == 0 || k == 0 || rhs.len() > (k - 1) * rrs + (n - 1) * rcs, "rhs too short");
     // SAFETY: the asserts keep every index inside its slice; dst does not overlap lhs or rhs
@@ -84,8 +98,8 @@ fn product(
             n,
             k,
             dst.as_mut_ptr(),
-            1,
-            n as isize,
+            dcs as isize,
+            drs as isize,
             false,
             lhs.as_ptr(),
             lcs as isize,
@@ -122,8 +136,8 @@ impl FcnnCpu {
             a: vec![0.0; rows * k],
             h: vec![0.0; rows * k],
             z: vec![0.0; rows * C],
-            g_w1t: vec![0.0; d * k],
-            g_w2t: vec![0.0; k * C],
+            g_w1: vec![0.0; d * k],
+            g_w2: vec![0.0; k * C],
             g_b1: vec![0.0; k],
         })
     }
@@ -225,8 +239,9 @@ impl FcnnCpu {
                 g_b2[j] += 0.0 + self.z[i * C + j];
             }
         }
-        // ∂h = ∂z · W2 (W2 is 10 × k, contiguous); ∂W2ᵀ = hᵀ · ∂z (hᵀ read from h).
-        product(&mut self.g_w2t, (k, C, rows), &self.h, (1, k), &self.z, (C, 1));
+        // ∂h = ∂z · W2 (W2 is 10 × k, contiguous); ∂W2ᵀ = hᵀ · ∂z (hᵀ read from h), stored
+        // as ∂W2.
+        product_into(&mut self.g_w2, (1, k), (k, C, rows), &self.h, (1, k), &self.z, (C, 1));
         product(&mut self.h, (rows, k, C), &self.z, (C, 1), &self.w2, (k, 1));
         // Through the ReLU (∂h · [a ≥ 0]) and `+ b1`: ∂a in a, and b1's gradient.
         let g_b1 = &mut self.g_b1;
@@ -240,23 +255,22 @@ impl FcnnCpu {
                 g_b1[j] += 0.0 + g_a;
             }
         }
-        // ∂W1ᵀ = xᵀ · ∂a (xᵀ read from x).
-        product(&mut self.g_w1t, (d, k, rows), x, (1, d), &self.a, (k, 1));
+        // ∂W1ᵀ = xᵀ · ∂a (xᵀ read from x), stored as ∂W1.
+        product_into(&mut self.g_w1, (1, d), (d, k, rows), x, (1, d), &self.a, (k, 1));
         // SGD: w − (g·lr + 0), each gradient accumulated from 0.
         let lr = lr as f32;
-        let update = |w: &mut f32, g: f32| *w -= (0.0 + g) * lr + 0.0;
+        let update = |w: &mut [f32], g: &[f32]| {
+            for (w, &g) in w.iter_mut().zip(g) {
+                *w -= (0.0 + g) * lr + 0.0;
+            }
+        };
+        update(&mut self.w1, &self.g_w1);
+        update(&mut self.w2, &self.g_w2);
         for j in 0..k {
-            for p in 0..d {
-                update(&mut self.w1[j * d + p], self.g_w1t[p * k + j]);
-            }
-            update(&mut self.b1[j], 0.0 + g_b1[j]);
+            g_b1[j] = 0.0 + g_b1[j];
         }
-        for c in 0..C {
-            for j in 0..k {
-                update(&mut self.w2[c * k + j], self.g_w2t[j * C + c]);
-            }
-            update(&mut self.b2[c], 0.0 + g_b2[c]);
-        }
+        update(&mut self.b1, g_b1);
+        update(&mut self.b2, &g_b2.map(|g| 0.0 + g));
     }
 
     /// The number of images of `x` (row-major, d values each) whose first largest logit is not
@@ -294,5 +308,47 @@ impl CpuStep for FcnnCpu {
     }
     fn classifier(&self, device: &Device) -> Result<Box<dyn Classifier>> {
         Ok(Box::new(self.net(device)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// gemm stores the same values into a transposed destination, at the products of the
+    /// manifests' shapes (digits: d 64, batch 32; MNIST: d 784, batch 128; partial batches;
+    /// width 8 and a wide hidden layer).
+    #[test]
+    fn a_transposed_destination_holds_the_same_bits() {
+        let mut rng = Rng::new(3);
+        for (m, n, k) in [
+            (64, 8, 32),
+            (64, 8, 17),
+            (784, 8, 128),
+            (784, 8, 5),
+            (8, 10, 32),
+            (8, 10, 128),
+            (8, 10, 3),
+            (784, 100, 128),
+            (100, 10, 77),
+        ] {
+            let lhs: Vec<f32> = (0..m * k).map(|_| rng.normal() as f32).collect();
+            let rhs: Vec<f32> = (0..k * n).map(|_| rng.normal() as f32).collect();
+            let mut rows = vec![0f32; m * n];
+            let mut cols = vec![0f32; m * n];
+            // xᵀ · ∂a as the step reads them: lhs transposed, rhs row-major.
+            product(&mut rows, (m, n, k), &lhs, (1, m), &rhs, (n, 1));
+            product_into(&mut cols, (1, m), (m, n, k), &lhs, (1, m), &rhs, (n, 1));
+            for i in 0..m {
+                for j in 0..n {
+                    assert_eq!(
+                        rows[i * n + j].to_bits(),
+                        cols[j * m + i].to_bits(),
+                        "({m}, {n}, {k}) at ({i}, {j})"
+                    );
+                }
+            }
+        }
     }
 }
