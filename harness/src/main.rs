@@ -142,9 +142,12 @@ enum Command {
         #[command(flatten)]
         device: DeviceArg,
     },
-    /// Time member-batched SGD steps of classification manifests on synthetic images of their
-    /// data set's shape (timing only, no data is read) on the device, and project each
-    /// manifest's training time from its plan (an upper bound: every member's full budget).
+    /// Time the fleet's SGD step of classification manifests on synthetic images of their data
+    /// set's shape (timing only, no data is read) on the device, with the tensors it creates
+    /// per step, and project each manifest's training and alignment time from its plan: on the
+    /// CPU every member's steps over the threads; elsewhere the lockstep's sequential steps
+    /// (the longest member's). With `patience`, members are charged the stops of a one-replica
+    /// pilot found in the cache (`run --set sweep.replicas=1`), else their whole budget.
     Project {
         #[arg(required = true)]
         manifests: Vec<PathBuf>,
@@ -915,8 +918,10 @@ fn real_main(cli: Cli, matches: &ArgMatches) -> Result<ExitCode> {
         } => {
             for path in &manifests {
                 match load(path)? {
-                    AnyManifest::Experiment(m) => harness::cli::project::project(&m, steps)
-                        .with_context(|| format!("projecting {}", path.display()))?,
+                    AnyManifest::Experiment(m) => {
+                        harness::cli::project::project(&m, steps, Some(&store))
+                            .with_context(|| format!("projecting {}", path.display()))?
+                    }
                     AnyManifest::Accuracy(_) => {
                         anyhow::bail!(
                             "{}: `project` times classification manifests",

@@ -18,6 +18,12 @@ pub use api::*;
 #[path = "relu2_form.rs"]
 mod relu2_form;
 pub use relu2_form::*;
+// The fleet's steps (`fleet_form.rs`; `record-past.sh` swaps in `fleet_form_absent.rs` for a
+// commit before the fleet).
+#[path = "fleet_form.rs"]
+mod fleet_form;
+pub use fleet_form::*;
+pub use harness::data::datasets::Dataset;
 
 use candle_core::{Device, Tensor};
 use std::path::Path;

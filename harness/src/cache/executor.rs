@@ -553,6 +553,90 @@ mod tests {
         assert_eq!((again, stats.run, stats.reused), (out, 0, 6));
     }
 
+    /// `execute_together` hands every stale batch to one call (whole, in plan order), stores
+    /// each batch as `done` receives it, waits for a batch another process holds, and returns
+    /// what `execute` returns.
+    #[test]
+    fn batches_computed_together_are_stored_as_each_is_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let hashes = hashes(6);
+        let p = phase(&hashes);
+        // Batch {1, 3, 5} is cached; {0, 2, 4} lacks 0 and 4; unit 2's old value is replaced.
+        for (i, v) in [(1, 10u64), (3, 30), (5, 50), (2, 999)] {
+            store.put(p.hashes[i], "num", &v.to_le_bytes()).unwrap();
+        }
+        let batches = vec![vec![0, 2, 4], vec![1, 3, 5]];
+        let calls = std::sync::Mutex::new(Vec::new());
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
+        let (out, stats) = executor
+            .execute_together(
+                &p,
+                batches.clone(),
+                |todo, done| {
+                    calls.lock().unwrap().push(todo.iter().map(|b| b.to_vec()).collect::<Vec<_>>());
+                    for (k, b) in todo.iter().enumerate() {
+                        done(k, b.iter().map(|&i| i as u64 * 10).collect())?;
+                        // Stored the moment `done` returns.
+                        assert!(b.iter().all(|&i| store.contains(p.hashes[i], "num")));
+                    }
+                    Ok(())
+                },
+                |i, n| format!("batch at {i} of {n}"),
+            )
+            .unwrap();
+        assert_eq!(out, vec![0, 10, 20, 30, 40, 50]);
+        assert_eq!((stats.run, stats.reused), (3, 3));
+        assert_eq!(calls.into_inner().unwrap(), vec![vec![vec![0, 2, 4]]]);
+        let plain = executor
+            .execute(&p, batches, |_| -> Result<Vec<u64>> { panic!("all cached") }, |i, n| format!("{i} {n}"))
+            .unwrap();
+        assert_eq!(plain.0, out);
+        // A batch never handed to `done` is an error naming it; nothing of it is stored.
+        let more = hashes.iter().map(|h| h.replace('a', "b")).collect::<Vec<_>>();
+        let err = executor
+            .execute_together(&phase(&more), vec![vec![0, 1], vec![2, 3, 4, 5]], |_, done| done(1, vec![1, 2, 3, 4]), |i, n| format!("batch at {i} ({n})"))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("batch at 0 (2): never computed"), "{err:#}");
+        assert!(!store.contains(&more[0], "num") && store.contains(&more[2], "num"));
+    }
+
+    #[test]
+    fn a_batch_held_by_another_process_is_left_out_of_the_fleet_and_read_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let hashes = hashes(2);
+        let lock = store
+            .try_lock_batch("num", &[hashes[0].as_str()])
+            .unwrap()
+            .unwrap();
+        let (out, stats) = std::thread::scope(|s| {
+            let worker = s.spawn(|| {
+                let executor = Executor {
+                    store: &store,
+                    quiet: true,
+                };
+                executor.execute_together(
+                    &phase(&hashes),
+                    one_by_one(2),
+                    |todo, done| {
+                        assert_eq!(todo, [&[1][..]], "batch 0 is another process's");
+                        done(0, vec![7])
+                    },
+                    |i, n| format!("{i} {n}"),
+                )
+            });
+            std::thread::sleep(Duration::from_millis(600));
+            store.put(&hashes[0], "num", &5u64.to_le_bytes()).unwrap();
+            drop(lock);
+            worker.join().unwrap().unwrap()
+        });
+        assert_eq!((out, stats.run, stats.reused, stats.waited), (vec![5, 7], 1, 1, 1));
+    }
+
     #[test]
     fn batches_must_partition_the_units() {
         let dir = tempfile::tempdir().unwrap();
