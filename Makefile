@@ -2,6 +2,7 @@
 #   make reproduce   every quick experiment (embedded data, CPU, minutes)
 #   make test        every test
 #   make test-slurm  the Slurm path against a real single-node Slurm (root; installs it)
+#   make confirm ESTIMATOR=keep     the pre-registered confirmatory run of claim rules v3
 # See README.md for the rest.
 
 SHELL   := /bin/bash
@@ -27,14 +28,14 @@ DEVICE  ?= cpu
 # Shard processes for the runs of `make reproduce`: `make reproduce JOBS=4` (results identical).
 JOBS    ?= 1
 
-.PHONY: all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators claims fetch reproduce-downloads-quick \
+.PHONY: confirm power sensitivity all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators reproduce-estimators-full claims fetch reproduce-downloads-quick \
         reproduce-full test test-slurm fuzz drills verify bench bench-check bench-selftest bench-baseline bench-record bench-report \
         bench-compare clean-cache help check report test-report mutants
 
 all: build
 
 help:
-	@sed -n '2,6p' Makefile
+	@sed -n '2,7p' Makefile
 
 build:
 	$(CARGO) build --release --locked
@@ -46,11 +47,15 @@ reproduce: build
 	$(HARNESS) claims $(REGRESSION)
 	@$(MAKE) --no-print-directory report
 
-# Each quick network experiment against reference/ (docs/CHECK.md). Exit status: that of the
-# worst verdict (1 if any FAIL, else 3 if any INCONCLUSIVE, else 0).
+# Each quick network experiment against reference/ (docs/CHECK.md; tier 1, unit by unit, when
+# the manifest and seeds are the reference's), then one verdict line per experiment. Exit
+# status: that of the worst verdict (1 if any FAIL, else 3 if any INCONCLUSIVE, else 0).
 check: build
-	@worst=0; for m in $(CHECKED); do $(HARNESS) check $$m; rc=$$?; \
-	  if [ $$rc -eq 1 ] || { [ $$rc -ne 0 ] && [ $$worst -ne 1 ]; }; then worst=$$rc; fi; done; exit $$worst
+	@worst=0; summary=""; for m in $(CHECKED); do $(HARNESS) check $$m; rc=$$?; \
+	  case $$rc in 0) v=PASS;; 1) v=FAIL;; 3) v=INCONCLUSIVE;; *) v="error (exit $$rc)";; esac; \
+	  summary="$$summary  $$(basename $$m .yaml): $$v\n"; \
+	  if [ $$rc -eq 1 ] || { [ $$rc -ne 0 ] && [ $$worst -ne 1 ]; }; then worst=$$rc; fi; done; \
+	  printf "make check against reference/:\n$$summary"; exit $$worst
 
 # The one page: runs the checks (whatever their verdicts), then writes
 # artifacts/results/index.html and prints its path.
@@ -89,9 +94,32 @@ reproduce-fig4: build
 reproduce-fig4-same-inputs: build
 	$(HARNESS) run experiments/fig4_digits_fcnn_same_inputs.yaml
 
+# The power analysis of claim rules v3 with reference/ as the pilot (docs/POWER.md): the
+# replicas per point for a 90 % chance that each v3 claim passes; the cost from the last cold
+# run of each manifest in the run history (a cold `make reproduce`), where there is one.
+power: build
+	$(HARNESS) power $(addprefix reference/,$(basename $(notdir $(CHECKED))))
+
+# How the digits runs' v3 findings move with the dead ReLU units (docs/SENSITIVITY.md); needs
+# `make reproduce-fig4 reproduce-fig4-same-inputs` first (members.csv and pairs.csv).
+sensitivity: build
+	$(HARNESS) sensitivity artifacts/results/fig4_digits_fcnn artifacts/results/fig4_digits_fcnn_same_inputs
+
+# The pre-registered confirmatory run of claim rules v3 (docs/CONFIRM.md): the manifests of
+# experiments/confirm/ (seeds derived from the v3 text, replicas from the power analysis),
+# about 23 min on 2 quiet cores; `JOBS=n` shards it. Its main estimator is issue 26's decision,
+# each figure's own (`make confirm ESTIMATOR=keep`); refused without ESTIMATOR.
+confirm: build
+	scripts/confirm.sh $(HARNESS) $(JOBS) "$(ESTIMATOR)"
+
 # Accuracy of the estimators on data with known answers.
 reproduce-estimators: build
 	$(HARNESS) run experiments/estimators.yaml
+
+# The full accuracy grid (every family, 1+1 … 16+16 dims, N to 20 000, rho 0 … 0.9): about half an
+# hour on 2 cores; not part of `make reproduce`.
+reproduce-estimators-full: build
+	$(HARNESS) run experiments/estimators_full.yaml
 
 # Downloads mnist and cifar10 once into the Hugging Face cache ($$HF_HOME/hub).
 fetch: build

@@ -17,8 +17,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use harness::data::datasets::{hub::HubCache, Dataset, Images8, Split, CLASSES};
 use harness::models::classifier::ClassifierEnsemble;
 use harness::models::{
-    cnn5::{Cnn5, Cnn5Ensemble},
-    fcnn::{Fcnn, FcnnEnsemble},
+    cnn5::{Cnn5, Cnn5Config, Cnn5Ensemble},
+    fcnn::{Fcnn, FcnnConfig, FcnnEnsemble},
     Model,
 };
 use harness::rng::Rng;
@@ -259,13 +259,13 @@ fn fleet_step(c: &mut Criterion, name: &str, model: Model, dataset: Dataset, m: 
 }
 
 fn fleet_steps(c: &mut Criterion) {
-    let fcnn = Model::Fcnn {
+    let fcnn = Model::Fcnn(FcnnConfig {
         width: 8,
         init_std: 0.1,
-    };
+    });
     fleet_step(c, "fleet_step_fcnn_w8_digits_b32", fcnn.clone(), Dataset::Digits, 4, 32);
     fleet_step(c, "fleet_step_fcnn_w8_mnist_b128", fcnn, Dataset::Mnist, 4, 128);
-    fleet_step(c, "fleet_step_cnn5_w4_cifar_b128", Model::Cnn5 { width: 4 }, Dataset::Cifar10, 3, 128);
+    fleet_step(c, "fleet_step_cnn5_w4_cifar_b128", Model::Cnn5(Cnn5Config { width: 4 }), Dataset::Cifar10, 3, 128);
 }
 
 criterion_group! {

@@ -2,9 +2,10 @@
 //! sample, the default `ksg` CCE of a d/2 + d/2 pair (ranks included), the other measures, and
 //! the kd partition of the neighbour search (`tree_build`), at N ∈ {2000, 20 000} and d ∈ {2, 8, 32}. Sample sizes are kept small so
 //! that `cargo bench -p harness-benches --bench entropy` finishes in a few minutes on 2 cores.
+//! The `levels` group times `ksg` against `tcopula` and `ksg-tref` at N = 20 000.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use harness::estimators::{self, Estimator, Measure};
+use harness::estimators::{self, Estimator, Family, Measure};
 use harness::matrix::Matrix;
 use harness::rng::Rng;
 use std::hint::black_box;
@@ -56,5 +57,26 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// ksg against the estimators that correct its level (issue 26: within 3x ksg's time at
+/// N = 20 000), on a Student-t(4) copula (the t fit's full path: ν finite) at 1 + 1, 8 + 8 and
+/// 16 + 16 dims, CCE(A|B) with ranks included: `cargo bench -p harness-benches --bench entropy
+/// -- levels`.
+fn levels(c: &mut Criterion) {
+    let mut g = c.benchmark_group("levels");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    for dims in [1usize, 8, 16] {
+        let (a, b) = Family::StudentT { nu: 4 }.sample(1, 20_000, dims, 0.6, 0);
+        for e in [Estimator::Ksg, Estimator::TCopula, Estimator::KsgTRef] {
+            let id = format!("N=20000/{dims}+{dims}");
+            g.bench_function(BenchmarkId::new(e.name(), &id), |bch| {
+                bch.iter(|| estimators::cce(black_box(&a), &b, e, 3, 0).unwrap())
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, levels);
 criterion_main!(benches);

@@ -62,7 +62,7 @@ fn fig1_member_fit(c: &mut Criterion) {
         let spec = MemberSpec::new(
             20260526,
             &task,
-            &Model::Linear2 {},
+            &Model::Linear2(harness::models::linear2::Linear2Config {}),
             &Train::MinNorm {},
             Level::Snr(1.0),
             n,

@@ -47,6 +47,22 @@ fn gaussian_cce(input: (Matrix, Matrix)) -> f64 {
     black_box(run_cce(black_box(&input), Estimator::Gaussian))
 }
 
+// The estimators that read levels (issue 26): the t-copula fit and closed form, and ksg
+// referenced to a surrogate of that fit (two ksg runs and the fit).
+#[library_benchmark]
+#[bench::n500_1p1(correlated(500, 1))]
+#[bench::n2000_4p4(correlated(2000, 4))]
+fn tcopula_cce(input: (Matrix, Matrix)) -> f64 {
+    black_box(run_cce(black_box(&input), Estimator::TCopula))
+}
+
+#[library_benchmark]
+#[bench::n500_1p1(correlated(500, 1))]
+#[bench::n2000_4p4(correlated(2000, 4))]
+fn ksg_tref_cce(input: (Matrix, Matrix)) -> f64 {
+    black_box(run_cce(black_box(&input), Estimator::KsgTRef))
+}
+
 // The k-NN search alone (on a copula sample already ranked), through the KL entropy.
 #[library_benchmark]
 #[bench::n2000_d2(copula_sample(2000, 1))]
@@ -65,7 +81,8 @@ fn copula_transform(x: Matrix) -> Matrix {
 
 library_benchmark_group!(
     name = entropy;
-    benchmarks = ksg_cce, kl_cce, gaussian_cce, knn_search, copula_transform
+    benchmarks = ksg_cce, kl_cce, gaussian_cce, tcopula_cce, ksg_tref_cce, knn_search,
+        copula_transform
 );
 
 // ---- training ----
@@ -108,8 +125,8 @@ fn fleet_cpu_step(mut s: FleetCpu) -> usize {
 }
 
 #[library_benchmark]
-#[bench::fcnn_mnist_w8_m4_b128(fleet_lockstep(Model::Fcnn { width: 8, init_std: 0.1 }, Dataset::Mnist, 4, 128))]
-#[bench::cnn5_cifar_w4_m2_b2(fleet_lockstep(Model::Cnn5 { width: 4 }, Dataset::Cifar10, 2, 2))]
+#[bench::fcnn_mnist_w8_m4_b128(fleet_lockstep(model(r#"{"kind": "fcnn", "width": 8, "init_std": 0.1}"#), Dataset::Mnist, 4, 128))]
+#[bench::cnn5_cifar_w4_m2_b2(fleet_lockstep(model(r#"{"kind": "cnn5", "width": 4}"#), Dataset::Cifar10, 2, 2))]
 fn fleet_lockstep_step(mut s: FleetLock) -> usize {
     black_box(run_fleet_lockstep(black_box(&mut s)))
 }

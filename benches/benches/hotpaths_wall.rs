@@ -26,7 +26,7 @@ type Cases = &'static [(&'static str, usize, usize)];
 
 fn entropy(c: &mut Criterion) {
     let mut g = group(c, "entropy");
-    let cces: [(Estimator, &str, Cases); 3] = [
+    let cces: [(Estimator, &str, Cases); 5] = [
         (
             Estimator::Ksg,
             "ksg_cce",
@@ -51,6 +51,16 @@ fn entropy(c: &mut Criterion) {
             Estimator::Gaussian,
             "gaussian_cce",
             &[("n2000_1p1", 2000, 1), ("n2000_8p8", 2000, 8)],
+        ),
+        (
+            Estimator::TCopula,
+            "tcopula_cce",
+            &[("n500_1p1", 500, 1), ("n2000_4p4", 2000, 4)],
+        ),
+        (
+            Estimator::KsgTRef,
+            "ksg_tref_cce",
+            &[("n500_1p1", 500, 1), ("n2000_4p4", 2000, 4)],
         ),
     ];
     for (estimator, name, cases) in cces {
@@ -115,17 +125,14 @@ fn training(c: &mut Criterion) {
     for (case, model, dataset, members, batch) in [
         (
             "fcnn_mnist_w8_m4_b128",
-            Model::Fcnn {
-                width: 8,
-                init_std: 0.1,
-            },
+            model(r#"{"kind": "fcnn", "width": 8, "init_std": 0.1}"#),
             Dataset::Mnist,
             4,
             128,
         ),
         (
             "cnn5_cifar_w4_m2_b2",
-            Model::Cnn5 { width: 4 },
+            model(r#"{"kind": "cnn5", "width": 4}"#),
             Dataset::Cifar10,
             2,
             2,

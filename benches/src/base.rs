@@ -259,7 +259,11 @@ impl Unpacked {
             .arg(&unpacked.dir)
             .status()
             .context("cannot start sh")?;
-        anyhow::ensure!(status.success(), "cannot unpack commit {sha} of {}", repo.display());
+        anyhow::ensure!(
+            status.success(),
+            "cannot unpack commit {sha} of {}",
+            repo.display()
+        );
         Ok(unpacked)
     }
 }
@@ -287,7 +291,10 @@ mod tests {
         // A new key's baseline, written by the change: the base had none.
         assert_eq!(reason(Some(&new), None), Some(Reason::BaselineWritten));
         // The same key's baseline, rewritten with other counts.
-        assert_eq!(reason(Some(&new), Some(&old)), Some(Reason::BaselineWritten));
+        assert_eq!(
+            reason(Some(&new), Some(&old)),
+            Some(Reason::BaselineWritten)
+        );
         // Untouched (or rewritten with the same counts): the baseline judges.
         assert_eq!(reason(Some(&old), Some(&old)), None);
     }
@@ -330,7 +337,11 @@ mod tests {
     fn the_base_is_the_merge_base_with_main_and_its_baseline_is_read_from_git() {
         let dir = repo();
         let base = resolve(dir.path(), None, None).unwrap();
-        assert!(base.label.starts_with("the merge-base of HEAD and main"), "{}", base.label);
+        assert!(
+            base.label.starts_with("the merge-base of HEAD and main"),
+            "{}",
+            base.label
+        );
         assert_eq!(
             baseline_at(&base, dir.path(), "k").unwrap(),
             Some(counts(&[("a", 100)])),

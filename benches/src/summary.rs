@@ -1,19 +1,19 @@
-//! The summary `make bench` ends with: one row per line of the README's "Hot paths" table,
+//! The summary `make bench` ends with: one row per line of the "Hot paths" table of docs/OPERATIONS.md,
 //! under the same name, with the criterion medians of the benches behind it (`perfgate
-//! summary`, reading `target/criterion/`). The README's numbers are copied from this table,
-//! so the two name the same things; a test holds the README's rows to [`ROWS`].
+//! summary`, reading `target/criterion/`). Its numbers are copied from this table,
+//! so the two name the same things; a test holds that table's rows to [`ROWS`].
 
 use crate::history::Wall;
 use std::collections::BTreeMap;
 
-/// A README row: its name and the criterion ids (`group::function::parameter`) of the values
+/// A row of that table: its name and the criterion ids (`group::function::parameter`) of the values
 /// it quotes, separated by ` / ` in the table.
 pub struct Row {
     pub name: &'static str,
     pub benches: &'static [&'static str],
 }
 
-/// The README's "Hot paths" rows that `make bench` measures, in the README's order.
+/// The "Hot paths" rows that `make bench` measures, in the table's order.
 pub const ROWS: [Row; 7] = [
     Row {
         name: "`ksg` CCE(A\\|B), N = 2000, 1+1 / 4+4 dims (`benches/fig1.rs`)",
@@ -133,17 +133,17 @@ mod tests {
         assert!(missing.contains(&"relu2_step::cpu::8"));
     }
 
-    /// The README's "Hot paths" table has these rows, under these names, in this order.
+    /// docs/OPERATIONS.md's "Hot paths" table has these rows, under these names, in this order.
     #[test]
-    fn the_readme_quotes_the_rows_of_the_summary() {
+    fn the_docs_quote_the_rows_of_the_summary() {
         let readme = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/OPERATIONS.md"),
         )
         .unwrap();
         let section = readme
             .split("Hot paths (criterion, `make bench`")
             .nth(1)
-            .expect("the README's hot-path table");
+            .expect("the hot-path table of docs/OPERATIONS.md");
         let names: Vec<&str> = section
             .lines()
             .skip_while(|l| !l.starts_with("| bench |"))

@@ -628,6 +628,7 @@ fn verdict(claim: &'static str, pass: bool, detail: &str) -> Verdict {
         pass,
         applicable: true,
         detail: detail.into(),
+        robustness: None,
     }
 }
 
@@ -638,23 +639,25 @@ fn claims_csv_adds_a_rules_column_and_keeps_the_v1_rows() {
         verdict("C2", false, "two \"q\""),
     ];
     let v2 = vec![verdict("C2", true, "three")];
-    let csv = String::from_utf8(claims_csv(&Verdicts { v1, v2 }, &[]).unwrap()).unwrap();
+    let v3 = Vec::new();
+    let csv = String::from_utf8(claims_csv(&Verdicts { v1, v2, v3 }, &[]).unwrap()).unwrap();
     // The v1 file as it was written before the column, line by line, with `v1,` in front
-    // (and the `warning` column, empty without warnings, at the end).
+    // (and the `warning` column, empty without warnings, then v3's `robustness` and
+    // `replicas_needed`, empty without a measured robustness, at the end).
     let old = "claim,result,statement,detail\n\
                C1,PASS,\"a statement, with a comma\",one\n\
                C2,FAIL,\"a statement, with a comma\",\"two \"\"q\"\"\"\n";
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("rules,claim,result,statement,detail,warning")
+        Some("rules,claim,result,statement,detail,warning,robustness,replicas_needed")
     );
     for line in old.lines().skip(1) {
-        assert_eq!(lines.next(), Some(format!("v1,{line},").as_str()));
+        assert_eq!(lines.next(), Some(format!("v1,{line},,,").as_str()));
     }
     assert_eq!(
         lines.next(),
-        Some("v2,C2,PASS,\"a statement, with a comma\",three,")
+        Some("v2,C2,PASS,\"a statement, with a comma\",three,,,")
     );
     assert_eq!(lines.next(), None);
 }
@@ -667,7 +670,12 @@ fn side_by_side_shows_both_results_per_claim() {
         verdict("C3", true, "new"),
         verdict("C3-loss", false, "loss"),
     ];
-    let text = Verdicts { v1, v2 }.side_by_side();
+    let text = Verdicts {
+        v1,
+        v2,
+        v3: Vec::new(),
+    }
+    .side_by_side();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],

@@ -107,7 +107,7 @@ fn noisy_labels_reach_training_and_errors_are_measured_on_the_right_sets() {
         panic!()
     };
     assert_eq!(pairing, Pairing::IndependentSubsets);
-    assert!(matches!(m.model, Model::Fcnn { width: 64, .. }));
+    assert!(matches!(&m.model, Model::Fcnn(c) if c.width == 64));
     // Few images for many weights (P = 4810): the network can memorize its noisy labels.
     let n = 120;
     let (p, replica, member) = (0.5, 0, 1);

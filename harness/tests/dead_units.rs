@@ -3,7 +3,7 @@
 //! other constant, gets exactly the estimates of the same pair with those columns removed by
 //! hand; without the dropping the estimators would refuse the constant column.
 
-use harness::estimators::pair::{run_pair, PairSettings};
+use harness::alignment::{run_pair, PairSettings};
 use harness::estimators::{Estimator, Projection};
 use harness::matrix::Matrix;
 use harness::representations::{live_units, MemberResult};

@@ -1,44 +1,32 @@
-//! The stage rule of docs/ARCHITECTURE.md, checked on the source: every `crate::` path in
-//! `harness/src` (in a `use` or inline) may name only its own stage or a stage below it, except
-//! the registry items the manifest names (listed in [`REGISTRY`]), which the manifest and the
-//! plan may import from the stage whose code they select; and no chain of imports between
-//! files runs in a circle through two stages (no import loop).
+//! The stage rule of docs/ARCHITECTURE.md, checked on the source: every path a file of
+//! `harness/src` names (`crate::…`, `super::…`, `self::…`, in a `use` or inline) may name only
+//! its own stage or a stage below it, with no exception list; and no chain of imports between
+//! files runs in a circle, neither through two stages nor between two files of one stage (a
+//! folder's `mod.rs` re-exporting a child's item and the child using the folder's items is such
+//! a circle too). Inline test modules are left out: a test may read what it tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The stages, lowest first. The basics (rng, matrix, linalg, identity, device) sit below all.
+/// The stages, lowest first, in the order their imports run. The basics (rng, matrix, linalg,
+/// identity, device) sit below all. The enums a manifest names (`Dataset`, `Model`, `Train`,
+/// `Estimator`, …) live beside the code they select, in the stages below `manifest`, so the
+/// manifest imports them downwards.
 const STAGES: &[&str] = &[
-    "manifest",
-    "plan",
-    "cache",
     "data",
     "models",
     "train",
-    "representations",
     "estimators",
+    "manifest",
+    "cache",
+    "plan",
+    "representations",
+    "alignment",
     "results",
+    "kinds",
     "cli",
 ];
 const BASICS: &[&str] = &["rng", "matrix", "linalg", "identity", "device"];
-
-/// The enums (and their values) a manifest names, each living beside the code it selects; the
-/// manifest and the plan stages may import exactly these from a higher stage.
-const REGISTRY: &[&str] = &[
-    "data::Dataset",
-    "data::Input",
-    "data::teacher::Inputs",
-    "data::classification::Pairing",
-    "models::Model",
-    "models::Init",
-    "train::Train",
-    "estimators::Estimator",
-    "estimators::Projection",
-    "estimators::Family",
-    "estimators::Truth",
-];
-/// The stages allowed to import registry items.
-const REGISTRY_USERS: &[&str] = &["manifest", "plan"];
 
 fn rank(top: &str) -> Option<usize> {
     if BASICS.contains(&top) {
@@ -74,31 +62,99 @@ fn stage_of(file: &Path) -> String {
     first.trim_end_matches(".rs").to_string()
 }
 
-/// The code of a file without comments (line comments and doc comments).
+/// The code of a file without comments (line comments and doc comments) and without its
+/// inline test module (from `#[cfg(test)]` followed by `mod name {`, to the end of the file:
+/// the project keeps them last).
 fn code(text: &str) -> String {
-    text.lines()
+    let lines: Vec<&str> = text
+        .lines()
         .map(|l| match l.find("//") {
             Some(i) => &l[..i],
             None => l,
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    let end = lines
+        .windows(2)
+        .position(|w| {
+            w[0].trim() == "#[cfg(test)]"
+                && w[1].trim_start().starts_with("mod ")
+                && w[1].trim_end().ends_with('{')
+        })
+        .unwrap_or(lines.len());
+    lines[..end].join("\n")
 }
 
-/// Every path a file names after `crate::`, expanded over `{…}` groups: `crate::a::{b, c::D}`
-/// gives `a::b` and `a::c::D`.
-fn crate_paths(code: &str) -> Vec<String> {
+/// The module path of a file: `plan/units.rs` → `plan::units`, `plan/mod.rs` → `plan`.
+fn module_of(file: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = file
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
+/// Every crate path a file names, expanded over `{…}` groups (`crate::a::{b, c::D}` gives
+/// `a::b` and `a::c::D`), with `super::` and `self::` resolved against the file's module; and
+/// the paths through a module the file imported by name (`use super::figure;` then
+/// `figure::experiment::render` is `…::figure::experiment::render`).
+fn crate_paths(file: &Path, code: &str) -> Vec<String> {
+    let module = module_of(file);
     let mut out = Vec::new();
-    let mut rest = code;
-    while let Some(i) = rest.find("crate::") {
-        let before = rest[..i].chars().last();
-        rest = &rest[i + "crate::".len()..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+    for (anchor, base) in [
+        ("crate::", Vec::new()),
+        ("super::", module[..module.len().saturating_sub(1)].to_vec()),
+        ("self::", module.clone()),
+    ] {
+        let prefix: String = base.iter().map(|p| format!("{p}::")).collect();
+        out.extend(anchored(code, anchor, &prefix));
+    }
+    let out: Vec<String> = out.into_iter().map(|p| climb(&p)).collect();
+    // Modules imported by name: their last segment, used as a path's first.
+    let mut aliased = Vec::new();
+    for path in &out {
+        let is_module = file_of(path).is_some_and(|f| module_of(&f).join("::") == *path);
+        let last = path.rsplit("::").next().unwrap_or_default();
+        if is_module && !last.is_empty() {
+            let prefix = format!("{path}::");
+            aliased.extend(
+                anchored(code, &format!("{last}::"), &prefix)
+                    .into_iter()
+                    .map(|p| climb(&p)),
+            );
+        }
+    }
+    out.into_iter().chain(aliased).collect()
+}
+
+/// The paths that start at each `anchor` in `code` not preceded by an identifier or `::`,
+/// expanded with `prefix` in the anchor's place.
+fn anchored(code: &str, anchor: &str, prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices(anchor) {
+        let before = code[..i].chars().last();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == ':') {
             continue;
         }
-        expand("", rest, &mut out);
+        expand(prefix, &code[i + anchor.len()..], &mut out);
     }
     out
+}
+
+/// Resolves `a::b::super::c` to `a::c`.
+fn climb(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split("::") {
+        if p == "super" {
+            parts.pop();
+        } else if p != "self" {
+            parts.push(p);
+        }
+    }
+    parts.join("::")
 }
 
 /// Expands one path starting at `text` (after `prefix`), into `out`.
@@ -132,8 +188,9 @@ fn expand(prefix: &str, text: &str, out: &mut Vec<String>) {
         }
     } else {
         let path = path.trim_end_matches("::").to_string();
-        if !path.is_empty() && path != "self" {
-            out.push(path.trim_end_matches("::self").to_string());
+        let path = path.trim_end_matches("::self").to_string();
+        if !path.is_empty() && path != "self" && path != "*" {
+            out.push(path);
         }
     }
 }
@@ -148,13 +205,6 @@ fn file_of(path: &str) -> Option<PathBuf> {
             .map(PathBuf::from)
             .find(|p| src().join(p).is_file())
     })
-}
-
-/// Whether `path` (like `models::Model::name`) is a registry item or inside one.
-fn is_registry(path: &str) -> bool {
-    REGISTRY
-        .iter()
-        .any(|r| path == *r || path.starts_with(&format!("{r}::")))
 }
 
 struct Import {
@@ -172,7 +222,7 @@ fn imports() -> Vec<Import> {
             continue;
         }
         let text = std::fs::read_to_string(src().join(&file)).unwrap();
-        for path in crate_paths(&code(&text)) {
+        for path in crate_paths(&file, &code(&text)) {
             out.push(Import {
                 from: file.clone(),
                 path,
@@ -196,8 +246,7 @@ fn violations(imports: &[Import]) -> Vec<String> {
             ));
             continue;
         };
-        let registry = REGISTRY_USERS.contains(&from.as_str()) && is_registry(&i.path);
-        if rt > rf && !registry {
+        if rt > rf {
             bad.push(format!(
                 "{}: crate::{} ({from} → {to}, a higher stage)",
                 i.from.display(),
@@ -208,7 +257,7 @@ fn violations(imports: &[Import]) -> Vec<String> {
     bad
 }
 
-/// Cycles of file imports that pass through more than one stage.
+/// Cycles of file imports: each pair of files that reach each other, as `a ⇄ b`.
 fn loops(imports: &[Import]) -> Vec<String> {
     let mut graph: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
     for i in imports {
@@ -237,7 +286,7 @@ fn loops(imports: &[Import]) -> Vec<String> {
     for (a, ra) in &reachable {
         for b in ra {
             let back = reachable.get(b).is_some_and(|rb| rb.contains(*a));
-            if back && stage_of(a) != stage_of(b) && *a < b {
+            if back && *a < b {
                 bad.push(format!("{} ⇄ {}", a.display(), b.display()));
             }
         }
@@ -258,7 +307,7 @@ fn no_import_runs_up_a_stage() {
 }
 
 #[test]
-fn no_import_loop_between_stages() {
+fn no_import_loop_between_files() {
     let bad = loops(&imports());
     assert!(bad.is_empty(), "import loops:\n{}", bad.join("\n"));
 }
@@ -277,10 +326,30 @@ fn every_source_folder_is_a_stage() {
     }
 }
 
+/// The stages of lib.rs are the stages listed here, in this order.
+#[test]
+fn lib_declares_the_listed_stages() {
+    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    let declared: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';'))
+        .filter(|m| !BASICS.contains(m))
+        .collect();
+    assert_eq!(
+        declared, STAGES,
+        "lib.rs declares the stages in their order"
+    );
+}
+
 #[test]
 fn the_checker_sees_what_it_must_refuse() {
     // Paths are read through groups and nesting, and an upward one is named.
-    let paths = crate_paths("use crate::{rng::Rng, results::{tables::cell, claims}};\n");
+    let file = Path::new("data/teacher.rs");
+    let paths = crate_paths(
+        file,
+        "use crate::{rng::Rng, results::{tables::cell, claims}};\n",
+    );
     assert_eq!(
         paths,
         ["rng::Rng", "results::tables::cell", "results::claims"]
@@ -290,23 +359,72 @@ fn the_checker_sees_what_it_must_refuse() {
         path: "results::tables::cell".into(),
     };
     assert_eq!(violations(&[up]).len(), 1);
-    // A registry item is allowed to the manifest, not to another low stage.
-    let registry = |from: &str| Import {
-        from: PathBuf::from(from),
+    // The manifest may import what it names from below; the data stage may not import the
+    // manifest.
+    let down = Import {
+        from: PathBuf::from("manifest/mod.rs"),
         path: "models::Model".into(),
     };
-    assert!(violations(&[registry("manifest/mod.rs")]).is_empty());
-    assert_eq!(violations(&[registry("cache/mod.rs")]).len(), 1);
-    // A loop through two stages is found.
+    assert!(violations(&[down]).is_empty());
+    let up = Import {
+        from: PathBuf::from("data/mod.rs"),
+        path: "manifest::Task".into(),
+    };
+    assert_eq!(violations(&[up]).len(), 1);
+    // Relative paths resolve against the file's module.
+    assert_eq!(
+        crate_paths(
+            Path::new("plan/units.rs"),
+            "use super::{explain::Kind, Plan};"
+        ),
+        ["plan::explain::Kind", "plan::Plan"]
+    );
+    assert_eq!(
+        crate_paths(Path::new("plan/mod.rs"), "use self::units::MemberSpec;"),
+        ["plan::units::MemberSpec"]
+    );
+    assert_eq!(
+        crate_paths(
+            Path::new("results/check/stats.rs"),
+            "super::super::tables::cell"
+        ),
+        ["results::tables::cell"]
+    );
+    // A module imported by name, then used: the path through it.
+    assert_eq!(
+        crate_paths(
+            Path::new("results/experiment.rs"),
+            "use super::figure;\nfn f() { figure::experiment::render(); }"
+        ),
+        ["results::figure", "results::figure::experiment::render"]
+    );
+    // An inline test module is not read.
+    assert!(crate_paths(
+        Path::new("plan/mod.rs"),
+        &code("fn a() {}\n#[cfg(test)]\nmod tests {\n use crate::cli::run;\n}\n")
+    )
+    .is_empty());
+    // A declared test module (`mod tests;`) ends nothing.
+    assert_eq!(
+        crate_paths(
+            Path::new("plan/mod.rs"),
+            &code("#[cfg(test)]\nmod tests;\nuse crate::cli::run;\n")
+        ),
+        ["cli::run"]
+    );
+    // A loop through two stages is found, and so is one between two files of one stage.
+    let import = |from: &str, path: &str| Import {
+        from: PathBuf::from(from),
+        path: path.into(),
+    };
     let lp = [
-        Import {
-            from: PathBuf::from("plan/units.rs"),
-            path: "estimators::pair::run_pair".into(),
-        },
-        Import {
-            from: PathBuf::from("estimators/pair.rs"),
-            path: "plan::units::PairSpec".into(),
-        },
+        import("plan/units.rs", "estimators::measure::measure"),
+        import("estimators/measure.rs", "plan::units::PairSpec"),
     ];
     assert_eq!(loops(&lp).len(), 1);
+    let lp = [
+        import("manifest/load.rs", "manifest::overrides::Overrides"),
+        import("manifest/overrides.rs", "manifest::load::load"),
+    ];
+    assert_eq!(loops(&lp), ["manifest/load.rs ⇄ manifest/overrides.rs"]);
 }

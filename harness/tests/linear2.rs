@@ -69,7 +69,7 @@ fn fig1() -> &'static (
         let dir = tempfile::tempdir().unwrap().keep();
         let path = repo_root().join("experiments/fig1_linear.yaml");
         let m = Manifest::load(&path).unwrap();
-        let report = harness::cli::run::run_manifest(
+        let report = harness::kinds::network::run_manifest(
             &m,
             Path::new(&path),
             &harness::cache::executor::Executor {

@@ -5,9 +5,9 @@
 
 use harness::cache::executor::Executor;
 use harness::cache::Store;
-use harness::cli::run::execute;
-use harness::cli::run::run_manifest;
 use harness::estimators::Estimator;
+use harness::kinds::network::execute;
+use harness::kinds::network::run_manifest;
 use harness::manifest::Manifest;
 use harness::plan::{plan, MEMBER_EXT};
 use harness::representations::live_columns;

@@ -9,7 +9,7 @@ use super::Rng;
 use candle_core::{DType, Device, Tensor};
 use harness::data::datasets::{Dataset, Images8};
 use harness::models::classifier::CpuStep;
-use harness::models::Model;
+use harness::models::{fcnn::FcnnConfig, Model};
 use harness::train::fleet::Recruit;
 use harness::train::lockstep::{DevicePool, Lockstep};
 use harness::train::sgd::SgdSettings;
@@ -26,10 +26,10 @@ pub struct FleetCpu {
 /// A width-8 fcnn member on `dataset`'s images, a batch of `batch`.
 pub fn fleet_cpu_member(dataset: Dataset, batch: usize) -> FleetCpu {
     super::one_thread();
-    let model = Model::Fcnn {
+    let model = Model::Fcnn(FcnnConfig {
         width: 8,
         init_std: 0.1,
-    };
+    });
     let form = model
         .cpu_step(dataset, &mut Rng::new(1), batch)
         .unwrap()
@@ -65,7 +65,9 @@ pub fn fleet_lockstep(model: Model, dataset: Dataset, members: usize, batch: usi
     let len = 256;
     let pool = Images8 {
         shape,
-        pixels: (0..len * shape.len()).map(|_| rng.below(256) as u8).collect(),
+        pixels: (0..len * shape.len())
+            .map(|_| rng.below(256) as u8)
+            .collect(),
         labels: (0..len).map(|_| rng.below(CLASSES) as u8).collect(),
         table: (0..=255u8).map(|p| p as f32 / 255.0).collect(),
     };
@@ -92,8 +94,12 @@ pub fn fleet_lockstep(model: Model, dataset: Dataset, members: usize, batch: usi
         patience: None,
     };
     let fleet = Lockstep::new(&model, dataset, pool, recruits, &settings, &Device::Cpu).unwrap();
-    let rows: Vec<u32> = (0..members * batch).map(|_| rng.below(len as u64) as u32).collect();
-    let labels: Vec<u32> = (0..members * batch).map(|_| rng.below(CLASSES) as u32).collect();
+    let rows: Vec<u32> = (0..members * batch)
+        .map(|_| rng.below(len as u64) as u32)
+        .collect();
+    let labels: Vec<u32> = (0..members * batch)
+        .map(|_| rng.below(CLASSES) as u32)
+        .collect();
     let d = &Device::Cpu;
     let tensors = [
         Tensor::from_vec(rows, (members, batch), d).unwrap(),

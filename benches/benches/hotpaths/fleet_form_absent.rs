@@ -59,11 +59,17 @@ pub fn fleet_lockstep(model: Model, dataset: Dataset, members: usize, batch: usi
     let ensemble = model.ensemble(dataset, &mut refs, &Device::Cpu).unwrap();
     let s = dataset.shape();
     let mut rng = Rng::new(3);
-    let x: Vec<f32> = (0..members * batch * s.len()).map(|_| rng.uniform() as f32).collect();
+    let x: Vec<f32> = (0..members * batch * s.len())
+        .map(|_| rng.uniform() as f32)
+        .collect();
     FleetLock {
         ensemble,
-        x: Tensor::from_vec(x, (members, batch, s.channels, s.height, s.width), &Device::Cpu)
-            .unwrap(),
+        x: Tensor::from_vec(
+            x,
+            (members, batch, s.channels, s.height, s.width),
+            &Device::Cpu,
+        )
+        .unwrap(),
         labels: (0..members)
             .map(|_| (0..batch).map(|_| rng.below(CLASSES) as u8).collect())
             .collect(),

@@ -25,6 +25,13 @@ mod fleet_form;
 pub use fleet_form::*;
 pub use harness::data::datasets::Dataset;
 
+/// A network of the registry from its manifest form, e.g. `{"kind": "cnn5", "width": 4}`:
+/// the one spelling every source layout of `Model` reads (struct variants before issue 25's
+/// registry, settings structs after).
+pub fn model(manifest_form: &str) -> Model {
+    serde_json::from_str(manifest_form).expect("a network the registry knows")
+}
+
 use candle_core::{Device, Tensor};
 use std::path::Path;
 
@@ -196,7 +203,7 @@ pub fn min_norm_member() -> (MemberSpec, ExperimentData) {
     let spec = MemberSpec::new(
         20260526,
         &task,
-        &Model::Linear2 {},
+        &Model::Linear2(harness::models::linear2::Linear2Config {}),
         &Train::MinNorm {},
         Level::Snr(1.0),
         96,

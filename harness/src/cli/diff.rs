@@ -6,15 +6,34 @@
 
 use super::history::{self, RunEntry};
 use crate::cache::Store;
-use crate::identity::canonical_json;
-use crate::manifest::{self, AnyManifest, Overrides};
-use crate::plan::{self, explain::flatten};
+use crate::kinds;
+use crate::manifest::{self, Overrides};
+use crate::plan::explain::flatten;
 use crate::results;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Compare two runs: the manifests key by key, then every point of the summaries (B − A
+/// with the standard error of the difference). A and B are run ids from `harness runs` (or a
+/// unique start of one) or manifest files already run.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A run id or a manifest file.
+    pub a: String,
+    /// A run id or a manifest file.
+    pub b: String,
+}
+
+/// `harness diff`.
+pub fn main(ctx: &super::Context, args: Args) -> Result<ExitCode> {
+    let (a, b) = (side(&ctx.store, &args.a)?, side(&ctx.store, &args.b)?);
+    print!("{}", diff(&a, &b)?);
+    Ok(ExitCode::SUCCESS)
+}
 
 /// One side of a diff: what it is called, its canonical manifest, and its results folder.
 pub struct Side {
@@ -29,16 +48,12 @@ pub fn side(store: &Store, what: &str) -> Result<Side> {
     let path = Path::new(what);
     if path.is_file() {
         let loaded = manifest::load(path, &Overrides::default())?;
-        let (name, hash, canonical) = match &loaded {
-            AnyManifest::Experiment(m) => (&m.name, plan::manifest_hash(m), canonical_json(&**m)),
-            AnyManifest::Accuracy(m) => {
-                (&m.name, plan::accuracy::manifest_hash(m), canonical_json(m))
-            }
-        };
+        let experiment = kinds::of(&loaded);
+        let (name, hash) = (experiment.name(), experiment.hash());
         let home = results::results_home(store, name, &hash);
         return Ok(Side {
             label: format!("{what} ({name}, sha256 {})", &hash[..12]),
-            manifest: serde_json::from_str(&canonical)?,
+            manifest: experiment.canonical(),
             results_dir: home.dir,
         });
     }

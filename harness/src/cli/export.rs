@@ -8,8 +8,9 @@
 //! (`member_a`, `member_b`, `model_a`, `model_b` in place of `member` and `model`; a pair
 //! matches with its members in either order). It must match exactly one unit.
 
+use super::{Context, ManifestArgs};
+use crate::alignment::PairResult;
 use crate::cache::Store;
-use crate::estimators::pair::PairResult;
 use crate::identity::canonical_json;
 use crate::manifest::Manifest;
 use crate::matrix::InputError;
@@ -18,6 +19,60 @@ use crate::representations::MemberResult;
 use crate::results::export::{self, Format, MemberInfo, PairInfo};
 use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Write one cached member's representation and parameters (--member), or one pair's
+/// members, estimator inputs and values with its tie-breaking seed (--pair), as CSV or NPY
+/// files with a JSON record (README "Exporting units").
+///
+/// A selector is a unit hash (or a prefix of at least 6 hex digits) or key=value terms
+/// separated by commas, with the columns of members.csv (snr or label_noise, n, replica,
+/// member, model) or pairs.csv (member_a, member_b, model_a, model_b); it must match one
+/// unit. Example: --pair snr=2,n=32,replica=0,member_a=0,member_b=1
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("unit").required(true).args(["member", "pair"])))]
+pub struct Args {
+    /// The experiment's manifest (already run: the unit must be in the cache).
+    pub manifest: PathBuf,
+    /// The member to export.
+    #[arg(long, value_name = "SELECTOR")]
+    pub member: Option<String>,
+    /// The pair to export (its members in either order).
+    #[arg(long, value_name = "SELECTOR")]
+    pub pair: Option<String>,
+    /// File format of the tensors (the pair's estimator inputs are always CSV, what
+    /// `harness cce` reads).
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Folder to write (default <artifacts>/export/<name>/<member|pair>-<hash prefix>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub values: ManifestArgs,
+}
+
+/// `harness export`: the files written, then the folder.
+pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
+    let m = ctx.network(&args.manifest, |e| {
+        format!(
+            "`{}` is an {} experiment: its units are estimates on generated data, with no \
+             members to export",
+            e.name(),
+            e.kind()
+        )
+    })?;
+    let what = match (&args.member, &args.pair) {
+        (Some(sel), _) => What::Member(sel),
+        (None, Some(sel)) => What::Pair(sel),
+        (None, None) => unreachable!("clap requires --member or --pair"),
+    };
+    let (dir, files) = export(&m, &ctx.store, what, args.format, args.out.as_deref())?;
+    for f in &files {
+        println!("{}", f.display());
+    }
+    println!("exported to {}/", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
 
 /// What to export.
 #[derive(Clone, Copy, Debug)]

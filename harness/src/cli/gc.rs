@@ -1,43 +1,64 @@
 //! `harness gc`: which cache entries the given manifests reach (every unit of their plans),
 //! and the rest listed or removed through [`crate::cache::gc`].
 
+use super::{Context, ManifestArgs};
 use crate::cache::gc::{self, Garbage, STORE_LOCK};
 use crate::cache::Store;
+use crate::kinds;
 use crate::manifest::AnyManifest;
-use crate::plan::{self, accuracy};
 use anyhow::Result;
 use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// List the cache entries that none of the given manifests needs, with their sizes (a dry
+/// run); with --delete, remove them. Waits while a `harness run` uses the artifacts folder.
+/// Example: `harness gc experiments/*.yaml --delete`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Every manifest whose entries are kept.
+    #[arg(required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// Remove the entries listed (without it nothing is removed).
+    #[arg(long)]
+    pub delete: bool,
+    #[command(flatten)]
+    pub values: ManifestArgs,
+}
+
+/// `harness gc`: each file, then the total.
+pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
+    let loaded = ctx.load_all(&args.manifests)?;
+    let store = &ctx.store;
+    let report = gc(store, &loaded, args.delete, || {
+        eprintln!(
+            "waiting: a `harness run` is using {}; gc --delete starts when it ends",
+            store.root().display()
+        )
+    })?;
+    for g in &report.garbage {
+        println!("{}  {} bytes", g.path.display(), g.bytes);
+    }
+    let total: u64 = report.garbage.iter().map(|g| g.bytes).sum();
+    let verb = if report.deleted {
+        "removed"
+    } else {
+        "would remove (dry run; --delete to act)"
+    };
+    println!(
+        "{verb}: {} file(s), {} bytes, not needed by the {} manifest(s) given",
+        report.garbage.len(),
+        if report.deleted { report.bytes } else { total },
+        loaded.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
 
 /// The entry file names (`<hash>.<ext>`) of every unit of the manifests' plans.
 pub fn needed(manifests: &[AnyManifest]) -> Result<HashSet<String>> {
     let mut keep = HashSet::new();
     for m in manifests {
-        match m {
-            AnyManifest::Experiment(m) => {
-                let p = plan::plan(m);
-                keep.extend(
-                    p.members
-                        .iter()
-                        .map(|u| format!("{}.{}", u.hash, plan::MEMBER_EXT)),
-                );
-                keep.extend(
-                    p.pairs
-                        .iter()
-                        .flat_map(|u| {
-                            std::iter::once(&u.hash).chain(u.draws.iter().map(|d| &d.hash))
-                        })
-                        .map(|hash| format!("{hash}.{}", plan::PAIR_EXT)),
-                );
-            }
-            AnyManifest::Accuracy(m) => {
-                let p = accuracy::plan(m)?;
-                keep.extend(
-                    p.units
-                        .iter()
-                        .map(|u| format!("{}.{}", u.hash, accuracy::UNIT_EXT)),
-                );
-            }
-        }
+        keep.extend(kinds::of(m).work()?.entry_names());
     }
     Ok(keep)
 }

@@ -7,12 +7,49 @@
 //! folder, the verdicts). `harness runs` lists them newest first; `harness diff` reads them.
 
 use crate::cache::{write_atomic, Store};
-use crate::identity::canonical_json;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// CPU minutes per replica of each experiment's most recent cold run (nothing reused), by
+/// manifest hash: the run's wall seconds × this machine's cores ÷ its `sweep.replicas`, for
+/// `harness power`'s cost column.
+pub fn cold_minutes_per_replica(store: &Store) -> Result<std::collections::BTreeMap<String, f64>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let mut out = std::collections::BTreeMap::new();
+    for e in list(store)? {
+        let replicas = e.manifest["sweep"]["replicas"].as_f64();
+        if e.kind != "experiment" || e.units_reused > 0 || out.contains_key(&e.manifest_sha256) {
+            continue;
+        }
+        if let Some(r) = replicas.filter(|r| *r > 0.0) {
+            out.insert(e.manifest_sha256.clone(), e.seconds * cores / r / 60.0);
+        }
+    }
+    Ok(out)
+}
+
+/// List the recorded runs, newest first: id, time, experiment, manifest hash, units
+/// computed, git commit, overrides (from <artifacts>/history/, one record per run).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Only the runs of this experiment (its `name`).
+    pub experiment: Option<String>,
+}
+
+/// `harness runs`.
+pub fn main(ctx: &super::Context, args: Args) -> Result<ExitCode> {
+    let mut runs = list(&ctx.store)?;
+    runs.retain(|e| args.experiment.as_ref().is_none_or(|x| &e.experiment == x));
+    if runs.is_empty() {
+        println!("no runs recorded in {}", history_dir(&ctx.store).display());
+    } else {
+        print!("{}", table(&runs));
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// One run, as recorded.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -51,13 +88,14 @@ pub struct RunEntry {
 }
 
 /// What a finished run hands to [`record`].
-pub struct Finished<'a, M: Serialize> {
+pub struct Finished<'a> {
     pub experiment: &'a str,
     pub kind: &'a str,
     pub manifest_file: &'a Path,
     pub manifest_sha256: &'a str,
     pub overrides: &'a [String],
-    pub manifest: &'a M,
+    /// The canonical manifest ([`crate::kinds::Experiment::canonical`]).
+    pub manifest: serde_json::Value,
     pub results_dir: &'a Path,
     pub units_computed: usize,
     pub units_reused: usize,
@@ -71,7 +109,7 @@ pub fn history_dir(store: &Store) -> PathBuf {
 }
 
 /// Records a finished run (a new file, written atomically); returns its entry.
-pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunEntry> {
+pub fn record(store: &Store, run: &Finished<'_>) -> Result<RunEntry> {
     // The run's start: now, less the time it took.
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -99,7 +137,7 @@ pub fn record<M: Serialize>(store: &Store, run: &Finished<'_, M>) -> Result<RunE
         manifest_file: run.manifest_file.display().to_string(),
         manifest_sha256: run.manifest_sha256.to_string(),
         overrides: run.overrides.to_vec(),
-        manifest: serde_json::from_str(&canonical_json(run.manifest))?,
+        manifest: run.manifest.clone(),
         command: std::env::args().collect(),
         cwd: cwd.display().to_string(),
         host: host(),

@@ -23,9 +23,10 @@
 //!   on its kernel launches, views launch none; device-independent, so measurable on the CPU).
 //!   The CPU's hand-written form creates none.
 
+use super::{at_least_one, Context, ManifestArgs};
+use crate::alignment::{run_pair, PairSettings};
 use crate::cache::Store;
 use crate::data::datasets::{Dataset, ImageShape, Images8, CLASSES};
-use crate::estimators::pair::{run_pair, PairSettings};
 use crate::manifest::{Manifest, Task};
 use crate::matrix::Matrix;
 use crate::models::classifier::CPU_CHECK_CHUNK;
@@ -36,10 +37,44 @@ use crate::train::fleet::Recruit;
 use crate::train::lockstep::{tensors_created, DevicePool, Lockstep};
 use crate::train::sgd::{train_sgd, SgdSettings};
 use crate::train::{StopReason, Train};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use candle_core::{DType, Device, Tensor, D};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Instant;
+
+/// Time the fleet's SGD step of classification manifests on synthetic images of their data
+/// set's shape (timing only, no data is read) on the device, with the tensors it creates per
+/// step, and project each manifest's training and alignment time from its plan: on the CPU
+/// every member's steps over the threads; elsewhere the lockstep's sequential steps (the
+/// longest member's). With `patience`, members are charged the stops of a one-replica pilot
+/// found in the cache (`run --set sweep.replicas=1`), else their whole budget.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// SGD steps timed per member count (after 2 of warm-up).
+    #[arg(long, default_value_t = 20, value_parser = at_least_one())]
+    pub steps: usize,
+    #[command(flatten)]
+    pub values: ManifestArgs,
+}
+
+/// `harness project`: each manifest measured and projected.
+pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
+    for path in &args.manifests {
+        let m = ctx.network(path, |e| {
+            format!(
+                "`{}` is an {} experiment: `project` times classification manifests",
+                e.name(),
+                e.kind()
+            )
+        })?;
+        project(&m, args.steps, Some(&ctx.store)).with_context(|| format!("projecting {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// One member of the plan as the projection charges it.
 #[derive(Clone, Debug, PartialEq)]

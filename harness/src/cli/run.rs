@@ -1,437 +1,177 @@
-//! The whole job for one manifest, for each kind: plan, run the units through the one
-//! executor ([`crate::cache::executor`]), and hand the outcome to the results stage. This file
-//! only wires the stages together; what a unit computes lives with its stage (members in
-//! [`crate::representations`], pairs in [`crate::estimators::pair`], accuracy units in
-//! [`crate::estimators::families`]) and everything written lives in [`crate::results`].
-//!
-//! [`run_shard`] runs one shard of several manifests (plans restricted by
-//! [`crate::plan::shard`]) through the same executor and writes no results.
+//! `harness run`: parse every manifest, then run each experiment through its kind
+//! ([`crate::kinds::Experiment::run`]) and say what it did: one head line (identity, units,
+//! time), the verdicts, the warnings, where the results are, and the run's id in the history.
+//! With `--shard I/N` only one shard of the units ([`run_shard`], no results); with `--jobs n`
+//! n shard processes on this machine first ([`super::launch`]).
 
-use crate::cache::executor::{self, Codec, Executor, Phase, PhaseStats, Record};
-use crate::cache::Store;
-use crate::estimators::pair::{run_pair, PairResult, PairSettings};
-use crate::estimators::{self, PairAlignment};
-use crate::identity::canonical_json;
-use crate::manifest::accuracy::AccuracyManifest;
-use crate::manifest::{AnyManifest, Manifest};
-use crate::plan::accuracy::{self as accuracy_plan, AccuracyPlan, UnitSpec, UNIT_EXT};
-use crate::plan::shard::{shard_plans, AnyPlan, Shard};
-use crate::plan::units::PairSpec;
-use crate::plan::{member_label, pair_label, plan, variant_manifest, Plan, MEMBER_EXT, PAIR_EXT};
-use crate::representations::{MemberResult, TaskData};
-use crate::results::accuracy::AccuracyRow;
-use crate::results::claims::{self, claims_csv, Curve, Verdicts};
-use crate::results::{self, write_results, Outcome, RunStats};
-use anyhow::{bail, Result};
+use super::history;
+use super::launch::{self, ShardCommand};
+use super::{at_least_one, print_warnings, Context, ManifestArgs};
+use crate::cache;
+use crate::cache::executor::Executor;
+use crate::kinds::{self, Counted, Ran};
+use crate::manifest::AnyManifest;
+use crate::plan::shard::{self, Shard};
+use crate::plan::work::Work;
+use anyhow::Result;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::process::ExitCode;
 use std::time::Instant;
 
-/// What a finished run reports to the person who started it.
-pub struct RunReport {
-    pub name: String,
-    pub hash: String,
-    pub results_dir: PathBuf,
-    /// The hash of another manifest of this name whose results folder was left in place
-    /// (these results went beside it).
-    pub beside: Option<String>,
-    pub stats: RunStats,
-    /// The claims under rule sets v1 and v2.
-    pub verdicts: Verdicts,
-    /// Warnings about the CCE estimates (`results::warnings`).
-    pub warnings: Vec<String>,
-    pub seconds: f64,
+/// Run experiments: train what the cache lacks, measure alignment, write results and print
+/// one PASS/FAIL line per claim of the paper.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Manifest files, e.g. experiments/fig1_linear.yaml.
+    #[arg(required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// Compute only shard I of N (1-based) of the manifests' units, split by estimated
+    /// cost; with N > 1 no results are written (a later run without --shard writes them).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Run the shards 1/n … n/n as n processes on this machine, then write the results.
+    #[arg(long, value_name = "n", conflicts_with = "shard", value_parser = at_least_one())]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub values: ManifestArgs,
 }
 
-/// Runs a network experiment (regression or classification) and writes its results.
-pub fn run_manifest(
-    manifest: &Manifest,
-    manifest_path: &Path,
-    exec: &Executor,
-) -> Result<RunReport> {
-    let started = Instant::now();
-    let store = exec.store;
-    let plan = plan(manifest);
-    let outcome = execute(manifest, &plan, exec)?;
-    let stats = outcome.stats.clone();
-    let home = results::results_home(store, &manifest.name, &plan.manifest_hash);
-    let written =
-        results::experiment::write(manifest, manifest_path, &plan, outcome, &home.dir, started)?;
-    Ok(RunReport {
-        name: manifest.name.clone(),
-        hash: plan.manifest_hash,
-        results_dir: written.dir,
-        beside: home.beside,
-        stats,
-        verdicts: written.verdicts,
-        warnings: written.warnings,
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// The phases of a network experiment, each with its batches: what [`execute`] runs and what
-/// `plan` and `why` survey ([`Executor::survey`]), built in one place so that they agree.
-pub struct Phases<'a> {
-    /// Members; batches as they train together (a `relu2` replica).
-    pub members: (Phase<'a, MemberResult>, Vec<Vec<usize>>),
-    /// Pairs, one by one.
-    pub pairs: (Phase<'a, PairResult>, Vec<Vec<usize>>),
-    /// The pairs' extra tie-breaking draws, one by one, and for each its (pair, draw) index.
-    pub ties: (Phase<'a, PairResult>, Vec<Vec<usize>>),
-    pub tie_index: Vec<(usize, usize)>,
-}
-
-fn pair_codec() -> Codec<PairResult> {
-    Codec {
-        ext: PAIR_EXT,
-        encode: |r: &PairResult| Ok(serde_json::to_string(r)?.into_bytes()),
-        decode: |b| Ok(serde_json::from_slice(b)?),
+pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
+    let loaded = ctx.load_all(&args.manifests)?;
+    let store = &ctx.store;
+    store.check_writable()?;
+    // Held shared while this run works, so that `gc --delete` waits for it.
+    let _store_lock = store.lock(cache::gc::STORE_LOCK, true, || {
+        eprintln!(
+            "waiting: `harness gc --delete` is removing entries from {}",
+            store.root().display()
+        )
+    })?;
+    let swept = store.sweep()?;
+    if swept > 0 {
+        eprintln!("removed {swept} temporary file(s) of interrupted runs");
     }
-}
-
-impl<'a> Phases<'a> {
-    pub fn of(name: &'a str, plan: &'a Plan) -> Self {
-        let record = |inputs: Box<dyn Fn(usize) -> String + Sync + 'a>| {
-            Some(Record {
-                experiment: name,
-                inputs,
-            })
-        };
-        let members = Phase {
-            what: "train",
-            unit: "member",
-            hashes: plan.members.iter().map(|m| m.hash.as_str()).collect(),
-            codec: Codec {
-                ext: MEMBER_EXT,
-                encode: MemberResult::encode,
-                decode: MemberResult::decode,
-            },
-            record: record(Box::new(move |i| canonical_json(&plan.members[i].spec))),
-        };
-        let member_batches = executor::grouped_by(plan.members.len(), |i| {
-            (plan.members[i].variant, plan.members[i].spec.batch_key())
-        });
-        let pairs = Phase {
-            what: "align",
-            unit: "pair",
-            hashes: plan.pairs.iter().map(|p| p.hash.as_str()).collect(),
-            codec: pair_codec(),
-            record: record(Box::new(move |i| canonical_json(&plan.pairs[i].spec))),
-        };
-        let tie_index: Vec<(usize, usize)> = plan
-            .pairs
-            .iter()
-            .enumerate()
-            .flat_map(|(i, p)| (0..p.draws.len()).map(move |d| (i, d)))
-            .collect();
-        let tie_hashes = tie_index
-            .iter()
-            .map(|&(i, d)| plan.pairs[i].draws[d].hash.as_str())
-            .collect();
-        let index = tie_index.clone();
-        let ties = Phase {
-            what: "ties",
-            unit: "tie",
-            hashes: tie_hashes,
-            codec: pair_codec(),
-            record: record(Box::new(move |t| {
-                let (i, d) = index[t];
-                canonical_json(&plan.pairs[i].draws[d].spec)
-            })),
-        };
-        Phases {
-            members: (members, member_batches),
-            pairs: (pairs, executor::one_by_one(plan.pairs.len())),
-            ties: (ties, executor::one_by_one(tie_index.len())),
-            tie_index,
-        }
+    let exec = ctx.executor();
+    if let Some(shard) = args.shard.filter(|s| s.count > 1) {
+        run_shard_and_print(&loaded, shard, &exec)?;
+        return Ok(ExitCode::SUCCESS);
     }
+    if let Some(n) = args.jobs.filter(|&n| n > 1) {
+        let threads = ctx.threads.unwrap_or_else(|| launch::threads_per_job(n));
+        let command = ShardCommand::this_binary(
+            &ctx.artifacts,
+            ctx.device,
+            ctx.log_units,
+            args.manifests.clone(),
+            Some(threads),
+        )?
+        .with_overrides(ctx.overrides.shown());
+        eprintln!("running {n} shard processes");
+        launch::run_local_shards(&command, n)?;
+    }
+    for (path, manifest) in args.manifests.iter().zip(&loaded) {
+        run_and_print(manifest, path, &exec)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-/// A pair unit's work (an estimate or a tie-breaking draw) on its two members' results.
-fn estimate(spec: &PairSpec, a: &MemberResult, b: &MemberResult) -> Result<PairResult> {
-    let settings = PairSettings {
-        estimators: &spec.estimators,
-        k: spec.k,
-        project: spec.project,
-        seed: spec.tie_break_seed(),
-    };
-    run_pair(a, b, &settings)
+/// Runs one manifest, records the run in the history and prints what it did.
+fn run_and_print(manifest: &AnyManifest, path: &Path, exec: &Executor) -> Result<()> {
+    let experiment = kinds::of(manifest);
+    // On stdout with the rest, so that piped output keeps its order (progress bars and
+    // diagnostics go to stderr).
+    println!("{} ({})", experiment.name(), path.display());
+    let ran = experiment.run(path, exec)?;
+    let counted = ran.counted();
+    let entry = history::record(
+        exec.store,
+        &history::Finished {
+            experiment: &ran.name,
+            kind: experiment.kind(),
+            manifest_file: path,
+            manifest_sha256: &ran.hash,
+            overrides: experiment.overrides(),
+            manifest: experiment.canonical(),
+            results_dir: &ran.results_dir,
+            units_computed: counted.computed,
+            units_reused: counted.reused,
+            seconds: ran.seconds,
+            verdicts: ran
+                .verdicts
+                .iter()
+                .flat_map(|v| v.rows())
+                .map(|(rules, v)| format!("{}:{}={}", rules, v.claim, v.result()))
+                .collect(),
+        },
+    )?;
+    print_ran(&ran, &entry.id);
+    Ok(())
 }
 
-/// The member units of a network experiment, then its pair units and their tie-breaking
-/// draws, through the executor: the members of one batch (a `relu2` replica) train together,
-/// and are trained again together when any of them is missing; the experiment's data is
-/// loaded only when some member must be trained.
-pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outcome> {
-    // One data set per combination of `sweep.over` (its seed and task), loaded when needed.
-    let data: Vec<OnceLock<Result<TaskData, String>>> = (0..plan.variants.len().max(1))
-        .map(|_| OnceLock::new())
+/// What every run prints: its identity, its units and its time; corrupt entries recomputed,
+/// units waited for, the verdicts (if any), the warnings about the CCE estimates, where the
+/// results are (and whose results under the same name were left in place), and the run's id
+/// in the history.
+fn print_ran(ran: &Ran, run_id: &str) {
+    let units: Vec<String> = ran
+        .units
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {} ({} {}, {} cached)",
+                u.run + u.reused,
+                u.what,
+                u.run,
+                u.verb,
+                u.reused
+            )
+        })
         .collect();
-    let phases = Phases::of(&manifest.name, plan);
-    let (members, member_batches) = phases.members;
-    // Every batch to compute at once: per `sweep.over` combination, one fleet of classifiers
-    // (or the regression batches side by side), each batch stored as soon as it is done.
-    let (members, member_stats) = exec.execute_together(
-        &members,
-        member_batches,
-        |batches, done| {
-            let mut variants: Vec<usize> = batches.iter().map(|b| plan.members[b[0]].variant).collect();
-            variants.sort_unstable();
-            variants.dedup();
-            for variant in variants {
-                let ks: Vec<usize> = (0..batches.len())
-                    .filter(|&k| plan.members[batches[k][0]].variant == variant)
-                    .collect();
-                let m = variant_manifest(manifest, plan, variant);
-                let data = data[variant]
-                    .get_or_init(|| {
-                        TaskData::load(m.seed, &m.task, m.device).map_err(|e| format!("{e:#}"))
-                    })
-                    .as_ref()
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                let specs: Vec<Vec<_>> = ks
-                    .iter()
-                    .map(|&k| batches[k].iter().map(|&i| &plan.members[i].spec).collect())
-                    .collect();
-                data.run_batches(&specs, &|j, results| done(ks[j], results))?;
-            }
-            Ok(())
-        },
-        |first, n| {
-            let m = &plan.members[first];
-            format!(
-                "member units {} ({}, {n} member(s) trained together)",
-                &m.hash[..12],
-                member_label(plan, m)
-            )
-        },
-    )?;
-    let (pairs, pair_batches) = phases.pairs;
-    let (pairs, pair_stats) = exec.execute(
-        &pairs,
-        pair_batches,
-        |group| {
-            let p = &plan.pairs[group[0]];
-            Ok(vec![estimate(&p.spec, &members[p.a], &members[p.b])?])
-        },
-        |i, _| {
-            let p = &plan.pairs[i];
-            format!("pair unit {} ({})", &p.hash[..12], pair_label(plan, p))
-        },
-    )?;
-    let (ties, tie_batches) = phases.ties;
-    let tie_index = &phases.tie_index;
-    let (draws, tie_stats) = exec.execute(
-        &ties,
-        tie_batches,
-        |group| {
-            let (i, d) = tie_index[group[0]];
-            let p = &plan.pairs[i];
-            Ok(vec![estimate(
-                &p.draws[d].spec,
-                &members[p.a],
-                &members[p.b],
-            )?])
-        },
-        |t, _| {
-            let (i, d) = tie_index[t];
-            let p = &plan.pairs[i];
-            format!(
-                "tie unit {} ({}, tie-breaking draw {})",
-                &p.draws[d].hash[..12],
-                pair_label(plan, p),
-                d + 1
-            )
-        },
-    )?;
-    let mut ties: Vec<Vec<PairResult>> = plan.pairs.iter().map(|_| Vec::new()).collect();
-    for (&(i, _), r) in tie_index.iter().zip(draws) {
-        ties[i].push(r);
-    }
-    Ok(Outcome {
-        members,
-        pairs,
-        ties,
-        stats: RunStats::from_phases(member_stats, pair_stats, tie_stats),
-    })
-}
-
-/// The verdict of C4 across experiments, the experiments' warnings about their CCE estimates
-/// (each prefixed with its experiment's name) and the folder of its `claims.csv`.
-pub struct CrossClaim {
-    pub verdicts: Verdicts,
-    pub warnings: Vec<String>,
-    pub dir: PathBuf,
-}
-
-/// C4 judged across several finished experiments (e.g. fig1–fig3): every (experiment,
-/// network, SNR) curve's points pooled, each experiment's summary rebuilt from its cached
-/// units (nothing is trained: an experiment with missing units is an error naming it).
-/// Writes `<artifacts>/results/claims/claims.csv` (with the experiments' warnings) and
-/// returns the verdicts: C4 is the same rule in v1 and v2, so both rows hold the same verdict.
-pub fn cross_experiment_c4(manifests: &[Manifest], store: &Store) -> Result<CrossClaim> {
-    let mut curves = Vec::new();
-    let mut names = Vec::new();
-    let mut warnings = Vec::new();
-    for manifest in manifests {
-        let (plan, outcome) = cached_outcome(manifest, store)?;
-        for part in results::experiment::parts(manifest, &plan, outcome) {
-            let name = match part.label() {
-                l if l.is_empty() => manifest.name.clone(),
-                l => format!("{} {l}", manifest.name),
-            };
-            warnings.extend(part.warnings.iter().map(|w| format!("{name}: {w}")));
-            for (_, group) in claims::claim_groups(part.manifest, part.plan, &part.rows) {
-                curves.extend(group.into_iter().map(|c| Curve {
-                    label: format!("{name} {}", c.label),
-                    ..c
-                }));
-            }
-        }
-        names.push(format!("{} ({})", manifest.name, &plan.manifest_hash[..12]));
-    }
-    let mut verdict = claims::c4(&curves);
-    verdict.detail = format!("across {}: {}", names.join(", "), verdict.detail);
-    let verdicts = Verdicts {
-        v1: vec![verdict.clone()],
-        v2: vec![verdict],
-    };
-    let dir = write_results(
-        &store.results_dir("claims"),
-        &[("claims.csv".to_string(), claims_csv(&verdicts, &warnings)?)],
-    )?;
-    Ok(CrossClaim {
-        verdicts,
-        warnings,
-        dir,
-    })
-}
-
-/// A finished network experiment's plan and outcome, read from the cache (nothing is
-/// trained: an experiment with missing units is an error naming it and how many). The
-/// estimates only: the tie-breaking draws are left out of the plan.
-pub fn cached_outcome(manifest: &Manifest, store: &Store) -> Result<(Plan, Outcome)> {
-    let mut plan = plan(manifest);
-    for p in &mut plan.pairs {
-        p.draws.clear();
-    }
-    let missing = missing(&AnyPlan::Experiment(plan.clone()), store);
-    if missing > 0 {
-        bail!(
-            "experiment `{}` has {missing} units not in the cache: run it first (`harness run`)",
-            manifest.name
+    println!(
+        "{}  sha256 {}…  {} in {:.1} s",
+        ran.name,
+        &ran.hash[..12],
+        units.join(", "),
+        ran.seconds
+    );
+    if ran.corrupt_recomputed > 0 {
+        println!(
+            "  {} corrupt cache entries were recomputed",
+            ran.corrupt_recomputed
         );
     }
-    let exec = Executor {
-        quiet: true,
-        ..Executor::new(store)
-    };
-    let outcome = execute(manifest, &plan, &exec)?;
-    Ok((plan, outcome))
-}
-
-/// An estimator-accuracy unit's work: draws its data set and applies its estimator.
-pub fn run_unit(spec: &UnitSpec) -> Result<PairAlignment> {
-    let (a, b) = spec
-        .family
-        .sample(spec.seed, spec.n, spec.dims, spec.rho, spec.replicate);
-    // The tie-break seed: continuous data has no ties, but keep it tied to the data set.
-    estimators::align(&a, &b, spec.estimator, spec.k, spec.replicate as u64)
-}
-
-/// What a finished accuracy run reports.
-pub struct AccuracyReport {
-    pub name: String,
-    pub hash: String,
-    pub results_dir: PathBuf,
-    /// As in [`RunReport::beside`].
-    pub beside: Option<String>,
-    pub stats: PhaseStats,
-    pub rows: Vec<AccuracyRow>,
-    pub seconds: f64,
-}
-
-/// Runs an estimator-accuracy experiment through the executor and writes its results.
-pub fn run_accuracy(
-    m: &AccuracyManifest,
-    manifest_path: &Path,
-    exec: &Executor,
-) -> Result<AccuracyReport> {
-    let started = Instant::now();
-    let plan = accuracy_plan::plan(m)?;
-    let (results, stats) = execute_accuracy(&m.name, &plan, exec)?;
-    let home = results::results_home(exec.store, &m.name, &plan.manifest_hash);
-    let (results_dir, rows) = results::accuracy::write(
-        m,
-        manifest_path,
-        &plan,
-        &results,
-        &stats,
-        &home.dir,
-        started,
-    )?;
-    Ok(AccuracyReport {
-        name: m.name.clone(),
-        hash: plan.manifest_hash,
-        results_dir,
-        beside: home.beside,
-        stats,
-        rows,
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// The phase of an estimator-accuracy plan and its batches, largest data sets first (so that
-/// the last units to finish are short ones): what [`execute_accuracy`] runs and `plan` and
-/// `why` survey.
-pub fn accuracy_phase<'a>(
-    name: &'a str,
-    plan: &'a AccuracyPlan,
-) -> (Phase<'a, PairAlignment>, Vec<Vec<usize>>) {
-    let phase = Phase {
-        what: "estimate",
-        unit: "accuracy",
-        hashes: plan.units.iter().map(|u| u.hash.as_str()).collect(),
-        codec: Codec {
-            ext: UNIT_EXT,
-            encode: |r: &PairAlignment| Ok(serde_json::to_vec(r)?),
-            decode: |b| Ok(serde_json::from_slice(b)?),
-        },
-        record: Some(Record {
-            experiment: name,
-            inputs: Box::new(move |i| canonical_json(&plan.units[i].spec)),
-        }),
-    };
-    let mut batches = executor::one_by_one(plan.units.len());
-    batches.sort_by_key(|b| {
-        let s = &plan.units[b[0]].spec;
-        std::cmp::Reverse(s.n * s.dims)
-    });
-    (phase, batches)
-}
-
-/// The units of an estimator-accuracy plan through the executor.
-pub fn execute_accuracy(
-    name: &str,
-    plan: &AccuracyPlan,
-    exec: &Executor,
-) -> Result<(Vec<PairAlignment>, PhaseStats)> {
-    let (phase, batches) = accuracy_phase(name, plan);
-    exec.execute(
-        &phase,
-        batches,
-        |group| Ok(vec![run_unit(&plan.units[group[0]].spec)?]),
-        |i, _| plan.units[i].spec.label(),
-    )
+    if ran.waited > 0 {
+        println!(
+            "  {} units were being computed by another process; this run waited for them",
+            ran.waited
+        );
+    }
+    if let Some(v) = &ran.verdicts {
+        print!("{}", v.side_by_side());
+    }
+    print_warnings(&ran.warnings, &crate::results::claims::JUDGED_ON_CCE);
+    println!("  results: {}/", ran.results_dir.display());
+    if let Some(other) = &ran.beside {
+        let name = ran
+            .results_dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let plain = name.split('@').next().unwrap_or_default();
+        println!(
+            "  note: results/{plain}/ holds another manifest of this name (sha256 {}…), left \
+             as it is; these results went beside it",
+            &other[..12.min(other.len())]
+        );
+    }
+    println!("  run {run_id} recorded (`harness runs`, `harness diff`)");
 }
 
 /// What one shard did for one manifest.
 pub struct ShardOutcome {
     pub name: String,
     /// Units of this shard computed now, and found in the cache.
-    pub computed: usize,
-    pub reused: usize,
+    pub counted: Counted,
     /// Units of the whole plan still missing from the cache afterwards (those of other
     /// shards, unless they have finished).
     pub missing: usize,
@@ -442,38 +182,25 @@ pub struct ShardOutcome {
 /// in an unsharded run, through the same executor) and counts what each whole plan still
 /// misses, handing each manifest's outcome to `done` as it finishes. Writes no results.
 pub fn run_shard(
-    manifests: &[&AnyManifest],
+    manifests: &[AnyManifest],
     shard: Shard,
     exec: &Executor,
     mut done: impl FnMut(&ShardOutcome),
 ) -> Result<Vec<ShardOutcome>> {
-    let plans: Vec<AnyPlan> = manifests
+    let works: Vec<Work> = manifests
         .iter()
-        .map(|m| AnyPlan::of(m))
+        .map(|m| kinds::of(m).work())
         .collect::<Result<_>>()?;
-    let parts = shard_plans(&plans, shard)?;
+    let selected = shard::select(&works, shard);
     let mut outcomes = Vec::with_capacity(manifests.len());
-    for ((manifest, whole), part) in manifests.iter().zip(&plans).zip(&parts) {
+    for ((manifest, work), units) in manifests.iter().zip(&works).zip(&selected) {
         let started = Instant::now();
-        let (computed, reused) = match (manifest, part) {
-            (AnyManifest::Experiment(m), AnyPlan::Experiment(part)) => {
-                let s = execute(m, part, exec)?.stats;
-                (
-                    s.units_run(),
-                    s.members_reused + s.pairs_reused + s.ties_reused,
-                )
-            }
-            (AnyManifest::Accuracy(m), AnyPlan::Accuracy(part)) => {
-                let (_, s) = execute_accuracy(&m.name, part, exec)?;
-                (s.run, s.reused)
-            }
-            _ => unreachable!("a manifest's plan is of its kind"),
-        };
+        let experiment = kinds::of(manifest);
+        let counted = experiment.run_units(units, exec)?;
         let outcome = ShardOutcome {
-            name: manifest.name().to_string(),
-            computed,
-            reused,
-            missing: missing(whole, exec.store),
+            name: experiment.name().to_string(),
+            counted,
+            missing: work.missing(exec.store),
             seconds: started.elapsed().as_secs_f64(),
         };
         done(&outcome);
@@ -482,117 +209,32 @@ pub fn run_shard(
     Ok(outcomes)
 }
 
-/// How many of a plan's units have no valid entry in the cache.
-fn missing(plan: &AnyPlan, store: &Store) -> usize {
-    match plan {
-        AnyPlan::Experiment(plan) => {
-            let members = plan.members.iter().map(|m| (&m.hash, MEMBER_EXT));
-            let pairs = plan.pairs.iter().map(|p| (&p.hash, PAIR_EXT));
-            let ties = plan
-                .pairs
-                .iter()
-                .flat_map(|p| p.draws.iter().map(|d| (&d.hash, PAIR_EXT)));
-            members
-                .chain(pairs)
-                .chain(ties)
-                .filter(|(hash, ext)| !store.contains(hash, ext))
-                .count()
-        }
-        AnyPlan::Accuracy(plan) => plan
-            .units
-            .iter()
-            .filter(|u| !store.contains(&u.hash, UNIT_EXT))
-            .count(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::run_manifest;
-    use crate::cache::executor::Executor;
-    use crate::cache::Store;
-    use crate::manifest::Manifest;
-    use std::path::Path;
-
-    const TINY: &str = "name: tiny
-seed: 11
-figure: fig4
-task:
-  kind: classification
-  dataset: digits
-  n_test: 200
-model:
-  kind: fcnn
-  width: 3
-train:
-  solver: sgd
-  epochs: 4
-  batch_size: 32
-sweep:
-  label_noise: [0, 0.4]
-  n_over_p: [0.5, 2.0]
-  replicas: 2
-  members: 2
-";
-
-    #[test]
-    fn a_digits_experiment_runs_end_to_end_reproducibly() {
-        let m = Manifest::parse(TINY, Path::new("tiny.yaml")).unwrap();
-        let read = |dir: &Path, f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-        let first = tempfile::tempdir().unwrap();
-        let run = |dir: &Path| {
-            let store = Store::new(dir);
-            let exec = Executor {
-                quiet: true,
-                ..Executor::new(&store)
-            };
-            run_manifest(&m, Path::new("tiny.yaml"), &exec).unwrap()
-        };
-        let r = run(first.path());
-        assert_eq!(r.stats.members_run, 16);
-        let summary = read(&r.results_dir, "summary.csv");
-        let header = summary.lines().next().unwrap();
-        assert!(header.starts_with("label_noise,n,p,n_over_p,"), "{header}");
-        for col in [
-            "cce_ksg_mean",
-            "cce_gaussian_mean",
-            "test_loss_mean",
-            "train_error_mean",
-        ] {
-            assert!(header.contains(col), "{header}");
-        }
-        assert_eq!(summary.lines().count(), 1 + 4);
-        let members = read(&r.results_dir, "members.csv");
-        // The recorded fraction of changed labels: 0 at label noise 0; 0.4 replaces 40%, about
-        // 36% change class. (That the network trains on those labels, and that the errors are
-        // measured on the right sets, is checked in tests/classification_science.rs.)
-        let column = members
-            .lines()
-            .next()
-            .unwrap()
-            .split(',')
-            .position(|h| h == "labels_changed")
-            .expect("a labels_changed column");
-        for line in members.lines().skip(1) {
-            let c: Vec<&str> = line.split(',').collect();
-            let changed: f64 = c[column].parse().unwrap();
-            match c[0] {
-                "0.0" => assert_eq!(changed, 0.0, "{line}"),
-                _ => assert!((0.1..0.6).contains(&changed), "{line}"),
-            }
-        }
-        let split = read(&r.results_dir, "split.csv");
-        assert_eq!(
-            split.lines().filter(|l| l.starts_with("test,")).count(),
-            200
+/// Runs one shard of the manifests and says what is left for the collecting run.
+fn run_shard_and_print(manifests: &[AnyManifest], shard: Shard, exec: &Executor) -> Result<()> {
+    let outcomes = run_shard(manifests, shard, exec, |o| {
+        println!(
+            "{} shard {shard}: {} units ({} computed, {} cached) in {:.1} s; {} units of the \
+             experiment not cached",
+            o.name,
+            o.counted.computed + o.counted.reused,
+            o.counted.computed,
+            o.counted.reused,
+            o.seconds,
+            o.missing
         );
-        let record = read(&r.results_dir, "run.json");
-        assert!(record.contains("test_rows_sha256"), "{record}");
-        // A second cold run elsewhere gives the same bytes.
-        let second = tempfile::tempdir().unwrap();
-        let r2 = run(second.path());
-        for f in ["members.csv", "pairs.csv", "summary.csv", "split.csv"] {
-            assert_eq!(read(&r.results_dir, f), read(&r2.results_dir, f), "{f}");
-        }
+    })?;
+    let missing: usize = outcomes.iter().map(|o| o.missing).sum();
+    if missing > 0 {
+        println!(
+            "shard {shard} done; results not written: {missing} units outside this shard are \
+             missing (`harness run` without --shard writes the results once every shard has \
+             finished)"
+        );
+    } else {
+        println!(
+            "shard {shard} done; every unit is cached: `harness run` without --shard writes \
+             the results"
+        );
     }
+    Ok(())
 }

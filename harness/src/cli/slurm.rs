@@ -12,11 +12,14 @@
 //! `harness slurm` ran (`--chdir`), so relative manifest paths resolve as they did here.
 
 use super::launch::ShardCommand;
-use anyhow::{bail, Context, Result};
+use super::{at_least_one, Context, ManifestArgs};
+use crate::kinds;
+use anyhow::{bail, Context as _, Result};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::process::ExitCode;
 
 /// Resources each array task asks for; `None` leaves Slurm's default.
 #[derive(Clone, Debug, Default)]
@@ -38,6 +41,75 @@ pub struct JobFiles {
     pub collect: PathBuf,
     pub readme: PathBuf,
     pub logs: PathBuf,
+}
+
+/// Write Slurm job scripts under <artifacts>/slurm/<name>/: a job array with one task per
+/// shard (`harness run --shard I/N`), then a collect job (`--dependency=afterok`) that writes
+/// the results. The artifacts folder must be on a filesystem every node sees.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Manifest files, e.g. experiments/fig4_mnist_fcnn.yaml.
+    #[arg(required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// Number of array tasks (shards).
+    #[arg(long, value_parser = at_least_one())]
+    pub shards: usize,
+    /// Slurm partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task, in Slurm's format (e.g. 4:00:00).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// GPUs per task (with a CUDA build and --device cuda).
+    #[arg(long)]
+    pub gpus: Option<usize>,
+    /// CPUs per task; each task then runs that many threads.
+    #[arg(long)]
+    pub cpus: Option<usize>,
+    /// Submit with sbatch and print the job ids.
+    #[arg(long)]
+    pub submit: bool,
+    #[command(flatten)]
+    pub values: ManifestArgs,
+}
+
+/// `harness slurm`: the scripts, and with `--submit` the jobs.
+pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
+    let loaded = ctx.load_all(&args.manifests)?;
+    let names: Vec<&str> = loaded.iter().map(|m| kinds::of(m).name()).collect();
+    let command = ShardCommand::this_binary(
+        &ctx.artifacts,
+        ctx.device,
+        true,
+        args.manifests.clone(),
+        args.cpus.or(ctx.threads),
+    )?
+    .with_overrides(ctx.overrides.shown());
+    let resources = Resources {
+        partition: args.partition,
+        time: args.time,
+        gpus: args.gpus,
+        cpus: args.cpus,
+    };
+    let workdir = std::env::current_dir().context("cannot read the current directory")?;
+    let files = write_jobs(
+        &jobs_name(&names),
+        &command,
+        args.shards,
+        &resources,
+        &workdir,
+    )?;
+    println!("array script:   {}", files.array.display());
+    println!("collect script: {}", files.collect.display());
+    println!("logs:           {}/", files.logs.display());
+    if args.submit {
+        let (array, collect) = submit(&files)?;
+        println!("array job {array} ({} tasks)", args.shards);
+        println!("collect job {collect} (after job {array} succeeds)");
+    } else {
+        println!("submit: see {}", files.readme.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The folder's name for these experiments: their names joined by `+`.

@@ -1,108 +1,86 @@
 //! `harness why`: every unit a run of the manifest would compute, with its cause in the
 //! manifest's terms, grouped, summary first. Which units run comes from
 //! [`Executor::survey`], the staleness rule the run itself applies, over the phases the run
-//! itself builds ([`Phases`], [`accuracy_phase`]); `harness plan` lists the same states. The
+//! itself builds ([`Experiment::survey`]); `harness plan` lists the same states. The
 //! cause of a missing unit is its difference from the nearest cached unit whose inputs are
 //! recorded ([`crate::plan::explain`]), preferring units the same experiment computed.
 
-use super::run::{accuracy_phase, Phases};
-use crate::cache::executor::{Executor, Phase};
+use super::{Context, ManifestArgs};
+use crate::cache::executor::Executor;
 use crate::cache::stale::State;
 use crate::cache::Store;
-use crate::identity::canonical_json;
-use crate::manifest::AnyManifest;
-use crate::plan::explain::{flatten, Candidates, Flat, Kind};
-use crate::plan::{self, accuracy, member_label, pair_label};
+use crate::kinds::Experiment;
+use crate::plan::explain::{flatten, Candidates, Flat};
 use anyhow::Result;
-use serde_json::Value;
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-/// One phase of a manifest's units as a run would find them now.
-pub struct Surveyed {
-    /// `member`, `pair`, `tie` or `accuracy` (the unit log's kinds).
-    pub unit: &'static str,
-    pub hashes: Vec<String>,
-    pub labels: Vec<String>,
-    pub states: Vec<State>,
-    /// Each unit's canonical description.
-    pub inputs: Vec<Value>,
-    /// How each unit's keys map to the manifest.
-    pub kinds: Vec<Kind>,
-    /// For a pair or a draw: its two members' indices in the member phase.
-    pub members: Vec<(usize, usize)>,
-    ext: &'static str,
+/// Why would `harness run` compute anything? For every unit of the manifests that a run would
+/// compute now, the cause, in the manifest's terms, grouped, summary first.
+///
+/// What runs is decided by the same rule `run` applies (one staleness function): a unit whose
+/// cache entry is missing or corrupt, and every other unit of its batch (the members of a
+/// relu2 replica train together, so they are trained again together). The cause of a missing
+/// unit is its difference from the nearest cached unit of the same kind (fewest differing
+/// keys; units the same experiment computed are preferred), each key named by the manifest
+/// path that sets it: `alignment.k: 3 → 5`, or `sweep.snr gained 20` for a swept value no
+/// cached unit has. A pair whose members are trained says so (`its members are trained: …`).
+/// For this every cache entry keeps its inputs (the unit's canonical JSON,
+/// `<hash>.<ext>.inputs` beside it); entries cached before inputs were recorded cannot be
+/// compared, and `why` says so instead of guessing.
+///
+/// Output: one summary line per manifest (`fig2_relu: 12 of 192 members to train —
+/// sweep.snr gained 20 (12 members) ; 240 of 576 pairs to estimate — alignment.k: 3 → 5
+/// (240 pairs)`), then each phase's causes with their counts; with --units, one line per unit
+/// that would run: `<kind> <sha256> <what> — <cause>`, kind as in the unit log (--log-units)
+/// of the run that computes it.
+///
+/// Exit code 0 when nothing would run, 1 otherwise (2 bad input).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(required = true)]
+    pub manifests: Vec<PathBuf>,
+    /// Also list every unit that would run, one line each.
+    #[arg(long)]
+    pub units: bool,
+    #[command(flatten)]
+    pub values: ManifestArgs,
 }
 
-impl Surveyed {
-    fn of<T>(
-        phase: &Phase<'_, T>,
-        batches: &[Vec<usize>],
-        exec: &Executor,
-        describe: impl Fn(usize) -> (String, Value, Kind, (usize, usize)),
-    ) -> Self {
-        let states = exec.survey(phase, batches);
-        let mut s = Surveyed {
-            unit: phase.unit,
-            hashes: phase.hashes.iter().map(|h| h.to_string()).collect(),
-            labels: Vec::new(),
-            states,
-            inputs: Vec::new(),
-            kinds: Vec::new(),
-            members: Vec::new(),
-            ext: phase.codec.ext,
-        };
-        for i in 0..s.hashes.len() {
-            let (label, inputs, kind, members) = describe(i);
-            s.labels.push(label);
-            s.inputs.push(inputs);
-            s.kinds.push(kind);
-            s.members.push(members);
+/// `harness why` for each manifest; exit code 1 when anything would run.
+pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
+    let loaded = ctx.load_all(&args.manifests)?;
+    let exec = ctx.executor();
+    let mut any = false;
+    for manifest in &loaded {
+        let report = why(crate::kinds::of(manifest), &exec)?;
+        println!("{}", report.summary());
+        for phase in report.phases.iter().filter(|p| !p.units.is_empty()) {
+            let (noun, verb) = phase.words();
+            println!("  {} {noun} {verb}:", phase.units.len());
+            for (cause, n) in phase.groups() {
+                println!("    {n:>6}  {cause}");
+            }
         }
-        s
+        if report.unrecorded > 0 {
+            println!(
+                "  note: {} cache entries of these kinds were cached before inputs were \
+                 recorded; they are not compared",
+                report.unrecorded
+            );
+        }
+        if args.units {
+            for u in report.phases.iter().flat_map(|p| &p.units) {
+                println!("{} {} {} — {}", u.unit, u.hash, u.label, u.cause);
+            }
+        }
+        any |= report.to_run() > 0;
     }
-
-    pub fn cached(&self) -> usize {
-        self.states.iter().filter(|s| !s.runs()).count()
-    }
-}
-
-fn json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::from_str(&canonical_json(v)).expect("canonical JSON parses")
-}
-
-/// Every phase of the manifest, surveyed: what `harness run` would compute now.
-pub fn survey(manifest: &AnyManifest, exec: &Executor) -> Result<Vec<Surveyed>> {
-    Ok(match manifest {
-        AnyManifest::Experiment(m) => {
-            let plan = plan::plan(m);
-            let phases = Phases::of(&m.name, &plan);
-            let members = Surveyed::of(&phases.members.0, &phases.members.1, exec, |i| {
-                let u = &plan.members[i];
-                let kind = Kind::Member {
-                    compared: u.network > 0,
-                };
-                (member_label(&plan, u), json(&u.spec), kind, (i, i))
-            });
-            let pairs = Surveyed::of(&phases.pairs.0, &phases.pairs.1, exec, |i| {
-                let p = &plan.pairs[i];
-                (pair_label(&plan, p), json(&p.spec), Kind::Pair, (p.a, p.b))
-            });
-            let ties = Surveyed::of(&phases.ties.0, &phases.ties.1, exec, |t| {
-                let (i, d) = phases.tie_index[t];
-                let p = &plan.pairs[i];
-                let label = format!("{}, tie-breaking draw {}", pair_label(&plan, p), d + 1);
-                (label, json(&p.draws[d].spec), Kind::Pair, (p.a, p.b))
-            });
-            vec![members, pairs, ties]
-        }
-        AnyManifest::Accuracy(m) => {
-            let plan = accuracy::plan(m)?;
-            let (phase, batches) = accuracy_phase(&m.name, &plan);
-            vec![Surveyed::of(&phase, &batches, exec, |i| {
-                let u = &plan.units[i];
-                (u.spec.label(), json(&u.spec), Kind::Accuracy, (i, i))
-            })]
-        }
+    Ok(if any {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
@@ -198,9 +176,9 @@ impl WhyReport {
 }
 
 /// Why each unit of the manifest that a run would compute is not served from the cache.
-pub fn why(manifest: &AnyManifest, exec: &Executor) -> Result<WhyReport> {
-    let surveyed = survey(manifest, exec)?;
-    let name = manifest.name();
+pub fn why(experiment: &dyn Experiment, exec: &Executor) -> Result<WhyReport> {
+    let surveyed = experiment.survey(exec)?;
+    let name = experiment.name();
     let mut unrecorded = 0;
     // Per (extension, unit kind): the candidates and the entries without a record.
     let mut candidates_of: HashMap<(&str, String), (Candidates, usize)> = HashMap::new();

@@ -16,22 +16,37 @@
 //!   h_m = lnΓ(ν/2) − lnΓ((ν+m)/2) + (ν+m)/2 [ψ((ν+m)/2) − ψ(ν/2)] + (m/2) ln(νπ) the entropy of
 //!   a standard m-dimensional t (R = I) and g(m) = h_m − m h_1, the copula entropy of an
 //!   m-dimensional t with correlation R_X is H_c(X) = ½ log det R_X + g(m). Hence
-//!   CCE(A|B) = CCE_gauss + g(2d) − g(d) and MI = MI_gauss + 2 g(d) − g(2d).
+//!   CCE(A|B) = CCE_gauss + g(2d) − g(d) and MI = MI_gauss + 2 g(d) − g(2d) (`student.rs`).
+//! - `clayton`: every pair (A_i, B_i) has a bivariate Clayton copula, independent across i: not
+//!   elliptical (lower-tail dependence only, no radial symmetry). Its strength θ matches the
+//!   Kendall's τ of a Gaussian pair of correlation |ρ|: τ = (2/π) arcsin |ρ|, θ = 2τ/(1 − τ)
+//!   (ρ < 0: B_i reversed, which leaves the entropy as it is; ρ = 0: independence). Drawn by
+//!   Marshall & Olkin's frailty: V ~ Gamma(1/θ), A_i = (1 + E/V)^(−1/θ), B_i likewise with
+//!   its own E ~ Exp(1). Closed form: for an Archimedean copula with generator φ, W = C(U, V)
+//!   has Kendall's distribution K(t) = t − φ(t)/φ′(t) (Genest & Rivest 1993) and
+//!   c(u, v) = −φ″(C) φ′(u) φ′(v)/φ′(C)³, so E log c = E_K[log φ″(W) − 3 log(−φ′(W))] +
+//!   2 E[log(−φ′(U))]; with φ(t) = (t^(−θ) − 1)/θ both expectations are elementary and the
+//!   copula entropy of one pair is H(θ) = θ/(1 + θ) − ln(1 + θ). A, and B, have independent
+//!   coordinates, so CCE(A|B) = d H(θ) and MI = −d H(θ).
 //!
 //! The normal draw depends on (seed, N, dims, ρ, replicate) only, not on the family, so the
-//! three families of one cell share it (which is what makes `monotone` an exact check).
+//! Gaussian families of one cell share it (which is what makes `monotone` an exact check);
+//! `clayton` draws from its own stream.
 
-use super::{digamma, gaussian_cce_from_correlation};
+use super::draw::gamma;
+use super::gaussian_cce_from_correlation;
+use super::student::t_copula_excess;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use anyhow::{bail, Result};
 
-/// The dependence family of a cell; written `gaussian`, `monotone` or `student-t:ν`.
+/// The dependence family of a cell; written `gaussian`, `monotone`, `student-t:ν` or `clayton`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     Gaussian,
     Monotone,
     StudentT { nu: u32 },
+    Clayton,
 }
 
 /// The exact values of one cell, in nats.
@@ -52,6 +67,9 @@ impl Family {
         replicate: usize,
     ) -> (Matrix, Matrix) {
         let tag = format!("accuracy/n={n}/dims={dims}/rho={rho}/replicate={replicate}");
+        if self == Family::Clayton {
+            return clayton_sample(Rng::derive(seed, &format!("{tag}/clayton")), n, dims, rho);
+        }
         let mut normal = Rng::derive(seed, &tag);
         let mix = (1.0 - rho * rho).sqrt();
         let mut a = Matrix::zeros(n, dims);
@@ -65,7 +83,7 @@ impl Family {
             }
         }
         match self {
-            Family::Gaussian => {}
+            Family::Gaussian | Family::Clayton => {}
             Family::Monotone => {
                 for (m, first) in [(&mut a, 0), (&mut b, 1)] {
                     for (p, v) in m.data.iter_mut().enumerate() {
@@ -109,8 +127,13 @@ impl Family {
         let (cce, mi) = match self {
             Family::Gaussian | Family::Monotone => (cce, -cce),
             Family::StudentT { nu } => {
+                let nu = nu as f64;
                 let (g_d, g_2d) = (t_copula_excess(nu, dims), t_copula_excess(nu, 2 * dims));
                 (cce + g_2d - g_d, -cce + 2.0 * g_d - g_2d)
+            }
+            Family::Clayton => {
+                let h = dims as f64 * clayton_entropy(clayton_theta(rho));
+                (h, -h)
             }
         };
         if !(cce.is_finite() && mi.is_finite()) {
@@ -123,36 +146,40 @@ impl Family {
     }
 }
 
-/// g(m) = h_m − m h_1 (module doc): the copula entropy of an uncorrelated m-dimensional t with ν
-/// degrees of freedom (≤ 0: the shared scale makes the coordinates dependent).
-fn t_copula_excess(nu: u32, m: usize) -> f64 {
-    t_entropy(nu, m) - m as f64 * t_entropy(nu, 1)
+/// The Clayton θ of a pair whose Kendall's τ is that of a Gaussian pair of correlation |ρ|:
+/// τ = (2/π) arcsin |ρ|, θ = 2τ/(1 − τ). 0 (independence) at ρ = 0.
+pub(crate) fn clayton_theta(rho: f64) -> f64 {
+    let tau = 2.0 / std::f64::consts::PI * rho.abs().asin();
+    2.0 * tau / (1.0 - tau)
 }
 
-/// h_m: the differential entropy of the standard m-dimensional t with ν degrees of freedom
-/// (location 0, scale matrix I).
-fn t_entropy(nu: u32, m: usize) -> f64 {
-    let (nu_f, m_f) = (nu as f64, m as f64);
-    let half = (nu_f + m_f) / 2.0;
-    ln_gamma_half(nu) - ln_gamma_half(nu + m as u32)
-        + half * (digamma(half) - digamma(nu_f / 2.0))
-        + m_f / 2.0 * (nu_f * std::f64::consts::PI).ln()
+/// The copula entropy of the bivariate Clayton copula, θ/(1 + θ) − ln(1 + θ) (module doc); 0 at
+/// θ = 0.
+pub(crate) fn clayton_entropy(theta: f64) -> f64 {
+    theta / (1.0 + theta) - theta.ln_1p()
 }
 
-/// lnΓ(k/2) for a whole number k ≥ 1, exactly by the recurrence Γ(x + 1) = x Γ(x) from
-/// Γ(1/2) = √π or Γ(1) = 1.
-fn ln_gamma_half(k: u32) -> f64 {
-    assert!(k >= 1, "ln_gamma_half(0)");
-    let (mut x, mut acc) = if k % 2 == 0 {
-        (1.0, 0.0)
-    } else {
-        (0.5, 0.5 * std::f64::consts::PI.ln())
-    };
-    while x < k as f64 / 2.0 {
-        acc += x.ln();
-        x += 1.0;
+/// `dims` independent Clayton pairs (module doc), as uniforms; B reversed for ρ < 0.
+fn clayton_sample(mut rng: Rng, n: usize, dims: usize, rho: f64) -> (Matrix, Matrix) {
+    let theta = clayton_theta(rho);
+    let mut a = Matrix::zeros(n, dims);
+    let mut b = Matrix::zeros(n, dims);
+    let exponential = |rng: &mut Rng| -(1.0 - rng.uniform()).ln();
+    for p in 0..n * dims {
+        let (u, v) = if theta == 0.0 {
+            (rng.uniform(), rng.uniform())
+        } else {
+            let frailty = gamma(&mut rng, 1.0 / theta);
+            let (e1, e2) = (exponential(&mut rng), exponential(&mut rng));
+            (
+                (-(e1 / frailty).ln_1p() / theta).exp(),
+                (-(e2 / frailty).ln_1p() / theta).exp(),
+            )
+        };
+        a.data[p] = u;
+        b.data[p] = if rho < 0.0 { 1.0 - v } else { v };
     }
-    acc
+    (a, b)
 }
 
 impl std::fmt::Display for Family {
@@ -161,6 +188,7 @@ impl std::fmt::Display for Family {
             Family::Gaussian => f.write_str("gaussian"),
             Family::Monotone => f.write_str("monotone"),
             Family::StudentT { nu } => write!(f, "student-t:{nu}"),
+            Family::Clayton => f.write_str("clayton"),
         }
     }
 }
@@ -172,13 +200,14 @@ impl std::str::FromStr for Family {
         match s {
             "gaussian" => return Ok(Family::Gaussian),
             "monotone" => return Ok(Family::Monotone),
+            "clayton" => return Ok(Family::Clayton),
             _ => {}
         }
         match s.strip_prefix("student-t:").map(str::parse::<u32>) {
             Some(Ok(nu)) if nu >= 1 => Ok(Family::StudentT { nu }),
             _ => bail!(
-                "family {s:?}: expected `gaussian`, `monotone` or `student-t:ν` with a whole \
-                 number ν >= 1 (degrees of freedom)"
+                "family {s:?}: expected `gaussian`, `monotone`, `clayton` or `student-t:ν` with \
+                 a whole number ν >= 1 (degrees of freedom)"
             ),
         }
     }
@@ -200,24 +229,132 @@ impl<'de> serde::Deserialize<'de> for Family {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estimators::special::ln_gamma;
 
+    /// log c(A, B), log c(A), log c(B) of one row of a family's sample, from the copula densities
+    /// of the values as drawn (normal or t coordinates, or Clayton uniforms): an independent route
+    /// to the truth, which `truth` computes from entropy formulas instead.
+    fn log_copula_densities(f: Family, a: &[f64], b: &[f64], rho: f64) -> (f64, f64, f64) {
+        let d = a.len();
+        match f {
+            Family::Gaussian | Family::Monotone => {
+                let joint: f64 = a
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| {
+                        let q = (x * x - 2.0 * rho * x * y + y * y) / (1.0 - rho * rho);
+                        -0.5 * (1.0 - rho * rho).ln() - 0.5 * q + 0.5 * (x * x + y * y)
+                    })
+                    .sum();
+                (joint, 0.0, 0.0)
+            }
+            Family::StudentT { nu } => {
+                let nu = nu as f64;
+                // log f of a t with scale matrix R at Mahalanobis q, dimension m, log det R.
+                let log_t = |q: f64, m: f64, ld: f64| {
+                    ln_gamma((nu + m) / 2.0)
+                        - ln_gamma(nu / 2.0)
+                        - m / 2.0 * (nu * std::f64::consts::PI).ln()
+                        - 0.5 * ld
+                        - (nu + m) / 2.0 * (q / nu).ln_1p()
+                };
+                let margins = |v: &[f64]| v.iter().map(|x| log_t(x * x, 1.0, 0.0)).sum::<f64>();
+                let q_joint: f64 = a
+                    .iter()
+                    .zip(b)
+                    .map(|(x, y)| (x * x - 2.0 * rho * x * y + y * y) / (1.0 - rho * rho))
+                    .sum();
+                let sq = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
+                let dims = d as f64;
+                let joint = log_t(q_joint, 2.0 * dims, dims * (1.0 - rho * rho).ln())
+                    - margins(a)
+                    - margins(b);
+                (
+                    joint,
+                    log_t(sq(a), dims, 0.0) - margins(a),
+                    log_t(sq(b), dims, 0.0) - margins(b),
+                )
+            }
+            Family::Clayton => {
+                let theta = clayton_theta(rho);
+                let joint: f64 = a
+                    .iter()
+                    .zip(b)
+                    .map(|(&u, &v)| {
+                        let v = if rho < 0.0 { 1.0 - v } else { v };
+                        if theta == 0.0 {
+                            return 0.0;
+                        }
+                        theta.ln_1p()
+                            - (theta + 1.0) * (u.ln() + v.ln())
+                            - (2.0 + 1.0 / theta) * (u.powf(-theta) + v.powf(-theta) - 1.0).ln()
+                    })
+                    .sum();
+                (joint, 0.0, 0.0)
+            }
+        }
+    }
+
+    /// Every family's truth against a Monte Carlo of −E log c over its own sampler (200 000
+    /// rows): CCE(A|B) = −E[log c(A, B) − log c(B)], MI = E[log c(A, B) − log c(A) − log c(B)],
+    /// within 4 standard errors of the Monte Carlo.
     #[test]
-    fn ln_gamma_half_matches_known_values() {
-        let pi = std::f64::consts::PI;
-        assert!((ln_gamma_half(1) - pi.sqrt().ln()).abs() < 1e-15);
-        assert_eq!(ln_gamma_half(2), 0.0);
-        assert!((ln_gamma_half(5) - (0.75 * pi.sqrt()).ln()).abs() < 1e-14);
-        assert!((ln_gamma_half(12) - 120f64.ln()).abs() < 1e-13);
+    fn truths_match_a_monte_carlo_of_the_copula_density() {
+        let n = 200_000;
+        let cases = [
+            (Family::Gaussian, 2, 0.6),
+            (Family::StudentT { nu: 4 }, 2, 0.6),
+            (Family::StudentT { nu: 2 }, 3, 0.0),
+            (Family::StudentT { nu: 2 }, 1, 0.9),
+            (Family::Clayton, 2, 0.6),
+            (Family::Clayton, 1, 0.9),
+            (Family::Clayton, 2, -0.3),
+            (Family::Clayton, 1, 0.0),
+        ];
+        for (f, dims, rho) in cases {
+            let (a, b) = f.sample(99, n, dims, rho, 0);
+            let (mut cce, mut mi) = (Vec::with_capacity(n), Vec::with_capacity(n));
+            for i in 0..n {
+                let (j, la, lb) = log_copula_densities(f, a.row(i), b.row(i), rho);
+                cce.push(-(j - lb));
+                mi.push(j - la - lb);
+            }
+            let truth = f.truth(dims, rho).unwrap();
+            for (name, v, want) in [
+                ("cce", &cce, truth.cce_a_given_b),
+                ("mi", &mi, truth.mutual_information),
+            ] {
+                let mean = v.iter().sum::<f64>() / n as f64;
+                let sd =
+                    (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+                let se = sd / (n as f64).sqrt();
+                assert!(
+                    (mean - want).abs() <= 4.0 * se + 1e-12,
+                    "{f} {dims}+{dims} rho {rho} {name}: Monte Carlo {mean} ± {se}, truth {want}"
+                );
+            }
+        }
     }
 
     #[test]
-    fn t_entropy_matches_known_values() {
-        let pi = std::f64::consts::PI;
-        // The standard Cauchy (ν = 1) has entropy ln 4π.
-        assert!((t_entropy(1, 1) - (4.0 * pi).ln()).abs() < 1e-12);
-        // Large ν: the standard normal, (m/2) ln 2πe.
-        let normal = 1.5 * (2.0 * pi * std::f64::consts::E).ln();
-        assert!((t_entropy(1_000_000, 3) - normal).abs() < 1e-4);
+    fn clayton_strength_follows_kendalls_tau_and_the_sample_has_uniform_margins() {
+        // τ = 1/3 at ρ = 1/2 (arcsin ½ = π/6), so θ = 1; H(1) = ½ − ln 2.
+        assert!((clayton_theta(0.5) - 1.0).abs() < 1e-12);
+        assert!((clayton_entropy(1.0) - (0.5 - 2f64.ln())).abs() < 1e-15);
+        assert_eq!(clayton_theta(-0.5), clayton_theta(0.5));
+        assert_eq!(Family::Clayton.truth(3, 0.0).unwrap().cce_a_given_b, 0.0);
+        let (a, b) = Family::Clayton.sample(3, 20_000, 2, 0.6, 0);
+        for m in [&a, &b] {
+            assert!(m.data.iter().all(|&u| u > 0.0 && u < 1.0));
+            let mean = m.data.iter().sum::<f64>() / m.data.len() as f64;
+            assert!((mean - 0.5).abs() < 0.01, "{mean}");
+        }
+        // Lower-tail dependence: both of a pair below 0.05 far more often than 0.05² of rows.
+        let both_low = (0..20_000)
+            .filter(|&i| a.get(i, 0) < 0.05 && b.get(i, 0) < 0.05)
+            .count();
+        assert!(both_low > 20_000 * 20 / 1000, "{both_low}");
+        assert_eq!("clayton".parse::<Family>().unwrap(), Family::Clayton);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub(crate) fn normal_scores(ranks: &Matrix) -> Matrix {
 }
 
 /// Pearson correlation matrix of the columns of `z` (d × d).
-fn correlation(z: &Matrix) -> Matrix {
+pub(super) fn correlation(z: &Matrix) -> Matrix {
     let (n, d) = (z.rows, z.cols);
     let mut mean = vec![0.0; d];
     for i in 0..n {
@@ -52,7 +52,7 @@ fn correlation(z: &Matrix) -> Matrix {
 }
 
 /// log det of the principal submatrix of `r` on the indices `idx`, by Cholesky.
-fn log_det(r: &Matrix, idx: &[usize]) -> Result<f64> {
+pub(super) fn log_det(r: &Matrix, idx: &[usize]) -> Result<f64> {
     let m = idx.len();
     let mut l = vec![0.0; m * m];
     let mut ld = 0.0;
@@ -126,7 +126,7 @@ impl super::CopulaEstimator for Gaussian {
         "closed form on normal scores (exact for Gaussian copulas)"
     }
 
-    fn alignment(&self, ra: &Matrix, rb: &Matrix, _k: usize) -> Result<PairAlignment> {
+    fn alignment(&self, ra: &Matrix, rb: &Matrix, _k: usize, _seed: u64) -> Result<PairAlignment> {
         gaussian_alignment(&normal_scores(ra), &normal_scores(rb))
     }
 }

@@ -157,7 +157,8 @@ fn invariant_to_permuting_samples() {
             align(&pa, &pb, est, 3, 2).unwrap(),
         );
         if est == Estimator::Gaussian {
-            // Correlation sums run in row order: equal up to rounding.
+            // Correlation sums run in row order: equal up to rounding. (tcopula and ksg-tref sum
+            // in the order of A's first column's ranks: bit-identical.)
             for (p, q) in [
                 (x.cce_a_given_b, y.cce_a_given_b),
                 (x.cce_b_given_a, y.cce_b_given_a),
@@ -213,14 +214,27 @@ fn pair_alignment_fields_are_consistent() {
         let q = align(&b, &a, est, 3, 0).unwrap();
         assert_eq!(p.symmetric_cce, 0.5 * (p.cce_a_given_b + p.cce_b_given_a));
         assert_eq!(cce(&a, &b, est, 3, 0).unwrap(), p.cce_a_given_b);
-        // Swapping A and B swaps the conditionals (tie-break streams swap too; no ties here).
-        assert!((p.cce_a_given_b - q.cce_b_given_a).abs() < 1e-12, "{est}");
+        // Swapping A and B swaps the conditionals (tie-break streams swap too; no ties here):
+        // up to rounding, except ksg-tref, whose surrogate is drawn column by column in the
+        // order of the inputs: another draw, within its noise (sd about 0.03 here).
+        let tolerance = match est {
+            Estimator::KsgTRef => 0.15,
+            Estimator::TCopula => 1e-9,
+            Estimator::Ksg | Estimator::Kl | Estimator::Gaussian => 1e-12,
+        };
         assert!(
-            (p.mutual_information - q.mutual_information).abs() < 1e-12,
-            "{est}"
+            (p.cce_a_given_b - q.cce_b_given_a).abs() < tolerance,
+            "{est}: {} vs {}",
+            p.cce_a_given_b,
+            q.cce_b_given_a
         );
         assert!(
-            p.mutual_information > 0.2,
+            (p.mutual_information - q.mutual_information).abs() < tolerance,
+            "{est}"
+        );
+        // True MI 0.223 (A's copula entropy is 0, so MI = −CCE(A|B)).
+        assert!(
+            p.mutual_information > 0.15,
             "{est}: MI {}",
             p.mutual_information
         );
@@ -319,22 +333,29 @@ fn bad_inputs_are_rejected_with_a_message() {
     assert!(m.contains("positive definite"), "{m}");
 }
 
-/// Timing of `align` with ksg (run with `--ignored --nocapture`, release mode).
+/// Timing of `cce` with ksg and the estimators that correct its level (run with `--ignored
+/// --nocapture`, release mode); each call is timed three times, the best is printed.
 #[test]
 #[ignore]
 fn time_ksg() {
     for &n in &[2000, 20_000] {
-        for &d in &[1, 4, 16] {
+        for &d in &[1, 8, 16] {
             let (a, b) = correlated_pairs(n, d, 0.6, 0);
-            let t = std::time::Instant::now();
-            let p = align(&a, &b, Estimator::Ksg, 3, 0).unwrap();
-            println!(
-                "N={n} {d}+{d}: {:.3} s (cce {:+.3}, truth {:+.3}, threads {})",
-                t.elapsed().as_secs_f64(),
-                p.cce_a_given_b,
-                truth(d, 0.6),
-                rayon::current_num_threads()
-            );
+            for est in [Estimator::Ksg, Estimator::TCopula, Estimator::KsgTRef] {
+                let mut best = f64::INFINITY;
+                let mut value = 0.0;
+                for _ in 0..3 {
+                    let t = std::time::Instant::now();
+                    value = cce(&a, &b, est, 3, 0).unwrap();
+                    best = best.min(t.elapsed().as_secs_f64());
+                }
+                println!(
+                    "N={n} {d}+{d} {est}: {:.1} ms (cce {value:+.3}, truth {:+.3}, threads {})",
+                    1e3 * best,
+                    truth(d, 0.6),
+                    rayon::current_num_threads()
+                );
+            }
         }
     }
 }
@@ -565,4 +586,23 @@ fn ranks_beyond_sixteen_bits_are_not_truncated() {
     );
     let (ab, _) = directed(measure(&a, &b, Measure::Ii, Estimator::Ksg, 3, 11).unwrap());
     assert_eq!(ab, imbalance::imbalance(&pa, &pb));
+}
+
+/// The kNN question is the registry's: `k` applies to ksg and kl, not to the closed form; and
+/// an omitted `alignment.report` is the three estimators written out, not `Estimator::ALL`, so
+/// that a new estimator leaves every manifest that does not name it with its hash.
+#[test]
+fn the_registry_says_which_estimators_are_knn_and_what_the_default_report_is() {
+    let knn: Vec<Estimator> = Estimator::ALL.into_iter().filter(|e| e.is_knn()).collect();
+    assert!(
+        knn.contains(&Estimator::Ksg) && knn.contains(&Estimator::Kl),
+        "{knn:?}"
+    );
+    assert!(!Estimator::Gaussian.is_knn());
+    // ksg-tref reads k (two ksg runs), tcopula does not.
+    assert!(Estimator::KsgTRef.is_knn() && !Estimator::TCopula.is_knn());
+    assert_eq!(
+        Estimator::default_report(),
+        [Estimator::Ksg, Estimator::Kl, Estimator::Gaussian]
+    );
 }

@@ -2,18 +2,19 @@
 //!
 //! A manifest whose top-level `kind` is `estimator-accuracy` describes the estimator-accuracy
 //! experiment instead of a network experiment ([`declared_kind`] tells them apart before either
-//! schema is parsed, in [`super::load`]). Like the experiment schema, unknown keys are rejected and every error names
+//! schema is parsed, in [`super::load`]. Like the experiment schema, unknown keys are rejected and every error names
 //! the file, the line and the key ([`ManifestError`]).
 //!
 //! ```yaml
 //! kind: estimator-accuracy
 //! name: estimators
 //! seed: 1
-//! estimators: [ksg, kl, gaussian]   # default: all three
+//! estimators: [ksg, tcopula]        # default: all of them
 //! k: 3                              # default 3
 //! grid:                             # blocks of cells; a cell may appear in one block only
-//!   - {n: [500, 2000], dims: [1, 4], rho: [0.6], families: [gaussian], seeds: 5}
-//! figure: {family: gaussian, rho: 0.6}  # default: the first block's first family and ρ
+//!   - {n: [500, 2000], dims: [1, 4], rho: [0.6], families: [gaussian, clayton], seeds: 5}
+//! figure: {families: [gaussian], rho: 0.6}  # default: the first block's first ρ, and every
+//!                                            # family with cells at that ρ
 //! ```
 
 use crate::estimators::{Estimator, Family};
@@ -40,7 +41,7 @@ pub struct AccuracyManifest {
     pub description: String,
     /// The seed every generated data set derives from.
     pub seed: u64,
-    #[serde(default = "all_estimators")]
+    #[serde(default = "default_estimators")]
     pub estimators: Vec<Estimator>,
     /// Neighbours of the kNN estimators.
     #[serde(default = "default_k")]
@@ -70,16 +71,17 @@ pub struct Block {
     pub seeds: usize,
 }
 
-/// The figure shows bias against N for every dimension of this (family, ρ).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// The figure shows the error of CCE(A|B) against N at this ρ: one row of panels per family,
+/// one panel per dimension.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FigureCells {
-    pub family: Family,
+    pub families: Vec<Family>,
     pub rho: f64,
 }
 
-fn all_estimators() -> Vec<Estimator> {
-    Estimator::ALL.to_vec()
+fn default_estimators() -> Vec<Estimator> {
+    Estimator::default_report()
 }
 fn default_k() -> usize {
     3
@@ -100,7 +102,7 @@ pub fn declared_kind(text: &str) -> Option<String> {
 
 impl AccuracyManifest {
     pub fn load(path: &Path) -> Result<AccuracyManifest, ManifestError> {
-        AccuracyManifest::parse(&super::load::read(path)?, path)
+        AccuracyManifest::parse(&super::read(path)?, path)
     }
 
     /// Parses and validates manifest text; `path` is used in error messages only.
@@ -124,11 +126,14 @@ impl AccuracyManifest {
             message,
         })?;
         if m.figure.is_none() {
-            let first = &m.grid[0];
-            m.figure = Some(FigureCells {
-                family: first.families[0],
-                rho: first.rho[0],
-            });
+            let rho = m.grid[0].rho[0];
+            let mut families: Vec<Family> = Vec::new();
+            for (_, c, _) in m.cells() {
+                if c.rho == rho && !families.contains(&c.family) {
+                    families.push(c.family);
+                }
+            }
+            m.figure = Some(FigureCells { families, rho });
         }
         Ok(m)
     }
@@ -255,17 +260,22 @@ impl AccuracyManifest {
             }
         }
         if let Some(f) = &self.figure {
-            if !cells
-                .iter()
-                .any(|(_, c, _)| c.family == f.family && c.rho == f.rho)
-            {
-                return fail(
-                    "figure".into(),
-                    format!(
-                        "no cell of the grid has family {} and rho = {}",
-                        f.family, f.rho
-                    ),
-                );
+            if f.families.is_empty() {
+                return fail("figure".into(), "list at least one family".into());
+            }
+            for family in &f.families {
+                if !cells
+                    .iter()
+                    .any(|(_, c, _)| c.family == *family && c.rho == f.rho)
+                {
+                    return fail(
+                        "figure".into(),
+                        format!(
+                            "no cell of the grid has family {family} and rho = {}",
+                            f.rho
+                        ),
+                    );
+                }
             }
         }
         Ok(())

@@ -4,35 +4,17 @@
 //! override means the same thing to every command.
 
 use super::accuracy::{declared_kind, AccuracyManifest};
-use super::{find_key_line, Manifest, ManifestError, Overrides};
+use super::{find_key_line, read, Manifest, ManifestError, Overrides};
 use crate::device::DeviceKind;
 use std::path::Path;
 
-/// A manifest of either kind.
+/// A manifest of any kind: the schema registry, one variant per kind, each named by its
+/// top-level `kind:` in [`load`]. Past loading, every command reaches a kind through
+/// `kinds::of` (the pipeline registry) and nothing else matches on it.
 #[derive(Clone, Debug)]
 pub enum AnyManifest {
     Experiment(Box<Manifest>),
     Accuracy(AccuracyManifest),
-}
-
-impl AnyManifest {
-    /// The experiment's name (its results folder).
-    pub fn name(&self) -> &str {
-        match self {
-            AnyManifest::Experiment(m) => &m.name,
-            AnyManifest::Accuracy(m) => &m.name,
-        }
-    }
-}
-
-/// The text of a manifest file.
-pub fn read(path: &Path) -> Result<String, ManifestError> {
-    std::fs::read_to_string(path).map_err(|e| ManifestError {
-        file: path.to_path_buf(),
-        line: None,
-        key: None,
-        message: format!("cannot read the manifest: {e}"),
-    })
 }
 
 /// Reads, parses and validates a manifest of either kind, with `overrides` applied. A network

@@ -62,6 +62,10 @@ pub struct CheckMargins {
     /// Tolerance for values without seed variance (every replica equal on both sides):
     /// compared directly (default: 1e-9 relative, 1e-12 absolute).
     pub deterministic: Margin,
+    /// Tier 2's equivalence margin of an effect size (C1's level gaps, C2's contrast, C3's
+    /// rise), relative to the reference's effect, and of a whole curve, relative to the
+    /// reference curve's range (default: 50 %).
+    pub effect: Margin,
 }
 
 impl Default for CheckMargins {
@@ -78,6 +82,10 @@ impl Default for CheckMargins {
             deterministic: Margin {
                 abs: Some(1e-12),
                 rel: Some(1e-9),
+            },
+            effect: Margin {
+                abs: None,
+                rel: Some(0.5),
             },
         }
     }
@@ -97,6 +105,7 @@ impl CheckMargins {
     pub fn validate(&self) -> Result<(), (String, String)> {
         self.gen_error.validate("check.gen_error")?;
         self.cce.validate("check.cce")?;
-        self.deterministic.validate("check.deterministic")
+        self.deterministic.validate("check.deterministic")?;
+        self.effect.validate("check.effect")
     }
 }

@@ -197,7 +197,7 @@ fn default_estimator() -> Estimator {
     Estimator::Ksg
 }
 fn default_report() -> Vec<Estimator> {
-    Estimator::ALL.to_vec()
+    Estimator::default_report()
 }
 fn default_k() -> usize {
     3
@@ -262,7 +262,7 @@ impl Task {
 impl Manifest {
     /// Reads, parses and validates a manifest file (no overrides; see [`load::load`]).
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
-        Manifest::parse(&load::read(path)?, path)
+        Manifest::parse(&read(path)?, path)
     }
 
     /// Parses and validates manifest text; `path` is used in error messages only.
@@ -633,10 +633,10 @@ impl Manifest {
         let Task::LinearTeacher { d, .. } = self.task else {
             return None;
         };
-        let widths = self.networks().into_iter().map(|(m, _)| match m {
-            Model::Relu2 { width, .. } => *width,
-            _ => 0,
-        });
+        let widths = self
+            .networks()
+            .into_iter()
+            .map(|(m, _)| m.representation_width());
         Some(widths.fold(d, usize::max))
     }
 
@@ -770,6 +770,16 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The text of a manifest file.
+pub fn read(path: &Path) -> Result<String, ManifestError> {
+    std::fs::read_to_string(path).map_err(|e| ManifestError {
+        file: path.to_path_buf(),
+        line: None,
+        key: None,
+        message: format!("cannot read the manifest: {e}"),
+    })
 }
 
 /// The 1-based line of a dotted key path (`sweep.snr`, `grid[0].rho`) in YAML text, as the

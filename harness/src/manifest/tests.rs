@@ -53,6 +53,21 @@ fn defaults_are_filled_and_spelling_them_out_keeps_the_hash() {
     );
 }
 
+/// An omitted `alignment.report` is the three estimators written out (not every estimator the
+/// registry has), so adding an estimator does not change this manifest's identity.
+#[test]
+fn an_omitted_report_is_the_three_estimators_spelled_out() {
+    let m = parse(BASE).unwrap();
+    let spelled = parse(&format!(
+        "{BASE}alignment:\n  report: [ksg, kl, gaussian]\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        crate::identity::hash_of(&m),
+        crate::identity::hash_of(&spelled)
+    );
+}
+
 #[test]
 fn max_steps_is_absent_from_the_canonical_form_unless_set() {
     let m = parse(BASE).unwrap();

@@ -18,9 +18,104 @@ use super::classifier::{
     fresh_var, row_var, select_rows, stack_members, uniform_values, var_from, Classifier,
     ClassifierEnsemble, Forward,
 };
+use super::network::{width_within, Network, Reads, Rejection};
+use crate::data::datasets::{Dataset, CLASSES};
+use crate::data::Input;
 use crate::rng::Rng;
 use candle_core::{Device, ModuleT, Result, Tensor, Var};
 use candle_nn::BatchNorm;
+use serde::{Deserialize, Serialize};
+
+/// Largest base width k of cnn5 (its last stage has 8k channels).
+pub const MAX_CNN5_WIDTH: usize = 1024;
+
+/// `model: {kind: cnn5, width: k}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cnn5Config {
+    pub width: usize,
+}
+
+impl Network for Cnn5Config {
+    fn name(&self) -> &'static str {
+        "cnn5"
+    }
+
+    fn describe(&self) -> String {
+        format!("cnn5 width {}", self.width)
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Images
+    }
+
+    fn check(&self, input: &Input) -> std::result::Result<(), Rejection> {
+        width_within(self.width, MAX_CNN5_WIDTH)?;
+        if let Input::Images(dataset) = input {
+            let shape = dataset.shape();
+            if shape.height != INPUT_SIDE || shape.width != INPUT_SIDE {
+                return Err((
+                    "model.kind",
+                    format!(
+                        "cnn5's pools (2, 2, 2, 4) need 32×32 images (cifar10); {dataset} is {}×{}",
+                        shape.height, shape.width
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn parameter_count(&self, input: &Input) -> usize {
+        match input {
+            Input::Images(dataset) => {
+                Cnn5::parameter_count(dataset.shape().channels, self.width, CLASSES)
+            }
+            Input::Vector { .. } => unreachable!("cnn5 reads images (Model::check)"),
+        }
+    }
+
+    fn representation_width(&self) -> usize {
+        self.width
+    }
+
+    fn solvers(&self) -> &'static [&'static str] {
+        &["sgd"]
+    }
+
+    fn trains_members_together(&self) -> bool {
+        true
+    }
+
+    fn ensemble(
+        &self,
+        dataset: Dataset,
+        inits: &mut [&mut Rng],
+        device: &Device,
+    ) -> anyhow::Result<Box<dyn ClassifierEnsemble>> {
+        let channels = dataset.shape().channels;
+        let nets = inits
+            .iter_mut()
+            .map(|rng| Cnn5::new(channels, self.width, CLASSES, rng, device))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Box::new(Cnn5Ensemble::stack(&nets)?))
+    }
+
+    /// cnn5 has no hand-written CPU form: it trains through candle on every device.
+    fn cpu_step(
+        &self,
+        _dataset: Dataset,
+        _init: &mut Rng,
+        _batch: usize,
+    ) -> anyhow::Result<Option<Box<dyn super::classifier::CpuStep>>> {
+        Ok(None)
+    }
+
+    /// BatchNorm takes its statistics over the batch.
+    fn rows_interact(&self) -> bool {
+        true
+    }
+}
 
 /// Max-pool sizes of the four stages.
 pub const POOLS: [usize; 4] = [2, 2, 2, 4];

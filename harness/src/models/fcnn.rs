@@ -16,10 +16,98 @@ pub mod cpu;
 
 use super::classifier::{
     fresh_var, normal_values, row_var, select_rows, stack_members, uniform_values, var_from,
-    Classifier, ClassifierEnsemble, Forward,
+    Classifier, ClassifierEnsemble, CpuStep, Forward,
 };
+use super::network::{width_within, Network, Reads, Rejection, MAX_WIDTH};
+use crate::data::datasets::{Dataset, CLASSES};
+use crate::data::Input;
 use crate::rng::Rng;
 use candle_core::{Device, Result, Tensor, Var};
+use serde::{Deserialize, Serialize};
+
+/// `model: {kind: fcnn, width: k, init_std: 0.1}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FcnnConfig {
+    pub width: usize,
+    /// Standard deviation of the initial weights (Gu, Zheng & Aste: 0.1).
+    #[serde(default = "default_init_std")]
+    pub init_std: f64,
+}
+
+pub fn default_init_std() -> f64 {
+    0.1
+}
+
+impl Network for FcnnConfig {
+    fn name(&self) -> &'static str {
+        "fcnn"
+    }
+
+    fn describe(&self) -> String {
+        format!("fcnn width {}", self.width)
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Images
+    }
+
+    fn check(&self, _input: &Input) -> std::result::Result<(), Rejection> {
+        width_within(self.width, MAX_WIDTH)?;
+        if !(self.init_std > 0.0 && self.init_std.is_finite()) {
+            return Err((
+                "model.init_std",
+                format!("init_std = {}: must be positive", self.init_std),
+            ));
+        }
+        Ok(())
+    }
+
+    fn parameter_count(&self, input: &Input) -> usize {
+        match input {
+            Input::Images(dataset) => {
+                Fcnn::parameter_count(dataset.shape().len(), self.width, CLASSES)
+            }
+            Input::Vector { .. } => unreachable!("fcnn reads images (Model::check)"),
+        }
+    }
+
+    fn representation_width(&self) -> usize {
+        self.width
+    }
+
+    fn solvers(&self) -> &'static [&'static str] {
+        &["sgd"]
+    }
+
+    fn trains_members_together(&self) -> bool {
+        true
+    }
+
+    fn ensemble(
+        &self,
+        dataset: Dataset,
+        inits: &mut [&mut Rng],
+        device: &Device,
+    ) -> anyhow::Result<Box<dyn ClassifierEnsemble>> {
+        let d_in = dataset.shape().len();
+        let nets = inits
+            .iter_mut()
+            .map(|rng| Fcnn::new(d_in, self.width, CLASSES, self.init_std, rng, device))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Box::new(FcnnEnsemble::stack(&nets)?))
+    }
+
+    fn cpu_step(
+        &self,
+        dataset: Dataset,
+        init: &mut Rng,
+        batch: usize,
+    ) -> anyhow::Result<Option<Box<dyn CpuStep>>> {
+        let net = Fcnn::new(dataset.shape().len(), self.width, CLASSES, self.init_std, init, &Device::Cpu)?;
+        Ok(Some(Box::new(cpu::FcnnCpu::new(&net, batch)?)))
+    }
+}
 
 pub struct Fcnn {
     /// k × d_in.

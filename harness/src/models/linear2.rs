@@ -1,8 +1,53 @@
 //! `linear2`: f(x) = w2 · (w1ᵀx), a two-layer linear network of hidden width 1 (P = d + 1).
 //! Its representation is the hidden unit h = w1ᵀx.
 
+use super::network::{Network, Reads, Rejection};
 use crate::data::teacher::dot;
+use crate::data::Input;
 use crate::matrix::Matrix;
+use serde::{Deserialize, Serialize};
+
+/// `model: {kind: linear2}`: no settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Linear2Config {}
+
+impl Network for Linear2Config {
+    fn name(&self) -> &'static str {
+        "linear2"
+    }
+
+    fn describe(&self) -> String {
+        "two-layer linear network".into()
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Vectors
+    }
+
+    fn check(&self, _input: &Input) -> Result<(), Rejection> {
+        Ok(())
+    }
+
+    fn parameter_count(&self, input: &Input) -> usize {
+        match input {
+            Input::Vector { d } => d + 1,
+            Input::Images(_) => unreachable!("linear2 reads vectors (Model::check)"),
+        }
+    }
+
+    fn representation_width(&self) -> usize {
+        1
+    }
+
+    fn solvers(&self) -> &'static [&'static str] {
+        &["min-norm", "gd"]
+    }
+
+    fn trains_members_together(&self) -> bool {
+        false
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear2 {

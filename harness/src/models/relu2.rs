@@ -13,9 +13,71 @@
 
 pub mod cpu;
 
+use super::network::{width_within, Network, Reads, Rejection, MAX_WIDTH};
+use crate::data::Input;
 use crate::matrix::Matrix;
 use crate::rng::Rng;
 use anyhow::{ensure, Result};
+use serde::{Deserialize, Serialize};
+
+/// `model: {kind: relu2, width: k, init: shared}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relu2Config {
+    pub width: usize,
+    /// Whether the members of a replica start from one initialization (`shared`, default)
+    /// or each from its own (`independent`).
+    #[serde(default)]
+    pub init: Init,
+}
+
+/// How the members of one replica get their initial weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// One initialization per replica, shared by its members.
+    #[default]
+    Shared,
+    /// Each member draws its own.
+    Independent,
+}
+
+impl Network for Relu2Config {
+    fn name(&self) -> &'static str {
+        "relu2"
+    }
+
+    fn describe(&self) -> String {
+        format!("two-layer ReLU network of width {}", self.width)
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Vectors
+    }
+
+    fn check(&self, _input: &Input) -> Result<(), Rejection> {
+        width_within(self.width, MAX_WIDTH)
+    }
+
+    fn parameter_count(&self, input: &Input) -> usize {
+        match input {
+            Input::Vector { d } => self.width * (d + 2) + 1,
+            Input::Images(_) => unreachable!("relu2 reads vectors (Model::check)"),
+        }
+    }
+
+    fn representation_width(&self) -> usize {
+        self.width
+    }
+
+    fn solvers(&self) -> &'static [&'static str] {
+        &["gd", "adam"]
+    }
+
+    fn trains_members_together(&self) -> bool {
+        true
+    }
+}
 use candle_core::{DType, Device, Tensor, Var};
 use std::collections::BTreeMap;
 

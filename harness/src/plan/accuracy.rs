@@ -2,6 +2,7 @@
 //! cell × data set × estimator, named by the SHA-256 of its inputs and cached like every
 //! other unit, in the order (block, family, ρ, dims, N, data set, estimator).
 
+use super::work::{log2_ceil, Work, WorkUnit};
 use crate::estimators::{Estimator, Family, Truth};
 use crate::identity::{hash_of, ALGORITHM_VERSION};
 use crate::manifest::accuracy::{AccuracyManifest, Cell};
@@ -82,6 +83,41 @@ pub fn plan(m: &AccuracyManifest) -> Result<AccuracyPlan> {
         cells,
         units,
     })
+}
+
+impl AccuracyPlan {
+    /// The plan's units, one work group each.
+    pub fn work(&self) -> Work {
+        let units = self
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let s = &u.spec;
+                WorkUnit {
+                    unit: "accuracy",
+                    hash: u.hash.clone(),
+                    ext: UNIT_EXT,
+                    group: i,
+                    joins: Vec::new(),
+                    cost: (s.n as u128) * log2_ceil(s.n) * 2 * (s.dims as u128),
+                }
+            })
+            .collect();
+        Work {
+            manifest_hash: self.manifest_hash.clone(),
+            units,
+        }
+    }
+
+    /// The plan restricted to some of its units.
+    pub fn restrict_to(&self, units: &[usize]) -> AccuracyPlan {
+        AccuracyPlan {
+            manifest_hash: self.manifest_hash.clone(),
+            cells: self.cells.clone(),
+            units: units.iter().map(|&i| self.units[i].clone()).collect(),
+        }
+    }
 }
 
 impl UnitSpec {

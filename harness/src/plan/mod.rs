@@ -14,6 +14,7 @@ pub mod accuracy;
 pub mod explain;
 pub mod shard;
 pub mod units;
+pub mod work;
 
 use crate::data::Input;
 use crate::identity::hash_of;

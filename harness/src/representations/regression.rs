@@ -10,7 +10,8 @@ use crate::manifest::Task;
 use crate::matrix::Matrix;
 use crate::models::linear2::Linear2;
 use crate::models::relu2::Relu2;
-use crate::models::{Init, Model};
+use crate::models::relu2::{Init, Relu2Config};
+use crate::models::Model;
 use crate::plan::units::MemberSpec;
 use crate::rng::Rng;
 use crate::train::{train_linear2_gd, train_relu2_ensemble, StopReason, Train};
@@ -75,12 +76,12 @@ pub fn run_batch(specs: &[&MemberSpec], data: &ExperimentData) -> Result<Vec<Mem
         })
         .collect::<Result<_>>()?;
     match &first.model {
-        Model::Linear2 {} => specs
+        Model::Linear2(_) => specs
             .iter()
             .zip(xs.iter().zip(&ys))
             .map(|(spec, (x, y))| fit_linear2(spec, x, y, data))
             .collect(),
-        Model::Relu2 { width, init } => {
+        Model::Relu2(Relu2Config { width, init }) => {
             let d = teacher.d;
             let inits: Vec<Relu2> = specs
                 .iter()
@@ -116,9 +117,7 @@ pub fn run_batch(specs: &[&MemberSpec], data: &ExperimentData) -> Result<Vec<Mem
                 })
                 .collect())
         }
-        model @ (Model::Fcnn { .. } | Model::Cnn5 { .. }) => {
-            bail!("{} is not a regression model", model.name())
-        }
+        model => bail!("{} is not a regression model", model.name()),
     }
 }
 

@@ -1,6 +1,9 @@
-//! The tables of the estimator-accuracy experiment: `estimates.csv` (one row per unit) and
+//! The tables of the estimator-accuracy experiment: `estimates.csv` (one row per unit),
 //! `accuracy.csv` (tidy: one row per family, N, dims, ρ, estimator and quantity, with truth,
-//! mean, bias, sd and RMSE over the data sets). Its figure is in [`super::figure::accuracy`].
+//! mean, bias, sd and RMSE over the data sets) and `accuracy_wide.csv` (the same numbers with
+//! the estimators side by side: one row per cell and quantity, bias, sd and RMSE of each
+//! estimator in columns). Its figure is in [`super::figure::accuracy`], its results folder in
+//! [`super::accuracy_folder`].
 
 use super::tables::cell;
 use crate::estimators::{Estimator, PairAlignment, Truth};
@@ -148,6 +151,48 @@ pub fn accuracy_csv(rows: &[AccuracyRow], k: usize) -> Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
+/// `accuracy_wide.csv`: one row per cell and quantity (in the order of `accuracy.csv`; `rows`
+/// as [`summarize`] gives them, each cell's rows together), with
+/// `<estimator>_bias`, `_sd` and `_rmse` for each estimator of the manifest, in its order.
+pub fn accuracy_wide_csv(
+    rows: &[AccuracyRow],
+    estimators: &[Estimator],
+    k: usize,
+) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = CELL_COLUMNS.iter().map(|c| c.to_string()).collect();
+    header.extend(["k", "quantity", "truth", "seeds"].map(String::from));
+    for e in estimators {
+        header.extend(["bias", "sd", "rmse"].map(|s| format!("{e}_{s}")));
+    }
+    w.write_record(&header)?;
+    // `summarize` writes the rows of one cell together.
+    for group in rows.chunk_by(|a, b| a.cell == b.cell) {
+        for q in Quantity::ALL {
+            let Some(first) = group.iter().find(|r| r.quantity == q) else {
+                continue;
+            };
+            let mut record = cell_columns(&first.cell).to_vec();
+            record.extend([
+                k.to_string(),
+                q.name().to_string(),
+                cell(Some(first.truth)),
+                first.seeds.to_string(),
+            ]);
+            for &e in estimators {
+                let of_e = group.iter().find(|o| o.quantity == q && o.estimator == e);
+                record.extend([
+                    cell(of_e.map(|o| o.bias)),
+                    cell(of_e.map(|o| o.sd)),
+                    cell(of_e.map(|o| o.rmse)),
+                ]);
+            }
+            w.write_record(record)?;
+        }
+    }
+    Ok(w.into_inner()?)
+}
+
 /// `estimates.csv`: one row per unit.
 pub fn estimates_csv(plan: &AccuracyPlan, results: &[PairAlignment]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -178,51 +223,4 @@ pub fn estimates_csv(plan: &AccuracyPlan, results: &[PairAlignment]) -> Result<V
         w.write_record(record)?;
     }
     Ok(w.into_inner()?)
-}
-
-/// Writes every results file of an accuracy run to `dir`: the tables, the figure and the run
-/// record. Returns the folder and the rows of `accuracy.csv`.
-pub fn write(
-    m: &AccuracyManifest,
-    manifest_path: &std::path::Path,
-    plan: &AccuracyPlan,
-    results: &[PairAlignment],
-    stats: &crate::cache::executor::PhaseStats,
-    dir: &std::path::Path,
-    started: std::time::Instant,
-) -> Result<(std::path::PathBuf, Vec<AccuracyRow>)> {
-    let rows = summarize(m, plan, results);
-    let (svg, png) = super::figure::accuracy::render(m, &rows)?;
-    let mut files = vec![
-        ("accuracy.csv".to_string(), accuracy_csv(&rows, m.k)?),
-        ("estimates.csv".to_string(), estimates_csv(plan, results)?),
-        ("accuracy.svg".to_string(), svg),
-        ("accuracy.png".to_string(), png),
-    ];
-    let record = super::run_record(
-        &super::RecordHead {
-            experiment: &m.name,
-            kind: Some("estimator-accuracy"),
-            manifest_file: manifest_path,
-            manifest_sha256: &plan.manifest_hash,
-            overrides: &m.overrides,
-            manifest: m,
-        },
-        serde_json::json!({
-            "total": plan.units.len(),
-            "run": stats.run,
-            "reused": stats.reused,
-            "corrupt_recomputed": stats.corrupt_recomputed,
-            "waited_for_another_process": stats.waited,
-        }),
-        serde_json::json!({
-            "units": stats.seconds,
-            "total": started.elapsed().as_secs_f64(),
-        }),
-    )?;
-    files.push((
-        "run.json".to_string(),
-        serde_json::to_string_pretty(&record)?.into_bytes(),
-    ));
-    Ok((super::write_results(dir, &files)?, rows))
 }

@@ -1,6 +1,10 @@
-//! The paper's claims (SPEC §1) as checks on a summary, under two rule sets: v1 (this module,
-//! kept exactly as first written) and v2 ([`v2`], pre-registered before the confirmatory runs,
-//! docs/SPEC.md §7). Both are reported side by side ([`Verdicts`], [`judge`]).
+//! The paper's claims (SPEC §1) as checks on a summary, under three rule sets: v1 (this
+//! module, kept exactly as first written), v2 ([`v2`], pre-registered before the confirmatory
+//! runs of issue 15) and v3 ([`v3`], effect sizes; docs/SPEC.md §7). All are reported side by
+//! side ([`Verdicts`], [`judge`]), each verdict with its robustness over bootstrap draws of the
+//! replicas ([`robustness`]); a v3 verdict below 0.9 reads UNDECIDED, with the replicas per
+//! point that would decide it ([`power`]). What every rule reads is in [`data`], from a run or
+//! from a results folder's CSV files alone.
 //!
 //! Each curve is one noise level; `signal` orders the levels from the noisiest to the
 //! cleanest (SNR ascending, or label noise descending). Alignment is the main estimator's
@@ -13,7 +17,13 @@ use crate::plan::Plan;
 use crate::results::tables::{Estimate, SummaryRow};
 use anyhow::Result;
 
+pub mod data;
+pub mod power;
+pub mod power_table;
+pub mod robustness;
+pub mod sensitivity;
 pub mod v2;
+pub mod v3;
 
 /// One sweep point as the claims see it.
 #[derive(Clone, Copy, Debug)]
@@ -42,15 +52,38 @@ pub struct Verdict {
     /// verdict is reported as N/A, never as a pass.
     pub applicable: bool,
     pub detail: String,
+    /// How often bootstrap draws of the replicas give the same result ([`judge`] fills it).
+    pub robustness: Option<Robustness>,
+}
+
+/// A verdict's robustness: the share of [`robustness::RESAMPLES`] draws with the same result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Robustness {
+    pub same: f64,
+    pub draws: usize,
+    /// v3: below [`robustness::DECIDED`] the verdict reads UNDECIDED.
+    pub decides: bool,
+    /// v3: the replicas per point for a 90 % chance to pass ([`power`]), as written in
+    /// `claims.csv`.
+    pub replicas_needed: String,
 }
 
 impl Verdict {
-    /// `PASS`, `FAIL` or `N/A`.
-    pub fn result(&self) -> &'static str {
+    /// The rule's own result: `PASS`, `FAIL` or `N/A`.
+    pub fn rule_result(&self) -> &'static str {
         match (self.applicable, self.pass) {
             (false, _) => "N/A",
             (true, true) => "PASS",
             (true, false) => "FAIL",
+        }
+    }
+
+    /// `PASS`, `FAIL` or `N/A`; `UNDECIDED` for a v3 verdict that fewer than 90 % of the
+    /// bootstrap draws repeat.
+    pub fn result(&self) -> &'static str {
+        match &self.robustness {
+            Some(r) if r.decides && r.same < robustness::DECIDED => "UNDECIDED",
+            _ => self.rule_result(),
         }
     }
 }
@@ -112,6 +145,7 @@ pub fn c1(curves: &[Curve]) -> Verdict {
             pass: false,
             applicable: false,
             detail: "a single noise level: the claim compares levels".into(),
+            robustness: None,
         };
     }
     Verdict {
@@ -129,6 +163,7 @@ pub fn c1(curves: &[Curve]) -> Verdict {
                 format!(" ({})", violations.join("; "))
             }
         ),
+        robustness: None,
     }
 }
 
@@ -169,6 +204,7 @@ pub fn c2(curves: &[Curve]) -> Verdict {
         pass,
         applicable: true,
         detail,
+        robustness: None,
     }
 }
 
@@ -181,6 +217,7 @@ pub fn c3(curves: &[Curve]) -> Verdict {
         pass,
         applicable: true,
         detail,
+        robustness: None,
     }
 }
 
@@ -225,6 +262,7 @@ pub fn c4(curves: &[Curve]) -> Verdict {
                 "no pair of points is better aligned and worse at generalizing beyond 2 SE".into()
             }
         },
+        robustness: None,
     }
 }
 
@@ -259,42 +297,64 @@ pub fn evaluate_groups(groups: &[(String, Vec<Curve>)]) -> Vec<Verdict> {
             .map(|(name, v)| format!("{name}: {} ({})", v.result(), v.detail))
             .collect::<Vec<_>>()
             .join("; "),
+        robustness: None,
     };
     vec![combined, c2(&all), c3(&all), c4(&all)]
 }
 
 /// The curves the claims are judged on, one group per network (see [`evaluate_groups`]):
-/// v2's curves ([`v2::claim_groups`]) without the quantities only v2's rules read.
+/// v2's curves ([`v2_claim_groups`]) without the quantities only v2's rules read.
 pub fn claim_groups(
     manifest: &Manifest,
     plan: &Plan,
     rows: &[SummaryRow],
 ) -> Vec<(String, Vec<Curve>)> {
-    v2::as_v1(&v2::claim_groups(manifest, plan, rows))
+    data::v1_groups(&data::from_rows(manifest, plan, rows))
 }
 
-/// The verdicts of one experiment (or of `harness claims`) under both rule sets.
+/// The curves the v2 claims are judged on, one group per network, from the summary rows
+/// (`train_error` and `test_loss` from the members' further measurements, where recorded).
+/// Here rather than in [`v2`], which [`data`] reads: no import loop.
+pub fn v2_claim_groups(
+    manifest: &Manifest,
+    plan: &Plan,
+    rows: &[SummaryRow],
+) -> Vec<(String, Vec<v2::Curve>)> {
+    data::v2_groups(&data::from_rows(manifest, plan, rows))
+}
+
+/// The verdicts of one experiment (or of `harness claims`) under every rule set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdicts {
     /// The rules as first written (this module).
     pub v1: Vec<Verdict>,
     /// The pre-registered rules v2 ([`v2`]).
     pub v2: Vec<Verdict>,
+    /// The effect-size rules v3 ([`v3`]).
+    pub v3: Vec<Verdict>,
 }
 
 impl Verdicts {
-    /// (`v1` or `v2`, verdict), v1's first.
+    /// (`v1`, `v2` or `v3`, verdict), v1's first.
     pub fn rows(&self) -> impl Iterator<Item = (&'static str, &Verdict)> {
         let v1 = self.v1.iter().map(|v| ("v1", v));
-        v1.chain(self.v2.iter().map(|v| ("v2", v)))
+        let v2 = self.v2.iter().map(|v| ("v2", v));
+        v1.chain(v2).chain(self.v3.iter().map(|v| ("v3", v)))
+    }
+
+    fn rows_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Verdict)> {
+        let v1 = self.v1.iter_mut().map(|v| ("v1", v));
+        let v2 = self.v2.iter_mut().map(|v| ("v2", v));
+        v1.chain(v2).chain(self.v3.iter_mut().map(|v| ("v3", v)))
     }
 }
 
 impl Verdicts {
-    /// The verdicts for the terminal, one claim per line with its v1 and v2 results side by
-    /// side (`-` where a rule set has no such claim), then each rule set's numbers. With
-    /// `sweep.over`, a claim has one verdict per combination in each set: the i-th of v1 is
-    /// shown beside the i-th of v2.
+    /// The verdicts for the terminal, one claim per line with each rule set's result side by
+    /// side (`-` where a rule set has no such claim; the v3 column only when there are v3
+    /// verdicts), then each rule set's numbers, with the robustness where it was measured.
+    /// With `sweep.over`, a claim has one verdict per combination in each set: the i-th of
+    /// each set is shown beside the others' i-th.
     pub fn side_by_side(&self) -> String {
         let mut claims: Vec<&'static str> = Vec::new();
         for (_, v) in self.rows() {
@@ -302,30 +362,52 @@ impl Verdicts {
                 claims.push(v.claim);
             }
         }
+        let with_v3 = !self.v3.is_empty();
         let mut out = String::new();
         for claim in claims {
             let of = |set: &[Verdict]| -> Vec<Verdict> {
                 set.iter().filter(|v| v.claim == claim).cloned().collect()
             };
-            let (v1, v2) = (of(&self.v1), of(&self.v2));
-            for i in 0..v1.len().max(v2.len()) {
-                let (a, b) = (v1.get(i), v2.get(i));
+            let (v1, v2, v3) = (of(&self.v1), of(&self.v2), of(&self.v3));
+            for i in 0..v1.len().max(v2.len()).max(v3.len()) {
+                let (a, b, c) = (v1.get(i), v2.get(i), v3.get(i));
                 let result = |v: Option<&Verdict>| v.map_or("-", |v| v.result());
-                let statement = b.or(a).map_or("", |v| v.statement);
+                let statement = c.or(b).or(a).map_or("", |v| v.statement);
+                let third = if with_v3 {
+                    format!("v3 {:<9}  ", result(c))
+                } else {
+                    String::new()
+                };
                 out += &format!(
-                    "  {claim:<7} v1 {:<4}  v2 {:<4}  {statement}\n",
+                    "  {claim:<7} v1 {:<4}  v2 {:<4}  {third}{statement}\n",
                     result(a),
                     result(b)
                 );
+                let head = |set: &str, v: &Verdict| match &v.robustness {
+                    Some(r) => format!(
+                        "       {set} (same in {:.1} % of {} draws{}): ",
+                        100.0 * r.same,
+                        r.draws,
+                        if r.replicas_needed.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; 90 % power: {} replicas", r.replicas_needed)
+                        }
+                    ),
+                    None => format!("       {set}: "),
+                };
                 if let Some(a) = a {
-                    out += &format!("       v1: {}\n", a.detail);
+                    out += &format!("{}{}\n", head("v1", a), a.detail);
                 }
                 match (a, b) {
                     (Some(a), Some(b)) if a.detail == b.detail && a.statement == b.statement => {
-                        out += "       v2: the same rule as v1\n"
+                        out += &format!("{}the same rule as v1\n", head("v2", b))
                     }
-                    (_, Some(b)) => out += &format!("       v2: {}\n", b.detail),
+                    (_, Some(b)) => out += &format!("{}{}\n", head("v2", b), b.detail),
                     _ => {}
+                }
+                if let Some(c) = c {
+                    out += &format!("{}{}\n", head("v3", c), c.detail);
                 }
             }
         }
@@ -333,12 +415,240 @@ impl Verdicts {
     }
 }
 
-/// Both rule sets on an experiment's summary rows.
+/// Every rule set on an experiment's summary rows, each verdict with its robustness.
 pub fn judge(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Verdicts {
-    Verdicts {
-        v1: evaluate_groups(&claim_groups(manifest, plan, rows)),
-        v2: v2::evaluate_groups(&v2::claim_groups(manifest, plan, rows)),
+    judge_groups(&data::from_rows(manifest, plan, rows))
+}
+
+/// The results of every rule set on the curves, in [`Verdicts::rows`] order.
+fn all_results(groups: &data::Groups) -> Vec<&'static str> {
+    let v1 = evaluate_groups(&data::v1_groups(groups));
+    let mut out: Vec<&'static str> = v1.iter().map(|v| v.result()).collect();
+    out.extend(
+        v2::evaluate_groups(&data::v2_groups(groups))
+            .iter()
+            .map(|v| v.result()),
+    );
+    let c1 = v1.iter().find(|v| v.claim == "C1").cloned();
+    out.extend(v3::results(groups, &c1.unwrap_or_else(|| c1_of(&[]))));
+    out
+}
+
+fn c1_of(curves: &[Curve]) -> Verdict {
+    c1(curves)
+}
+
+/// The grid index of each curve's highest mean CCE (ties: the smallest n), curves in order.
+fn peaks(groups: &data::Groups) -> Vec<Option<usize>> {
+    groups
+        .iter()
+        .flat_map(|(_, cs)| cs.iter())
+        .map(|c| {
+            let v: Vec<f64> = c.points.iter().map(|p| p.cce.estimate.mean).collect();
+            (0..v.len())
+                .filter(|&j| v[j].is_finite())
+                .fold(None, |best: Option<usize>, j| match best {
+                    Some(b) if v[b] >= v[j] => Some(b),
+                    _ => Some(j),
+                })
+        })
+        .collect()
+}
+
+/// Every rule set on the curves of one experiment, each verdict with its robustness over
+/// [`robustness::RESAMPLES`] draws (seeded from the curves' replica values); v3 with the
+/// replicas per point it needs, UNDECIDED below [`robustness::DECIDED`], and C2 with where
+/// the peak lies in the draws against each threshold definition.
+pub fn judge_groups(groups: &data::Groups) -> Verdicts {
+    let v1 = evaluate_groups(&data::v1_groups(groups));
+    let c1 = v1.iter().find(|v| v.claim == "C1").cloned();
+    let effects = v3::effects(groups);
+    let mut verdicts = Verdicts {
+        v2: v2::evaluate_groups(&data::v2_groups(groups)),
+        v3: v3::verdicts(&effects, &c1.unwrap_or_else(|| c1_of(&[]))),
+        v1,
+    };
+    let blocks = [groups.clone()];
+    let draws = robustness::draws(&blocks, robustness::RESAMPLES, |g| {
+        (all_results(g), peaks(g))
+    });
+    let pilot = data::replicas_per_n(groups)
+        .into_values()
+        .max()
+        .unwrap_or(0);
+    attach(
+        &mut verdicts,
+        &draws.iter().map(|d| d.0.clone()).collect::<Vec<_>>(),
+        &effects,
+        pilot,
+    );
+    let located: Vec<Vec<Option<usize>>> = draws.into_iter().map(|d| d.1).collect();
+    if let Some(c2) = verdicts.v3.iter_mut().find(|v| v.claim == "C2") {
+        let text = peak_locations(groups, &located);
+        if !text.is_empty() {
+            c2.detail = format!(
+                "{}; where the CCE peaks in 90 % of draws: {text}",
+                c2.detail
+            );
+        }
     }
+    verdicts
+}
+
+/// Robustness on every verdict, and for v3 the replicas needed (and UNDECIDED's reason).
+fn attach(
+    verdicts: &mut Verdicts,
+    draws: &[Vec<&'static str>],
+    effects: &v3::Effects,
+    pilot: usize,
+) {
+    let original: Vec<&'static str> = verdicts.rows().map(|(_, v)| v.result()).collect();
+    let same = robustness::agreement(&original, draws);
+    let needed = power::needed(effects, pilot);
+    for ((rules, v), same) in verdicts.rows_mut().zip(same) {
+        let decides = rules == "v3";
+        let (cell, worst) = match needed.iter().find(|(c, _, _)| *c == v.claim) {
+            Some((_, n, worst)) if decides && v.applicable => (n.cell(), worst.clone()),
+            _ => (String::new(), None),
+        };
+        v.robustness = Some(Robustness {
+            same,
+            draws: draws.len(),
+            decides,
+            replicas_needed: cell.clone(),
+        });
+        if v.result() == "UNDECIDED" {
+            let need = match (cell.as_str(), worst) {
+                ("", _) => String::new(),
+                (c, Some(w)) => {
+                    format!("; a 90 % chance to pass needs {c} replicas per point (most: {w})")
+                }
+                (c, None) => format!("; {c}"),
+            };
+            v.detail = format!(
+                "UNDECIDED: the rule reads {} here and in {:.1} % of {} draws{need}. {}",
+                v.rule_result(),
+                100.0 * same,
+                draws.len(),
+                v.detail
+            );
+        }
+    }
+}
+
+/// Where each curve's CCE peak lies over the draws (the central 90 % of its grid index), as
+/// n and as multiples of each threshold definition in use at its level: n = P of each
+/// network, the effective threshold n* (v2's; = P for a regression network), and n·K = P.
+fn peak_locations(groups: &data::Groups, located: &[Vec<Option<usize>>]) -> String {
+    let curves: Vec<&data::Curve> = groups.iter().flat_map(|(_, c)| c.iter()).collect();
+    let v2g = data::v2_groups(groups);
+    let v2c: Vec<&v2::Curve> = v2g.iter().flat_map(|(_, c)| c.iter()).collect();
+    let mut parts = Vec::new();
+    for (i, c) in curves.iter().enumerate() {
+        let sample: Vec<usize> = located
+            .iter()
+            .filter_map(|d| d.get(i).copied().flatten())
+            .collect();
+        let Some((lo, hi)) = robustness::interval(sample) else {
+            continue;
+        };
+        let (a, b) = (c.points[lo].n as f64, c.points[hi].n as f64);
+        let mut defs: Vec<(String, f64)> = Vec::new();
+        for (o, v) in curves
+            .iter()
+            .zip(&v2c)
+            .filter(|(o, _)| o.signal == c.signal)
+        {
+            defs.push((format!("{} n=P={}", o.network, o.p), o.p as f64));
+            if let v2::Threshold::At { n, .. } = v2::threshold(v) {
+                if n != o.p as f64 {
+                    defs.push((format!("{} effective n*={n}", o.network), n));
+                }
+            }
+            if let Some(k) = o.classes {
+                let t = o.p as f64 / k as f64;
+                defs.push((format!("{} n·{k}=P: n={t:.1}", o.network), t));
+            }
+        }
+        let against: Vec<String> = defs
+            .iter()
+            .map(|(name, t)| format!("×{:.2}–{:.2} of {name}", a / t, b / t))
+            .collect();
+        parts.push(format!(
+            "{}: n={}–{} ({})",
+            c.label,
+            c.points[lo].n,
+            c.points[hi].n,
+            against.join(", ")
+        ));
+    }
+    parts.join("; ")
+}
+
+/// C4 judged across several experiments (e.g. fig1–fig3) under every rule set: each
+/// experiment's curves, labelled `<name> <level>`, pooled; the draws reweight each
+/// experiment's replicas on their own (they share no seeds). `experiments`: (name, manifest
+/// hash, curves).
+pub fn across(experiments: &[(String, String, data::Groups)]) -> Verdicts {
+    let names: Vec<String> = experiments
+        .iter()
+        .map(|(name, hash, _)| format!("{name} ({})", &hash[..12.min(hash.len())]))
+        .collect();
+    let blocks: Vec<data::Groups> = experiments
+        .iter()
+        .map(|(name, _, groups)| {
+            groups
+                .iter()
+                .map(|(net, curves)| {
+                    let curves = curves
+                        .iter()
+                        .map(|c| data::Curve {
+                            label: format!("{name} {}", c.label),
+                            ..c.clone()
+                        })
+                        .collect();
+                    (net.clone(), curves)
+                })
+                .collect()
+        })
+        .collect();
+    let pooled: data::Groups = blocks.iter().flatten().cloned().collect();
+    let judge = |g: &data::Groups, first: bool| -> (Verdict, Verdict) {
+        let curves: Vec<Curve> = data::v1_groups(g)
+            .into_iter()
+            .flat_map(|(_, c)| c)
+            .collect();
+        let mut old = c4(&curves);
+        old.detail = format!("across {}: {}", names.join(", "), old.detail);
+        let e = v3::c4(g, first);
+        let mut new = v3::c4_verdict(&e);
+        new.detail = format!("across {}: {}", names.join(", "), new.detail);
+        (old, new)
+    };
+    let (old, new) = judge(&pooled, false);
+    let mut verdicts = Verdicts {
+        v1: vec![old.clone()],
+        v2: vec![old],
+        v3: vec![new],
+    };
+    let draws = robustness::draws(&blocks, robustness::RESAMPLES, |g| {
+        let (o, n) = judge(g, true);
+        vec![o.result(), o.result(), n.result()]
+    });
+    let effects = v3::Effects {
+        c1: Vec::new(),
+        c2: Vec::new(),
+        c3: Vec::new(),
+        c3_loss: None,
+        c4: v3::c4(&pooled, false),
+    };
+    let pilot = blocks
+        .iter()
+        .flat_map(|b| data::replicas_per_n(b).into_values())
+        .max()
+        .unwrap_or(0);
+    attach(&mut verdicts, &draws, &effects, pilot);
+    verdicts
 }
 
 /// The claims whose rule reads the CCE (C3 reads the generalization error alone): the ones a
@@ -347,10 +657,21 @@ pub const JUDGED_ON_CCE: [&str; 3] = ["C1", "C2", "C4"];
 
 /// `claims.csv`: one row per verdict, `rules` naming the rule set (v1's rows first); the
 /// `warning` column holds the run's warnings about its CCE estimates (`results::warnings`,
-/// joined by ` | `) on each claim judged on the CCE.
+/// joined by ` | `) on each claim judged on the CCE; `robustness` the share of bootstrap
+/// draws with the same result, `replicas_needed` (v3) the replicas per point for a 90 %
+/// chance to pass.
 pub fn claims_csv(verdicts: &Verdicts, warnings: &[String]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["rules", "claim", "result", "statement", "detail", "warning"])?;
+    w.write_record([
+        "rules",
+        "claim",
+        "result",
+        "statement",
+        "detail",
+        "warning",
+        "robustness",
+        "replicas_needed",
+    ])?;
     let joined = warnings.join(" | ");
     for (rules, v) in verdicts.rows() {
         let warning = if JUDGED_ON_CCE.contains(&v.claim) {
@@ -358,7 +679,20 @@ pub fn claims_csv(verdicts: &Verdicts, warnings: &[String]) -> Result<Vec<u8>> {
         } else {
             ""
         };
-        w.write_record([rules, v.claim, v.result(), v.statement, &v.detail, warning])?;
+        let (same, needed) = match &v.robustness {
+            Some(r) => (format!("{:.4}", r.same), r.replicas_needed.clone()),
+            None => (String::new(), String::new()),
+        };
+        w.write_record([
+            rules,
+            v.claim,
+            v.result(),
+            v.statement,
+            &v.detail,
+            warning,
+            &same,
+            &needed,
+        ])?;
     }
     Ok(w.into_inner()?)
 }
@@ -446,7 +780,7 @@ mod tests {
         } else {
             vec!["relu2"]
         };
-        let v2 = v2::claim_groups(&m, &plan, &rows);
+        let v2 = v2_claim_groups(&m, &plan, &rows);
         let v1 = claim_groups(&m, &plan, &rows);
         assert_eq!(v2.len(), names.len());
         assert_eq!(v1.len(), names.len());
@@ -504,7 +838,7 @@ mod tests {
         let mut rows = rows(&plan);
         rows[0].cce.remove("kl");
         let missing = rows[0].point;
-        let groups = v2::claim_groups(&m, &plan, &rows);
+        let groups = v2_claim_groups(&m, &plan, &rows);
         let nan: Vec<(usize, f64)> = groups[0]
             .1
             .iter()

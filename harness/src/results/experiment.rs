@@ -1,76 +1,22 @@
 //! A network experiment's results folder, put together from its plan and outcome: the tables,
-//! the per-replica values (`replicas.csv`), the claims, the figure, the data split of a
-//! classification task and its subset overlap (`overlap.csv`), and the run record. An
-//! experiment with `sweep.over` is written as its combinations ([`Part`]), each summarized and
+//! the per-replica values (`replicas.csv`), every unit's values (`units.csv`), the claims, the
+//! figure, the data split of a classification task and its subset overlap (`overlap.csv`), and
+//! the run record. An
+//! experiment with `sweep.over` is written as its combinations ([`super::parts`]), each summarized and
 //! judged on its own, in one folder: the swept keys are the first columns of every CSV and
 //! each combination is one row of the figure's panels.
 
-use super::check::replicas;
-use super::claims::{self, claims_csv, Verdict, Verdicts};
-use super::tables::{with_variant_columns, SummaryRow};
-use super::{figure, overlap, run_record, tables, warnings, write_results, Outcome, RecordHead};
+use super::check::{replicas, units};
+use super::claims::{claims_csv, Verdict, Verdicts};
+use super::parts::{parts, Part};
+use super::tables::with_variant_columns;
+use super::{figure, overlap, run_record, tables, write_results, Outcome, RecordHead};
 use crate::data::datasets;
 use crate::manifest::{Manifest, Task};
 use crate::plan::Plan;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// One combination of `sweep.over` (or the whole experiment without one): its swept values,
-/// manifest, plan and outcome, its summary and its verdicts.
-pub struct Part<'a> {
-    pub values: &'a [(String, String)],
-    pub manifest: &'a Manifest,
-    pub plan: &'a Plan,
-    pub outcome: Outcome,
-    pub rows: Vec<SummaryRow>,
-    pub verdicts: Verdicts,
-    /// Warnings about its CCE estimates ([`warnings`]), also in `claims.csv`.
-    pub warnings: Vec<String>,
-}
-
-impl Part<'_> {
-    /// `model.width=8 alignment.k=3`, or empty without `sweep.over`.
-    pub fn label(&self) -> String {
-        self.values
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-/// The experiment's parts: one per `sweep.over` combination, or the whole experiment, each
-/// summarized and judged.
-pub fn parts<'a>(manifest: &'a Manifest, plan: &'a Plan, outcome: Outcome) -> Vec<Part<'a>> {
-    let outcomes = outcome.split(plan);
-    let whole = [(&[][..], manifest, plan)];
-    let each: Vec<(&[(String, String)], &Manifest, &Plan)> = if plan.variants.is_empty() {
-        whole.to_vec()
-    } else {
-        plan.variants
-            .iter()
-            .map(|v| (v.values.as_slice(), &v.manifest, &v.plan))
-            .collect()
-    };
-    each.into_iter()
-        .zip(outcomes)
-        .map(|((values, manifest, plan), outcome)| {
-            let rows = tables::summarize(manifest, plan, &outcome);
-            let verdicts = claims::judge(manifest, plan, &rows);
-            let warnings = warnings::warnings(manifest, plan, &outcome.members, &rows);
-            Part {
-                values,
-                manifest,
-                plan,
-                outcome,
-                rows,
-                verdicts,
-                warnings,
-            }
-        })
-        .collect()
-}
 
 /// What a written results folder tells the person who ran it.
 pub struct Written {
@@ -118,6 +64,10 @@ pub fn write(
             table(&|p| replicas::replicas_csv(p.manifest, p.plan, &p.rows))?,
         ),
         (
+            units::FILE.to_string(),
+            table(&|p| units::units_csv(p.plan, &p.outcome))?,
+        ),
+        (
             "claims.csv".to_string(),
             table(&|p| claims_csv(&p.verdicts, &p.warnings))?,
         ),
@@ -142,6 +92,7 @@ pub fn write(
     let verdicts = Verdicts {
         v1: labelled(|v| &v.v1),
         v2: labelled(|v| &v.v2),
+        v3: labelled(|v| &v.v3),
     };
     let warnings: Vec<String> = parts
         .iter()

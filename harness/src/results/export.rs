@@ -16,8 +16,8 @@
 //! drops them) and `pair.json`: the pair's values as stored, its tie-breaking seed, and the
 //! `harness cce`/`harness align` command lines that reproduce them exactly.
 
+use crate::alignment::PairResult;
 use crate::cache::write_atomic;
-use crate::estimators::pair::PairResult;
 use crate::estimators::Projection;
 use crate::matrix::Matrix;
 use crate::representations::{live_columns, live_units, MemberResult};

@@ -6,7 +6,9 @@
 //!   `claims.csv`, and the run's output);
 //! - [`figure`]: the renderer and, beside it, each experiment kind's figure layout;
 //! - [`paper_table`]: `harness table`, the summary as Markdown, LaTeX or CSV for a paper;
-//! - [`accuracy`]: the tables of the estimator-accuracy experiment;
+//! - [`accuracy`]: the tables of the estimator-accuracy experiment, [`accuracy_folder`] its
+//!   results folder;
+//! - [`parts`]: an experiment's combinations of `sweep.over`, each summarized and judged;
 //! - [`experiment`]: a network experiment's results folder, put together;
 //! - [`overlap`]: `overlap.csv`, the training images the members of a pair share;
 //! - [`export`]: `harness export`, a cached member's or pair's tensors as CSV or NPY files;
@@ -18,6 +20,7 @@
 //!   with its `SHA256SUMS`.
 
 pub mod accuracy;
+pub mod accuracy_folder;
 pub mod check;
 pub mod claims;
 pub mod experiment;
@@ -25,14 +28,15 @@ pub mod export;
 pub mod figure;
 pub mod overlap;
 pub mod paper_table;
+pub mod parts;
 pub mod report_page;
 pub mod tables;
 pub mod ties;
 pub mod warnings;
 
+use crate::alignment::PairResult;
 use crate::cache::executor::PhaseStats;
 use crate::cache::write_atomic;
-use crate::estimators::pair::PairResult;
 use crate::identity::{canonical_json, sha256_hex, ALGORITHM_VERSION};
 use crate::representations::MemberResult;
 use anyhow::{Context, Result};

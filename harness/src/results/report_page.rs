@@ -198,8 +198,19 @@ fn check_verdict(dir: &Path) -> Result<String> {
         .with_context(|| format!("{}: not JSON", path.display()))?;
     let get = |k: &str| v[k].as_str().unwrap_or("").to_string();
     let points = &v["points"];
+    let tier = match get("tier").as_str() {
+        "" => String::new(),
+        t => format!(
+            "tier {}{}: ",
+            esc(t),
+            match get("tier_question").as_str() {
+                "" => String::new(),
+                q => format!(" ({})", esc(q)),
+            }
+        ),
+    };
     Ok(format!(
-        "<p>Check against <code>{}</code>: {} — {} <br>points: {} pass, {} fail, {} inconclusive (details: <a href=\"{}/{}\">{}</a>)</p>",
+        "<p>Check against <code>{}</code>: {} — {tier}{} <br>points: {} pass, {} fail, {} inconclusive (details: <a href=\"{}/{}\">{}</a>)</p>",
         esc(&get("against")),
         verdict(&get("verdict")),
         esc(&get("reason")),

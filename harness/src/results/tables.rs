@@ -78,8 +78,9 @@ pub struct SummaryRow {
     pub theory_rho: Option<f64>,
     /// The members' further measurements (classification: test loss, training error), by name.
     pub extra: BTreeMap<String, Estimate>,
-    /// Per-replica means of `gen_error` and of each `cce_<measure>`: what `replicas.csv`
-    /// holds and `harness check` compares.
+    /// Per-replica means of `gen_error`, of each `cce_<measure>` and of each further
+    /// measurement (`extra`): what `replicas.csv` holds; `harness check` compares the first
+    /// two, the claims read them all.
     pub replica_values: BTreeMap<String, Vec<(usize, f64)>>,
 }
 
@@ -118,7 +119,7 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
             let (model, p) = (&network.model, network.p);
             // The SPEC §5 theory is for linear2 within one network; not for a comparison.
             let theory_applies =
-                shared_inputs && matches!(model, Model::Linear2 {}) && networks.len() == 1;
+                shared_inputs && matches!(model, Model::Linear2(_)) && networks.len() == 1;
             let mut gen = vec![Vec::new(); replicas];
             let mut loss = vec![Vec::new(); replicas];
             let mut extra: BTreeMap<&str, Vec<Vec<f64>>> = extras
@@ -177,6 +178,11 @@ pub fn summarize(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Vec<Sum
             replica_values.insert("gen_error".to_string(), Estimate::replica_means(&gen));
             for (measure, g) in &cce {
                 replica_values.insert(format!("cce_{measure}"), Estimate::replica_means(g));
+            }
+            // The members' further measurements too: the claims read train_error and
+            // test_loss per replica (docs/SPEC.md §7, v3).
+            for (name, g) in &extra {
+                replica_values.insert(name.to_string(), Estimate::replica_means(g));
             }
             rows.push(SummaryRow {
                 point: Point {
@@ -354,14 +360,18 @@ pub fn pairs_csv(manifest: &Manifest, plan: &Plan, outcome: &Outcome) -> Result<
     csv_bytes(&header, &rows)
 }
 
-/// The measures that appear in `summary.csv`, in column order: the estimators, and `exact`
-/// where the pairs have one (two `linear2` members).
+/// The measures that appear in `summary.csv`, in column order: the estimators (those of
+/// `Estimator::default_report()` always, others when reported), and `exact` where the pairs have
+/// one (two `linear2` members).
 pub fn measure_columns(manifest: &Manifest) -> Vec<String> {
     let mut v: Vec<String> = Estimator::ALL
         .iter()
+        .filter(|e| {
+            Estimator::default_report().contains(e) || manifest.alignment.report.contains(e)
+        })
         .map(|e| e.name().to_string())
         .collect();
-    if matches!(manifest.model, Model::Linear2 {}) && manifest.compare.is_none() {
+    if matches!(manifest.model, Model::Linear2(_)) && manifest.compare.is_none() {
         v.push(EXACT.to_string());
     }
     v

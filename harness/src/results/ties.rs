@@ -8,7 +8,7 @@
 
 use super::tables::cell;
 use super::Outcome;
-use crate::estimators::pair::PairResult;
+use crate::alignment::PairResult;
 use crate::plan::Plan;
 use anyhow::Result;
 use std::collections::BTreeMap;

@@ -98,7 +98,7 @@ pub fn knn_bias(
     plan: &Plan,
     members: &[MemberResult],
 ) -> Vec<String> {
-    if main == Estimator::Gaussian {
+    if !main.is_knn() {
         return Vec::new();
     }
     // The widest representation each network hands the estimator: live units, after the

@@ -24,166 +24,14 @@
 //!   ensemble, one batched step for all, the images on the device as bytes.
 
 use super::sgd::{SgdOutcome, SgdSettings};
-use super::StopReason;
 use crate::data::datasets::{Dataset, Images8};
 use crate::models::classifier::{CpuStep, CPU_CHECK_CHUNK};
 use crate::models::Model;
-use crate::rng::Rng;
 use anyhow::{ensure, Context, Result};
 use candle_core::{Device, Tensor};
 use rayon::prelude::*;
-use std::ops::Range;
 
-/// One member to train: its images (rows of the pool), its labels, and its two streams.
-pub struct Recruit {
-    /// Pool rows of its n training images.
-    pub rows: Vec<usize>,
-    /// Its (noisy) label of each of those images.
-    pub labels: Vec<u8>,
-    /// The stream its initial weights are drawn from.
-    pub init: Rng,
-    /// The stream of its per-epoch batch orders.
-    pub order: Rng,
-}
-
-/// What a member does next.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Tick {
-    /// One SGD step on the images at these positions of [`Clock::order`], at this rate.
-    Step(Range<usize>, f64),
-    /// The epoch is over: call [`Clock::end_epoch`] (with the training errors when
-    /// [`Clock::checks`]).
-    EpochEnd,
-}
-
-/// Per-member stopping state of the `patience` rule (as in `train_sgd`).
-#[derive(Clone, Copy, Debug)]
-struct Plateau {
-    best: usize,
-    since: usize,
-}
-
-/// One member's schedule: epochs, batches, rate and stop, exactly as `train_sgd` runs them.
-#[derive(Clone, Debug)]
-pub struct Clock {
-    n: usize,
-    settings: SgdSettings,
-    stream: Rng,
-    order: Vec<usize>,
-    /// Position in the epoch's order; `None` between epochs.
-    at: Option<usize>,
-    rate: f64,
-    steps: usize,
-    epochs: usize,
-    steps_this_epoch: usize,
-    plateau: Plateau,
-    stop: Option<StopReason>,
-}
-
-impl Clock {
-    pub fn new(n: usize, settings: &SgdSettings, stream: Rng) -> Self {
-        Clock {
-            n,
-            settings: *settings,
-            stream,
-            order: Vec::new(),
-            at: None,
-            rate: settings.lr,
-            steps: 0,
-            epochs: 0,
-            steps_this_epoch: 0,
-            plateau: Plateau {
-                best: usize::MAX,
-                since: 0,
-            },
-            stop: None,
-        }
-    }
-
-    fn cap(&self) -> usize {
-        self.settings.max_steps.unwrap_or(usize::MAX)
-    }
-
-    /// What comes next; `None` once the member has stopped.
-    pub fn tick(&mut self) -> Option<Tick> {
-        if self.stop.is_some() {
-            return None;
-        }
-        let at = match self.at {
-            Some(at) => at,
-            None => {
-                // A new epoch (the budget's stop, at the end of the previous one, covers the
-                // case where none is left).
-                self.rate = self.settings.rate_at(self.epochs);
-                self.order = self.stream.permutation(self.n);
-                self.epochs += 1;
-                self.steps_this_epoch = 0;
-                0
-            }
-        };
-        if at >= self.n || self.steps >= self.cap() {
-            self.at = Some(self.n);
-            return Some(Tick::EpochEnd);
-        }
-        let end = (at + self.settings.batch_size).min(self.n);
-        self.at = Some(end);
-        self.steps += 1;
-        self.steps_this_epoch += 1;
-        Some(Tick::Step(at..end, self.rate))
-    }
-
-    /// Whether the next tick is [`Tick::EpochEnd`].
-    pub fn at_epoch_end(&self) -> bool {
-        self.stop.is_none()
-            && matches!(self.at, Some(at) if at >= self.n || self.steps >= self.cap())
-    }
-
-    /// Whether the end of an epoch needs the member's training errors (`patience`).
-    pub fn checks(&self) -> bool {
-        self.settings.patience.is_some()
-    }
-
-    /// Closes the epoch: `errors` is the number of the member's training images it now
-    /// misclassifies (`Some` exactly when [`Clock::checks`]). Returns why it stops, if it does.
-    pub fn end_epoch(&mut self, errors: Option<usize>) -> Option<StopReason> {
-        let cut_short = self.steps_this_epoch < self.n.div_ceil(self.settings.batch_size);
-        let budget = if self.epochs == self.settings.epochs && !cut_short {
-            Some(StopReason::Epochs)
-        } else if self.steps >= self.cap() {
-            Some(StopReason::StepCap)
-        } else {
-            None
-        };
-        let fitted = match (errors, self.settings.patience) {
-            (Some(0), Some(_)) => Some(StopReason::Interpolated),
-            (Some(errors), Some(patience)) => {
-                if errors < self.plateau.best {
-                    self.plateau = Plateau {
-                        best: errors,
-                        since: 0,
-                    };
-                } else {
-                    self.plateau.since += 1;
-                }
-                (self.plateau.since >= patience).then_some(StopReason::Plateau)
-            }
-            _ => None,
-        };
-        self.at = None;
-        self.stop = fitted.or(budget);
-        self.stop
-    }
-
-    /// The epoch's order of the member's images (positions 0..n).
-    pub fn order(&self) -> &[usize] {
-        &self.order
-    }
-
-    /// Steps taken, epochs begun and why it stopped (once it has).
-    pub fn outcome(&self) -> (usize, usize, Option<StopReason>) {
-        (self.steps, self.epochs, self.stop)
-    }
-}
+pub use super::clock::{Clock, Recruit, Tick};
 
 /// Trains every recruit by SGD with `settings` and calls `done(i, outcome)` for recruit i as
 /// soon as it stops (from whichever thread trained it). The recruits' images are rows of
@@ -233,7 +81,10 @@ fn train_cpu(
     device: &Device,
 ) -> Result<SgdOutcome> {
     let d = form.inputs();
-    ensure!(d == pool.shape.len(), "the network reads {d} values per image");
+    ensure!(
+        d == pool.shape.len(),
+        "the network reads {d} values per image"
+    );
     let mut clock = Clock::new(r.rows.len(), settings, r.order.clone());
     // The member's images, gathered from the pool's bytes once (a thread trains one member at
     // a time, so this is one training set per thread).
@@ -318,7 +169,10 @@ pub(crate) mod tests {
     use super::*;
     use crate::data::datasets::ImageShape;
     use crate::models::classifier::Classifier;
+    use crate::models::fcnn::FcnnConfig;
+    use crate::rng::Rng;
     use crate::train::sgd::Schedule;
+    use crate::train::StopReason;
 
     /// A pool of `n` 8×8 (or 3×32×32) byte images whose class lights one pixel, digits-scaled.
     pub(crate) fn pool(n: usize, channels: usize, side: usize) -> Images8 {
@@ -333,7 +187,11 @@ pub(crate) mod tests {
         let mut pixels = Vec::with_capacity(n * d);
         for &c in &labels {
             for p in 0..d {
-                pixels.push(if p % 60 == 6 * c as usize { 16 } else { rng.below(5) as u8 });
+                pixels.push(if p % 60 == 6 * c as usize {
+                    16
+                } else {
+                    rng.below(5) as u8
+                });
             }
         }
         Images8 {
@@ -401,8 +259,10 @@ pub(crate) mod tests {
         s: &SgdSettings,
         device: &Device,
     ) -> Vec<SgdOutcome> {
-        let out: Vec<std::sync::Mutex<Option<SgdOutcome>>> =
-            recruits.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        let out: Vec<std::sync::Mutex<Option<SgdOutcome>>> = recruits
+            .iter()
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
         train_fleet(model, dataset, pool, recruits, s, device, &|i, o| {
             *out[i].lock().unwrap() = Some(o);
             Ok(())
@@ -414,7 +274,13 @@ pub(crate) mod tests {
     }
 
     /// What `train_sgd` (candle, today's trainer) makes of one recruit.
-    pub(crate) fn candle_alone(model: &Model, dataset: Dataset, pool: &Images8, r: Recruit, s: &SgdSettings) -> SgdOutcome {
+    pub(crate) fn candle_alone(
+        model: &Model,
+        dataset: Dataset,
+        pool: &Images8,
+        r: Recruit,
+        s: &SgdSettings,
+    ) -> SgdOutcome {
         train_alone(model, dataset, pool, r, s, &Device::Cpu).unwrap()
     }
 
@@ -430,10 +296,10 @@ pub(crate) mod tests {
         }
     }
 
-    const FCNN: Model = Model::Fcnn {
+    const FCNN: Model = Model::Fcnn(FcnnConfig {
         width: 8,
         init_std: 0.1,
-    };
+    });
 
     /// The CPU fleet gives every member candle's trajectory bit for bit: members of several n
     /// (full and partial last batches), stopping at different epochs by interpolation, plateau
@@ -458,7 +324,14 @@ pub(crate) mod tests {
                 ..settings()
             },
         ] {
-            let out = fleet(&FCNN, Dataset::Digits, &pool, recruits(&pool, &sizes), &s, &Device::Cpu);
+            let out = fleet(
+                &FCNN,
+                Dataset::Digits,
+                &pool,
+                recruits(&pool, &sizes),
+                &s,
+                &Device::Cpu,
+            );
             let mut stops = Vec::new();
             for (i, r) in recruits(&pool, &sizes).into_iter().enumerate() {
                 let alone = candle_alone(&FCNN, Dataset::Digits, &pool, r, &s);
@@ -467,13 +340,23 @@ pub(crate) mod tests {
                     (alone.steps, alone.epochs, alone.stop),
                     "member {i}, {s:?}"
                 );
-                assert_eq!(bits(out[i].model.as_ref()), bits(alone.model.as_ref()), "member {i}, {s:?}");
+                assert_eq!(
+                    bits(out[i].model.as_ref()),
+                    bits(alone.model.as_ref()),
+                    "member {i}, {s:?}"
+                );
                 stops.push((out[i].epochs, out[i].stop));
             }
             if s.patience.is_some() {
                 // The members did stop apart, for different reasons.
-                assert!(stops.iter().any(|s| s.1 == StopReason::Interpolated), "{stops:?}");
-                assert!(stops.iter().any(|s| s.1 != StopReason::Interpolated), "{stops:?}");
+                assert!(
+                    stops.iter().any(|s| s.1 == StopReason::Interpolated),
+                    "{stops:?}"
+                );
+                assert!(
+                    stops.iter().any(|s| s.1 != StopReason::Interpolated),
+                    "{stops:?}"
+                );
                 assert!(stops.iter().any(|s| s.0 != stops[0].0), "{stops:?}");
             }
         }
@@ -491,11 +374,26 @@ pub(crate) mod tests {
             patience: Some(2),
             ..settings()
         };
-        let out = fleet(&FCNN, Dataset::Mnist, &pool, recruits(&pool, &sizes), &s, &Device::Cpu);
+        let out = fleet(
+            &FCNN,
+            Dataset::Mnist,
+            &pool,
+            recruits(&pool, &sizes),
+            &s,
+            &Device::Cpu,
+        );
         for (i, r) in recruits(&pool, &sizes).into_iter().enumerate() {
             let alone = candle_alone(&FCNN, Dataset::Mnist, &pool, r, &s);
-            assert_eq!((out[i].steps, out[i].stop), (alone.steps, alone.stop), "member {i}");
-            assert_eq!(bits(out[i].model.as_ref()), bits(alone.model.as_ref()), "member {i}");
+            assert_eq!(
+                (out[i].steps, out[i].stop),
+                (alone.steps, alone.stop),
+                "member {i}"
+            );
+            assert_eq!(
+                bits(out[i].model.as_ref()),
+                bits(alone.model.as_ref()),
+                "member {i}"
+            );
         }
     }
 
@@ -505,10 +403,29 @@ pub(crate) mod tests {
         let pool = pool(300, 1, 8);
         let all = recruits(&pool, &[40, 57, 16, 90]);
         let s = settings();
-        let together = fleet(&FCNN, Dataset::Digits, &pool, all.iter().map(copy).collect(), &s, &Device::Cpu);
+        let together = fleet(
+            &FCNN,
+            Dataset::Digits,
+            &pool,
+            all.iter().map(copy).collect(),
+            &s,
+            &Device::Cpu,
+        );
         for (i, r) in all.iter().enumerate() {
-            let alone = fleet(&FCNN, Dataset::Digits, &pool, vec![copy(r)], &s, &Device::Cpu).remove(0);
-            assert_eq!(bits(together[i].model.as_ref()), bits(alone.model.as_ref()), "member {i}");
+            let alone = fleet(
+                &FCNN,
+                Dataset::Digits,
+                &pool,
+                vec![copy(r)],
+                &s,
+                &Device::Cpu,
+            )
+            .remove(0);
+            assert_eq!(
+                bits(together[i].model.as_ref()),
+                bits(alone.model.as_ref()),
+                "member {i}"
+            );
             assert_eq!(together[i].steps, alone.steps);
         }
     }

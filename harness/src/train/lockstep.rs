@@ -25,7 +25,7 @@
 //! fused kernels; `harness project` prints the tensors created per step (an upper bound on the
 //! kernel launches) beside the measured step time.
 
-use super::fleet::{Clock, Recruit, Tick};
+use super::clock::{Clock, Recruit, Tick};
 use super::sgd::{evaluate, SgdOutcome, SgdSettings};
 use crate::data::datasets::{Dataset, Images8};
 use crate::models::classifier::{ClassifierEnsemble, CPU_CHECK_CHUNK};
@@ -76,7 +76,8 @@ pub fn train_lockstep(
     let on_device = DevicePool::new(pool, device)?;
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, r) in recruits.iter().enumerate() {
-        let joins = |g: &Vec<usize>| !model.rows_interact() || recruits[g[0]].rows.len() == r.rows.len();
+        let joins =
+            |g: &Vec<usize>| !model.rows_interact() || recruits[g[0]].rows.len() == r.rows.len();
         match groups.iter_mut().find(|g| joins(g)) {
             Some(g) => g.push(i),
             None => groups.push(vec![i]),
@@ -126,7 +127,8 @@ impl<'a> Lockstep<'a> {
         device: &Device,
     ) -> Result<Self> {
         let (index, mut recruits): (Vec<usize>, Vec<Recruit>) = members.into_iter().unzip();
-        let mut inits: Vec<&mut crate::rng::Rng> = recruits.iter_mut().map(|r| &mut r.init).collect();
+        let mut inits: Vec<&mut crate::rng::Rng> =
+            recruits.iter_mut().map(|r| &mut r.init).collect();
         let ensemble = model.ensemble(dataset, &mut inits, device)?;
         let clocks = recruits
             .iter()
@@ -151,7 +153,10 @@ impl<'a> Lockstep<'a> {
     }
 
     /// Plans, uploads and runs one window of steps; false once every member has stopped.
-    pub fn window(&mut self, done: &(dyn Fn(usize, SgdOutcome) -> Result<()> + Sync)) -> Result<bool> {
+    pub fn window(
+        &mut self,
+        done: &(dyn Fn(usize, SgdOutcome) -> Result<()> + Sync),
+    ) -> Result<bool> {
         // Members whose epoch ended with a check: check them now, with their trained weights.
         for m in 0..self.recruits.len() {
             if self.active[m] && self.clocks[m].checks() && self.at_epoch_end(m) {
@@ -209,7 +214,11 @@ impl<'a> Lockstep<'a> {
                 }
                 any |= taken > 0;
                 len_of_step = len_of_step.max(taken);
-                let w = if taken > 0 { (1.0 / taken as f64) as f32 } else { 0.0 };
+                let w = if taken > 0 {
+                    (1.0 / taken as f64) as f32
+                } else {
+                    0.0
+                };
                 weights.extend(std::iter::repeat_n(w, taken));
                 weights.extend(std::iter::repeat_n(0f32, b - taken));
                 rows.extend(std::iter::repeat_n(0u32, b - taken));
@@ -266,11 +275,19 @@ impl<'a> Lockstep<'a> {
     }
 
     /// One lockstep step: rows, labels and weights M × len, rates M.
-    pub fn step(&mut self, rows: &Tensor, labels: &Tensor, weights: &Tensor, rates: &Tensor) -> Result<()> {
+    pub fn step(
+        &mut self,
+        rows: &Tensor,
+        labels: &Tensor,
+        weights: &Tensor,
+        rates: &Tensor,
+    ) -> Result<()> {
         let x = self.pool.gather(rows)?;
         let logits = self.ensemble.forward_t(&x, true)?.logits;
         let log_p = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
-        let picked = log_p.gather(&labels.contiguous()?.unsqueeze(2)?, 2)?.squeeze(2)?;
+        let picked = log_p
+            .gather(&labels.contiguous()?.unsqueeze(2)?, 2)?
+            .squeeze(2)?;
         let loss = (picked * weights)?.sum_all()?.neg()?;
         let grads = loss.backward()?;
         let m = self.recruits.len();
@@ -301,13 +318,21 @@ impl<'a> Lockstep<'a> {
         Ok((e.error * r.rows.len() as f64).round() as usize)
     }
 
-    fn leave(&mut self, m: usize, done: &(dyn Fn(usize, SgdOutcome) -> Result<()> + Sync)) -> Result<()> {
+    fn leave(
+        &mut self,
+        m: usize,
+        done: &(dyn Fn(usize, SgdOutcome) -> Result<()> + Sync),
+    ) -> Result<()> {
         self.active[m] = false;
         self.copy_out(m, done)
     }
 
     /// Hands member `m`'s network as it is now, with its clock's outcome, to `done`.
-    fn copy_out(&self, m: usize, done: &(dyn Fn(usize, SgdOutcome) -> Result<()> + Sync)) -> Result<()> {
+    fn copy_out(
+        &self,
+        m: usize,
+        done: &(dyn Fn(usize, SgdOutcome) -> Result<()> + Sync),
+    ) -> Result<()> {
         let (steps, epochs, stop) = self.clocks[m].outcome();
         let outcome = SgdOutcome {
             model: self.ensemble.member(m)?,
@@ -341,6 +366,7 @@ pub fn tensors_created<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::{cnn5::Cnn5Config, fcnn::FcnnConfig};
     use crate::train::fleet::tests::{bits, fleet, pool, recruits};
     use crate::train::sgd::Schedule;
 
@@ -356,17 +382,33 @@ mod tests {
         }
     }
 
-    fn lockstep(model: &Model, dataset: Dataset, pool: &Images8, sizes: &[usize], s: &SgdSettings) -> Vec<SgdOutcome> {
+    fn lockstep(
+        model: &Model,
+        dataset: Dataset,
+        pool: &Images8,
+        sizes: &[usize],
+        s: &SgdSettings,
+    ) -> Vec<SgdOutcome> {
         let out: Vec<std::sync::Mutex<Option<SgdOutcome>>> =
             sizes.iter().map(|_| std::sync::Mutex::new(None)).collect();
-        train_lockstep(model, dataset, pool, recruits(pool, sizes), s, &Device::Cpu, &|i, o| {
-            let mut slot = out[i].lock().unwrap();
-            assert!(slot.is_none(), "member {i} handed on twice");
-            *slot = Some(o);
-            Ok(())
-        })
+        train_lockstep(
+            model,
+            dataset,
+            pool,
+            recruits(pool, sizes),
+            s,
+            &Device::Cpu,
+            &|i, o| {
+                let mut slot = out[i].lock().unwrap();
+                assert!(slot.is_none(), "member {i} handed on twice");
+                *slot = Some(o);
+                Ok(())
+            },
+        )
         .unwrap();
-        out.into_iter().map(|o| o.into_inner().unwrap().unwrap()).collect()
+        out.into_iter()
+            .map(|o| o.into_inner().unwrap().unwrap())
+            .collect()
     }
 
     /// Largest difference between two members' state values.
@@ -388,10 +430,10 @@ mod tests {
     /// epochs and stop, and the same weights up to rounding.
     #[test]
     fn the_lockstep_fleet_trains_fcnn_members_as_the_cpu_fleet() {
-        let model = Model::Fcnn {
+        let model = Model::Fcnn(FcnnConfig {
             width: 8,
             init_std: 0.1,
-        };
+        });
         let pool = pool(300, 1, 8);
         let sizes = [40, 57, 16, 90, 33];
         for s in [
@@ -407,9 +449,20 @@ mod tests {
             },
         ] {
             let step = lockstep(&model, Dataset::Digits, &pool, &sizes, &s);
-            let cpu = fleet(&model, Dataset::Digits, &pool, recruits(&pool, &sizes), &s, &Device::Cpu);
+            let cpu = fleet(
+                &model,
+                Dataset::Digits,
+                &pool,
+                recruits(&pool, &sizes),
+                &s,
+                &Device::Cpu,
+            );
             for (i, (a, b)) in step.iter().zip(&cpu).enumerate() {
-                assert_eq!((a.steps, a.epochs, a.stop), (b.steps, b.epochs, b.stop), "member {i}, {s:?}");
+                assert_eq!(
+                    (a.steps, a.epochs, a.stop),
+                    (b.steps, b.epochs, b.stop),
+                    "member {i}, {s:?}"
+                );
                 assert!(distance(a, b) < 1e-5, "member {i}: {}", distance(a, b));
             }
         }
@@ -419,7 +472,7 @@ mod tests {
     /// together, no padding; each as when trained alone, up to rounding.
     #[test]
     fn the_lockstep_fleet_trains_cnn5_members_one_n_at_a_time() {
-        let model = Model::Cnn5 { width: 1 };
+        let model = Model::Cnn5(Cnn5Config { width: 1 });
         let pool = pool(40, 3, 32);
         let sizes = [12, 12, 9];
         let s = SgdSettings {
@@ -428,9 +481,20 @@ mod tests {
             ..settings()
         };
         let step = lockstep(&model, Dataset::Cifar10, &pool, &sizes, &s);
-        let alone = fleet(&model, Dataset::Cifar10, &pool, recruits(&pool, &sizes), &s, &Device::Cpu);
+        let alone = fleet(
+            &model,
+            Dataset::Cifar10,
+            &pool,
+            recruits(&pool, &sizes),
+            &s,
+            &Device::Cpu,
+        );
         for (i, (a, b)) in step.iter().zip(&alone).enumerate() {
-            assert_eq!((a.steps, a.epochs, a.stop), (b.steps, b.epochs, b.stop), "member {i}");
+            assert_eq!(
+                (a.steps, a.epochs, a.stop),
+                (b.steps, b.epochs, b.stop),
+                "member {i}"
+            );
             assert!(distance(a, b) < 1e-5, "member {i}: {}", distance(a, b));
         }
     }
@@ -439,18 +503,27 @@ mod tests {
     /// do not grow with the fleet.
     #[test]
     fn a_lockstep_step_costs_the_same_tensors_for_any_number_of_members() {
-        let model = Model::Fcnn {
+        let model = Model::Fcnn(FcnnConfig {
             width: 8,
             init_std: 0.1,
-        };
+        });
         let pool = pool(300, 1, 8);
         let on_device = DevicePool::new(&pool, &Device::Cpu).unwrap();
         let mut counts = Vec::new();
         for m in [2, 8] {
-            let members: Vec<(usize, Recruit)> =
-                recruits(&pool, &vec![40; m]).into_iter().enumerate().collect();
-            let mut fleet =
-                Lockstep::new(&model, Dataset::Digits, &on_device, members, &settings(), &Device::Cpu).unwrap();
+            let members: Vec<(usize, Recruit)> = recruits(&pool, &vec![40; m])
+                .into_iter()
+                .enumerate()
+                .collect();
+            let mut fleet = Lockstep::new(
+                &model,
+                Dataset::Digits,
+                &on_device,
+                members,
+                &settings(),
+                &Device::Cpu,
+            )
+            .unwrap();
             let b = 16;
             let rows = Tensor::zeros((m, b), DType::U32, &Device::Cpu).unwrap();
             let weights = Tensor::ones((m, b), DType::F32, &Device::Cpu).unwrap();
@@ -458,7 +531,11 @@ mod tests {
             // Other tests make tensors meanwhile (candle's counter is global): the fewest of
             // a few steps is this step's own count.
             let made = (0..10)
-                .map(|_| tensors_created(|| fleet.step(&rows, &rows, &weights, &rates)).unwrap().1)
+                .map(|_| {
+                    tensors_created(|| fleet.step(&rows, &rows, &weights, &rates))
+                        .unwrap()
+                        .1
+                })
                 .min()
                 .unwrap();
             counts.push(made);

@@ -12,6 +12,7 @@
 //! - [`fleet`]: every classifier member a run trains, in one call (issue 27), on the CPU each
 //!   on its hand-written form; [`lockstep`]: the fleet on other devices, one batched step.
 
+pub mod clock;
 pub mod fleet;
 pub mod lockstep;
 pub mod optim;

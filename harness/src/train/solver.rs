@@ -72,22 +72,55 @@ impl Train {
 
     /// Whether this solver can fit `model`; the error says which solvers can.
     pub fn check_model(&self, model: &Model) -> Result<(), String> {
-        match (model, self) {
-            (Model::Linear2 {}, Train::MinNorm {} | Train::Gd(_))
-            | (Model::Relu2 { .. }, Train::Gd(_) | Train::Adam(_))
-            | (Model::Fcnn { .. } | Model::Cnn5 { .. }, Train::Sgd(_)) => Ok(()),
-            (Model::Linear2 {}, Train::Adam(_)) => {
-                Err("`adam` is implemented for relu2; linear2 takes `min-norm` or `gd`".into())
+        let takes = model.network().solvers();
+        if takes.contains(&self.name()) {
+            return Ok(());
+        }
+        let listed: Vec<String> = takes.iter().map(|s| format!("`{s}`")).collect();
+        Err(format!(
+            "`{}` ({}) does not fit {}; {} takes {}",
+            self.name(),
+            self.about(),
+            model.name(),
+            model.name(),
+            listed.join(" or ")
+        ))
+    }
+
+    /// How a figure's title says a network was fitted.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Train::MinNorm {} => "at the global minimum",
+            Train::Gd(_) => "trained by gradient descent",
+            Train::Adam(_) => "trained by Adam",
+            Train::Sgd(_) => "trained by SGD",
+        }
+    }
+
+    /// The training samples one member on n samples with P parameters sees at most (the
+    /// shard cost model, `plan::work`): `max_steps` × n for `gd` and `adam` (an upper bound:
+    /// training stops early when the loss converges), min(epochs × n, max_steps ×
+    /// batch_size) for `sgd`, and n × min(n, P) for `min-norm` (the least-squares solve).
+    pub fn samples_seen(&self, n: u128, p: u128) -> u128 {
+        match self {
+            Train::MinNorm {} => n * n.min(p),
+            Train::Gd(s) => s.max_steps as u128 * n,
+            Train::Adam(s) => s.max_steps as u128 * n,
+            Train::Sgd(s) => {
+                let all = s.epochs as u128 * n;
+                s.max_steps
+                    .map_or(all, |steps| all.min(steps as u128 * s.batch_size as u128))
             }
-            (Model::Relu2 { .. }, Train::MinNorm {}) => {
-                Err("`min-norm` is the closed form of linear2; relu2 needs `adam` or `gd`".into())
-            }
-            (Model::Linear2 {} | Model::Relu2 { .. }, Train::Sgd(_)) => {
-                Err("sgd trains classifiers; regression uses min-norm or gd".into())
-            }
-            (Model::Fcnn { .. } | Model::Cnn5 { .. }, _) => {
-                Err("classifiers are trained with `solver: sgd`".into())
-            }
+        }
+    }
+
+    /// What the solver does, in a few words.
+    pub fn about(&self) -> &'static str {
+        match self {
+            Train::MinNorm {} => "the minimum-norm least-squares closed form",
+            Train::Gd(_) => "full-batch gradient descent on the squared error",
+            Train::Adam(_) => "full-batch Adam on the squared error",
+            Train::Sgd(_) => "minibatch SGD on the cross-entropy of a classifier",
         }
     }
 

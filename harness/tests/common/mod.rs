@@ -3,7 +3,7 @@
 
 use harness::cache::executor::Executor;
 use harness::cache::Store;
-use harness::cli::run::{run_manifest, RunReport};
+use harness::kinds::network::{run_manifest, RunReport};
 use harness::manifest::Manifest;
 use std::path::{Path, PathBuf};
 

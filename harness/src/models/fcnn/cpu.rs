@@ -87,9 +87,18 @@ fn product_into(
     rhs: &[f32],
     (rrs, rcs): (usize, usize),
 ) {
-    assert!(m == 0 || n == 0 || dst.len() > (m - 1) * drs + (n - 1) * dcs, "dst too short");
-    assert!(m == 0 || k == 0 || lhs.len() > (m - 1) * lrs + (k - 1) * lcs, "lhs too short");
-    assert!(n == 0 || k == 0 || rhs.len() > (k - 1) * rrs + (n - 1) * rcs, "rhs too short");
+    assert!(
+        m == 0 || n == 0 || dst.len() > (m - 1) * drs + (n - 1) * dcs,
+        "dst too short"
+    );
+    assert!(
+        m == 0 || k == 0 || lhs.len() > (m - 1) * lrs + (k - 1) * lcs,
+        "lhs too short"
+    );
+    assert!(
+        n == 0 || k == 0 || rhs.len() > (k - 1) * rrs + (n - 1) * rcs,
+        "rhs too short"
+    );
     // SAFETY: the asserts keep every index inside its slice; dst does not overlap lhs or rhs
     // (distinct borrows).
     unsafe {
@@ -241,7 +250,15 @@ impl FcnnCpu {
         }
         // ∂h = ∂z · W2 (W2 is 10 × k, contiguous); ∂W2ᵀ = hᵀ · ∂z (hᵀ read from h), stored
         // as ∂W2.
-        product_into(&mut self.g_w2, (1, k), (k, C, rows), &self.h, (1, k), &self.z, (C, 1));
+        product_into(
+            &mut self.g_w2,
+            (1, k),
+            (k, C, rows),
+            &self.h,
+            (1, k),
+            &self.z,
+            (C, 1),
+        );
         product(&mut self.h, (rows, k, C), &self.z, (C, 1), &self.w2, (k, 1));
         // Through the ReLU (∂h · [a ≥ 0]) and `+ b1`: ∂a in a, and b1's gradient.
         let g_b1 = &mut self.g_b1;
@@ -249,14 +266,26 @@ impl FcnnCpu {
         for i in 0..rows {
             for j in 0..k {
                 let g_h = 0.0 + self.h[i * k + j];
-                let mask = if self.a[i * k + j] >= 0.0 { 1.0f32 } else { 0.0 };
+                let mask = if self.a[i * k + j] >= 0.0 {
+                    1.0f32
+                } else {
+                    0.0
+                };
                 let g_a = 0.0 + (0.0 + g_h * mask);
                 self.a[i * k + j] = g_a;
                 g_b1[j] += 0.0 + g_a;
             }
         }
         // ∂W1ᵀ = xᵀ · ∂a (xᵀ read from x), stored as ∂W1.
-        product_into(&mut self.g_w1, (1, d), (d, k, rows), x, (1, d), &self.a, (k, 1));
+        product_into(
+            &mut self.g_w1,
+            (1, d),
+            (d, k, rows),
+            x,
+            (1, d),
+            &self.a,
+            (k, 1),
+        );
         // SGD: w − (g·lr + 0), each gradient accumulated from 0.
         let lr = lr as f32;
         let update = |w: &mut [f32], g: &[f32]| {

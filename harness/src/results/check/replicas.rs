@@ -7,11 +7,12 @@
 //! identity (manifest SHA-256, algorithm version) and where it ran (device, harness version):
 //! constant columns, so that the file alone says what it is a sample of.
 
+use super::part::Part;
 use crate::identity::ALGORITHM_VERSION;
 use crate::manifest::Manifest;
 use crate::plan::Plan;
 use crate::results::tables::{cell, SummaryRow};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::path::Path;
 
 /// The file's name in a results folder.
@@ -96,8 +97,9 @@ pub struct Replicas {
 }
 
 impl Replicas {
-    /// Reads `<dir>/replicas.csv`; errors name the file and the line.
-    pub fn read(dir: &Path) -> Result<Replicas> {
+    /// Reads `<dir>/replicas.csv`, the rows of the `sweep.over` combination `variant` (empty
+    /// without `sweep.over`); errors name the file and the line.
+    pub fn read(dir: &Path, variant: &[(String, String)]) -> Result<Replicas> {
         let path = dir.join(FILE);
         if !path.exists() {
             bail!(
@@ -107,45 +109,22 @@ impl Replicas {
                 path.display()
             );
         }
-        let mut reader = csv::Reader::from_path(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let header = reader.headers()?.clone();
-        let expected_tail: Vec<&str> = COLUMNS.to_vec();
-        let got_tail: Vec<&str> = header.iter().skip(1).collect();
-        if got_tail != expected_tail || header.get(0).is_none() {
+        let part = Part::read(&path, variant)?;
+        let header = &part.header;
+        let tail: Vec<&str> = header.iter().skip(1).map(String::as_str).collect();
+        if tail != COLUMNS || header.is_empty() {
             bail!(
                 "{}:1: unexpected columns `{}`: expected the level column, then `{}`",
                 path.display(),
-                header.iter().collect::<Vec<_>>().join(","),
+                header.join(","),
                 COLUMNS.join(",")
             );
         }
         let level_column = header[0].to_string();
         let mut rows = Vec::new();
         let mut provenance: Option<Provenance> = None;
-        for (i, record) in reader.records().enumerate() {
-            let line = i + 2;
-            let rec = record.with_context(|| format!("{}:{line}: not CSV", path.display()))?;
-            let num = |col: usize| -> Result<f64> {
-                rec[col].parse::<f64>().with_context(|| {
-                    format!(
-                        "{}:{line}: column `{}`: `{}` is not a number",
-                        path.display(),
-                        header[col].to_string(),
-                        &rec[col]
-                    )
-                })
-            };
-            let int = |col: usize| -> Result<usize> {
-                rec[col].parse::<usize>().with_context(|| {
-                    format!(
-                        "{}:{line}: column `{}`: `{}` is not a count",
-                        path.display(),
-                        header[col].to_string(),
-                        &rec[col]
-                    )
-                })
-            };
+        for (line, rec) in &part.rows {
+            let line = *line;
             let here = Provenance {
                 manifest_sha256: rec[8].to_string(),
                 algorithm_version: rec[9].to_string(),
@@ -163,17 +142,17 @@ impl Replicas {
             rows.push(ReplicaRow {
                 point: PointKey {
                     level: rec[0].to_string(),
-                    n: int(1)?,
+                    n: part.count(line, 1, &rec[1])?,
                     model: rec[4].to_string(),
                 },
-                n_over_p: num(3)?,
-                replica: int(5)?,
+                n_over_p: part.number(line, 3, &rec[3])?,
+                replica: part.count(line, 5, &rec[5])?,
                 quantity: rec[6].to_string(),
-                value: num(7)?,
+                value: part.number(line, 7, &rec[7])?,
             });
         }
         let Some(provenance) = provenance else {
-            bail!("{}: no rows", path.display());
+            bail!("{}: no rows{}", path.display(), of_variant(variant));
         };
         Ok(Replicas {
             level_column,
@@ -181,4 +160,13 @@ impl Replicas {
             rows,
         })
     }
+}
+
+/// ` of model.width=8` for a combination's messages; empty without `sweep.over`.
+pub fn of_variant(variant: &[(String, String)]) -> String {
+    if variant.is_empty() {
+        return String::new();
+    }
+    let values: Vec<String> = variant.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(" of {}", values.join(" "))
 }

@@ -256,13 +256,30 @@ pub fn smallest_passable_margin_in_sd(n: usize, alpha: f64) -> f64 {
 /// n ≥ 2(σ/δ)²(t₁₋α(2n − 2) + z₀.₉₀)² (z₀.₉₀ = 1.2816: each one-sided test keeps 90 %).
 /// `None` when σ or δ is not positive and finite, or beyond `cap`.
 pub fn replicas_for_80_percent_pass(sd: f64, margin: f64, alpha: f64, cap: usize) -> Option<usize> {
+    const Z90: f64 = 1.281_551_565_544_600_5;
+    replicas_for_power(sd, margin, alpha, Z90, cap)
+}
+
+/// Replicas per side that give a one-sided non-inferiority test at level α an 80 % chance of
+/// passing margin δ when the true difference is 0: as above with z₀.₈₀ = 0.8416 (one test).
+pub fn replicas_for_80_percent_non_inferiority(
+    sd: f64,
+    margin: f64,
+    alpha: f64,
+    cap: usize,
+) -> Option<usize> {
+    const Z80: f64 = 0.841_621_233_572_914_3;
+    replicas_for_power(sd, margin, alpha, Z80, cap)
+}
+
+/// The smallest n with n ≥ 2(σ/δ)²(t₁₋α(2n − 2) + z)².
+fn replicas_for_power(sd: f64, margin: f64, alpha: f64, z: f64, cap: usize) -> Option<usize> {
     if !(sd.is_finite() && sd >= 0.0 && margin.is_finite() && margin > 0.0) {
         return None;
     }
-    const Z90: f64 = 1.281_551_565_544_600_5;
     let need = |n: usize| {
         let t = t_quantile(1.0 - alpha, 2.0 * n as f64 - 2.0);
-        2.0 * (sd / margin).powi(2) * (t + Z90).powi(2)
+        2.0 * (sd / margin).powi(2) * (t + z).powi(2)
     };
     // n − need(n) grows with n (t falls as df grows), so the first n that suffices is found
     // by doubling, then bisection.

@@ -20,9 +20,7 @@
 //! Every per-curve outcome carries the numbers it was decided on.
 
 use super::{ClaimPoint, Curve as V1Curve, Verdict};
-use crate::manifest::Manifest;
-use crate::plan::Plan;
-use crate::results::tables::{Estimate, SummaryRow};
+use crate::results::tables::Estimate;
 
 /// Training error on the noisy labels at or below which a grid point counts as interpolating.
 pub const EPSILON: f64 = 0.01;
@@ -214,12 +212,11 @@ pub fn c3_curve(
         Err(o) => return o,
     };
     let v: Vec<f64> = est.iter().map(|e| e.mean).collect();
-    let window = (0..v.len()).filter(|&j| in_window(curve.points[j].n, thresholds));
-    let Some(j) = argmax(&v, window) else {
+    let Some((j, before)) = c3_points(curve, thresholds, &v) else {
         return Outcome::NotApplicable("no grid point in the window".into());
     };
     let at = &curve.points[j];
-    let Some(i) = argmin(&v, 0..j) else {
+    let Some(i) = before else {
         return Outcome::Fail(format!(
             "window peak {:.4} at n={} is the first grid point: no rise from smaller n",
             v[j], at.n
@@ -260,6 +257,15 @@ pub fn c3_curve(
     }
 }
 
+/// C3's two points on a curve with means `v`: j, the highest mean inside the window (ties:
+/// smallest n), and i, the lowest mean at smaller n (`None` when j is the first grid point);
+/// `None` when no grid point lies in the window. The rise C3 reads is v[j] − v[i].
+pub fn c3_points(curve: &Curve, thresholds: &[f64], v: &[f64]) -> Option<(usize, Option<usize>)> {
+    let window = (0..v.len()).filter(|&j| in_window(curve.points[j].n, thresholds));
+    let j = argmax(v, window)?;
+    Some((j, argmin(v, 0..j)))
+}
+
 /// A verdict over curves: applicable when some curve is; PASS when every applicable curve
 /// passes. The detail lists every curve, with its threshold(s).
 fn verdict(
@@ -289,12 +295,13 @@ fn verdict(
         pass,
         applicable,
         detail,
+        robustness: None,
     }
 }
 
 /// Each curve with the thresholds it is judged against (its own, and in a comparison the
 /// other networks' at the same level), and how they read.
-fn with_thresholds(groups: &[(String, Vec<Curve>)]) -> Vec<(&Curve, Vec<f64>, String)> {
+pub fn with_thresholds(groups: &[(String, Vec<Curve>)]) -> Vec<(&Curve, Vec<f64>, String)> {
     let all: Vec<(&Curve, Threshold)> = groups
         .iter()
         .flat_map(|(_, c)| c.iter())
@@ -404,55 +411,4 @@ pub fn evaluate_groups(groups: &[(String, Vec<Curve>)]) -> Vec<Verdict> {
     out.extend(c3_loss(groups));
     out.extend(pick("C4"));
     out
-}
-
-/// The curves the v2 claims are judged on, one group per network, from the summary rows
-/// (`train_error` and `test_loss` from the members' further measurements, where recorded).
-pub fn claim_groups(
-    manifest: &Manifest,
-    plan: &Plan,
-    rows: &[SummaryRow],
-) -> Vec<(String, Vec<Curve>)> {
-    let main = manifest.alignment.estimator.name();
-    let missing = Estimate {
-        mean: f64::NAN,
-        se: f64::NAN,
-    };
-    let networks = &plan.networks;
-    (0..networks.len())
-        .map(|net| {
-            let name = networks[net].model.name().to_string();
-            let prefix = if networks.len() > 1 {
-                format!("{name} ")
-            } else {
-                String::new()
-            };
-            let mut curves: Vec<Curve> = Vec::new();
-            for r in rows.iter().filter(|r| r.network == net) {
-                let label = format!("{prefix}{}", r.point.level.label());
-                let point = Point {
-                    n: r.point.n,
-                    n_over_p: r.point.n_over_p,
-                    cce: r.cce.get(main).copied().unwrap_or(missing),
-                    gen_error: r.gen_error,
-                    test_loss: r.extra.get("test_loss").copied(),
-                    train_error: r.extra.get("train_error").copied(),
-                };
-                match curves.iter_mut().find(|c| c.label == label) {
-                    Some(c) => c.points.push(point),
-                    None => curves.push(Curve {
-                        label,
-                        signal: r.point.level.signal(),
-                        network: name.clone(),
-                        p: r.p,
-                        points: vec![point],
-                    }),
-                }
-            }
-            for c in &mut curves {
-                c.points.sort_by_key(|p| p.n);
-            }
-            (name, curves)
-        })
-        .collect()
 }

@@ -23,7 +23,7 @@ pub fn render(manifest: &Manifest, plan: &Plan, rows: &[SummaryRow]) -> Result<(
 /// each panel's title led by the combination's values.
 pub fn render_parts(
     manifest: &Manifest,
-    parts: &[crate::results::experiment::Part<'_>],
+    parts: &[crate::results::parts::Part<'_>],
 ) -> Result<(Vec<u8>, Vec<u8>)> {
     let rows: Vec<Vec<Panel>> = parts
         .iter()
@@ -55,11 +55,7 @@ pub fn title(manifest: &Manifest, plan: &Plan) -> String {
         dataset, pairing, ..
     } = &manifest.task
     {
-        let model = match &manifest.model {
-            Model::Fcnn { width, .. } => format!("fcnn width {width}"),
-            Model::Cnn5 { width } => format!("cnn5 width {width}"),
-            other => other.name().to_string(),
-        };
+        let model = manifest.model.network().describe();
         return format!(
             "{}: {model} on {dataset} with label noise (same initialization, {}), {} replicas × {} members",
             manifest.name,
@@ -70,19 +66,7 @@ pub fn title(manifest: &Manifest, plan: &Plan) -> String {
     }
     let d = plan.d().unwrap_or(0);
     let network = |model: &Model, train: &Train| -> String {
-        let solver = match train {
-            Train::MinNorm {} => "at the global minimum".to_string(),
-            Train::Gd(_) => "trained by gradient descent".to_string(),
-            Train::Adam(_) => "trained by Adam".to_string(),
-            Train::Sgd(_) => "trained by SGD".to_string(),
-        };
-        match model {
-            Model::Relu2 { width, .. } => {
-                format!("two-layer ReLU network of width {width} {solver}")
-            }
-            Model::Linear2 {} => format!("two-layer linear network {solver}"),
-            other => format!("{} {solver}", other.name()),
-        }
+        format!("{} {}", model.network().describe(), train.describe())
     };
     let what = match &manifest.compare {
         None => network(&manifest.model, &manifest.train),

@@ -60,7 +60,55 @@ pub fn render(title: &str, x_label: &str, panels: &[Panel]) -> Result<(Vec<u8>, 
 /// Renders rows of panels (one row per `sweep.over` combination), each row as high as a
 /// one-row figure, as (SVG bytes, PNG bytes).
 pub fn render_rows(title: &str, x_label: &str, rows: &[Vec<Panel>]) -> Result<(Vec<u8>, Vec<u8>)> {
-    let size = (SIZE.0, SIZE.1 * rows.len().max(1) as u32);
+    render_figure(title, x_label, rows, Layout::default())
+}
+
+/// [`render_rows`] with one legend for the whole figure, in a strip under the title, instead
+/// of one inside each panel (where it can cover a point): `legend[i]` names the i-th series
+/// (its colour) of every panel. Give the panels' series empty labels: a panel whose series
+/// have no label draws no legend of its own. Log x axes are ticked at 1, 2 and 5 × 10^k within
+/// the data (plotters' own log ticks crowd into overlapping labels within a decade).
+pub fn render_rows_with_legend(
+    title: &str,
+    x_label: &str,
+    rows: &[Vec<Panel>],
+    legend: &[String],
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    render_figure(
+        title,
+        x_label,
+        rows,
+        Layout {
+            legend: Some(legend),
+            round_log_ticks: true,
+        },
+    )
+}
+
+/// How a figure is laid out beyond its panels.
+#[derive(Clone, Copy, Default)]
+struct Layout<'a> {
+    /// One legend for the figure, in a strip under the title (else one in each panel).
+    legend: Option<&'a [String]>,
+    /// Log x axes ticked at 1, 2, 5 × 10^k within the data (else plotters' log ticks).
+    round_log_ticks: bool,
+}
+
+/// Height of the legend strip of [`render_rows_with_legend`], pixels.
+const LEGEND_STRIP: u32 = 36;
+
+fn render_figure(
+    title: &str,
+    x_label: &str,
+    rows: &[Vec<Panel>],
+    layout: Layout,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let strip = if layout.legend.is_some() {
+        LEGEND_STRIP
+    } else {
+        0
+    };
+    let size = (SIZE.0, SIZE.1 * rows.len().max(1) as u32 + strip);
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         // Fails only on a malformed font, which include_bytes! rules out.
@@ -69,7 +117,7 @@ pub fn render_rows(title: &str, x_label: &str, rows: &[Vec<Panel>]) -> Result<(V
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw(&root, title, x_label, rows)?;
+        draw(&root, title, x_label, rows, layout)?;
         root.present().map_err(|e| anyhow!("SVG: {e}"))?;
     }
     let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
@@ -79,7 +127,7 @@ pub fn render_rows(title: &str, x_label: &str, rows: &[Vec<Panel>]) -> Result<(V
             font: FONT,
         }
         .into_drawing_area();
-        draw(&root, title, x_label, rows)?;
+        draw(&root, title, x_label, rows, layout)?;
         root.present().map_err(|e| anyhow!("PNG: {e}"))?;
     }
     let image =
@@ -97,6 +145,7 @@ fn draw<DB: DrawingBackend>(
     title: &str,
     x_label: &str,
     rows: &[Vec<Panel>],
+    layout: Layout,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -105,12 +154,47 @@ where
     let root = root
         .titled(title, ("sans-serif", 24))
         .map_err(|e| anyhow!("{e}"))?;
+    let root = match layout.legend {
+        Some(names) => {
+            let (strip, rest) = root.split_vertically(LEGEND_STRIP);
+            draw_legend_strip(&strip, names)?;
+            rest
+        }
+        None => root,
+    };
     let columns = rows.iter().map(Vec::len).max().unwrap_or(1).max(1);
     let areas = root.split_evenly((rows.len().max(1), columns));
     for (row, panels) in rows.iter().enumerate() {
         for (area, panel) in areas[row * columns..].iter().zip(panels) {
-            draw_panel(area, x_label, panel)?;
+            draw_panel(area, x_label, panel, layout.round_log_ticks)?;
         }
+    }
+    Ok(())
+}
+
+/// The figure's one legend: a marker in each series' colour and its name, in a row, centred.
+fn draw_legend_strip<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    names: &[String],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    const ENTRY: i32 = 190;
+    let width = area.dim_in_pixel().0 as i32;
+    let left = (width - ENTRY * names.len() as i32).max(0) / 2;
+    let y = LEGEND_STRIP as i32 / 2;
+    for (i, name) in names.iter().enumerate() {
+        let x = left + ENTRY * i as i32;
+        let color = PALETTE[i % PALETTE.len()];
+        area.draw(&Circle::new((x + 8, y), 6, color.filled()))
+            .map_err(|e| anyhow!("{e}"))?;
+        area.draw(&Text::new(
+            name.clone(),
+            (x + 22, y - 9),
+            ("sans-serif", 17).into_font().color(&BLACK),
+        ))
+        .map_err(|e| anyhow!("{e}"))?;
     }
     Ok(())
 }
@@ -128,6 +212,7 @@ fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     x_label: &str,
     panel: &Panel,
+    round_log_ticks: bool,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -158,8 +243,22 @@ where
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(70);
-    // One arm per pair of scales: the coordinate types differ.
+    // One arm per pair of scales (and tick rule): the coordinate types differ.
     match (panel.log_x, panel.log_y) {
+        (true, false) if round_log_ticks => {
+            let x = x_range.log_scale().with_key_points(round_ticks(x0, x1));
+            let mut c = chart.build_cartesian_2d(x, lo..hi).map_err(e)?;
+            decorate(&mut c, x_label, panel, clip, floor)
+        }
+        (true, true) if round_log_ticks => {
+            let x = x_range.log_scale().with_key_points(round_ticks(x0, x1));
+            // The data's own range: the axis pads it by 1.5 at each end.
+            let y = (lo..hi)
+                .log_scale()
+                .with_key_points(round_ticks(lo * 1.5, hi / 1.5));
+            let mut c = chart.build_cartesian_2d(x, y).map_err(e)?;
+            decorate(&mut c, x_label, panel, clip, floor)
+        }
         (false, false) => {
             let mut c = chart.build_cartesian_2d(x_range, lo..hi).map_err(e)?;
             decorate(&mut c, x_label, panel, clip, floor)
@@ -183,6 +282,32 @@ where
             decorate(&mut c, x_label, panel, clip, floor)
         }
     }
+}
+
+/// The values 1, 2 and 5 × 10^k from `lo` to `hi` (positive; only the powers of ten when that
+/// makes more than 12), or `lo` and `hi` themselves when none of those lies between them.
+pub fn round_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    let mut k = lo.log10().floor() as i32;
+    while 10f64.powi(k) <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            // 10^k for k < 0 is inexact: a relative slack keeps a grid value that rounding
+            // moved past an end.
+            let v = m * 10f64.powi(k);
+            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
+                ticks.push(v);
+            }
+        }
+        k += 1;
+    }
+    if ticks.len() > 12 {
+        ticks.retain(|v| (v.log10() - v.log10().round()).abs() < 1e-9);
+    }
+    if ticks.is_empty() {
+        ticks = vec![lo, hi];
+        ticks.dedup();
+    }
+    ticks
 }
 
 /// A tick label: the value with as many decimals as a tick spacing of `step` needs (a linear
@@ -227,6 +352,7 @@ where
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(e)?;
+    let labelled = panel.series.iter().any(|s| !s.label.is_empty());
     for (i, s) in panel.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         for segment in s.theory.split(|p| !p.1.is_finite()) {
@@ -256,16 +382,22 @@ where
                     }),
             )
             .map_err(e)?;
-        chart
+        let drawn = chart
             .draw_series(
                 s.points
                     .iter()
                     .filter(|p| p.1.is_finite())
                     .map(|&(x, y, _)| Circle::new((x, clip(y)), 4, color.filled())),
             )
-            .map_err(e)?
-            .label(&s.label)
-            .legend(move |(x, y)| Circle::new((x + 8, y), 5, color.filled()));
+            .map_err(e)?;
+        if labelled {
+            drawn
+                .label(&s.label)
+                .legend(move |(x, y)| Circle::new((x + 8, y), 5, color.filled()));
+        }
+    }
+    if !labelled {
+        return Ok(());
     }
     chart
         .configure_series_labels()
@@ -280,6 +412,26 @@ where
 #[cfg(test)]
 mod tests {
     use super::tick_label;
+
+    #[test]
+    fn round_ticks_are_one_two_five_within_the_data() {
+        assert_eq!(
+            super::round_ticks(500.0, 20_000.0),
+            vec![500.0, 1000.0, 2000.0, 5000.0, 10_000.0, 20_000.0]
+        );
+        let small = super::round_ticks(0.03, 0.3);
+        assert_eq!(small.len(), 3);
+        for (t, want) in small.iter().zip([0.05, 0.1, 0.2]) {
+            assert!((t - want).abs() < 1e-15, "{small:?}");
+        }
+        assert_eq!(super::round_ticks(1500.0, 1800.0), vec![1500.0, 1800.0]);
+        assert_eq!(super::round_ticks(2000.0, 2000.0), vec![2000.0]);
+        // Five decades: powers of ten only.
+        assert_eq!(
+            super::round_ticks(1.0, 1e5),
+            vec![1.0, 10.0, 100.0, 1000.0, 1e4, 1e5]
+        );
+    }
 
     #[test]
     fn tick_labels_have_the_spacing_s_decimals_and_no_signed_zero() {

@@ -1,6 +1,6 @@
 //! The point and figure verdicts on hand-made replica tables.
 
-use super::replicas::ReplicaRow;
+use super::super::replicas::{Provenance, ReplicaRow};
 use super::*;
 
 fn prov(hash: &str) -> Provenance {

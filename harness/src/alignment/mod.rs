@@ -1,8 +1,8 @@
-//! A pair unit: the alignment of two trained members, every requested estimator in both
+//! The alignment stage: a pair unit's work, the alignment of two trained members, every requested estimator in both
 //! directions, after dropping dead units and the optional projection; and the exact value
 //! where the model has one (`linear2`'s hidden units are jointly Gaussian, SPEC §5).
 
-use super::{align, Estimator, PairAlignment, Projection};
+use crate::estimators::{align, Estimator, PairAlignment, Projection};
 use crate::models::linear2::hidden_correlation;
 use crate::models::theory::cce_of_rho;
 use crate::representations::{live_columns, MemberResult};

@@ -1,7 +1,7 @@
 //! The estimator-accuracy experiment end to end: plan, units, tables, the results folder, and
 //! its manifest's errors and kind dispatch.
 
-use super::run::{run_accuracy, run_unit};
+use super::accuracy::{run_accuracy, run_unit};
 use crate::cache::executor::Executor;
 use crate::cache::Store;
 use crate::estimators::{Estimator, Family, PairAlignment};
@@ -46,9 +46,10 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     };
     let m = parse(TINY).unwrap();
     let first = run_accuracy(&m, Path::new("tiny.yaml"), &exec).unwrap();
-    // 3 families x 2 dims x 2 N = 12 cells, 2 data sets, 3 estimators.
-    assert_eq!(first.stats.run, 12 * 2 * 3);
-    assert_eq!(first.rows.len(), 12 * 3 * Quantity::ALL.len());
+    // 3 families x 2 dims x 2 N = 12 cells, 2 data sets, the default estimators.
+    let estimators = Estimator::default_report().len();
+    assert_eq!(first.stats.run, 12 * 2 * estimators);
+    assert_eq!(first.rows.len(), 12 * estimators * Quantity::ALL.len());
     let out = dir.path().join("results/tiny");
     let csv1 = std::fs::read(out.join("accuracy.csv")).unwrap();
     let text = String::from_utf8(csv1.clone()).unwrap();
@@ -57,6 +58,35 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     for f in ["estimates.csv", "accuracy.svg", "accuracy.png", "run.json"] {
         assert!(out.join(f).exists(), "{f} missing");
     }
+    // The wide table: one row per cell and quantity, each estimator's bias, sd and RMSE side by
+    // side, the same numbers as the tidy table's.
+    let wide = std::fs::read_to_string(out.join("accuracy_wide.csv")).unwrap();
+    let header: Vec<&str> = wide.lines().next().unwrap().split(',').collect();
+    assert_eq!(header.len(), 9 + 3 * estimators);
+    assert_eq!(&header[9..12], ["ksg_bias", "ksg_sd", "ksg_rmse"]);
+    assert_eq!(header.last(), Some(&"gaussian_rmse"));
+    assert_eq!(wide.lines().count(), 1 + 12 * Quantity::ALL.len());
+    let tidy_row = first
+        .rows
+        .iter()
+        .find(|r| r.estimator == Estimator::Kl && r.quantity == Quantity::MutualInformation)
+        .unwrap();
+    let wide_row: Vec<&str> = wide.lines().nth(2).unwrap().split(',').collect();
+    assert_eq!(wide_row[6], "mutual_information");
+    let col = header.iter().position(|h| *h == "kl_rmse").unwrap();
+    assert_eq!(wide_row[col], format!("{:?}", tidy_row.rmse));
+    // The figure: one legend (each estimator named once, in the strip), N itself on the axis.
+    let svg = std::fs::read_to_string(out.join("accuracy.svg")).unwrap();
+    let texts: Vec<&str> = svg.lines().map(str::trim).collect();
+    assert_eq!(
+        texts.iter().filter(|t| **t == "kl").count(),
+        1,
+        "one legend entry"
+    );
+    assert!(
+        texts.contains(&"200") && !texts.contains(&"2.3"),
+        "N, not log10 N"
+    );
     assert!(crate::cache::verify(dir.path()).unwrap().1.is_empty());
     let again = run_accuracy(&m, Path::new("tiny.yaml"), &exec).unwrap();
     assert_eq!(again.stats.run, 0);
@@ -81,7 +111,7 @@ fn monotone_family_gives_exactly_the_gaussian_estimates() {
         assert_eq!(run_unit(&u.spec).unwrap(), run_unit(&twin).unwrap());
         compared += 1;
     }
-    assert_eq!(compared, 2 * 2 * 2 * 3);
+    assert_eq!(compared, 2 * 2 * 2 * Estimator::default_report().len());
     // Not trivially so: the Student-t family, on the same normal draw, differs.
     let t = plan
         .units
@@ -205,8 +235,21 @@ fn manifest_errors_name_file_line_and_key() {
     let e = parse(&TINY.replace("n: [200, 400]", "n: [3, 400]")).unwrap_err();
     assert_eq!(e.key.as_deref(), Some("grid[0].n"));
     assert_eq!(e.line, Some(5));
-    let e = parse(&format!("{TINY}figure: {{family: gaussian, rho: 0.3}}\n")).unwrap_err();
+    let e = parse(&format!(
+        "{TINY}figure: {{families: [gaussian], rho: 0.3}}\n"
+    ))
+    .unwrap_err();
     assert_eq!(e.key.as_deref(), Some("figure"));
+    let e = parse(&format!(
+        "{TINY}figure: {{families: [clayton], rho: 0.6}}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        e.message.contains("no cell of the grid has family clayton"),
+        "{e}"
+    );
+    let e = parse(&format!("{TINY}figure: {{families: [], rho: 0.6}}\n")).unwrap_err();
+    assert!(e.message.contains("at least one family"), "{e}");
 }
 
 #[test]
@@ -226,11 +269,33 @@ fn kind_dispatch_rejects_unknown_kinds_and_leaves_experiments_alone() {
 fn spelling_out_defaults_keeps_the_hash() {
     let m = parse(TINY).unwrap();
     let explicit = parse(&format!(
-        "{TINY}estimators: [ksg, kl, gaussian]\nk: 3\nfigure: {{family: gaussian, rho: 0.6}}\n\
+        "{TINY}estimators: [ksg, kl, gaussian]\nk: 3\n\
+         figure: {{families: [gaussian, monotone, student-t:4], rho: 0.6}}\n\
          description: words\n"
     ))
     .unwrap();
     assert_eq!(manifest_hash(&m), manifest_hash(&explicit));
     let other = parse(&TINY.replace("seed: 5", "seed: 6")).unwrap();
     assert_ne!(manifest_hash(&m), manifest_hash(&other));
+}
+
+#[test]
+fn the_level_reading_estimators_meet_the_issue_26_target_cell() {
+    // 8 + 8 dims, N = 2000, rho = 0.6 (the target of issue 26: |bias| <= 0.1 nats, RMSE <=
+    // 0.15), three data sets per copula; ksg and gaussian miss it (+2.8 and +0.8 nats).
+    let rows = rows_of(
+        "kind: estimator-accuracy\nname: t\nseed: 8\nestimators: [tcopula, ksg-tref]\n\
+         grid: [{n: [2000], dims: [8], rho: [0.6], families: [gaussian, student-t:4], seeds: 3}]\n",
+    );
+    for r in rows.iter().filter(|r| r.quantity == Quantity::CceAGivenB) {
+        assert!(
+            r.bias.abs() <= 0.1 && r.rmse <= 0.15,
+            "{} on {}: bias {:+.3}, RMSE {:.3}",
+            r.estimator,
+            r.cell.family,
+            r.bias,
+            r.rmse
+        );
+    }
+    assert_eq!(rows.len(), 2 * 2 * Quantity::ALL.len());
 }
