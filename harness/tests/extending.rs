@@ -132,6 +132,16 @@ fn a_classifier_is_its_file_its_variant_and_its_arm() {
 }
 
 #[test]
+fn an_estimator_is_its_file_and_its_registry_lines() {
+    check(
+        "an estimator",
+        "ksg_tref",
+        &["KsgTRef", "ksg_tref", "ksg-tref"],
+        "estimators/mod.rs",
+    );
+}
+
+#[test]
 fn an_experiment_kind_is_its_files_and_one_registry_line() {
     check(
         "an experiment kind",

@@ -54,25 +54,58 @@ fn experiment_hashes() -> BTreeMap<String, String> {
     out
 }
 
+/// A quoted command line as the harness reads it: `harness` first, then its arguments.
+/// `None` for a line that is not a command (output that names the binary, a pipe, a
+/// placeholder such as `<M>`).
+fn command_of(text: &str) -> Option<Vec<String>> {
+    let w = words(text.trim_start_matches("$ ").trim());
+    let first = w.first()?;
+    if !(first == "harness" || first.ends_with("/harness")) {
+        return None;
+    }
+    if w.iter().any(|a| a.contains('|') || a.contains('<')) {
+        return None;
+    }
+    Some(
+        std::iter::once("harness".to_string())
+            .chain(w[1..].iter().cloned())
+            .collect(),
+    )
+}
+
+/// A synopsis row of a command list (`harness runs [NAME]    the recorded runs, …`): it has a
+/// placeholder in capitals (`MANIFEST...`, `I/N`), an optional part in brackets, or its
+/// description after a run of spaces with no `#` before it.
+fn is_synopsis(text: &str, argv: &[String]) -> bool {
+    let described = !text.contains(" #") && text.trim().contains("  ");
+    described
+        || argv[1..].iter().any(|w| {
+            let bare = w.trim_matches(|c: char| "[]().,".contains(c));
+            w.starts_with('[')
+                || bare.starts_with(|c: char| c.is_ascii_uppercase())
+                    && !bare.chars().any(|c| c.is_ascii_lowercase())
+        })
+}
+
 #[test]
 fn every_quoted_harness_command_parses() {
-    let mut checked = 0;
+    let (mut commands, mut synopses) = (0, 0);
     for (doc, line, text) in code_lines() {
-        let w = words(text.trim_start_matches("$ ").trim());
-        let Some(start) = w
-            .iter()
-            .position(|x| x == "harness" || x.ends_with("/harness"))
-        else {
+        let Some(argv) = command_of(&text) else {
             continue;
         };
-        let args = &w[start..];
-        // Output lines quote the binary's name too; commands start with it.
-        if start != 0 || args.iter().any(|a| a.contains('|') || a.contains('<')) {
+        if is_synopsis(&text, &argv) {
+            // The row names a command that exists: its help parses.
+            let sub = &argv[1];
+            let e = Cli::try_parse_from(["harness", sub.as_str(), "--help"]).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp,
+                "{doc}:{line}: `{sub}` is not a harness command:\n{e}"
+            );
+            synopses += 1;
             continue;
         }
-        let argv: Vec<&str> = std::iter::once("harness")
-            .chain(args[1..].iter().map(String::as_str))
-            .collect();
         if let Err(e) = Cli::try_parse_from(&argv) {
             if !matches!(
                 e.kind(),
@@ -81,9 +114,13 @@ fn every_quoted_harness_command_parses() {
                 panic!("{doc}:{line}: `{text}` does not parse:\n{e}");
             }
         }
-        checked += 1;
+        commands += 1;
     }
-    assert!(checked >= 10, "the docs quote commands ({checked} found)");
+    assert!(commands >= 10, "the docs quote commands ({commands} found)");
+    assert!(
+        synopses >= 10,
+        "the usage guide lists the commands ({synopses} found)"
+    );
 }
 
 #[test]
@@ -118,13 +155,36 @@ fn every_quoted_make_target_exists() {
     );
 }
 
+/// The hash a quoted command gives its manifest (the first `.yaml` argument), with the
+/// command's own `--set` and `--seed`: the experiment's name and the hash.
+fn hash_of_command(argv: &[String]) -> Option<(String, String)> {
+    let cli = Cli::try_parse_from(argv).ok()?;
+    let path = argv.iter().find(|a| a.ends_with(".yaml"))?;
+    let overrides = Overrides {
+        device: None,
+        set: cli
+            .command
+            .manifest_args()
+            .map(|a| a.assignments())
+            .unwrap_or_default(),
+    };
+    let m = manifest::load(&repo_root().join(path), &overrides).ok()?;
+    let e = kinds::of(&m);
+    Some((e.name().to_string(), e.hash()))
+}
+
 #[test]
 fn every_quoted_experiment_hash_is_current() {
-    let hashes = experiment_hashes();
+    let committed = experiment_hashes();
     let mut checked = 0;
     for doc in DOCS {
         let text = std::fs::read_to_string(repo_root().join(doc)).unwrap();
+        // The last command quoted above a line: its output quotes the hash of what it ran.
+        let mut last_command: Option<(String, String)> = None;
         for (i, line) in text.lines().enumerate() {
+            if let Some(argv) = command_of(line).filter(|_| line.starts_with("$ ")) {
+                last_command = hash_of_command(&argv);
+            }
             for (at, _) in line.match_indices("sha256 ") {
                 let quoted: String = line[at + 7..]
                     .chars()
@@ -133,13 +193,19 @@ fn every_quoted_experiment_hash_is_current() {
                 if quoted.len() < 12 {
                     continue;
                 }
-                // The experiment named before the hash on the same line.
+                // The experiment named before the hash on the same line: the one the
+                // command above it ran (with its --set), else the committed manifest.
                 let before = &line[..at];
-                let Some((name, hash)) = hashes
-                    .iter()
-                    .filter(|(name, _)| before.contains(name.as_str()))
-                    .max_by_key(|(name, _)| name.len())
-                else {
+                let ran = last_command
+                    .as_ref()
+                    .filter(|(name, _)| before.trim_end().ends_with(name.as_str()))
+                    .map(|(name, hash)| (name, hash));
+                let Some((name, hash)) = ran.or_else(|| {
+                    committed
+                        .iter()
+                        .filter(|(name, _)| before.contains(name.as_str()))
+                        .max_by_key(|(name, _)| name.len())
+                }) else {
                     continue;
                 };
                 assert!(

@@ -172,7 +172,7 @@ pub struct ManifestArgs {
 
 impl ManifestArgs {
     /// The `--set` values in order, then `--seed`.
-    fn assignments(&self) -> Vec<Assignment> {
+    pub fn assignments(&self) -> Vec<Assignment> {
         let mut v = self.set.clone();
         v.extend(self.seed.map(Assignment::seed));
         v
