@@ -30,14 +30,16 @@ sets() {
   echo "--set alignment.estimator=$main --set alignment.report=[$report]"
 }
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 folders=()
 regression=()
 regression_sets=""
 for m in "$root"/experiments/confirm/*.yaml; do
   main=$(main_estimator "$m")
   # shellcheck disable=SC2046
-  out=$("$harness" run --jobs "$jobs" $(sets "$main") "$m" | tee /dev/stderr)
-  folders+=("$(printf '%s\n' "$out" | sed -n 's/^ *results: *//p' | tail -n 1)")
+  "$harness" run --jobs "$jobs" $(sets "$main") "$m" | tee "$log"
+  folders+=("$(sed -n 's/^ *results: *//p' "$log" | tail -n 1)")
   case "$m" in
     *digits_fcnn*) ;;
     *)
