@@ -29,7 +29,7 @@ DEVICE  ?= cpu
 JOBS    ?= 1
 
 .PHONY: confirm power sensitivity all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators reproduce-estimators-full claims fetch reproduce-downloads-quick \
-        reproduce-full test test-slurm fuzz drills verify bench bench-check bench-baseline bench-record bench-report \
+        reproduce-full test test-slurm fuzz drills verify bench bench-check bench-selftest bench-baseline bench-record bench-report \
         bench-compare clean-cache help check report test-report mutants
 
 all: build
@@ -216,11 +216,19 @@ bench:
 	@$(CARGO) run --release --locked -q -p harness-benches --bin perfgate -- summary --target target
 
 # Performance regression tracking (benches/README.md). The gate: instruction counts of the
-# hot paths against this machine's committed baseline. CI calls benches/gate.sh itself, since
-# make turns its exit codes (1 regression, 2 no baseline) into 2.
+# hot paths against this machine's committed baseline, or, when the key has none or the change
+# wrote it, against the base commit (merge-base with main) built here. CI calls benches/gate.sh
+# itself, since make turns its exit codes (1 regression, 2 a bench without baseline) into 2.
 bench-check:
 	benches/install-tools.sh
 	benches/gate.sh check
+
+# The gate's self-test, short form (CI): the clean tree passes, one rerun gives the same
+# counts, and a planted slowdown behind a Cargo.lock change fails against the base built here
+# (~5 min). The full form: benches/gate-selftest.sh [reruns] (benches/README.md).
+bench-selftest:
+	benches/install-tools.sh
+	benches/gate-selftest.sh --short
 
 # Rewrites benches/baselines/<machine key>.json from the current tree, on purpose.
 bench-baseline:

@@ -8,7 +8,9 @@
 # A commit of the pre-regroup layout (flat harness/src/, up to 3972758; it has
 # harness/src/experiment.rs) gets benches/benches/hotpaths/api_pre_regroup.rs as its api.rs;
 # a commit before the in-place relu2 trainer (no harness/src/models/relu2/cpu.rs) gets
-# relu2_form_tensor.rs as its relu2_form.rs (the step in the form that commit trained with).
+# relu2_form_tensor.rs as its relu2_form.rs (the step in the form that commit trained with);
+# a commit before the fleet (no harness/src/train/fleet.rs) gets fleet_form_absent.rs as its
+# fleet_form.rs (the same steps through train_sgd).
 # Usage: benches/record-past.sh <rev>...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,10 @@ for rev in "$@"; do
     if [ ! -e "$scratch/harness/src/models/relu2/cpu.rs" ]; then
         echo "record-past: $short predates the in-place relu2 form: relu2_form_tensor.rs as relu2_form.rs" >&2
         cp benches/benches/hotpaths/relu2_form_tensor.rs "$scratch/benches/benches/hotpaths/relu2_form.rs"
+    fi
+    if [ ! -e "$scratch/harness/src/train/fleet.rs" ]; then
+        echo "record-past: $short predates the fleet: fleet_form_absent.rs as fleet_form.rs" >&2
+        cp benches/benches/hotpaths/fleet_form_absent.rs "$scratch/benches/benches/hotpaths/fleet_form.rs"
     fi
     cp Cargo.lock "$scratch/Cargo.lock"
     echo "record-past: $short ($date) in $scratch" >&2

@@ -113,9 +113,28 @@ fn min_norm_fit(input: (MemberSpec, ExperimentData)) -> f64 {
     black_box(run_min_norm_member(black_box(&input)))
 }
 
+// The fleet (issue 27): one member's step in the CPU form (fcnn's hand-written step) at the
+// digits and fig4 MNIST shapes, and one lockstep step (the device form, here on the CPU) of
+// 4 fcnn members at the MNIST shape and of 2 cnn5 members at the fig5 CIFAR-10 shape (batch
+// 2: the manifest's 128 would take some 2 G instructions).
+#[library_benchmark]
+#[bench::fcnn_digits_w8_b32(fleet_cpu_member(Dataset::Digits, 32))]
+#[bench::fcnn_mnist_w8_b128(fleet_cpu_member(Dataset::Mnist, 128))]
+fn fleet_cpu_step(mut s: FleetCpu) -> usize {
+    black_box(run_fleet_cpu(black_box(&mut s)))
+}
+
+#[library_benchmark]
+#[bench::fcnn_mnist_w8_m4_b128(fleet_lockstep(model(r#"{"kind": "fcnn", "width": 8, "init_std": 0.1}"#), Dataset::Mnist, 4, 128))]
+#[bench::cnn5_cifar_w4_m2_b2(fleet_lockstep(model(r#"{"kind": "cnn5", "width": 4}"#), Dataset::Cifar10, 2, 2))]
+fn fleet_lockstep_step(mut s: FleetLock) -> usize {
+    black_box(run_fleet_lockstep(black_box(&mut s)))
+}
+
 library_benchmark_group!(
     name = training;
-    benchmarks = relu2_adam_step, fcnn_sgd_step, cnn5_sgd_step, min_norm_fit
+    benchmarks = relu2_adam_step, fcnn_sgd_step, cnn5_sgd_step, min_norm_fit, fleet_cpu_step,
+        fleet_lockstep_step
 );
 
 // ---- manifest ----

@@ -113,6 +113,36 @@ fn training(c: &mut Criterion) {
     g.bench_function("min_norm_fit/d100_n96", |b| {
         b.iter(|| run_min_norm_member(black_box(&input)))
     });
+    for (case, dataset, batch) in [
+        ("fcnn_digits_w8_b32", Dataset::Digits, 32),
+        ("fcnn_mnist_w8_b128", Dataset::Mnist, 128),
+    ] {
+        let mut s = fleet_cpu_member(dataset, batch);
+        g.bench_function(format!("fleet_cpu_step/{case}"), |b| {
+            b.iter(|| run_fleet_cpu(black_box(&mut s)))
+        });
+    }
+    for (case, model, dataset, members, batch) in [
+        (
+            "fcnn_mnist_w8_m4_b128",
+            model(r#"{"kind": "fcnn", "width": 8, "init_std": 0.1}"#),
+            Dataset::Mnist,
+            4,
+            128,
+        ),
+        (
+            "cnn5_cifar_w4_m2_b2",
+            model(r#"{"kind": "cnn5", "width": 4}"#),
+            Dataset::Cifar10,
+            2,
+            2,
+        ),
+    ] {
+        let mut s = fleet_lockstep(model, dataset, members, batch);
+        g.bench_function(format!("fleet_lockstep_step/{case}"), |b| {
+            b.iter(|| run_fleet_lockstep(black_box(&mut s)))
+        });
+    }
     g.finish();
 }
 

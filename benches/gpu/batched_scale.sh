@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Paper scale on one GPU, projected (issue 15, point 8): times member-batched SGD steps of the
-# full-scale classification manifests on the device, on synthetic images of their data sets'
-# shapes (random pixels and labels: timing only, no MNIST or CIFAR-10 needed), and prints per
-# step ms and each manifest's projected training time (`harness project`: budget steps ×
-# batches × measured step time, an upper bound; see docs/classification.md).
+# Paper scale on one GPU, projected (issue 15, point 8; issue 27, point 5): times the fleet's
+# lockstep SGD step of the full-scale classification manifests on the device, on synthetic
+# images of their data sets' shapes (random pixels and labels: timing only, no MNIST or
+# CIFAR-10 needed), with the tensors candle creates per step, and prints each manifest's
+# projected training and alignment time (`harness project`: the lockstep's sequential steps,
+# the longest member's, × the measured step time; see docs/classification.md).
 #
 #   OUT=/some/dir bash benches/gpu/batched_scale.sh
 #

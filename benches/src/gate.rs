@@ -80,6 +80,25 @@ pub fn compare(
         .collect()
 }
 
+/// What the counts are compared with: the committed baseline of this machine key, or the
+/// base commit built on this machine ([`crate::base`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reference {
+    Baseline,
+    Base,
+}
+
+/// The exit code of a comparison with the base commit: 1 on a regression, else 0. A bench
+/// only one side has (added or removed by the change) is shown but cannot fail: nothing
+/// measured it on the other side, and a change that adds a bench must be able to pass.
+pub fn ab_exit_code(rows: &[Row]) -> i32 {
+    if rows.iter().any(|r| r.verdict == Verdict::Regression) {
+        EXIT_REGRESSION
+    } else {
+        EXIT_OK
+    }
+}
+
 /// The exit code of a comparison: a regression wins over gaps in the baseline.
 pub fn exit_code(rows: &[Row]) -> i32 {
     if rows.iter().any(|r| r.verdict == Verdict::Regression) {
@@ -109,23 +128,40 @@ fn thousands(n: Option<u64>) -> String {
 
 /// The table the gate prints, one line per bench, then one summary line.
 pub fn render(rows: &[Row]) -> String {
+    render_against(rows, Reference::Baseline)
+}
+
+/// [`render`], its reference column named for what the counts are compared with.
+pub fn render_against(rows: &[Row], reference: Reference) -> String {
     let width = rows.iter().map(|r| r.bench.len()).max().unwrap_or(5).max(5);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{:<width$}  {:>14}  {:>14}  {:>8}  {:>24}  verdict",
-        "bench", "baseline Ir", "now Ir", "change", "threshold"
+        "bench",
+        match reference {
+            Reference::Baseline => "baseline Ir",
+            Reference::Base => "base Ir",
+        },
+        "now Ir",
+        "change",
+        "threshold"
     );
     for r in rows {
         let change = r
             .change()
             .map_or("-".into(), |c| format!("{:+.2}%", 100.0 * c));
-        let verdict = match r.verdict {
-            Verdict::Ok => "ok",
-            Verdict::Regression => "REGRESSION",
-            Verdict::Improvement => "IMPROVED (refresh the baseline: make bench-baseline)",
-            Verdict::NoBaseline => "NO BASELINE (new bench?)",
-            Verdict::Missing => "MISSING (in the baseline, not measured)",
+        let verdict = match (&r.verdict, reference) {
+            (Verdict::Ok, _) => "ok",
+            (Verdict::Regression, _) => "REGRESSION",
+            (Verdict::Improvement, Reference::Baseline) => {
+                "IMPROVED (refresh the baseline: make bench-baseline)"
+            }
+            (Verdict::Improvement, Reference::Base) => "IMPROVED",
+            (Verdict::NoBaseline, Reference::Baseline) => "NO BASELINE (new bench?)",
+            (Verdict::NoBaseline, Reference::Base) => "NEW (not in the base)",
+            (Verdict::Missing, Reference::Baseline) => "MISSING (in the baseline, not measured)",
+            (Verdict::Missing, Reference::Base) => "GONE (only in the base)",
         };
         let _ = writeln!(
             out,
@@ -209,6 +245,19 @@ mod tests {
             Threshold::Default
         });
         assert_eq!(exit_code(&rows), EXIT_REGRESSION);
+    }
+
+    #[test]
+    fn against_the_base_only_a_regression_fails() {
+        let base = map(&[("a", 1000), ("gone", 5)]);
+        let now = map(&[("a", 1000), ("new", 7)]);
+        let rows = compare(&base, &now, |_| Threshold::Default);
+        assert_eq!(ab_exit_code(&rows), EXIT_OK);
+        let text = render_against(&rows, Reference::Base);
+        assert!(text.contains("NEW (not in the base)") && text.contains("GONE"), "{text}");
+        let slower = compare(&base, &map(&[("a", 1021), ("new", 7)]), |_| Threshold::Default);
+        assert_eq!(ab_exit_code(&slower), EXIT_REGRESSION);
+        assert!(render_against(&slower, Reference::Base).contains("base Ir"));
     }
 
     #[test]

@@ -7,12 +7,15 @@
 //! - [`baseline`]: the committed counts of one machine key (`benches/baselines/<key>.json`);
 //! - [`fence`]: the per-bench threshold (2 %, or Q3 + 3·IQR of past relative changes);
 //! - [`gate`]: baseline against now, the verdict and its exit code;
+//! - [`base`]: the A/B against the base commit, when the key has no baseline or the change
+//!   wrote it;
 //! - [`history`]: `benches/history.csv`, one row per bench and commit;
 //! - [`report`]: one SVG per hot path over the commits, steps marked;
 //! - [`ab`]: interleaved A/B wall-clock comparison of two builds;
 //! - [`summary`]: the table `make bench` ends with, named as the README's "Hot paths".
 
 pub mod ab;
+pub mod base;
 pub mod baseline;
 pub mod counts;
 pub mod fence;

@@ -18,6 +18,19 @@ pub use api::*;
 #[path = "relu2_form.rs"]
 mod relu2_form;
 pub use relu2_form::*;
+// The fleet's steps (`fleet_form.rs`; `record-past.sh` swaps in `fleet_form_absent.rs` for a
+// commit before the fleet).
+#[path = "fleet_form.rs"]
+mod fleet_form;
+pub use fleet_form::*;
+pub use harness::data::datasets::Dataset;
+
+/// A network of the registry from its manifest form, e.g. `{"kind": "cnn5", "width": 4}`:
+/// the one spelling every source layout of `Model` reads (struct variants before issue 25's
+/// registry, settings structs after).
+pub fn model(manifest_form: &str) -> Model {
+    serde_json::from_str(manifest_form).expect("a network the registry knows")
+}
 
 use candle_core::{Device, Tensor};
 use std::path::Path;

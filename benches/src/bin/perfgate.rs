@@ -3,12 +3,16 @@
 //! targets `bench-check`, `bench-baseline`, `bench-record`, `bench-report` and
 //! `bench-compare` call it (through `benches/gate.sh`, which builds it first).
 //!
-//! Exit codes of `check`: 0 no regression, 1 regression, 2 no baseline for this machine key
-//! (or for some bench), 3 the gate could not run. Errors are reported here, once.
+//! Exit codes of `check`: 0 no regression, 1 regression, 2 some bench has no baseline, 3 the
+//! gate could not run. A machine key without a committed baseline, or one whose baseline the
+//! change wrote, is compared with the base commit built on this machine (`base`): 0 or 1.
+//! Errors are reported here, once.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use harness_benches::{ab, baseline, counts, fence, gate, history, machine, report, summary};
+use harness_benches::{
+    ab, base, baseline, counts, fence, gate, history, machine, report, summary,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,12 +48,30 @@ struct Measure {
     filter: Option<String>,
 }
 
+/// The base commit of the A/B that replaces a missing or self-written baseline.
+#[derive(clap::Args)]
+struct BaseArgs {
+    /// The base commit (default: the merge-base of HEAD and main, or origin/main).
+    #[arg(long, conflicts_with = "base_tree")]
+    base: Option<String>,
+    /// A tree on disk as the base, built in its own target/ (the gate's self-test).
+    #[arg(long)]
+    base_tree: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Print this machine's key and its parts.
     Key(Measure),
-    /// Run the benches and compare with this machine's baseline (exit 0, 1, 2, or 3).
-    Check(Measure),
+    /// Run the benches and compare with this machine's baseline (exit 0, 1, 2, or 3); when
+    /// there is none, or this change wrote it, build the base commit here and compare with
+    /// its counts instead (exit 0, 1 or 3).
+    Check {
+        #[command(flatten)]
+        measure: Measure,
+        #[command(flatten)]
+        base: BaseArgs,
+    },
     /// Run the benches and write this machine's baseline (benches/baselines/<key>.json).
     Baseline(Measure),
     /// Run the benches and append one row per bench to benches/history.csv.
@@ -153,7 +175,7 @@ fn run(cli: &Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Cmd::Check(m) => check(repo, m),
+        Cmd::Check { measure, base } => check(repo, measure, base),
         Cmd::Baseline(m) => {
             let tree = m.tree(repo)?;
             let key = machine::detect(&tree.root, &tree.runner)?;
@@ -246,44 +268,94 @@ fn run(cli: &Cli) -> Result<i32> {
     }
 }
 
-fn check(repo: &Path, m: &Measure) -> Result<i32> {
+fn check(repo: &Path, m: &Measure, base_args: &BaseArgs) -> Result<i32> {
     let started = Instant::now();
     let tree = m.tree(repo)?;
     let key = machine::detect(&tree.root, &tree.runner)?;
     let dir = baselines_dir(repo);
-    let Some(base) = baseline::load(&dir, &key.key)? else {
-        println!("NO BASELINE for this machine: key {}", key.key);
-        for (k, v) in &key.parts {
-            println!("  {k}: {v}");
+    let committed = baseline::load(&dir, &key.key)?;
+    // The base is looked up only when there is a baseline to check or no baseline at all
+    // (never silently skipped: no base and no baseline is an error, exit 3).
+    let base = base::resolve(repo, base_args.base.as_deref(), base_args.base_tree.as_deref());
+    let reason = match (&committed, &base) {
+        (None, _) => Some(base::Reason::NoBaseline),
+        (Some(b), Ok(found)) => base::reason(
+            Some(&b.instructions),
+            base::baseline_at(found, repo, &key.key)?.as_ref(),
+        ),
+        (Some(_), Err(e)) => {
+            println!(
+                "gate: cannot tell whether this change wrote its baseline ({e:#}); \
+                 comparing with the committed baseline"
+            );
+            None
         }
-        for other in baseline::all(&dir)? {
-            println!("baseline {} differs in:", other.machine.key);
-            for d in key.differences(&other.machine) {
-                println!("  {d}");
+    };
+    let rows_history = history::read(&history_path(repo))?;
+    let threshold = |bench: &str| {
+        let series: Vec<u64> = history::series(&rows_history, &key.key, bench)
+            .iter()
+            .map(|r| r.instructions)
+            .collect();
+        fence::threshold(&series)
+    };
+    if let Some(reason) = reason {
+        let base = base?;
+        println!("machine key {}: {}", key.key, reason.describe());
+        println!(
+            "gate: comparing with the base instead, {}, built and measured on this machine",
+            base.label
+        );
+        if committed.is_none() {
+            for other in baseline::all(&dir)? {
+                println!("  (baseline {} differs in:", other.machine.key);
+                for d in key.differences(&other.machine) {
+                    println!("    {d}");
+                }
+                println!("  )");
             }
         }
+        let now = counts::run_gungraun(&tree, m.filter.as_deref())?;
+        let at_base = base::measure(&base, repo, &tree.runner, m.filter.as_deref())?;
+        let differs = key.differences(&at_base.machine);
         println!(
-            "gate: NO BASELINE (exit {}): nothing was compared. On a machine that should gate, \
-             run `make bench-baseline` and commit {}",
-            gate::EXIT_NO_BASELINE,
-            baseline::path_for(&dir, &key.key).display()
+            "base: machine key {}{}",
+            at_base.machine.key,
+            match differs.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", differs.join("; ")),
+            }
         );
-        return Ok(gate::EXIT_NO_BASELINE);
-    };
+        let rows = gate::compare(&at_base.instructions, &now, threshold);
+        println!("{}", gate::render_against(&rows, gate::Reference::Base));
+        let code = gate::ab_exit_code(&rows);
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "gate: exit {code} ({} against the base) in {:.0} min {:.0} s",
+            match code {
+                0 => "no regression",
+                _ => "REGRESSION",
+            },
+            (secs / 60.0).floor(),
+            secs % 60.0
+        );
+        if code == 0 && committed.is_none() {
+            println!(
+                "gate: to gate this key without building the base, run `make bench-baseline` on \
+                 this machine type once the change is merged and commit {}",
+                baseline::path_for(&dir, &key.key).display()
+            );
+        }
+        return Ok(code);
+    }
+    let base = committed.expect("a missing baseline compares with the base");
     let now = counts::run_gungraun(&tree, m.filter.as_deref())?;
     let mut reference = base.instructions.clone();
     if m.filter.is_some() {
         // A filtered run compares only what it measured.
         reference.retain(|k, _| now.contains_key(k));
     }
-    let rows_history = history::read(&history_path(repo))?;
-    let rows = gate::compare(&reference, &now, |bench| {
-        let series: Vec<u64> = history::series(&rows_history, &key.key, bench)
-            .iter()
-            .map(|r| r.instructions)
-            .collect();
-        fence::threshold(&series)
-    });
+    let rows = gate::compare(&reference, &now, threshold);
     println!(
         "machine key {} (baseline of commit {}, {})",
         key.key, base.commit, base.recorded_at

@@ -84,6 +84,9 @@ pub struct Executor<'a> {
     pub quiet: bool,
 }
 
+/// How long a process waits before trying again a batch that another process is computing.
+const RETRY_AFTER: Duration = Duration::from_millis(200);
+
 /// Units this process has computed and stored so far (what an interrupted run keeps).
 static COMPUTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -91,9 +94,6 @@ static COMPUTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize
 pub fn computed_so_far() -> usize {
     COMPUTED.load(std::sync::atomic::Ordering::Relaxed)
 }
-
-/// How long a process waits before trying again a batch that another process is computing.
-const RETRY_AFTER: Duration = Duration::from_millis(200);
 
 impl<'a> Executor<'a> {
     /// Progress bars on.
@@ -117,6 +117,131 @@ impl<'a> Executor<'a> {
         describe: impl Fn(usize, usize) -> String + Sync,
     ) -> Result<(Vec<T>, PhaseStats)> {
         let started = Instant::now();
+        let n = phase.hashes.len();
+        let (mut results, found, mut stats) = self.lookup(phase, &batches)?;
+        let mut pending = stale_batches(&found, &batches);
+        let bar = Progress::new(
+            pending.iter().map(|b| b.len()).sum(),
+            phase.what,
+            phase.unit,
+            self.quiet,
+        );
+        let mut announced = std::collections::HashSet::new();
+        while !pending.is_empty() {
+            let round = pending
+                .par_iter()
+                .map(|&batch| self.attempt(phase, batch, &run, &describe, &bar))
+                .collect::<Result<Vec<_>>>()?;
+            let mut busy = Vec::new();
+            for (&batch, outcome) in pending.iter().zip(round) {
+                match outcome {
+                    Some(Attempt { values, computed }) => {
+                        stats.run += computed as usize * batch.len();
+                        for (&i, v) in batch.iter().zip(values) {
+                            results[i] = Some(v);
+                        }
+                    }
+                    None => busy.push(batch),
+                }
+            }
+            wait_for(&busy, phase, &describe, &bar, &mut announced, &mut stats);
+            pending = busy;
+        }
+        finish(results, stats, n, started, &bar)
+    }
+
+    /// [`Executor::execute`] for work that is done best all at once (the classifier fleet of
+    /// issue 27): in each round every batch that must be computed is locked, looked up again
+    /// under its lock, and those still missing are handed to **one** call of `run`, which
+    /// passes each batch's results to `done(k, values)` (k: its place in the list given) as
+    /// soon as they exist; they are stored then, and every lock is released when `run`
+    /// returns. Batches another process holds are tried again after the round, as in
+    /// `execute`. The staleness rule, the stored bytes and the returned values are
+    /// `execute`'s: `run` must give each batch the values computing it alone would give.
+    pub fn execute_together<T: Send + Sync>(
+        &self,
+        phase: &Phase<'_, T>,
+        batches: Vec<Vec<usize>>,
+        run: impl Fn(&[&[usize]], &(dyn Fn(usize, Vec<T>) -> Result<()> + Sync)) -> Result<()>,
+        describe: impl Fn(usize, usize) -> String + Sync,
+    ) -> Result<(Vec<T>, PhaseStats)> {
+        let started = Instant::now();
+        let (store, codec) = (self.store, &phase.codec);
+        let n = phase.hashes.len();
+        let (mut results, found, mut stats) = self.lookup(phase, &batches)?;
+        let mut pending = stale_batches(&found, &batches);
+        let bar = Progress::new(
+            pending.iter().map(|b| b.len()).sum(),
+            phase.what,
+            phase.unit,
+            self.quiet,
+        );
+        let mut announced = std::collections::HashSet::new();
+        while !pending.is_empty() {
+            let (mut locks, mut todo, mut busy) = (Vec::new(), Vec::new(), Vec::new());
+            for &batch in &pending {
+                let hashes: Vec<&str> = batch.iter().map(|&i| phase.hashes[i]).collect();
+                let Some(lock) = store.try_lock_batch(codec.ext, &hashes)? else {
+                    busy.push(batch);
+                    continue;
+                };
+                let cached: Option<Vec<T>> = hashes
+                    .iter()
+                    .map(|h| store.load_quietly(h, codec.ext, codec.decode))
+                    .collect();
+                match cached {
+                    Some(values) => {
+                        bar.inc(batch.len());
+                        for (&i, v) in batch.iter().zip(values) {
+                            results[i] = Some(v);
+                        }
+                    }
+                    None => {
+                        locks.push(lock);
+                        todo.push(batch);
+                    }
+                }
+            }
+            if !todo.is_empty() {
+                let computed: Vec<std::sync::Mutex<Option<Vec<T>>>> =
+                    todo.iter().map(|_| std::sync::Mutex::new(None)).collect();
+                let done = |k: usize, out: Vec<T>| -> Result<()> {
+                    let batch = *todo
+                        .get(k)
+                        .with_context(|| format!("no batch {k} among {}", todo.len()))?;
+                    let values = self.store_computed(phase, batch, &out, &describe)?;
+                    bar.inc(batch.len());
+                    let mut slot = computed[k].lock().expect("not poisoned");
+                    anyhow::ensure!(slot.is_none(), "{}: computed twice", describe(batch[0], batch.len()));
+                    *slot = Some(values);
+                    Ok(())
+                };
+                run(&todo, &done).with_context(|| {
+                    format!("{} batch(es) of {} unit(s) computed together", todo.len(), phase.unit)
+                })?;
+                for (batch, slot) in todo.iter().zip(computed) {
+                    let values = slot.into_inner().expect("not poisoned").with_context(|| {
+                        format!("{}: never computed", describe(batch[0], batch.len()))
+                    })?;
+                    stats.run += batch.len();
+                    for (&i, v) in batch.iter().zip(values) {
+                        results[i] = Some(v);
+                    }
+                }
+            }
+            drop(locks);
+            wait_for(&busy, phase, &describe, &bar, &mut announced, &mut stats);
+            pending = busy;
+        }
+        finish(results, stats, n, started, &bar)
+    }
+
+    /// Every unit looked up (checked, decoded), after checking that `batches` partitions them.
+    fn lookup<T: Send + Sync>(
+        &self,
+        phase: &Phase<'_, T>,
+        batches: &[Vec<usize>],
+    ) -> Result<(Vec<Option<T>>, Vec<Found>, PhaseStats)> {
         let (store, codec) = (self.store, &phase.codec);
         let n = phase.hashes.len();
         let mut seen = vec![false; n];
@@ -127,7 +252,7 @@ impl<'a> Executor<'a> {
         anyhow::ensure!(seen.iter().all(|&s| s), "a unit is in no batch");
         let mut stats = PhaseStats::default();
         let mut found = Vec::with_capacity(n);
-        let mut results: Vec<Option<T>> = phase
+        let results = phase
             .hashes
             .par_iter()
             .map(|hash| store.load(hash, codec.ext, codec.decode))
@@ -154,63 +279,7 @@ impl<'a> Executor<'a> {
             }
             stats.inputs_repaired = repaired;
         }
-        let states = stale::states(&found, &batches);
-        let mut pending: Vec<&[usize]> = batches
-            .iter()
-            .filter(|b| b.iter().any(|&i| states[i].runs()))
-            .map(|b| b.as_slice())
-            .collect();
-        let bar = Progress::new(
-            pending.iter().map(|b| b.len()).sum(),
-            phase.what,
-            phase.unit,
-            self.quiet,
-        );
-        let mut announced = std::collections::HashSet::new();
-        while !pending.is_empty() {
-            let round = pending
-                .par_iter()
-                .map(|&batch| self.attempt(phase, batch, &run, &describe, &bar))
-                .collect::<Result<Vec<_>>>()?;
-            let mut busy = Vec::new();
-            for (&batch, outcome) in pending.iter().zip(round) {
-                match outcome {
-                    Some(Attempt { values, computed }) => {
-                        stats.run += computed as usize * batch.len();
-                        for (&i, v) in batch.iter().zip(values) {
-                            results[i] = Some(v);
-                        }
-                    }
-                    None => busy.push(batch),
-                }
-            }
-            if !busy.is_empty() {
-                bar.set_message(format!(
-                    "waiting: {} batch(es) being computed by another process",
-                    busy.len()
-                ));
-                for &batch in &busy {
-                    if announced.insert(batch[0]) {
-                        stats.waited += batch.len();
-                        unitlog::waiting(
-                            phase.unit,
-                            phase.hashes[batch[0]],
-                            &describe(batch[0], batch.len()),
-                        );
-                    }
-                }
-                std::thread::sleep(RETRY_AFTER);
-            }
-            pending = busy;
-        }
-        bar.finish();
-        stats.reused = n - stats.run;
-        stats.seconds = started.elapsed().as_secs_f64();
-        let results = results
-            .into_iter()
-            .map(|r| r.expect("every unit is cached or computed"))
-            .collect();
-        Ok((results, stats))
+        Ok((results, found, stats))
     }
 
     /// Rewrites the inputs record of each valid entry of `phase` whose record is missing,
@@ -235,6 +304,40 @@ impl<'a> Executor<'a> {
                 .put_inputs(phase.hashes[i], ext, record.experiment, &inputs)?;
         }
         Ok(damaged.len())
+    }
+
+    /// Stores a batch's computed results (and their inputs records), logs each unit, and
+    /// returns what was stored, decoded.
+    fn store_computed<T>(
+        &self,
+        phase: &Phase<'_, T>,
+        batch: &[usize],
+        out: &[T],
+        describe: &(impl Fn(usize, usize) -> String + Sync),
+    ) -> Result<Vec<T>> {
+        let (store, codec) = (self.store, &phase.codec);
+        let label = describe(batch[0], batch.len());
+        anyhow::ensure!(
+            out.len() == batch.len(),
+            "{label}: {} results for {} units",
+            out.len(),
+            batch.len()
+        );
+        let mut values = Vec::with_capacity(out.len());
+        for (&i, result) in batch.iter().zip(out) {
+            let bytes = (codec.encode)(result)?;
+            if let Some(record) = &phase.record {
+                let inputs = (record.inputs)(i);
+                store.put_inputs(phase.hashes[i], codec.ext, record.experiment, &inputs)?;
+            }
+            store.put(phase.hashes[i], codec.ext, &bytes)?;
+            unitlog::computed(phase.unit, phase.hashes[i], &describe(i, 1));
+            COMPUTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            values.push((codec.decode)(&bytes).with_context(|| {
+                format!("{label}: a result does not decode from its own encoding")
+            })?);
+        }
+        Ok(values)
     }
 
     /// What a run of `phase` would do with each unit now, without running anything: the
@@ -285,26 +388,7 @@ impl<'a> Executor<'a> {
         }
         let label = describe(batch[0], batch.len());
         let out = run(batch).with_context(|| label.clone())?;
-        anyhow::ensure!(
-            out.len() == batch.len(),
-            "{label}: {} results for {} units",
-            out.len(),
-            batch.len()
-        );
-        let mut values = Vec::with_capacity(out.len());
-        for (&i, result) in batch.iter().zip(&out) {
-            let bytes = (codec.encode)(result)?;
-            if let Some(record) = &phase.record {
-                let inputs = (record.inputs)(i);
-                store.put_inputs(phase.hashes[i], codec.ext, record.experiment, &inputs)?;
-            }
-            store.put(phase.hashes[i], codec.ext, &bytes)?;
-            unitlog::computed(phase.unit, phase.hashes[i], &describe(i, 1));
-            COMPUTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            values.push((codec.decode)(&bytes).with_context(|| {
-                format!("{label}: a result does not decode from its own encoding")
-            })?);
-        }
+        let values = self.store_computed(phase, batch, &out, describe)?;
         bar.inc(batch.len());
         Ok(Some(Attempt {
             values,
@@ -316,6 +400,63 @@ impl<'a> Executor<'a> {
 struct Attempt<T> {
     values: Vec<T>,
     computed: bool,
+}
+
+/// The batches that must run ([`stale::states`]: a batch runs whole when a unit of it does).
+fn stale_batches<'b>(found: &[Found], batches: &'b [Vec<usize>]) -> Vec<&'b [usize]> {
+    let states = stale::states(found, batches);
+    batches
+        .iter()
+        .filter(|b| b.iter().any(|&i| states[i].runs()))
+        .map(|b| b.as_slice())
+        .collect()
+}
+
+/// Announces (once each) the batches another process is computing, then waits a moment.
+fn wait_for<T>(
+    busy: &[&[usize]],
+    phase: &Phase<'_, T>,
+    describe: &impl Fn(usize, usize) -> String,
+    bar: &Progress,
+    announced: &mut std::collections::HashSet<usize>,
+    stats: &mut PhaseStats,
+) {
+    if busy.is_empty() {
+        return;
+    }
+    bar.set_message(format!(
+        "waiting: {} batch(es) being computed by another process",
+        busy.len()
+    ));
+    for &batch in busy {
+        if announced.insert(batch[0]) {
+            stats.waited += batch.len();
+            unitlog::waiting(
+                phase.unit,
+                phase.hashes[batch[0]],
+                &describe(batch[0], batch.len()),
+            );
+        }
+    }
+    std::thread::sleep(RETRY_AFTER);
+}
+
+/// The phase's values in plan order and its counts.
+fn finish<T>(
+    results: Vec<Option<T>>,
+    mut stats: PhaseStats,
+    n: usize,
+    started: Instant,
+    bar: &Progress,
+) -> Result<(Vec<T>, PhaseStats)> {
+    bar.finish();
+    stats.reused = n - stats.run;
+    stats.seconds = started.elapsed().as_secs_f64();
+    let results = results
+        .into_iter()
+        .map(|r| r.expect("every unit is cached or computed"))
+        .collect();
+    Ok((results, stats))
 }
 
 /// Each unit a batch of its own.
@@ -423,6 +564,90 @@ mod tests {
             )
             .unwrap();
         assert_eq!((again, stats.run, stats.reused), (out, 0, 6));
+    }
+
+    /// `execute_together` hands every stale batch to one call (whole, in plan order), stores
+    /// each batch as `done` receives it, waits for a batch another process holds, and returns
+    /// what `execute` returns.
+    #[test]
+    fn batches_computed_together_are_stored_as_each_is_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let hashes = hashes(6);
+        let p = phase(&hashes);
+        // Batch {1, 3, 5} is cached; {0, 2, 4} lacks 0 and 4; unit 2's old value is replaced.
+        for (i, v) in [(1, 10u64), (3, 30), (5, 50), (2, 999)] {
+            store.put(p.hashes[i], "num", &v.to_le_bytes()).unwrap();
+        }
+        let batches = vec![vec![0, 2, 4], vec![1, 3, 5]];
+        let calls = std::sync::Mutex::new(Vec::new());
+        let executor = Executor {
+            store: &store,
+            quiet: true,
+        };
+        let (out, stats) = executor
+            .execute_together(
+                &p,
+                batches.clone(),
+                |todo, done| {
+                    calls.lock().unwrap().push(todo.iter().map(|b| b.to_vec()).collect::<Vec<_>>());
+                    for (k, b) in todo.iter().enumerate() {
+                        done(k, b.iter().map(|&i| i as u64 * 10).collect())?;
+                        // Stored the moment `done` returns.
+                        assert!(b.iter().all(|&i| store.contains(p.hashes[i], "num")));
+                    }
+                    Ok(())
+                },
+                |i, n| format!("batch at {i} of {n}"),
+            )
+            .unwrap();
+        assert_eq!(out, vec![0, 10, 20, 30, 40, 50]);
+        assert_eq!((stats.run, stats.reused), (3, 3));
+        assert_eq!(calls.into_inner().unwrap(), vec![vec![vec![0, 2, 4]]]);
+        let plain = executor
+            .execute(&p, batches, |_| -> Result<Vec<u64>> { panic!("all cached") }, |i, n| format!("{i} {n}"))
+            .unwrap();
+        assert_eq!(plain.0, out);
+        // A batch never handed to `done` is an error naming it; nothing of it is stored.
+        let more = hashes.iter().map(|h| h.replace('a', "b")).collect::<Vec<_>>();
+        let err = executor
+            .execute_together(&phase(&more), vec![vec![0, 1], vec![2, 3, 4, 5]], |_, done| done(1, vec![1, 2, 3, 4]), |i, n| format!("batch at {i} ({n})"))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("batch at 0 (2): never computed"), "{err:#}");
+        assert!(!store.contains(&more[0], "num") && store.contains(&more[2], "num"));
+    }
+
+    #[test]
+    fn a_batch_held_by_another_process_is_left_out_of_the_fleet_and_read_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let hashes = hashes(2);
+        let lock = store
+            .try_lock_batch("num", &[hashes[0].as_str()])
+            .unwrap()
+            .unwrap();
+        let (out, stats) = std::thread::scope(|s| {
+            let worker = s.spawn(|| {
+                let executor = Executor {
+                    store: &store,
+                    quiet: true,
+                };
+                executor.execute_together(
+                    &phase(&hashes),
+                    one_by_one(2),
+                    |todo, done| {
+                        assert_eq!(todo, [&[1][..]], "batch 0 is another process's");
+                        done(0, vec![7])
+                    },
+                    |i, n| format!("{i} {n}"),
+                )
+            });
+            std::thread::sleep(Duration::from_millis(600));
+            store.put(&hashes[0], "num", &5u64.to_le_bytes()).unwrap();
+            drop(lock);
+            worker.join().unwrap().unwrap()
+        });
+        assert_eq!((out, stats.run, stats.reused, stats.waited), (vec![5, 7], 1, 1, 1));
     }
 
     #[test]

@@ -299,20 +299,34 @@ pub fn execute(manifest: &Manifest, plan: &Plan, exec: &Executor) -> Result<Outc
         .collect();
     let phases = Phases::of(&manifest.name, plan);
     let (members, member_batches) = phases.members;
-    let (members, member_stats) = exec.execute(
+    // Every batch to compute at once: per `sweep.over` combination, one fleet of classifiers
+    // (or the regression batches side by side), each batch stored as soon as it is done.
+    let (members, member_stats) = exec.execute_together(
         &members,
         member_batches,
-        |group| {
-            let variant = plan.members[group[0]].variant;
-            let m = variant_manifest(manifest, plan, variant);
-            let data = data[variant]
-                .get_or_init(|| {
-                    TaskData::load(m.seed, &m.task, m.device).map_err(|e| format!("{e:#}"))
-                })
-                .as_ref()
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let specs: Vec<_> = group.iter().map(|&i| &plan.members[i].spec).collect();
-            data.run_batch(&specs)
+        |batches, done| {
+            let mut variants: Vec<usize> =
+                batches.iter().map(|b| plan.members[b[0]].variant).collect();
+            variants.sort_unstable();
+            variants.dedup();
+            for variant in variants {
+                let ks: Vec<usize> = (0..batches.len())
+                    .filter(|&k| plan.members[batches[k][0]].variant == variant)
+                    .collect();
+                let m = variant_manifest(manifest, plan, variant);
+                let data = data[variant]
+                    .get_or_init(|| {
+                        TaskData::load(m.seed, &m.task, m.device).map_err(|e| format!("{e:#}"))
+                    })
+                    .as_ref()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let specs: Vec<Vec<_>> = ks
+                    .iter()
+                    .map(|&k| batches[k].iter().map(|&i| &plan.members[i].spec).collect())
+                    .collect();
+                data.run_batches(&specs, &|j, results| done(ks[j], results))?;
+            }
+            Ok(())
         },
         |first, n| {
             let m = &plan.members[first];

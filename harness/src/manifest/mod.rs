@@ -659,19 +659,28 @@ fn declared_over(
     path: &Path,
     overrides: &Overrides,
 ) -> Result<Option<SweepOver>, ManifestError> {
-    let Ok(mut document) = yaml::document(text) else {
-        return Ok(None);
+    let over = if overrides.set.is_empty() {
+        // Without `--set`, no document is built (yaml::check_document says why).
+        if yaml::check_document(text).is_err() {
+            return Ok(None);
+        }
+        yaml::pick(text, &["sweep", "over"])
+    } else {
+        let Ok(mut document) = yaml::document(text) else {
+            return Ok(None);
+        };
+        if overrides.apply(&mut document).is_err() {
+            return Ok(None);
+        }
+        document.get("sweep").and_then(|s| s.get("over")).cloned()
     };
-    if overrides.apply(&mut document).is_err() {
-        return Ok(None);
-    }
-    let Some(over) = document.get("sweep").and_then(|s| s.get("over")) else {
+    let Some(over) = over else {
         return Ok(None);
     };
     if over.is_null() {
         return Ok(None);
     }
-    let over: SweepOver = serde_yaml::from_value(over.clone()).map_err(|e| ManifestError {
+    let over: SweepOver = serde_yaml::from_value(over).map_err(|e| ManifestError {
         file: path.to_path_buf(),
         line: find_key_line(text, &["sweep", "over"]),
         key: Some("sweep.over".into()),

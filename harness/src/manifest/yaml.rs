@@ -83,9 +83,15 @@ pub struct Located {
 }
 
 /// Deserializes manifest text into `T` (which rejects unknown keys), locating any error.
+///
+/// A manifest that parses builds no [`Value`] document: [`check_document`] makes the checks
+/// of [`document`] without one, and the document is built only to locate a failure.
 pub fn deserialize<T: DeserializeOwned>(text: &str) -> Result<T, Located> {
-    let document = document(text)?;
-    typed::<T>(text).map_err(|(path, message)| locate_failure::<T>(text, &document, path, message))
+    check_document(text)?;
+    typed::<T>(text).map_err(|(path, message)| match document(text) {
+        Ok(document) => locate_failure::<T>(text, &document, path, message),
+        Err(e) => e,
+    })
 }
 
 /// Deserializes an edited manifest document (the file's, with command-line values set in it)
@@ -106,29 +112,119 @@ pub fn document(text: &str) -> Result<Value, Located> {
         Err(e) => return Err(unreadable(text, &e)),
         Ok(v) => v,
     };
-    match &document {
-        Value::Mapping(_) => {}
-        Value::Null => {
-            return Err(Located {
-                key: None,
-                line: None,
-                message: "the file has no keys: a manifest is a YAML mapping (`name: ...`, \
-                          `seed: ...`, ...)"
-                    .into(),
-            })
-        }
-        other => {
-            return Err(Located {
-                key: None,
-                line: first_content_line(text),
-                message: format!(
-                    "the file is {}, not a mapping of keys (`name: ...`, `seed: ...`, ...)",
-                    describe(other)
-                ),
-            })
+    not_a_mapping(text, Shape::of(&document)).map_or(Ok(document), Err)
+}
+
+/// The checks of [`document`] (readable YAML, a mapping at the top, no key twice in any
+/// mapping), with the same errors, without building the document.
+///
+/// Why: serde_yaml's `Mapping` is an `IndexMap` hashed with std's `RandomState`, whose keys
+/// the operating system draws for each process, so building one costs a number of
+/// instructions that changes from run to run (the gate's `manifest_parse_hash_plan` bench
+/// varied by a few hundred). This walk keeps each mapping's keys in a list and compares them
+/// in order: the same work in every process.
+pub fn check_document(text: &str) -> Result<(), Located> {
+    match serde_yaml::from_str::<Shape>(text) {
+        Err(e) => Err(unreadable(text, &e)),
+        Ok(shape) => not_a_mapping(text, shape).map_or(Ok(()), Err),
+    }
+}
+
+/// The value at the mapping keys `path` of manifest text (`document.get(k0).get(k1)...`),
+/// read without building the rest of the document (see [`check_document`]); `None` when the
+/// text cannot be read or has no such key.
+pub fn pick(text: &str, path: &[&str]) -> Option<Value> {
+    let de = serde_yaml::Deserializer::from_str(text);
+    Pick { path }.deserialize(de).ok().flatten()
+}
+
+/// Walks mapping keys along `path` and reads the value at its end.
+struct Pick<'a> {
+    path: &'a [&'a str],
+}
+
+impl<'de> DeserializeSeed<'de> for Pick<'_> {
+    type Value = Option<Value>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+        match self.path.is_empty() {
+            true => <Value as de::Deserialize>::deserialize(d).map(Some),
+            false => d.deserialize_any(self),
         }
     }
-    Ok(document)
+}
+
+impl<'de> Visitor<'de> for Pick<'_> {
+    type Value = Option<Value>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<Value>()? {
+            if found.is_none() && key.as_str() == Some(self.path[0]) {
+                found = map.next_value_seed(Pick {
+                    path: &self.path[1..],
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Value>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Option<Value>, A::Error> {
+        let (IgnoredAny, variant) = data.variant::<IgnoredAny>()?;
+        de::VariantAccess::newtype_variant::<IgnoredAny>(variant).map(|_| None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// The error of a document that is not a mapping of keys, if it is not.
+fn not_a_mapping(text: &str, shape: Shape) -> Option<Located> {
+    match shape {
+        Shape::Mapping => None,
+        Shape::Null => Some(Located {
+            key: None,
+            line: None,
+            message: "the file has no keys: a manifest is a YAML mapping (`name: ...`, \
+                      `seed: ...`, ...)"
+                .into(),
+        }),
+        other => Some(Located {
+            key: None,
+            line: first_content_line(text),
+            message: format!(
+                "the file is {}, not a mapping of keys (`name: ...`, `seed: ...`, ...)",
+                other.describe()
+            ),
+        }),
+    }
 }
 
 /// Text that is not a YAML document serde_yaml can read, located by the parser's position.
@@ -463,15 +559,117 @@ fn explain(message: &str) -> String {
     out
 }
 
-fn describe(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "empty",
-        Value::Bool(_) => "a single boolean",
-        Value::Number(_) => "a single number",
-        Value::String(_) => "a single piece of text",
-        Value::Sequence(_) => "a list",
-        Value::Mapping(_) => "a mapping",
-        Value::Tagged(_) => "a tagged value",
+/// What kind of YAML value a document is: [`document`]'s value seen without its contents, or
+/// what [`check_document`] reads (walking every nested value as serde_yaml's `Value` does,
+/// failing where it fails: a key twice in a mapping, an integer beyond 64 bits).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shape {
+    Null,
+    Bool,
+    Number,
+    String,
+    Sequence,
+    Mapping,
+    Tagged,
+}
+
+impl Shape {
+    fn of(v: &Value) -> Shape {
+        match v {
+            Value::Null => Shape::Null,
+            Value::Bool(_) => Shape::Bool,
+            Value::Number(_) => Shape::Number,
+            Value::String(_) => Shape::String,
+            Value::Sequence(_) => Shape::Sequence,
+            Value::Mapping(_) => Shape::Mapping,
+            Value::Tagged(_) => Shape::Tagged,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Shape::Null => "empty",
+            Shape::Bool => "a single boolean",
+            Shape::Number => "a single number",
+            Shape::String => "a single piece of text",
+            Shape::Sequence => "a list",
+            Shape::Mapping => "a mapping",
+            Shape::Tagged => "a tagged value",
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Shape {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(ShapeVisitor)
+    }
+}
+
+struct ShapeVisitor;
+
+impl<'de> Visitor<'de> for ShapeVisitor {
+    type Value = Shape;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
+        Ok(Shape::Bool)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
+        Ok(Shape::Number)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
+        Ok(Shape::Number)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
+        Ok(Shape::Number)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
+        Ok(Shape::String)
+    }
+    fn visit_unit<E>(self) -> Result<Shape, E> {
+        Ok(Shape::Null)
+    }
+    fn visit_none<E>(self) -> Result<Shape, E> {
+        Ok(Shape::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        while seq.next_element::<Shape>()?.is_some() {}
+        Ok(Shape::Sequence)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        // serde_yaml's `Mapping` reads a key, fails if it was already there, then reads the
+        // value: the same order here, so the error and its position are the same.
+        let mut keys: Vec<Value> = Vec::new();
+        while let Some(key) = map.next_key::<Value>()? {
+            if keys.contains(&key) {
+                return Err(de::Error::custom(duplicate_key(&key)));
+            }
+            map.next_value::<Shape>()?;
+            keys.push(key);
+        }
+        Ok(Shape::Mapping)
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Shape, A::Error> {
+        let (_tag, variant) = data.variant::<String>()?;
+        de::VariantAccess::newtype_variant::<Shape>(variant)?;
+        Ok(Shape::Tagged)
+    }
+}
+
+/// serde_yaml's message for a key found twice in one mapping (`DuplicateKeyError`).
+fn duplicate_key(key: &Value) -> String {
+    match key {
+        Value::Null => "duplicate entry with null key".into(),
+        Value::Bool(b) => format!("duplicate entry with key `{b}`"),
+        Value::Number(n) => format!("duplicate entry with key {n}"),
+        Value::String(s) => format!("duplicate entry with key {s:?}"),
+        Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_) => {
+            "duplicate entry in YAML map".into()
+        }
     }
 }
 
@@ -730,6 +928,73 @@ mod tests {
         assert_eq!(at("b.d.f"), Some(7));
         assert_eq!(at("b.x"), None);
         assert_eq!(key_line_or_parent(text, &segments("b.x")), Some(3));
+    }
+
+    /// `check_document` is `document` without the document: the same verdict and the same
+    /// error (message and line) on every kind of text.
+    #[test]
+    fn checking_a_document_fails_exactly_where_reading_it_fails() {
+        let texts = [
+            "name: a\nseed: 1\n",
+            "a: {b: 1, c: [1, 2, {d: 3}]}\ne: !tagged {f: 1}\n",
+            "",
+            "# only a comment\n",
+            "- 1\n- 2\n",
+            "just text\n",
+            "12\n",
+            "true\n",
+            "!tag 3\n",
+            "a: 1\nb: 2\na: 3\n",
+            "a:\n  b: 1\n  c: 2\n  b: 3\n",
+            "l:\n  - {x: 1, x: 2}\n",
+            "1: a\n1: b\n",
+            "true: a\ntrue: b\n",
+            "~: a\nnull: b\n",
+            "[1]: a\n[1]: b\n",
+            "a: 18446744073709551616\n",
+            "a: -9223372036854775809\n",
+            "a: [1, 2\n",
+            "a: b: c\n",
+            "a: *missing\n",
+            "x: &anchor {k: 1}\ny: *anchor\n",
+            "\t- tab\n",
+        ];
+        for text in texts {
+            let read = document(text).map(|_| ());
+            assert_eq!(check_document(text), read, "{text:?}");
+        }
+        // The duplicate cases above are errors (the comparison is not between two passes).
+        let e = check_document("a:\n  b: 1\n  c: 2\n  b: 3\n").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (Some(4), "the key `b` appears twice in one mapping"));
+        assert!(check_document("l:\n  - {x: 1, x: 2}\n").is_err());
+    }
+
+    #[test]
+    fn a_value_is_picked_as_the_document_holds_it() {
+        let texts = [
+            "sweep:\n  over: {a: [1, 2]}\n  snr: [1]\n",
+            "name: x\nsweep: {snr: [1], over: {b: [x, y]}}\n",
+            "sweep:\n  snr: [1]\n",
+            "sweep: [1, 2]\n",
+            "sweep: 3\n",
+            "sweep:\n  over:\n",
+            "name: x\n",
+            "- sweep\n",
+            "",
+        ];
+        for text in texts {
+            let doc = document(text).ok();
+            let want = doc
+                .as_ref()
+                .and_then(|d| d.get("sweep"))
+                .and_then(|s| s.get("over"))
+                .cloned();
+            assert_eq!(pick(text, &["sweep", "over"]), want, "{text:?}");
+        }
+        assert_eq!(
+            pick("a: {b: [1]}\n", &["a", "b"]),
+            Some(serde_yaml::from_str("[1]").unwrap())
+        );
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub trait ClassifierEnsemble: Send + Sync {
     /// `x` is M × B × C × H × W (member m's own B images); returns features M × B × width and
     /// logits M × B × 10. `train` as in [`Classifier::forward_t`], per member.
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Forward>;
-    /// The stacked parameters SGD updates.
+    /// The stacked parameters SGD updates; each one's first dimension is member-major (M · r
+    /// rows, member m's r rows together), so that a per-member rate can be spread over it.
     fn trainable(&self) -> Vec<Var>;
     /// The ensemble of the members at `keep`, in that order (fresh variables: the original
     /// is left as it is).
@@ -59,6 +60,30 @@ pub fn select_rows(t: &Tensor, keep: &[usize]) -> Result<Var> {
     let rows: Vec<u32> = keep.iter().map(|&i| i as u32).collect();
     let rows = Tensor::from_vec(rows, keep.len(), t.device())?;
     fresh_var(&t.index_select(&rows, 0)?)
+}
+
+/// A classifier's hand-written CPU training form (e.g. [`super::fcnn::cpu::FcnnCpu`]): the
+/// SGD step and the error count that `train::sgd` computes with candle on the CPU, bit for bit,
+/// without building tensors. A model that has none is trained with candle.
+pub trait CpuStep: Send {
+    /// Values per image.
+    fn inputs(&self) -> usize;
+    /// One SGD step of the mean cross-entropy on `labels.len()` images `x` (row-major) at
+    /// learning rate `lr`.
+    fn step(&mut self, x: &[f32], labels: &[u8], lr: f64);
+    /// How many of the images `x` (at most [`CPU_CHECK_CHUNK`]) have a first largest logit
+    /// other than their label, in evaluation mode: one chunk of `train::sgd`'s check.
+    fn errors(&mut self, x: &[f32], labels: &[u8]) -> usize;
+    /// The network with the current parameters, on `device`.
+    fn classifier(&self, device: &Device) -> Result<Box<dyn Classifier>>;
+}
+
+/// Images per forward pass of the training-error check (`train::sgd`).
+pub const CPU_CHECK_CHUNK: usize = 1000;
+
+/// A trainable f32 variable holding a copy of `values`.
+pub fn var_from_f32(values: &[f32], shape: &[usize], device: &Device) -> Result<Var> {
+    Var::from_tensor(&Tensor::from_slice(values, shape, &Device::Cpu)?.to_device(device)?)
 }
 
 /// One parameter of every network, stacked along a new leading member dimension, as a fresh

@@ -100,6 +100,21 @@ impl Network for Cnn5Config {
             .collect::<Result<Vec<_>>>()?;
         Ok(Box::new(Cnn5Ensemble::stack(&nets)?))
     }
+
+    /// cnn5 has no hand-written CPU form: it trains through candle on every device.
+    fn cpu_step(
+        &self,
+        _dataset: Dataset,
+        _init: &mut Rng,
+        _batch: usize,
+    ) -> anyhow::Result<Option<Box<dyn super::classifier::CpuStep>>> {
+        Ok(None)
+    }
+
+    /// BatchNorm takes its statistics over the batch.
+    fn rows_interact(&self) -> bool {
+        true
+    }
 }
 
 /// Max-pool sizes of the four stages.

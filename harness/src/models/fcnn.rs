@@ -9,10 +9,14 @@
 //!
 //! [`FcnnEnsemble`] is the training form: M networks' parameters stacked with a leading
 //! member dimension, so that each layer of all M members is one batched matrix product.
+//! [`cpu::FcnnCpu`] is the CPU training form of one network: the same step, bit for bit,
+//! without tensors.
+
+pub mod cpu;
 
 use super::classifier::{
     fresh_var, normal_values, row_var, select_rows, stack_members, uniform_values, var_from,
-    Classifier, ClassifierEnsemble, Forward,
+    Classifier, ClassifierEnsemble, CpuStep, Forward,
 };
 use super::network::{width_within, Network, Reads, Rejection, MAX_WIDTH};
 use crate::data::datasets::{Dataset, CLASSES};
@@ -92,6 +96,16 @@ impl Network for FcnnConfig {
             .map(|rng| Fcnn::new(d_in, self.width, CLASSES, self.init_std, rng, device))
             .collect::<Result<Vec<_>>>()?;
         Ok(Box::new(FcnnEnsemble::stack(&nets)?))
+    }
+
+    fn cpu_step(
+        &self,
+        dataset: Dataset,
+        init: &mut Rng,
+        batch: usize,
+    ) -> anyhow::Result<Option<Box<dyn CpuStep>>> {
+        let net = Fcnn::new(dataset.shape().len(), self.width, CLASSES, self.init_std, init, &Device::Cpu)?;
+        Ok(Some(Box::new(cpu::FcnnCpu::new(&net, batch)?)))
     }
 }
 

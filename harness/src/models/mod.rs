@@ -21,7 +21,7 @@ use crate::data::datasets::Dataset;
 use crate::data::Input;
 use crate::rng::Rng;
 use anyhow::Result;
-use classifier::ClassifierEnsemble;
+use classifier::{ClassifierEnsemble, CpuStep};
 use serde::{Deserialize, Serialize};
 
 /// The network trained by every member (SPEC §3), as a manifest names it (`model: {kind: …}`).
@@ -93,6 +93,21 @@ impl Model {
     /// See [`Network::trains_members_together`].
     pub fn trains_members_together(&self) -> bool {
         self.network().trains_members_together()
+    }
+
+    /// See [`Network::cpu_step`].
+    pub fn cpu_step(
+        &self,
+        dataset: Dataset,
+        init: &mut Rng,
+        batch: usize,
+    ) -> Result<Option<Box<dyn CpuStep>>> {
+        self.network().cpu_step(dataset, init, batch)
+    }
+
+    /// See [`Network::rows_interact`].
+    pub fn rows_interact(&self) -> bool {
+        self.network().rows_interact()
     }
 
     /// See [`Network::ensemble`].

@@ -4,7 +4,7 @@
 //! manifest settings (`Linear2Config`, `Relu2Config`, `FcnnConfig`, `Cnn5Config`), in its
 //! own file.
 
-use super::classifier::ClassifierEnsemble;
+use super::classifier::{ClassifierEnsemble, CpuStep};
 use crate::data::datasets::Dataset;
 use crate::data::Input;
 use crate::rng::Rng;
@@ -55,6 +55,22 @@ pub trait Network: Sync + std::fmt::Debug {
         _device: &candle_core::Device,
     ) -> Result<Box<dyn ClassifierEnsemble>> {
         bail!("{} is not an image classifier", self.name())
+    }
+    /// The hand-written CPU training form of an image classifier for `dataset` drawn from
+    /// `init` (the draws of [`Network::ensemble`]), with scratch for batches of `batch` images;
+    /// `None` for a classifier that has none (it trains through candle on every device).
+    fn cpu_step(
+        &self,
+        _dataset: Dataset,
+        _init: &mut Rng,
+        _batch: usize,
+    ) -> Result<Option<Box<dyn CpuStep>>> {
+        bail!("{} is not an image classifier", self.name())
+    }
+    /// Whether the images of one training batch interact in the forward pass (`cnn5`'s
+    /// BatchNorm takes statistics over the batch): such a batch cannot be padded.
+    fn rows_interact(&self) -> bool {
+        false
     }
 }
 

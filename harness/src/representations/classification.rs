@@ -1,18 +1,19 @@
 //! The work of a classification member unit (SPEC §2.2): its training subset and noisy labels
 //! (from [`crate::data::classification`]), its network from the models registry, SGD on the
-//! experiment's device, and its measurement: generalization error on the clean test labels,
-//! test loss, error and loss on its own noisy training labels, the labels changed, and the
-//! dead units of its representation.
+//! experiment's device (every member a run needs in one fleet, [`run_fleet`]), and its
+//! measurement: generalization error on the clean test labels, test loss, error and loss on its
+//! own noisy training labels, the labels changed, and the dead units of its representation.
 
 use super::{live_units, MemberResult};
-use crate::data::classification::{images_tensor, member_subset, noisy_labels, ClassificationData};
+use crate::data::classification::{member_subset, noisy_labels, ClassificationData};
 use crate::manifest::Task;
 use crate::plan::units::MemberSpec;
 use crate::rng::Rng;
-use crate::train::sgd::{evaluate, train_sgd, SgdOutcome};
+use crate::train::fleet::{member_images, train_fleet, Recruit};
+use crate::train::sgd::{evaluate, SgdOutcome};
 use crate::train::Train;
 use anyhow::{bail, ensure, Context, Result};
-use candle_core::{DType, Tensor};
+use candle_core::DType;
 use std::collections::BTreeMap;
 
 /// Images evaluated per forward pass.
@@ -27,7 +28,8 @@ pub fn run_member(spec: &MemberSpec, data: &ClassificationData) -> Result<Member
 
 /// One member's training set and its draws, before training.
 struct Prepared {
-    pixels: Vec<f32>,
+    /// Pool rows of its training images.
+    rows: Vec<usize>,
     clean: Vec<u8>,
     labels: Vec<u8>,
     init: Rng,
@@ -43,12 +45,12 @@ fn prepare(spec: &MemberSpec, data: &ClassificationData) -> Result<Prepared> {
         .context("classification member without label noise")?;
     let (n, replica, member) = (spec.n, spec.replica, spec.member);
     let pool = &data.split.pool;
-    let subset = member_subset(spec.seed, *pairing, pool.len(), n, replica, member);
-    let train = pool.select(&subset);
-    let labels = noisy_labels(spec.seed, &train.labels, p, replica, member);
+    let rows = member_subset(spec.seed, *pairing, pool.len(), n, replica, member);
+    let clean: Vec<u8> = rows.iter().map(|&r| pool.labels[r]).collect();
+    let labels = noisy_labels(spec.seed, &clean, p, replica, member);
     Ok(Prepared {
-        pixels: train.pixels,
-        clean: train.labels,
+        rows,
+        clean,
         labels,
         init: Rng::derive(spec.seed, &format!("init/n={n}/replica={replica}")),
         order: Rng::derive(
@@ -58,10 +60,36 @@ fn prepare(spec: &MemberSpec, data: &ClassificationData) -> Result<Prepared> {
     })
 }
 
-/// Trains the members of one batch together (they share n and the training settings; see
-/// [`crate::train::sgd::train_sgd`]) and measures each on its own.
+/// Trains the members of one batch (see [`run_fleet`]) and measures each on its own.
 pub fn run_batch(specs: &[&MemberSpec], data: &ClassificationData) -> Result<Vec<MemberResult>> {
-    let first = specs.first().context("an empty batch")?;
+    let out = std::sync::Mutex::new(None);
+    run_fleet(&[specs.to_vec()], data, &|_, results| {
+        *out.lock().expect("not poisoned") = Some(results);
+        Ok(())
+    })?;
+    out.into_inner()
+        .expect("not poisoned")
+        .context("the batch was not trained")
+}
+
+/// Trains the members of every batch in `batches` as one fleet
+/// ([`crate::train::fleet::train_fleet`]: each member on its own images, labels, batch order
+/// and schedule; its result does not depend on the other members) and measures each member as
+/// it stops. `done(b, results)` receives batch b's results, in its order, once its last member
+/// is measured. The members share the model and training settings (one manifest variant).
+pub fn run_fleet(
+    batches: &[Vec<&MemberSpec>],
+    data: &ClassificationData,
+    done: &(dyn Fn(usize, Vec<MemberResult>) -> Result<()> + Sync),
+) -> Result<()> {
+    let specs: Vec<(usize, &MemberSpec)> = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(b, batch)| batch.iter().map(move |&s| (b, s)))
+        .collect();
+    let Some(&(_, first)) = specs.first() else {
+        return Ok(());
+    };
     let Task::Classification { dataset, .. } = &first.task else {
         bail!("not a classification member");
     };
@@ -71,47 +99,66 @@ pub fn run_batch(specs: &[&MemberSpec], data: &ClassificationData) -> Result<Vec
     ensure!(
         specs
             .iter()
-            .all(|s| s.n == first.n && s.train == first.train && s.model == first.model),
-        "the members of a batch share n, model and training settings"
+            .all(|(_, s)| s.train == first.train && s.model == first.model && s.task == first.task),
+        "the members of a fleet share the task, model and training settings"
     );
-    let n = first.n;
-    let device = &data.device;
-    let mut prepared = specs
+    let prepared = specs
         .iter()
-        .map(|spec| prepare(spec, data))
+        .map(|(_, spec)| prepare(spec, data))
         .collect::<Result<Vec<_>>>()?;
-    let mut inits: Vec<&mut Rng> = prepared.iter_mut().map(|p| &mut p.init).collect();
-    let ensemble = first.model.ensemble(*dataset, &mut inits, device)?;
-    let pixels: Vec<f32> = prepared
+    let recruits = prepared
         .iter()
-        .flat_map(|p| p.pixels.iter().copied())
-        .collect();
-    let x = images_tensor(&pixels, *dataset, specs.len() * n, device)?;
-    let x = x.reshape([&[specs.len(), n][..], &x.dims()[1..]].concat())?;
-    let labels: Vec<Vec<u8>> = prepared.iter().map(|p| p.labels.clone()).collect();
-    let mut orders: Vec<Rng> = prepared.iter().map(|p| p.order.clone()).collect();
-    let outcomes = train_sgd(ensemble, &x, &labels, settings, &mut orders)?;
-    outcomes
-        .into_iter()
-        .zip(&prepared)
-        .enumerate()
-        .map(|(i, (outcome, p))| {
-            let x = x.get(i)?;
-            measure(outcome, &x, p, data)
+        .map(|p| Recruit {
+            rows: p.rows.clone(),
+            labels: p.labels.clone(),
+            init: p.init.clone(),
+            order: p.order.clone(),
         })
-        .collect()
+        .collect();
+    // Each batch's results fill in as its members stop; a full batch is handed on.
+    let slots: Vec<std::sync::Mutex<Vec<Option<MemberResult>>>> = batches
+        .iter()
+        .map(|b| std::sync::Mutex::new(vec![None; b.len()]))
+        .collect();
+    let place: Vec<(usize, usize)> = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(b, batch)| (0..batch.len()).map(move |i| (b, i)))
+        .collect();
+    let measured = |i: usize, outcome: SgdOutcome| -> Result<()> {
+        let result = measure(outcome, &prepared[i], data)?;
+        let (b, at) = place[i];
+        let full = {
+            let mut slot = slots[b].lock().expect("not poisoned");
+            slot[at] = Some(result);
+            slot.iter().all(Option::is_some).then(|| {
+                slot.iter_mut()
+                    .map(|r| r.take().expect("every slot is filled"))
+                    .collect::<Vec<_>>()
+            })
+        };
+        match full {
+            Some(results) => done(b, results),
+            None => Ok(()),
+        }
+    };
+    train_fleet(
+        &first.model,
+        *dataset,
+        &data.split.pool,
+        recruits,
+        settings,
+        &data.device,
+        &measured,
+    )
 }
 
 /// A trained member measured on its training set and on the test set.
-fn measure(
-    outcome: SgdOutcome,
-    x: &Tensor,
-    p: &Prepared,
-    data: &ClassificationData,
-) -> Result<MemberResult> {
+fn measure(outcome: SgdOutcome, p: &Prepared, data: &ClassificationData) -> Result<MemberResult> {
     let model = outcome.model.as_ref();
     let n = p.labels.len();
-    let on_train = evaluate(model, x, &p.labels, EVAL_CHUNK)?;
+    let x = member_images(&data.split.pool, &p.rows, &data.device)?;
+    let on_train = evaluate(model, &x, &p.labels, EVAL_CHUNK)?;
     let on_test = evaluate(model, &data.test_x, &data.split.test.labels, EVAL_CHUNK)?;
     let mut params = BTreeMap::new();
     for (name, t) in model.state() {

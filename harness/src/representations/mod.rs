@@ -58,6 +58,25 @@ impl TaskData {
         })
     }
 
+    /// Fits the members of several batches (each sharing a [`MemberSpec::batch_key`]) and
+    /// hands each batch's results, in its order, to `done(b, results)` as soon as they exist:
+    /// classifiers as one fleet ([`classification::run_fleet`]), regression batches side by
+    /// side on rayon's pool. A batch's results are those [`TaskData::run_batch`] gives it.
+    pub fn run_batches(
+        &self,
+        batches: &[Vec<&MemberSpec>],
+        done: &(dyn Fn(usize, Vec<MemberResult>) -> Result<()> + Sync),
+    ) -> Result<()> {
+        use rayon::prelude::*;
+        match self {
+            TaskData::Regression(data) => batches
+                .par_iter()
+                .enumerate()
+                .try_for_each(|(b, specs)| done(b, regression::run_batch(specs, data)?)),
+            TaskData::Classification(data) => classification::run_fleet(batches, data, done),
+        }
+    }
+
     /// Fits members that share a [`MemberSpec::batch_key`], in the order given.
     pub fn run_batch(&self, specs: &[&MemberSpec]) -> Result<Vec<MemberResult>> {
         match self {

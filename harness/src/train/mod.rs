@@ -8,8 +8,13 @@
 //! - this file: the stopping rule shared by every regression trainer ([`Convergence`]) and
 //!   full-batch gradient descent for `linear2`;
 //! - [`ensemble`]: `relu2` ensembles batched over members (Adam or GD from [`optim`]);
-//! - [`sgd`]: mini-batch SGD for classifiers, and their evaluation.
+//! - [`sgd`]: mini-batch SGD for classifiers, and their evaluation;
+//! - [`fleet`]: every classifier member a run trains, in one call (issue 27), on the CPU each
+//!   on its hand-written form; [`lockstep`]: the fleet on other devices, one batched step.
 
+pub mod clock;
+pub mod fleet;
+pub mod lockstep;
 pub mod optim;
 pub mod sgd;
 mod solver;

@@ -386,6 +386,24 @@ mod tests {
         assert_eq!(constant.rate_at(10_000), 0.05);
     }
 
+    /// Gu et al.'s fixed budget (no `patience`) and the early stop are different recipes in
+    /// the member's identity; the fixed one adds nothing to the canonical form, so a manifest
+    /// without `patience` hashes as it always did.
+    #[test]
+    fn the_stopping_recipe_is_in_the_identity() {
+        use crate::identity::canonical_json;
+        let fixed = settings(Schedule::Mnist);
+        let early = SgdSettings {
+            patience: Some(200),
+            ..fixed
+        };
+        let (a, b) = (canonical_json(&fixed), canonical_json(&early));
+        assert_ne!(a, b);
+        assert!(!a.contains("patience") && b.contains("\"patience\":200"), "{a} {b}");
+        let parsed: SgdSettings = serde_json::from_str(&a).unwrap();
+        assert_eq!(parsed, fixed);
+    }
+
     #[test]
     fn plateau_counts_epochs_without_a_new_low() {
         let mut p = Plateau {

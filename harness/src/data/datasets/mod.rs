@@ -160,6 +160,52 @@ impl ImageSet {
     }
 }
 
+/// 8-bit images and the table that maps each byte to the model's input value (what
+/// [`RawImages`] scales it to, the same f32 expression): the training pool, stored once at a
+/// byte per value, from which each member's images are gathered through the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Images8 {
+    pub shape: ImageShape,
+    /// C·H·W bytes per image, channel first.
+    pub pixels: Vec<u8>,
+    pub labels: Vec<u8>,
+    /// The input value of each byte.
+    pub table: Vec<f32>,
+}
+
+impl Images8 {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn image(&self, i: usize) -> &[u8] {
+        let d = self.shape.len();
+        &self.pixels[i * d..(i + 1) * d]
+    }
+
+    /// Appends image `i`'s input values to `out`.
+    pub fn gather_into(&self, i: usize, out: &mut Vec<f32>) {
+        out.extend(self.image(i).iter().map(|&p| self.table[p as usize]));
+    }
+
+    /// The images at `indices`, in that order, as input values.
+    pub fn select(&self, indices: &[usize]) -> ImageSet {
+        let mut pixels = Vec::with_capacity(indices.len() * self.shape.len());
+        for &i in indices {
+            self.gather_into(i, &mut pixels);
+        }
+        ImageSet {
+            shape: self.shape,
+            pixels,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+}
+
 /// Raw 8-bit images as decoded from a source, before scaling.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawImages {
@@ -172,16 +218,35 @@ pub struct RawImages {
 }
 
 impl RawImages {
-    fn scaled(self, dataset: Dataset) -> ImageSet {
+    /// Each byte's input value on `dataset`'s scale.
+    fn table(&self, dataset: Dataset) -> Vec<f32> {
         let max = self.max_value;
+        (0..=255u8)
+            .map(|p| dataset.normalize(p as f32 / max))
+            .collect()
+    }
+
+    fn scaled(self, dataset: Dataset) -> ImageSet {
+        let table = self.table(dataset);
         ImageSet {
             shape: self.shape,
-            pixels: self
-                .pixels
-                .iter()
-                .map(|&p| dataset.normalize(p as f32 / max))
-                .collect(),
+            pixels: self.pixels.iter().map(|&p| table[p as usize]).collect(),
             labels: self.labels,
+        }
+    }
+
+    /// The images at `rows`, kept as bytes with their table.
+    fn select8(&self, dataset: Dataset, rows: &[usize]) -> Images8 {
+        let d = self.shape.len();
+        let mut pixels = Vec::with_capacity(rows.len() * d);
+        for &r in rows {
+            pixels.extend_from_slice(&self.pixels[r * d..(r + 1) * d]);
+        }
+        Images8 {
+            shape: self.shape,
+            pixels,
+            labels: rows.iter().map(|&r| self.labels[r]).collect(),
+            table: self.table(dataset),
         }
     }
 }
@@ -244,7 +309,8 @@ pub fn split_csv(pool_rows: &[usize], test_rows: &[usize]) -> Vec<u8> {
 #[derive(Clone, Debug)]
 pub struct Split {
     pub dataset: Dataset,
-    pub pool: ImageSet,
+    /// The training pool, as bytes (members gather their images from it).
+    pub pool: Images8,
     pub test: ImageSet,
     /// Row numbers of the pool images in their source (`digits.csv`, or the hub's train file).
     pub pool_rows: Vec<usize>,
@@ -278,7 +344,7 @@ impl Split {
         };
         Ok(Split {
             dataset,
-            pool: pool_raw.scaled(dataset).select(&pool_rows),
+            pool: pool_raw.select8(dataset, &pool_rows),
             test: test_raw.scaled(dataset).select(&test_rows),
             pool_rows,
             test_rows,
@@ -305,8 +371,9 @@ mod tests {
         all.sort_unstable();
         assert_eq!(all, (0..1797).collect::<Vec<_>>());
         // Scaled to [0, 1] with some fully lit pixels.
-        assert!(a.pool.pixels.iter().all(|&p| (0.0..=1.0).contains(&p)));
-        assert!(a.pool.pixels.contains(&1.0));
+        let pool = a.pool.select(&(0..a.pool.len()).collect::<Vec<_>>()).pixels;
+        assert!(pool.iter().all(|&p| (0.0..=1.0).contains(&p)));
+        assert!(pool.contains(&1.0));
     }
 
     #[test]

@@ -1,0 +1,78 @@
+//! The lockstep's launches per step (issue 27, point 3) do not grow with the fleet: one fcnn
+//! lockstep step creates as many candle tensors for 2 members as for 8. candle's tensor counter
+//! is global, so this test runs alone in its own process (an integration test file of one
+//! test): no other thread creates tensors while a step is counted.
+
+use candle_core::{DType, Device, Tensor};
+use harness::data::datasets::{Dataset, ImageShape, Images8};
+use harness::models::fcnn::FcnnConfig;
+use harness::models::Model;
+use harness::rng::Rng;
+use harness::train::clock::Recruit;
+use harness::train::lockstep::{tensors_created, DevicePool, Lockstep};
+use harness::train::sgd::{Schedule, SgdSettings};
+
+#[test]
+fn a_lockstep_step_costs_the_same_tensors_for_any_number_of_members() {
+    let model = Model::Fcnn(FcnnConfig {
+        width: 8,
+        init_std: 0.1,
+    });
+    let shape = ImageShape {
+        channels: 1,
+        height: 8,
+        width: 8,
+    };
+    let n = 300;
+    let mut rng = Rng::new(5);
+    let pool = Images8 {
+        shape,
+        pixels: (0..n * shape.len()).map(|_| rng.below(17) as u8).collect(),
+        labels: (0..n).map(|i| (i % 10) as u8).collect(),
+        table: (0..=255u8).map(|p| p as f32 / 16.0).collect(),
+    };
+    let settings = SgdSettings {
+        lr: 0.5,
+        batch_size: 16,
+        epochs: 12,
+        schedule: Schedule::Mnist,
+        decay_every: 5,
+        max_steps: None,
+        patience: None,
+    };
+    let on_device = DevicePool::new(&pool, &Device::Cpu).unwrap();
+    let mut counts = Vec::new();
+    for m in [2, 8] {
+        let members: Vec<(usize, Recruit)> = (0..m)
+            .map(|i| {
+                let rows = Rng::new(40 + i as u64).permutation(n)[..40].to_vec();
+                let labels = rows.iter().map(|&r| pool.labels[r]).collect();
+                let recruit = Recruit {
+                    rows,
+                    labels,
+                    init: Rng::new(7 + i as u64),
+                    order: Rng::new(100 + i as u64),
+                };
+                (i, recruit)
+            })
+            .collect();
+        let mut fleet = Lockstep::new(
+            &model,
+            Dataset::Digits,
+            &on_device,
+            members,
+            &settings,
+            &Device::Cpu,
+        )
+        .unwrap();
+        let b = 16;
+        let rows = Tensor::zeros((m, b), DType::U32, &Device::Cpu).unwrap();
+        let weights = Tensor::ones((m, b), DType::F32, &Device::Cpu).unwrap();
+        let rates = Tensor::ones(m, DType::F32, &Device::Cpu).unwrap();
+        let (_, made) = tensors_created(|| fleet.step(&rows, &rows, &weights, &rates)).unwrap();
+        counts.push(made);
+    }
+    println!("fcnn lockstep: {counts:?} tensors per step at 2 and 8 members");
+    assert_eq!(counts[0], counts[1], "{counts:?}");
+    assert!(counts[0] > 20, "{counts:?}");
+}
