@@ -247,7 +247,7 @@ pub fn write_pair(
         "exact_cce": result.exact_cce.map(number),
         "note": "a.csv and b.csv are the estimator's inputs: each member's representation \
                  without its dead units (constant columns). Run the commands from this folder. \
-                 CCE(b|a), the pairs.csv row with the members swapped, is the `B->A` line of \
+                 CCE(b|a), the pairs.csv row with the members swapped, is the `CCE(B|A)` line of \
                  `both_directions` (ties are broken per side: `harness cce b.csv a.csv` \
                  draws them differently).",
     });
