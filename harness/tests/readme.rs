@@ -33,25 +33,55 @@ fn code_lines() -> Vec<(String, usize, String)> {
     out
 }
 
-/// A shell command line cut into words (no quoting beyond plain words in the docs), without
-/// a trailing comment.
+/// A shell command line cut into words as a shell would (single and double quotes group
+/// words and are removed), without a trailing comment.
 fn words(line: &str) -> Vec<String> {
     let line = line.split(" #").next().unwrap_or_default();
-    line.split_whitespace().map(str::to_string).collect()
+    let (mut out, mut word, mut quote, mut started) = (Vec::new(), String::new(), None, false);
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => (quote, started) = (Some(c), true),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if started {
+                    out.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            (_, c) => (word.push(c), started = true).0,
+        }
+    }
+    if started {
+        out.push(word);
+    }
+    out
 }
 
-/// Every experiment of `experiments/` by name, with its hash.
-fn experiment_hashes() -> BTreeMap<String, String> {
+/// Every experiment of `experiments/` by name: its file (from the repository root) and hash.
+fn experiments() -> BTreeMap<String, (String, String)> {
     let mut out = BTreeMap::new();
     for entry in std::fs::read_dir(repo_root().join("experiments")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yaml") {
             let m = manifest::load(&path, &Overrides::default()).unwrap();
             let e = kinds::of(&m);
-            out.insert(e.name().to_string(), e.hash());
+            let file = format!(
+                "experiments/{}",
+                path.file_name().unwrap().to_string_lossy()
+            );
+            out.insert(e.name().to_string(), (file, e.hash()));
         }
     }
     out
+}
+
+/// The `--set KEY=VALUE` a line of output quotes after `from` (`diff`'s `(…, --set a=1)`).
+fn sets_quoted(line: &str, from: usize) -> Vec<String> {
+    line[from..]
+        .split("--set ")
+        .skip(1)
+        .map(|rest| rest.split([',', ')']).next().unwrap().trim().to_string())
+        .collect()
 }
 
 /// A quoted command line as the harness reads it: `harness` first, then its arguments.
@@ -85,6 +115,24 @@ fn is_synopsis(text: &str, argv: &[String]) -> bool {
                 || bare.starts_with(|c: char| c.is_ascii_uppercase())
                     && !bare.chars().any(|c| c.is_ascii_lowercase())
         })
+}
+
+#[test]
+fn words_are_cut_as_a_shell_cuts_them() {
+    assert_eq!(
+        words("$ harness run m.yaml --set 'sweep.over={a: [4, 8]}' --seed \"1\"  # note"),
+        [
+            "$",
+            "harness",
+            "run",
+            "m.yaml",
+            "--set",
+            "sweep.over={a: [4, 8]}",
+            "--seed",
+            "1"
+        ]
+    );
+    assert_eq!(words("a '' b"), ["a", "", "b"]);
 }
 
 #[test]
@@ -175,7 +223,7 @@ fn hash_of_command(argv: &[String]) -> Option<(String, String)> {
 
 #[test]
 fn every_quoted_experiment_hash_is_current() {
-    let committed = experiment_hashes();
+    let committed = experiments();
     let mut checked = 0;
     for doc in DOCS {
         let text = std::fs::read_to_string(repo_root().join(doc)).unwrap();
@@ -193,21 +241,32 @@ fn every_quoted_experiment_hash_is_current() {
                 if quoted.len() < 12 {
                     continue;
                 }
-                // The experiment named before the hash on the same line: the one the
-                // command above it ran (with its --set), else the committed manifest.
+                // The experiment named before the hash on the same line: with the `--set`
+                // the line quotes, else as the command above it ran it, else as committed.
                 let before = &line[..at];
-                let ran = last_command
-                    .as_ref()
-                    .filter(|(name, _)| before.trim_end().ends_with(name.as_str()))
-                    .map(|(name, hash)| (name, hash));
-                let Some((name, hash)) = ran.or_else(|| {
-                    committed
-                        .iter()
-                        .filter(|(name, _)| before.contains(name.as_str()))
-                        .max_by_key(|(name, _)| name.len())
-                }) else {
+                let Some((name, (file, hash))) = committed
+                    .iter()
+                    .filter(|(name, _)| before.contains(name.as_str()))
+                    .max_by_key(|(name, _)| name.len())
+                else {
                     continue;
                 };
+                let sets = sets_quoted(line, at);
+                let ran = if !sets.is_empty() {
+                    let mut argv = vec!["harness".to_string(), "hash".into(), file.clone()];
+                    for set in sets {
+                        argv.extend(["--set".to_string(), set]);
+                    }
+                    hash_of_command(&argv).map(|(_, hash)| hash)
+                } else {
+                    last_command
+                        .as_ref()
+                        .filter(|(ran, _)| {
+                            ran == name && before.trim_end().ends_with(name.as_str())
+                        })
+                        .map(|(_, hash)| hash.clone())
+                };
+                let hash = ran.unwrap_or_else(|| hash.clone());
                 assert!(
                     hash.starts_with(&quoted),
                     "{doc}:{}: {name}'s hash is quoted as {quoted}…, but is {} now",
