@@ -123,7 +123,12 @@ fn an_exported_pair_reproduces_its_pairs_csv_values_with_the_recorded_seed() {
                 &seed,
             ],
         ));
-        let b_given_a = both.lines().nth(1).unwrap().strip_prefix("CCE(B|A)\t").unwrap();
+        let b_given_a = both
+            .lines()
+            .nth(1)
+            .unwrap()
+            .strip_prefix("CCE(B|A)\t")
+            .unwrap();
         assert_eq!(
             bits(b_given_a),
             bits(&row("2", "0", est)["cce"]),

@@ -59,7 +59,8 @@ fn batched_scale_times_and_projects_each_manifest() {
             .find(|l| l.starts_with(&step))
             .unwrap_or_else(|| panic!("{text}"));
         assert!(
-            line.contains(&format!("ms per member step ({form}")) && line.contains("tensors per step"),
+            line.contains(&format!("ms per member step ({form}"))
+                && line.contains("tensors per step"),
             "{line}"
         );
         for what in ["alignment: ", "projected "] {

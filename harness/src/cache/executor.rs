@@ -212,12 +212,20 @@ impl<'a> Executor<'a> {
                     let values = self.store_computed(phase, batch, &out, &describe)?;
                     bar.inc(batch.len());
                     let mut slot = computed[k].lock().expect("not poisoned");
-                    anyhow::ensure!(slot.is_none(), "{}: computed twice", describe(batch[0], batch.len()));
+                    anyhow::ensure!(
+                        slot.is_none(),
+                        "{}: computed twice",
+                        describe(batch[0], batch.len())
+                    );
                     *slot = Some(values);
                     Ok(())
                 };
                 run(&todo, &done).with_context(|| {
-                    format!("{} batch(es) of {} unit(s) computed together", todo.len(), phase.unit)
+                    format!(
+                        "{} batch(es) of {} unit(s) computed together",
+                        todo.len(),
+                        phase.unit
+                    )
                 })?;
                 for (batch, slot) in todo.iter().zip(computed) {
                     let values = slot.into_inner().expect("not poisoned").with_context(|| {
@@ -590,7 +598,10 @@ mod tests {
                 &p,
                 batches.clone(),
                 |todo, done| {
-                    calls.lock().unwrap().push(todo.iter().map(|b| b.to_vec()).collect::<Vec<_>>());
+                    calls
+                        .lock()
+                        .unwrap()
+                        .push(todo.iter().map(|b| b.to_vec()).collect::<Vec<_>>());
                     for (k, b) in todo.iter().enumerate() {
                         done(k, b.iter().map(|&i| i as u64 * 10).collect())?;
                         // Stored the moment `done` returns.
@@ -605,15 +616,31 @@ mod tests {
         assert_eq!((stats.run, stats.reused), (3, 3));
         assert_eq!(calls.into_inner().unwrap(), vec![vec![vec![0, 2, 4]]]);
         let plain = executor
-            .execute(&p, batches, |_| -> Result<Vec<u64>> { panic!("all cached") }, |i, n| format!("{i} {n}"))
+            .execute(
+                &p,
+                batches,
+                |_| -> Result<Vec<u64>> { panic!("all cached") },
+                |i, n| format!("{i} {n}"),
+            )
             .unwrap();
         assert_eq!(plain.0, out);
         // A batch never handed to `done` is an error naming it; nothing of it is stored.
-        let more = hashes.iter().map(|h| h.replace('a', "b")).collect::<Vec<_>>();
+        let more = hashes
+            .iter()
+            .map(|h| h.replace('a', "b"))
+            .collect::<Vec<_>>();
         let err = executor
-            .execute_together(&phase(&more), vec![vec![0, 1], vec![2, 3, 4, 5]], |_, done| done(1, vec![1, 2, 3, 4]), |i, n| format!("batch at {i} ({n})"))
+            .execute_together(
+                &phase(&more),
+                vec![vec![0, 1], vec![2, 3, 4, 5]],
+                |_, done| done(1, vec![1, 2, 3, 4]),
+                |i, n| format!("batch at {i} ({n})"),
+            )
             .unwrap_err();
-        assert!(format!("{err:#}").contains("batch at 0 (2): never computed"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("batch at 0 (2): never computed"),
+            "{err:#}"
+        );
         assert!(!store.contains(&more[0], "num") && store.contains(&more[2], "num"));
     }
 
@@ -647,7 +674,10 @@ mod tests {
             drop(lock);
             worker.join().unwrap().unwrap()
         });
-        assert_eq!((out, stats.run, stats.reused, stats.waited), (vec![5, 7], 1, 1, 1));
+        assert_eq!(
+            (out, stats.run, stats.reused, stats.waited),
+            (vec![5, 7], 1, 1, 1)
+        );
     }
 
     #[test]

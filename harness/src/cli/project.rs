@@ -71,7 +71,8 @@ pub fn main(ctx: &Context, args: Args) -> Result<ExitCode> {
                 e.kind()
             )
         })?;
-        project(&m, args.steps, Some(&ctx.store)).with_context(|| format!("projecting {}", path.display()))?;
+        project(&m, args.steps, Some(&ctx.store))
+            .with_context(|| format!("projecting {}", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -152,7 +153,11 @@ fn dataset(manifest: &Manifest) -> Result<Dataset> {
 pub fn lockstep_groups(manifest: &Manifest, work: &[MemberWork]) -> Vec<(usize, usize)> {
     let mut groups: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
     for w in work {
-        let key = if manifest.model.rows_interact() { w.n } else { 0 };
+        let key = if manifest.model.rows_interact() {
+            w.n
+        } else {
+            0
+        };
         let g = groups.entry(key).or_default();
         g.0 += 1;
         g.1 = g.1.max(w.steps);
@@ -175,7 +180,9 @@ pub struct Timing {
 fn synthetic_pool(shape: ImageShape, len: usize, rng: &mut Rng) -> Images8 {
     Images8 {
         shape,
-        pixels: (0..len * shape.len()).map(|_| rng.below(256) as u8).collect(),
+        pixels: (0..len * shape.len())
+            .map(|_| rng.below(256) as u8)
+            .collect(),
         labels: (0..len).map(|_| rng.below(CLASSES as u64) as u8).collect(),
         table: (0..=255u8).map(|p| p as f32 / 255.0).collect(),
     }
@@ -197,7 +204,9 @@ pub fn time_cpu_member(manifest: &Manifest, steps: usize) -> Result<Timing> {
         .cpu_step(dataset, &mut Rng::new(2), s.batch_size)?
     {
         Some(mut form) => {
-            let x: Vec<f32> = (0..s.batch_size * d).map(|_| rng.uniform() as f32).collect();
+            let x: Vec<f32> = (0..s.batch_size * d)
+                .map(|_| rng.uniform() as f32)
+                .collect();
             let y = random_labels(s.batch_size, &mut rng);
             for _ in 0..2 {
                 form.step(&x, &y, s.lr);
@@ -207,7 +216,9 @@ pub fn time_cpu_member(manifest: &Manifest, steps: usize) -> Result<Timing> {
                 form.step(&x, &y, s.lr);
             }
             let step = start.elapsed().as_secs_f64() / steps as f64;
-            let xc: Vec<f32> = (0..CPU_CHECK_CHUNK * d).map(|_| rng.uniform() as f32).collect();
+            let xc: Vec<f32> = (0..CPU_CHECK_CHUNK * d)
+                .map(|_| rng.uniform() as f32)
+                .collect();
             let yc = random_labels(CPU_CHECK_CHUNK, &mut rng);
             let start = Instant::now();
             std::hint::black_box(form.errors(&xc, &yc));
@@ -280,7 +291,12 @@ pub fn time_candle_alone(manifest: &Manifest, steps: usize, device: &Device) -> 
 
 /// One lockstep step of `members` members on `device` (after 2 of warm-up), and one member's
 /// check chunk through candle.
-pub fn time_lockstep(manifest: &Manifest, members: usize, steps: usize, device: &Device) -> Result<Timing> {
+pub fn time_lockstep(
+    manifest: &Manifest,
+    members: usize,
+    steps: usize,
+    device: &Device,
+) -> Result<Timing> {
     let s = sgd(manifest)?;
     let dataset = dataset(manifest)?;
     let mut rng = Rng::new(1);
@@ -301,8 +317,12 @@ pub fn time_lockstep(manifest: &Manifest, members: usize, steps: usize, device: 
         .collect();
     let mut fleet = Lockstep::new(&manifest.model, dataset, &on_device, recruits, s, device)?;
     let b = s.batch_size;
-    let rows: Vec<u32> = (0..members * b).map(|_| rng.below(pool.len() as u64) as u32).collect();
-    let labels: Vec<u32> = (0..members * b).map(|_| rng.below(CLASSES as u64) as u32).collect();
+    let rows: Vec<u32> = (0..members * b)
+        .map(|_| rng.below(pool.len() as u64) as u32)
+        .collect();
+    let labels: Vec<u32> = (0..members * b)
+        .map(|_| rng.below(CLASSES as u64) as u32)
+        .collect();
     let rows = Tensor::from_vec(rows, (members, b), device)?;
     let labels = Tensor::from_vec(labels, (members, b), device)?;
     let weights = (Tensor::ones((members, b), DType::F32, device)? / b as f64)?;
@@ -337,7 +357,11 @@ pub fn time_pair(manifest: &Manifest, plan: &Plan) -> Result<f64> {
         .model
         .ensemble(dataset, &mut [&mut Rng::new(2)], &Device::Cpu)?;
     let shape = dataset.shape();
-    let one = Tensor::zeros((1, 1, shape.channels, shape.height, shape.width), DType::F32, &Device::Cpu)?;
+    let one = Tensor::zeros(
+        (1, 1, shape.channels, shape.height, shape.width),
+        DType::F32,
+        &Device::Cpu,
+    )?;
     let width = ensemble.forward_t(&one, false)?.features.dim(2)?;
     let mut rng = Rng::new(4);
     let member = |rng: &mut Rng| MemberResult {
@@ -549,8 +573,12 @@ sweep:
         let work = members(&m, &plan, None).unwrap();
         assert_eq!(work.len(), 48);
         let of = |n: usize| work.iter().filter(|w| w.n == n).collect::<Vec<_>>();
-        assert!(of(122).iter().all(|w| (w.steps, w.epochs, w.piloted) == (40, 10, false)));
-        assert!(of(305).iter().all(|w| (w.steps, w.epochs, w.piloted) == (60, 6, false)));
+        assert!(of(122)
+            .iter()
+            .all(|w| (w.steps, w.epochs, w.piloted) == (40, 10, false)));
+        assert!(of(305)
+            .iter()
+            .all(|w| (w.steps, w.epochs, w.piloted) == (60, 6, false)));
         // One lockstep for fcnn: its sequential steps are the longest member's.
         assert_eq!(lockstep_groups(&m, &work), vec![(48, 60)]);
         let t = Timing {
@@ -559,7 +587,10 @@ sweep:
             tensors: 0,
         };
         // CPU: 24·(40·0.5 + 10·2) + 24·(60·0.5 + 6·2) = 24·40 + 24·42 over 2 threads.
-        assert_eq!(cpu_seconds(&work, &t, true, 2), (24.0 * 40.0 + 24.0 * 42.0) / 2.0);
+        assert_eq!(
+            cpu_seconds(&work, &t, true, 2),
+            (24.0 * 40.0 + 24.0 * 42.0) / 2.0
+        );
         // Lockstep: 60 steps of the stack, and every member's checks one at a time.
         let timing = BTreeMap::from([(48, t)]);
         assert_eq!(
@@ -569,7 +600,12 @@ sweep:
         // A pilot: replica 0's members in the cache charge every replica their stop.
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        for (i, p) in plan.members.iter().enumerate().filter(|(_, p)| p.spec.replica == 0) {
+        for (i, p) in plan
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.spec.replica == 0)
+        {
             let result = MemberResult {
                 gen_error: 0.0,
                 train_loss: 0.0,
@@ -579,10 +615,14 @@ sweep:
                 repr: Matrix::from_fn(2, 1, |r, _| r as f64),
                 extra: BTreeMap::from([("epochs".to_string(), 2.0)]),
             };
-            store.put(&p.hash, MEMBER_EXT, &result.encode().unwrap()).unwrap();
+            store
+                .put(&p.hash, MEMBER_EXT, &result.encode().unwrap())
+                .unwrap();
         }
         let piloted = members(&m, &plan, Some(&store)).unwrap();
-        assert!(piloted.iter().all(|w| w.piloted && w.epochs == 2 && w.steps >= 7));
+        assert!(piloted
+            .iter()
+            .all(|w| w.piloted && w.epochs == 2 && w.steps >= 7));
         for (w, p) in piloted.iter().zip(&plan.members) {
             let pilot = plan
                 .members
@@ -597,7 +637,8 @@ sweep:
             assert_eq!(w.steps, 7 + pilot);
         }
         // A fixed recipe reads no pilot: every member trains its budget.
-        let fixed = Manifest::parse(&DIGITS.replace("  patience: 5\n", ""), Path::new("p.yaml")).unwrap();
+        let fixed =
+            Manifest::parse(&DIGITS.replace("  patience: 5\n", ""), Path::new("p.yaml")).unwrap();
         let fixed_plan = crate::plan::plan(&fixed);
         assert!(members(&fixed, &fixed_plan, Some(&store))
             .unwrap()
@@ -625,7 +666,10 @@ sweep:
     fn timing_runs_the_manifests_network_on_synthetic_data() {
         let m = Manifest::parse(DIGITS, Path::new("projected.yaml")).unwrap();
         let cpu = time_cpu_member(&m, 2).unwrap();
-        assert!(cpu.step > 0.0 && cpu.check_chunk > 0.0 && cpu.tensors == 0, "{cpu:?}");
+        assert!(
+            cpu.step > 0.0 && cpu.check_chunk > 0.0 && cpu.tensors == 0,
+            "{cpu:?}"
+        );
         let candle = time_candle_alone(&m, 2, &Device::Cpu).unwrap();
         assert!(candle.tensors > 20, "{candle:?}");
         let lock = time_lockstep(&m, 3, 2, &Device::Cpu).unwrap();

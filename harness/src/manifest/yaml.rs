@@ -965,7 +965,10 @@ mod tests {
         }
         // The duplicate cases above are errors (the comparison is not between two passes).
         let e = check_document("a:\n  b: 1\n  c: 2\n  b: 3\n").unwrap_err();
-        assert_eq!((e.line, e.message.as_str()), (Some(4), "the key `b` appears twice in one mapping"));
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(4), "the key `b` appears twice in one mapping")
+        );
         assert!(check_document("l:\n  - {x: 1, x: 2}\n").is_err());
     }
 

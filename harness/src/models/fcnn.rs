@@ -104,7 +104,14 @@ impl Network for FcnnConfig {
         init: &mut Rng,
         batch: usize,
     ) -> anyhow::Result<Option<Box<dyn CpuStep>>> {
-        let net = Fcnn::new(dataset.shape().len(), self.width, CLASSES, self.init_std, init, &Device::Cpu)?;
+        let net = Fcnn::new(
+            dataset.shape().len(),
+            self.width,
+            CLASSES,
+            self.init_std,
+            init,
+            &Device::Cpu,
+        )?;
         Ok(Some(Box::new(cpu::FcnnCpu::new(&net, batch)?)))
     }
 }

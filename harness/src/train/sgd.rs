@@ -399,7 +399,10 @@ mod tests {
         };
         let (a, b) = (canonical_json(&fixed), canonical_json(&early));
         assert_ne!(a, b);
-        assert!(!a.contains("patience") && b.contains("\"patience\":200"), "{a} {b}");
+        assert!(
+            !a.contains("patience") && b.contains("\"patience\":200"),
+            "{a} {b}"
+        );
         let parsed: SgdSettings = serde_json::from_str(&a).unwrap();
         assert_eq!(parsed, fixed);
     }
