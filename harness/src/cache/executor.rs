@@ -116,16 +116,8 @@ impl<'a> Executor<'a> {
         run: impl Fn(&[usize]) -> Result<Vec<T>> + Sync,
         describe: impl Fn(usize, usize) -> String + Sync,
     ) -> Result<(Vec<T>, PhaseStats)> {
-        let started = Instant::now();
-        let n = phase.hashes.len();
-        let (mut results, found, mut stats) = self.lookup(phase, &batches)?;
-        let mut pending = stale_batches(&found, &batches);
-        let bar = Progress::new(
-            pending.iter().map(|b| b.len()).sum(),
-            phase.what,
-            phase.unit,
-            self.quiet,
-        );
+        let (started, n) = (Instant::now(), phase.hashes.len());
+        let (mut results, mut stats, mut pending, bar) = self.begin(phase, &batches)?;
         let mut announced = std::collections::HashSet::new();
         while !pending.is_empty() {
             let round = pending
@@ -165,17 +157,9 @@ impl<'a> Executor<'a> {
         run: impl Fn(&[&[usize]], &(dyn Fn(usize, Vec<T>) -> Result<()> + Sync)) -> Result<()>,
         describe: impl Fn(usize, usize) -> String + Sync,
     ) -> Result<(Vec<T>, PhaseStats)> {
-        let started = Instant::now();
+        let (started, n) = (Instant::now(), phase.hashes.len());
         let (store, codec) = (self.store, &phase.codec);
-        let n = phase.hashes.len();
-        let (mut results, found, mut stats) = self.lookup(phase, &batches)?;
-        let mut pending = stale_batches(&found, &batches);
-        let bar = Progress::new(
-            pending.iter().map(|b| b.len()).sum(),
-            phase.what,
-            phase.unit,
-            self.quiet,
-        );
+        let (mut results, mut stats, mut pending, bar) = self.begin(phase, &batches)?;
         let mut announced = std::collections::HashSet::new();
         while !pending.is_empty() {
             let (mut locks, mut todo, mut busy) = (Vec::new(), Vec::new(), Vec::new());
@@ -242,6 +226,25 @@ impl<'a> Executor<'a> {
             pending = busy;
         }
         finish(results, stats, n, started, &bar)
+    }
+
+    /// The start of a phase: every unit looked up, the batches that must be computed, and the
+    /// progress line over their units.
+    #[allow(clippy::type_complexity)]
+    fn begin<'b, T: Send + Sync>(
+        &self,
+        phase: &Phase<'_, T>,
+        batches: &'b [Vec<usize>],
+    ) -> Result<(Vec<Option<T>>, PhaseStats, Vec<&'b [usize]>, Progress)> {
+        let (results, found, stats) = self.lookup(phase, batches)?;
+        let pending = stale_batches(&found, batches);
+        let bar = Progress::new(
+            pending.iter().map(|b| b.len()).sum(),
+            phase.what,
+            phase.unit,
+            self.quiet,
+        );
+        Ok((results, stats, pending, bar))
     }
 
     /// Every unit looked up (checked, decoded), after checking that `batches` partitions them.

@@ -19,7 +19,7 @@ pub fn write(
     started: std::time::Instant,
 ) -> Result<(std::path::PathBuf, Vec<AccuracyRow>)> {
     let rows = summarize(m, plan, results);
-    let (svg, png) = super::figure::accuracy::render(m, &rows)?;
+    let (svg, png) = super::figure::accuracy::render(m, &plan.manifest_hash, &rows)?;
     let mut files = vec![
         ("accuracy.csv".to_string(), accuracy_csv(&rows, m.k)?),
         (

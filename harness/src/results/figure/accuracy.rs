@@ -10,8 +10,13 @@ use crate::manifest::accuracy::AccuracyManifest;
 use crate::results::accuracy::{AccuracyRow, Quantity};
 use anyhow::Result;
 
-/// The figure's SVG and PNG bytes.
-pub fn render(m: &AccuracyManifest, rows: &[AccuracyRow]) -> Result<(Vec<u8>, Vec<u8>)> {
+/// The figure's SVG and PNG bytes; `manifest_sha256` is the experiment's hash, named under the
+/// title with the seed and the overrides (and in the files' metadata).
+pub fn render(
+    m: &AccuracyManifest,
+    manifest_sha256: &str,
+    rows: &[AccuracyRow],
+) -> Result<(Vec<u8>, Vec<u8>)> {
     let f = m.figure.as_ref().expect("parse fills in the figure cells");
     let title = format!(
         "{}: RMSE of CCE(A|B) vs N, rho = {} per pair, k = {} ({} data sets per point)",
@@ -24,7 +29,11 @@ pub fn render(m: &AccuracyManifest, rows: &[AccuracyRow]) -> Result<(Vec<u8>, Ve
         title,
         x_label: "N (log scale)".into(),
         rows: panels(m, rows),
-        provenance: None,
+        provenance: Some(super::provenance::Provenance {
+            manifest_sha256: manifest_sha256.to_string(),
+            seed: m.seed,
+            overrides: m.overrides.clone(),
+        }),
     })
 }
 

@@ -104,7 +104,9 @@ const GRAY_TEXT: RGBColor = RGBColor(0x55, 0x55, 0x55);
 /// The ring around a point above its bound.
 const FLAG: RGBColor = RGBColor(0xcc, 0x00, 0x00);
 
-/// Width and height of one row of panels.
+/// Width and height of one row of panels, for rows of up to two panels; a row of more panels
+/// widens the figure by half this width a panel, so that each panel keeps its plot beside
+/// its legend strip.
 pub const SIZE: (u32, u32) = (1640, 560);
 
 /// Width of each panel's legend strip, right of its plot.
@@ -127,7 +129,8 @@ pub fn render(title: &str, x_label: &str, panels: &[Panel]) -> Result<(Vec<u8>, 
 /// provenance goes under the title and into both files' metadata.
 pub fn render_figure(figure: &Figure) -> Result<(Vec<u8>, Vec<u8>)> {
     let rows = figure.rows.len().max(1) as u32;
-    let size = (SIZE.0, SIZE.1 * rows);
+    let columns = figure.rows.iter().map(Vec::len).max().unwrap_or(1).max(2) as u32;
+    let size = (SIZE.0 / 2 * columns, SIZE.1 * rows);
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         // Fails only on a malformed font, which include_bytes! rules out.
@@ -618,6 +621,21 @@ mod tests {
         let shared = shared_y(&rows, 2);
         assert_eq!(shared[0], Some((-1.1, 1.6)));
         assert_eq!(shared[1], Some((-1.1, 8.0)));
+    }
+
+    /// A row of more than two panels widens the figure by half of `SIZE.0` a panel, so that no
+    /// panel's plot shrinks below a two-panel figure's (the accuracy figure has four).
+    #[test]
+    fn a_row_of_many_panels_widens_the_figure() {
+        let width = |panels: usize| {
+            let p = panel(vec![(1.0, -1.0, 0.1)], None);
+            let (_, png) = render("t", "N", &vec![p; panels]).unwrap();
+            // The PNG's IHDR chunk: width, then height, big-endian, from byte 16.
+            u32::from_be_bytes(png[16..20].try_into().unwrap())
+        };
+        assert_eq!(width(1), SIZE.0);
+        assert_eq!(width(2), SIZE.0);
+        assert_eq!(width(4), 2 * SIZE.0);
     }
 
     /// Drawn: the data inside the plot, the legend's text in the strip right of it, the bound
