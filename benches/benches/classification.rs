@@ -177,7 +177,14 @@ fn cnn5_members(c: &mut Criterion) {
 /// fleet form on the CPU is `one_at_a_time`), one member at a time through candle
 /// (`one_at_a_time`: `train_sgd` on ensembles of one), today's member-batched ensemble
 /// (`batched`) and the lockstep (the device form, here on the CPU).
-fn fleet_step(c: &mut Criterion, name: &str, model: Model, dataset: Dataset, m: usize, batch: usize) {
+fn fleet_step(
+    c: &mut Criterion,
+    name: &str,
+    model: Model,
+    dataset: Dataset,
+    m: usize,
+    batch: usize,
+) {
     let shape = dataset.shape();
     let mut rng = Rng::new(7);
     let (x, labels) = images(m, batch, shape.channels, shape.height, &mut rng);
@@ -192,9 +199,18 @@ fn fleet_step(c: &mut Criterion, name: &str, model: Model, dataset: Dataset, m: 
         model.ensemble(dataset, &mut refs, &Device::Cpu).unwrap()
     };
     let mut orders: Vec<Rng> = (0..m).map(|i| Rng::new(20 + i as u64)).collect();
-    if model.cpu_step(dataset, &mut Rng::new(1), batch).unwrap().is_some() {
+    if model
+        .cpu_step(dataset, &mut Rng::new(1), batch)
+        .unwrap()
+        .is_some()
+    {
         let mut forms: Vec<_> = (0..m)
-            .map(|i| model.cpu_step(dataset, &mut Rng::new(10 + i as u64), batch).unwrap().unwrap())
+            .map(|i| {
+                model
+                    .cpu_step(dataset, &mut Rng::new(10 + i as u64), batch)
+                    .unwrap()
+                    .unwrap()
+            })
             .collect();
         let xs: Vec<Vec<f32>> = (0..m)
             .map(|i| x.get(i).unwrap().flatten_all().unwrap().to_vec1().unwrap())
@@ -230,7 +246,9 @@ fn fleet_step(c: &mut Criterion, name: &str, model: Model, dataset: Dataset, m: 
     let len = m * batch;
     let pool = Images8 {
         shape,
-        pixels: (0..len * shape.len()).map(|_| rng.below(256) as u8).collect(),
+        pixels: (0..len * shape.len())
+            .map(|_| rng.below(256) as u8)
+            .collect(),
         labels: (0..len).map(|_| rng.below(10) as u8).collect(),
         table: (0..=255u8).map(|p| p as f32 / 255.0).collect(),
     };
@@ -246,11 +264,25 @@ fn fleet_step(c: &mut Criterion, name: &str, model: Model, dataset: Dataset, m: 
             (i, r)
         })
         .collect();
-    let mut fleet = Lockstep::new(&model, dataset, &on_device, recruits, &settings, &Device::Cpu).unwrap();
-    let rows = Tensor::from_vec((0..len as u32).collect::<Vec<_>>(), (m, batch), &Device::Cpu).unwrap();
+    let mut fleet = Lockstep::new(
+        &model,
+        dataset,
+        &on_device,
+        recruits,
+        &settings,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let rows = Tensor::from_vec(
+        (0..len as u32).collect::<Vec<_>>(),
+        (m, batch),
+        &Device::Cpu,
+    )
+    .unwrap();
     let ys: Vec<u32> = labels.iter().flatten().map(|&l| l as u32).collect();
     let ys = Tensor::from_vec(ys, (m, batch), &Device::Cpu).unwrap();
-    let weights = (Tensor::ones((m, batch), DType::F32, &Device::Cpu).unwrap() / batch as f64).unwrap();
+    let weights =
+        (Tensor::ones((m, batch), DType::F32, &Device::Cpu).unwrap() / batch as f64).unwrap();
     let rates = (Tensor::ones(m, DType::F32, &Device::Cpu).unwrap() * 0.05).unwrap();
     g.bench_function(format!("lockstep_m{m}"), |b| {
         b.iter(|| fleet.step(&rows, &ys, &weights, &rates).unwrap())
@@ -263,9 +295,30 @@ fn fleet_steps(c: &mut Criterion) {
         width: 8,
         init_std: 0.1,
     });
-    fleet_step(c, "fleet_step_fcnn_w8_digits_b32", fcnn.clone(), Dataset::Digits, 4, 32);
-    fleet_step(c, "fleet_step_fcnn_w8_mnist_b128", fcnn, Dataset::Mnist, 4, 128);
-    fleet_step(c, "fleet_step_cnn5_w4_cifar_b128", Model::Cnn5(Cnn5Config { width: 4 }), Dataset::Cifar10, 3, 128);
+    fleet_step(
+        c,
+        "fleet_step_fcnn_w8_digits_b32",
+        fcnn.clone(),
+        Dataset::Digits,
+        4,
+        32,
+    );
+    fleet_step(
+        c,
+        "fleet_step_fcnn_w8_mnist_b128",
+        fcnn,
+        Dataset::Mnist,
+        4,
+        128,
+    );
+    fleet_step(
+        c,
+        "fleet_step_cnn5_w4_cifar_b128",
+        Model::Cnn5(Cnn5Config { width: 4 }),
+        Dataset::Cifar10,
+        3,
+        128,
+    );
 }
 
 criterion_group! {

@@ -125,8 +125,18 @@ fn fleet_cpu_step(mut s: FleetCpu) -> usize {
 }
 
 #[library_benchmark]
-#[bench::fcnn_mnist_w8_m4_b128(fleet_lockstep(model(r#"{"kind": "fcnn", "width": 8, "init_std": 0.1}"#), Dataset::Mnist, 4, 128))]
-#[bench::cnn5_cifar_w4_m2_b2(fleet_lockstep(model(r#"{"kind": "cnn5", "width": 4}"#), Dataset::Cifar10, 2, 2))]
+#[bench::fcnn_mnist_w8_m4_b128(fleet_lockstep(
+    model(r#"{"kind": "fcnn", "width": 8, "init_std": 0.1}"#),
+    Dataset::Mnist,
+    4,
+    128
+))]
+#[bench::cnn5_cifar_w4_m2_b2(fleet_lockstep(
+    model(r#"{"kind": "cnn5", "width": 4}"#),
+    Dataset::Cifar10,
+    2,
+    2
+))]
 fn fleet_lockstep_step(mut s: FleetLock) -> usize {
     black_box(run_fleet_lockstep(black_box(&mut s)))
 }

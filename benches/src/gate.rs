@@ -254,8 +254,13 @@ mod tests {
         let rows = compare(&base, &now, |_| Threshold::Default);
         assert_eq!(ab_exit_code(&rows), EXIT_OK);
         let text = render_against(&rows, Reference::Base);
-        assert!(text.contains("NEW (not in the base)") && text.contains("GONE"), "{text}");
-        let slower = compare(&base, &map(&[("a", 1021), ("new", 7)]), |_| Threshold::Default);
+        assert!(
+            text.contains("NEW (not in the base)") && text.contains("GONE"),
+            "{text}"
+        );
+        let slower = compare(&base, &map(&[("a", 1021), ("new", 7)]), |_| {
+            Threshold::Default
+        });
         assert_eq!(ab_exit_code(&slower), EXIT_REGRESSION);
         assert!(render_against(&slower, Reference::Base).contains("base Ir"));
     }

@@ -10,9 +10,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use harness_benches::{
-    ab, base, baseline, counts, fence, gate, history, machine, report, summary,
-};
+use harness_benches::{ab, base, baseline, counts, fence, gate, history, machine, report, summary};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -276,7 +274,11 @@ fn check(repo: &Path, m: &Measure, base_args: &BaseArgs) -> Result<i32> {
     let committed = baseline::load(&dir, &key.key)?;
     // The base is looked up only when there is a baseline to check or no baseline at all
     // (never silently skipped: no base and no baseline is an error, exit 3).
-    let base = base::resolve(repo, base_args.base.as_deref(), base_args.base_tree.as_deref());
+    let base = base::resolve(
+        repo,
+        base_args.base.as_deref(),
+        base_args.base_tree.as_deref(),
+    );
     let reason = match (&committed, &base) {
         (None, _) => Some(base::Reason::NoBaseline),
         (Some(b), Ok(found)) => base::reason(
