@@ -5,47 +5,11 @@
 //! named in a fourth place, a new classifier needs that place too, and this test fails until
 //! the docs say so (or the place goes).
 
+mod common;
+
+use common::source::{code, files, src};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-/// A file's code without comments and without its inline test module (as tests/layering.rs
-/// reads it: a test may name whatever it tests).
-fn code(text: &str) -> Vec<String> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(|l| match l.find("//") {
-            Some(i) => &l[..i],
-            None => l,
-        })
-        .collect();
-    let end = lines
-        .windows(2)
-        .position(|w| {
-            w[0].trim() == "#[cfg(test)]"
-                && w[1]
-                    .trim_start()
-                    .trim_start_matches("pub(crate) ")
-                    .starts_with("mod ")
-                && w[1].trim_end().ends_with('{')
-        })
-        .unwrap_or(lines.len());
-    lines[..end].iter().map(|l| l.to_string()).collect()
-}
+use std::path::Path;
 
 /// Whether `line` names `word` as a whole identifier (or path segment).
 fn names(line: &str, word: &str) -> bool {
@@ -59,9 +23,7 @@ fn names(line: &str, word: &str) -> bool {
 
 /// Every file of `src/` that names one of `words`, relative to `src/`, with its lines that do.
 fn naming(words: &[&str]) -> Vec<(String, Vec<String>)> {
-    let mut all = Vec::new();
-    files(&src(), &mut all);
-    all.sort();
+    let all = files();
     // Unit-test files (`mod tests;`, `*_tests.rs`) are tests, as inline test modules are.
     let is_test = |f: &Path| {
         let name = f.file_stem().unwrap().to_string_lossy();
@@ -70,12 +32,12 @@ fn naming(words: &[&str]) -> Vec<(String, Vec<String>)> {
     all.into_iter()
         .filter(|f| !is_test(f))
         .filter_map(|f| {
-            let text = std::fs::read_to_string(&f).unwrap();
+            let text = std::fs::read_to_string(src().join(&f)).unwrap();
             let lines: Vec<String> = code(&text)
                 .into_iter()
                 .filter(|l| words.iter().any(|w| names(l, w)))
                 .collect();
-            let rel = f.strip_prefix(src()).unwrap().display().to_string();
+            let rel = f.display().to_string();
             (!lines.is_empty()).then_some((rel, lines))
         })
         .collect()

@@ -5,8 +5,16 @@
 //! folder's `mod.rs` re-exporting a child's item and the child using the folder's items is such
 //! a circle too). Inline test modules are left out: a test may read what it tests.
 
+mod common;
+
+use common::source::{files, src};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// A file's code as one text (see [`common::source::code`]).
+fn code(text: &str) -> String {
+    common::source::code(text).join("\n")
+}
 
 /// The stages, lowest first, in the order their imports run. The basics (rng, matrix, linalg,
 /// identity, device) sit below all. The enums a manifest names (`Dataset`, `Model`, `Train`,
@@ -35,22 +43,6 @@ fn rank(top: &str) -> Option<usize> {
     STAGES.iter().position(|s| *s == top).map(|i| i + 1)
 }
 
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
-}
-
-/// Every `.rs` file under `dir`, relative to `src/`.
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path.strip_prefix(src()).unwrap().to_path_buf());
-        }
-    }
-}
-
 /// The stage of a file: its first path component (`plan/units.rs` → `plan`).
 fn stage_of(file: &Path) -> String {
     let first = file
@@ -60,28 +52,6 @@ fn stage_of(file: &Path) -> String {
         .as_os_str()
         .to_string_lossy();
     first.trim_end_matches(".rs").to_string()
-}
-
-/// The code of a file without comments (line comments and doc comments) and without its
-/// inline test module (from `#[cfg(test)]` followed by `mod name {`, to the end of the file:
-/// the project keeps them last).
-fn code(text: &str) -> String {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(|l| match l.find("//") {
-            Some(i) => &l[..i],
-            None => l,
-        })
-        .collect();
-    let end = lines
-        .windows(2)
-        .position(|w| {
-            w[0].trim() == "#[cfg(test)]"
-                && w[1].trim_start().starts_with("mod ")
-                && w[1].trim_end().ends_with('{')
-        })
-        .unwrap_or(lines.len());
-    lines[..end].join("\n")
 }
 
 /// The module path of a file: `plan/units.rs` → `plan::units`, `plan/mod.rs` → `plan`.
@@ -213,9 +183,7 @@ struct Import {
 }
 
 fn imports() -> Vec<Import> {
-    let mut all = Vec::new();
-    files(&src(), &mut all);
-    all.sort();
+    let all = files();
     let mut out = Vec::new();
     for file in all {
         if file == Path::new("main.rs") || file == Path::new("lib.rs") {
@@ -314,8 +282,7 @@ fn no_import_loop_between_files() {
 
 #[test]
 fn every_source_folder_is_a_stage() {
-    let mut all = Vec::new();
-    files(&src(), &mut all);
+    let all = files();
     for f in all {
         let stage = stage_of(&f);
         assert!(

@@ -423,15 +423,7 @@ mod tests {
             (Family::Gaussian, f64::INFINITY),
         ] {
             for (dims, rho) in [(1, 0.6), (3, 0.3), (4, 0.9)] {
-                let r = Matrix::from_fn(2 * dims, 2 * dims, |i, j| {
-                    if i == j {
-                        1.0
-                    } else if i % dims == j % dims {
-                        rho
-                    } else {
-                        0.0
-                    }
-                });
+                let r = crate::estimators::families::pairwise_correlation(dims, rho);
                 // N so large that β(N, m) ≈ −m²/2N vanishes.
                 let p = EllipticalFit { r, nu, n: 1 << 50 }.alignment(dims).unwrap();
                 let t = family.truth(dims, rho).unwrap();

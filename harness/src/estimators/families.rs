@@ -113,15 +113,7 @@ impl Family {
 
     /// CCE(A|B) and the copula MI of the family with `dims` + `dims` coordinates and pairwise ρ.
     pub fn truth(self, dims: usize, rho: f64) -> Result<Truth> {
-        let r = Matrix::from_fn(2 * dims, 2 * dims, |i, j| {
-            if i == j {
-                1.0
-            } else if i % dims == j % dims {
-                rho
-            } else {
-                0.0
-            }
-        });
+        let r = pairwise_correlation(dims, rho);
         // R_AA = I, so H_c(A) of the Gaussian part is 0 and MI = −CCE.
         let cce = gaussian_cce_from_correlation(&r, dims)?;
         let (cce, mi) = match self {
@@ -144,6 +136,20 @@ impl Family {
             mutual_information: mi,
         })
     }
+}
+
+/// The correlation matrix of `dims` + `dims` coordinates in which coordinate i of A and
+/// coordinate i of B correlate by `rho` and every other pair is independent.
+pub(crate) fn pairwise_correlation(dims: usize, rho: f64) -> Matrix {
+    Matrix::from_fn(2 * dims, 2 * dims, |i, j| {
+        if i == j {
+            1.0
+        } else if i % dims == j % dims {
+            rho
+        } else {
+            0.0
+        }
+    })
 }
 
 /// The Clayton θ of a pair whose Kendall's τ is that of a Gaussian pair of correlation |ρ|:

@@ -7,6 +7,8 @@ use harness::kinds::network::{run_manifest, RunReport};
 use harness::manifest::Manifest;
 use std::path::{Path, PathBuf};
 
+pub mod source;
+
 /// A small, fast linear2 manifest (d = 20): 2 SNR values × 4 sizes × 2 replicas × 3 members.
 pub const SMALL: &str = "\
 name: small
