@@ -42,6 +42,13 @@ fn run(manifest_text: &str, dir: &Path, artifacts: &Path) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// `harness check MANIFEST --against AGAINST [MORE…]`, run with `artifacts`.
+fn check_against(artifacts: &Path, manifest: &str, against: &Path, more: &[&str]) -> Output {
+    let mut args = vec!["check", manifest, "--against", against.to_str().unwrap()];
+    args.extend_from_slice(more);
+    harness(artifacts, &args)
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for e in fs::read_dir(from).unwrap() {
@@ -154,15 +161,7 @@ fn byte_equal_results_are_bit_identical_and_pass() {
     let path = run(&small_with(3), dir.path(), &dir.path().join("a"));
     let reference = dir.path().join("ref");
     copy_dir(&dir.path().join("a/results/small"), &reference);
-    let out = harness(
-        &dir.path().join("a"),
-        &[
-            "check",
-            path.as_str(),
-            "--against",
-            reference.to_str().unwrap(),
-        ],
-    );
+    let out = check_against(&dir.path().join("a"), &path, &reference, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         text(&out).contains("PASS small: bit-identical"),
@@ -181,15 +180,7 @@ fn byte_equal_results_are_bit_identical_and_pass() {
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     fs::write(&png, bytes).unwrap();
-    let out = harness(
-        &dir.path().join("a"),
-        &[
-            "check",
-            path.as_str(),
-            "--against",
-            reference.to_str().unwrap(),
-        ],
-    );
+    let out = check_against(&dir.path().join("a"), &path, &reference, &[]);
     let said = text(&out);
     assert!(!said.contains("bit-identical"), "{said}");
     assert_eq!(out.status.code(), Some(0), "{said}");
@@ -224,17 +215,7 @@ fn tier_3_fails_a_reference_with_one_point_shifted_far_naming_that_point() {
         .collect();
     assert_eq!(shifted, 4, "one value per replica");
     fs::write(reference.join("replicas.csv"), lines.join("\n") + "\n").unwrap();
-    let out = harness(
-        &dir.path().join("a"),
-        &[
-            "check",
-            path.as_str(),
-            "--against",
-            reference.to_str().unwrap(),
-            "--tier",
-            "3",
-        ],
-    );
+    let out = check_against(&dir.path().join("a"), &path, &reference, &["--tier", "3"]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("tier 3: which points differ"), "{said}");
@@ -254,15 +235,7 @@ fn a_reference_with_too_few_replicas_is_inconclusive() {
     run(&small_with(1), dir.path(), &dir.path().join("ref"));
     let path = run(&small_with(4), dir.path(), &dir.path().join("a"));
     let reference = dir.path().join("ref/results/small");
-    let out = harness(
-        &dir.path().join("a"),
-        &[
-            "check",
-            path.as_str(),
-            "--against",
-            reference.to_str().unwrap(),
-        ],
-    );
+    let out = check_against(&dir.path().join("a"), &path, &reference, &[]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(3), "{said}");
     assert!(said.contains("INCONCLUSIVE small"), "{said}");
@@ -366,15 +339,7 @@ fn a_same_seed_rerun_at_another_thread_count_passes_at_tier_1() {
     run_threads(RELU, dir.path(), &dir.path().join("three"), "3");
     let other = dir.path().join("three/results/small_relu");
     let check = |against: &Path| {
-        let out = harness(
-            &dir.path().join("one"),
-            &[
-                "check",
-                path.as_str(),
-                "--against",
-                against.to_str().unwrap(),
-            ],
-        );
+        let out = check_against(&dir.path().join("one"), &path, &against, &[]);
         (out.status.code(), text(&out))
     };
     let (code, said) = check(&other);
@@ -461,15 +426,7 @@ fn one_member_retrained_with_a_perturbed_learning_rate_fails_at_tier_1_naming_it
     // Member 1 of replica 2 at n = round(1.5 · 25) = 38 (P = 3 · (6 + 2) + 1 = 25).
     let unit = "2.0,38,relu2,2,1,,,";
     splice_member(&reference, &dir.path().join("b/results/small_relu"), unit);
-    let out = harness(
-        &dir.path().join("a"),
-        &[
-            "check",
-            path.as_str(),
-            "--against",
-            reference.to_str().unwrap(),
-        ],
-    );
+    let out = check_against(&dir.path().join("a"), &path, &reference, &[]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
@@ -527,15 +484,7 @@ fn sweep_over_is_checked_per_combination_and_names_the_one_that_differs() {
         "{csv}"
     );
     fs::write(reference.join("units.csv"), lines.join("\n") + "\n").unwrap();
-    let out = harness(
-        &dir.path().join("a"),
-        &[
-            "check",
-            path.as_str(),
-            "--against",
-            reference.to_str().unwrap(),
-        ],
-    );
+    let out = check_against(&dir.path().join("a"), &path, &reference, &[]);
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
