@@ -1,10 +1,12 @@
-//! The lockstep's launches per step (issue 27, point 3) do not grow with the fleet: one fcnn
-//! lockstep step creates as many candle tensors for 2 members as for 8. candle's tensor counter
-//! is global, so this test runs alone in its own process (an integration test file of one
-//! test): no other thread creates tensors while a step is counted.
+//! The lockstep's launches per step (issue 27, point 3) do not grow with the fleet: one
+//! lockstep step creates as many candle tensors for 2 members as for 8 and 14, for `fcnn` and
+//! for `cnn5` (whose grouped convolution is one batched product, `models/cnn5.rs`). candle's
+//! tensor counter is global, so this file holds one test and runs alone in its own process:
+//! no other thread creates tensors while a step is counted.
 
 use candle_core::{DType, Device, Tensor};
 use harness::data::datasets::{Dataset, ImageShape, Images8};
+use harness::models::cnn5::Cnn5Config;
 use harness::models::fcnn::FcnnConfig;
 use harness::models::Model;
 use harness::rng::Rng;
@@ -12,18 +14,11 @@ use harness::train::clock::Recruit;
 use harness::train::lockstep::{tensors_created, DevicePool, Lockstep};
 use harness::train::sgd::{Schedule, SgdSettings};
 
-#[test]
-fn a_lockstep_step_costs_the_same_tensors_for_any_number_of_members() {
-    let model = Model::Fcnn(FcnnConfig {
-        width: 8,
-        init_std: 0.1,
-    });
-    let shape = ImageShape {
-        channels: 1,
-        height: 8,
-        width: 8,
-    };
-    let n = 300;
+/// Tensors one lockstep step of `model` creates with 2, 8 and 14 members, each with 12 images
+/// of `dataset`'s shape, batch `b`.
+fn tensors_per_step(model: &Model, dataset: Dataset, b: usize) -> Vec<usize> {
+    let shape: ImageShape = dataset.shape();
+    let n = 60;
     let mut rng = Rng::new(5);
     let pool = Images8 {
         shape,
@@ -33,7 +28,7 @@ fn a_lockstep_step_costs_the_same_tensors_for_any_number_of_members() {
     };
     let settings = SgdSettings {
         lr: 0.5,
-        batch_size: 16,
+        batch_size: b,
         epochs: 12,
         schedule: Schedule::Mnist,
         decay_every: 5,
@@ -42,10 +37,10 @@ fn a_lockstep_step_costs_the_same_tensors_for_any_number_of_members() {
     };
     let on_device = DevicePool::new(&pool, &Device::Cpu).unwrap();
     let mut counts = Vec::new();
-    for m in [2, 8] {
+    for m in [2, 8, 14] {
         let members: Vec<(usize, Recruit)> = (0..m)
             .map(|i| {
-                let rows = Rng::new(40 + i as u64).permutation(n)[..40].to_vec();
+                let rows = Rng::new(40 + i as u64).permutation(n)[..12].to_vec();
                 let labels = rows.iter().map(|&r| pool.labels[r]).collect();
                 let recruit = Recruit {
                     rows,
@@ -56,23 +51,32 @@ fn a_lockstep_step_costs_the_same_tensors_for_any_number_of_members() {
                 (i, recruit)
             })
             .collect();
-        let mut fleet = Lockstep::new(
-            &model,
-            Dataset::Digits,
-            &on_device,
-            members,
-            &settings,
-            &Device::Cpu,
-        )
-        .unwrap();
-        let b = 16;
+        let mut fleet =
+            Lockstep::new(model, dataset, &on_device, members, &settings, &Device::Cpu).unwrap();
         let rows = Tensor::zeros((m, b), DType::U32, &Device::Cpu).unwrap();
         let weights = Tensor::ones((m, b), DType::F32, &Device::Cpu).unwrap();
         let rates = Tensor::ones(m, DType::F32, &Device::Cpu).unwrap();
         let (_, made) = tensors_created(|| fleet.step(&rows, &rows, &weights, &rates)).unwrap();
         counts.push(made);
     }
-    println!("fcnn lockstep: {counts:?} tensors per step at 2 and 8 members");
-    assert_eq!(counts[0], counts[1], "{counts:?}");
+    counts
+}
+
+#[test]
+fn a_lockstep_step_costs_the_same_tensors_for_any_number_of_members() {
+    let fcnn = Model::Fcnn(FcnnConfig {
+        width: 8,
+        init_std: 0.1,
+    });
+    let counts = tensors_per_step(&fcnn, Dataset::Digits, 4);
+    println!("fcnn lockstep: {counts:?} tensors per step at 2, 8 and 14 members");
+    assert!(counts.iter().all(|&c| c == counts[0]), "{counts:?}");
     assert!(counts[0] > 20, "{counts:?}");
+    // With candle's grouped `conv2d` this was [1113, 1533, 2097]: one convolution per member
+    // and stage, and a whole-input gradient per member.
+    let cnn5 = Model::Cnn5(Cnn5Config { width: 1 });
+    let counts = tensors_per_step(&cnn5, Dataset::Cifar10, 2);
+    println!("cnn5 lockstep: {counts:?} tensors per step at 2, 8 and 14 members");
+    assert!(counts.iter().all(|&c| c == counts[0]), "{counts:?}");
+    assert!(counts[0] > 100, "{counts:?}");
 }

@@ -170,9 +170,12 @@ impl Stage {
 
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let c = self.bias.dim(0)?;
-        let h = x
-            .conv2d(self.weight.as_tensor(), 1, 1, 1, self.groups)?
-            .broadcast_add(&self.bias.as_tensor().reshape((1, c, 1, 1))?)?;
+        let h = if self.groups == 1 {
+            x.conv2d(self.weight.as_tensor(), 1, 1, 1, 1)?
+        } else {
+            grouped_conv3x3(x, self.weight.as_tensor(), self.groups)?
+        }
+        .broadcast_add(&self.bias.as_tensor().reshape((1, c, 1, 1))?)?;
         self.norm
             .forward_t(&h, train)?
             .relu()?
@@ -211,6 +214,50 @@ impl Stage {
             groups,
         )
     }
+}
+
+/// A 3×3 convolution (stride 1, padding 1) of `groups` networks side by side, x (B, G·c_in,
+/// H, W) with kernels (G·c_out) × c_in × 3 × 3, as one batched matrix product over the groups:
+/// the nine shifted views of the padded input stacked into columns (im2col), then
+/// (G, c_out, 9·c_in) × (G, 9·c_in, B·H·(W + 2)). A shift is one `narrow` of the flattened
+/// padded image, so each output row carries two extra columns, dropped at the end. candle's
+/// `conv2d` with `groups` runs one convolution per group, and the backward pass of each
+/// group's slice of the input builds a gradient of the whole input: launches grow with G and
+/// memory traffic with G². Here the tensors made do not depend on G (tests/lockstep_launches.rs
+/// counts them). Each group's output is its own network's convolution up to the order of the
+/// sums (within 1e-5).
+fn grouped_conv3x3(x: &Tensor, weight: &Tensor, groups: usize) -> Result<Tensor> {
+    let (b, channels, height, width) = x.dims4()?;
+    let (out_channels, c_in, _, _) = weight.dims4()?;
+    let (c_out, k) = (out_channels / groups, 9 * c_in);
+    debug_assert_eq!(channels, groups * c_in);
+    let row = width + 2;
+    // One extra zero row below: the last shift of the last row reads two places past the
+    // padded image.
+    let flat = x
+        .pad_with_zeros(2, 1, 2)?
+        .pad_with_zeros(3, 1, 1)?
+        .reshape((b, channels, (height + 3) * row))?;
+    let mut shifted = Vec::with_capacity(9);
+    for dy in 0..3 {
+        for dx in 0..3 {
+            shifted.push(flat.narrow(2, dy * row + dx, height * row)?);
+        }
+    }
+    // (B, G·c_in, 9, H·(W + 2)): column c·9 + 3·dy + dx of a group, the kernel's own order.
+    let columns = Tensor::stack(&shifted, 2)?
+        .reshape((b, groups, k, height * row))?
+        .permute((1, 2, 0, 3))?
+        .contiguous()?
+        .reshape((groups, k, b * height * row))?;
+    weight
+        .reshape((groups, c_out, k))?
+        .matmul(&columns)?
+        .reshape((groups, c_out, b, height * row))?
+        .permute((2, 0, 1, 3))?
+        .contiguous()?
+        .reshape((b, groups * c_out, height, row))?
+        .narrow(3, 0, width)
 }
 
 pub struct Cnn5 {
@@ -462,6 +509,63 @@ mod tests {
         assert!(diff.to_scalar::<f32>().unwrap() > 1e-3);
         let after = m.state()[4].1.to_vec1::<f32>().unwrap();
         assert_ne!(after, before, "running mean moved");
+    }
+
+    /// The batched grouped convolution is candle's `conv2d` with `groups`, values and
+    /// gradients (of the input and the kernels), on a non-square image with c_in ≠ c_out.
+    #[test]
+    fn the_grouped_convolution_is_candles() {
+        let (b, groups, c_in, c_out, h, w) = (2, 3, 2, 4, 5, 7);
+        let mut rng = Rng::new(11);
+        let mut values = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.normal() as f32).collect() };
+        let x = Var::from_vec(
+            values(b * groups * c_in * h * w),
+            (b, groups * c_in, h, w),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let k = Var::from_vec(
+            values(groups * c_out * c_in * 9),
+            (groups * c_out, c_in, 3, 3),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let probe = Tensor::from_vec(
+            values(b * groups * c_out * h * w),
+            (b, groups * c_out, h, w),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let flat = |t: &Tensor| -> Vec<f32> { t.flatten_all().unwrap().to_vec1().unwrap() };
+        let mut sides = Vec::new();
+        for ours in [true, false] {
+            let y = if ours {
+                grouped_conv3x3(&x, &k, groups).unwrap()
+            } else {
+                x.conv2d(&k, 1, 1, 1, groups).unwrap()
+            };
+            assert_eq!(y.dims(), &[b, groups * c_out, h, w]);
+            let grads = (&y * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let (gx, gk) = (grads.get(&x).unwrap(), grads.get(&k).unwrap());
+            sides.push([flat(&y), flat(gx), flat(gk)]);
+        }
+        for (what, (a, b)) in ["values", "input gradient", "kernel gradient"]
+            .iter()
+            .zip(sides[0].iter().zip(&sides[1]))
+        {
+            assert_eq!(a.len(), b.len());
+            for (a, b) in a.iter().zip(b) {
+                assert!(
+                    (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                    "{what}: {a} vs {b}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -479,13 +479,15 @@ mod tests {
             .collect()
     }
 
-    /// Trains the members together and each alone; they must agree exactly (same steps,
-    /// epochs, stop and every parameter bit: the stacked arithmetic is the per-member one).
+    /// Trains the members together and each alone; they must agree: the same steps, epochs
+    /// and stop, and every state value within `tolerance` relative (0: every bit, where the
+    /// stacked arithmetic is the per-member one).
     fn batched_equals_alone(
         x: &Tensor,
         labels: &[Vec<u8>],
         s: &SgdSettings,
         stack: &dyn Fn(std::ops::Range<usize>) -> Box<dyn ClassifierEnsemble>,
+        tolerance: f32,
     ) -> Vec<SgdOutcome> {
         let m = labels.len();
         let together = train_sgd(stack(0..m), x, labels, s, &mut orders(m)).unwrap();
@@ -504,7 +506,15 @@ mod tests {
                 (alone.steps, alone.epochs, alone.stop),
                 "member {i}"
             );
-            assert_eq!(state(t), state(&alone), "member {i}");
+            if tolerance == 0.0 {
+                assert_eq!(state(t), state(&alone), "member {i}");
+            }
+            for ((name, a), (_, b)) in state(t).iter().zip(&state(&alone)) {
+                for (a, b) in a.iter().zip(b) {
+                    let bound = tolerance * b.abs().max(1.0);
+                    assert!((a - b).abs() <= bound, "member {i} {name}: {a} vs {b}");
+                }
+            }
         }
         together
     }
@@ -524,7 +534,7 @@ mod tests {
             lr: 0.2,
             ..settings(Schedule::Mnist)
         };
-        let out = batched_equals_alone(&x, &labels, &s, &stack);
+        let out = batched_equals_alone(&x, &labels, &s, &stack, 0.0);
         let epochs: Vec<usize> = out.iter().map(|o| o.epochs).collect();
         assert!(epochs.iter().any(|&e| e != epochs[0]), "{epochs:?}");
     }
@@ -546,7 +556,9 @@ mod tests {
             batch_size: 4 + 4,
             ..settings(Schedule::Mnist)
         };
-        let out = batched_equals_alone(&x, &labels, &s, &stack);
+        // The stack's convolution is one batched product over the members (`models/cnn5.rs`),
+        // alone it is candle's: the same sums in another order.
+        let out = batched_equals_alone(&x, &labels, &s, &stack, 1e-5);
         assert!(out
             .iter()
             .all(|o| (o.steps, o.stop) == (4, StopReason::Epochs)));
