@@ -72,8 +72,8 @@ fn a_lockstep_step_costs_the_same_tensors_for_any_number_of_members() {
     println!("fcnn lockstep: {counts:?} tensors per step at 2, 8 and 14 members");
     assert!(counts.iter().all(|&c| c == counts[0]), "{counts:?}");
     assert!(counts[0] > 20, "{counts:?}");
-    // With candle's grouped `conv2d` this was [1113, 1533, 2097]: one convolution per member
-    // and stage, and a whole-input gradient per member.
+    // With candle's grouped `conv2d` this was [969, 1533, 2097] (5293 at 48 members): one
+    // convolution per member and stage, and a whole-input gradient per member.
     let cnn5 = Model::Cnn5(Cnn5Config { width: 1 });
     let counts = tensors_per_step(&cnn5, Dataset::Cifar10, 2);
     println!("cnn5 lockstep: {counts:?} tensors per step at 2, 8 and 14 members");

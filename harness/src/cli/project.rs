@@ -165,6 +165,19 @@ pub fn lockstep_groups(manifest: &Manifest, work: &[MemberWork]) -> Vec<(usize, 
     groups.into_values().collect()
 }
 
+/// Seconds per created tensor of the last GPU measured, for the launch-bound projection on
+/// machines without one: one member's SGD step through candle on an H200 divided by the
+/// tensors that step creates, the larger of the two models measured.
+pub const GPU_SECONDS_PER_TENSOR: f64 = 5.127e-3 / 754.0;
+/// Where [`GPU_SECONDS_PER_TENSOR`] comes from.
+pub const LAST_GPU_COST_PER_TENSOR: &str = "H200, 2026-12-01: a cnn5 member's step 5.127 ms over its 754 tensors; fcnn's 0.714 ms over 129 is 5.5 µs";
+
+/// Seconds of kernel launches for `sequential` lockstep steps of `tensors` tensors each, at
+/// [`GPU_SECONDS_PER_TENSOR`].
+pub fn launch_bound_seconds(sequential: usize, tensors: usize) -> f64 {
+    sequential as f64 * tensors as f64 * GPU_SECONDS_PER_TENSOR
+}
+
 /// Measured costs of one form's step and check.
 #[derive(Clone, Copy, Debug)]
 pub struct Timing {
@@ -467,6 +480,15 @@ pub fn project(manifest: &Manifest, steps: usize, store: Option<&Store>) -> Resu
             "{name}: the lockstep (the fleet's form on a GPU) makes {} tensors per step, for any number of members (counted here on 2)",
             lock.tensors
         );
+        let groups = lockstep_groups(manifest, &work);
+        let sequential: usize = groups.iter().map(|g| g.1).sum();
+        println!(
+            "{name}: on a GPU, not measured here: {} lockstep(s), {sequential} sequential steps × {} tensors at {:.1} µs a tensor ({LAST_GPU_COST_PER_TENSOR}) = {:.1} min of launches (a projection: arithmetic and checks not counted; `--device cuda` measures)",
+            groups.len(),
+            lock.tensors,
+            GPU_SECONDS_PER_TENSOR * 1e6,
+            launch_bound_seconds(sequential, lock.tensors) / 60.0
+        );
         let seconds = cpu_seconds(&work, &t, checks, threads);
         println!(
             "{name}: {} members, {member_steps} member steps on {threads} thread(s) ({charged}): {:.1} min of training",
@@ -660,6 +682,15 @@ sweep:
         let groups = lockstep_groups(&cnn5, &work);
         assert_eq!(groups.len(), 2, "{groups:?}");
         assert!(groups.iter().all(|g| g.0 == 24));
+        // P = 540 on cifar10 at k = 1: n = 108 (4 steps an epoch, 40 in 10 epochs) and n = 270
+        // (9 an epoch, capped at 60): the launch-bound projection charges each lockstep its
+        // longest member, 40 + 60 steps, each with all its tensors.
+        assert_eq!(groups.iter().map(|g| g.1).sum::<usize>(), 100);
+        let seconds = launch_bound_seconds(100, 1538);
+        assert!(
+            (seconds - 100.0 * 1538.0 * 5.127e-3 / 754.0).abs() < 1e-9,
+            "{seconds}"
+        );
     }
 
     #[test]
