@@ -1,6 +1,7 @@
 //! The lockstep's launches per step (issue 27, point 3) do not grow with the fleet: one
-//! lockstep step creates as many candle tensors for 2 members as for 8 and 14, for `fcnn` and
-//! for `cnn5` (whose grouped convolution is one batched product, `models/cnn5.rs`). candle's
+//! lockstep step creates as many candle tensors for 2 members as for 8 and 14, for `fcnn` (whose
+//! gradients are written out, a third of autograd's tensors) and for `cnn5` (whose grouped
+//! convolution is one batched product, `models/cnn5.rs`). candle's
 //! tensor counter is global, so this file holds one test and runs alone in its own process:
 //! no other thread creates tensors while a step is counted.
 
@@ -71,7 +72,8 @@ fn a_lockstep_step_costs_the_same_tensors_for_any_number_of_members() {
     let counts = tensors_per_step(&fcnn, Dataset::Digits, 4);
     println!("fcnn lockstep: {counts:?} tensors per step at 2, 8 and 14 members");
     assert!(counts.iter().all(|&c| c == counts[0]), "{counts:?}");
-    assert!(counts[0] > 20, "{counts:?}");
+    // The gradients written out (`fused_sgd_step`): 47; autograd's step made 155.
+    assert!(counts[0] > 20 && counts[0] < 60, "{counts:?}");
     // With candle's grouped `conv2d` this was [969, 1533, 2097] (5293 at 48 members): one
     // convolution per member and stage, and a whole-input gradient per member.
     let cnn5 = Model::Cnn5(Cnn5Config { width: 1 });

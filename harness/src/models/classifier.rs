@@ -48,6 +48,19 @@ pub trait ClassifierEnsemble: Send + Sync {
     fn select(&self, keep: &[usize]) -> Result<Box<dyn ClassifierEnsemble>>;
     /// Member `i` as a network of its own (its current parameters and statistics, copied).
     fn member(&self, i: usize) -> Result<Box<dyn Classifier>>;
+    /// One SGD step of the lockstep with the gradients written out instead of built by
+    /// autograd (fewer, larger kernels): `x` M × B × C × H × W, `labels` (u32) and `weights`
+    /// M × B, each member's loss −Σ_b weight·log p(label), updated at its own rate (`rates`,
+    /// M). `Ok(false)` where a network has no such form (the lockstep then runs autograd).
+    fn fused_sgd_step(
+        &self,
+        _x: &Tensor,
+        _labels: &Tensor,
+        _weights: &Tensor,
+        _rates: &Tensor,
+    ) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// A new variable holding a copy of `t` (never `t`'s own storage, even when `t` is a variable).

@@ -223,6 +223,47 @@ impl ClassifierEnsemble for FcnnEnsemble {
             b2: flat(&self.b2)?,
         }))
     }
+
+    /// The gradients of the two layers written out: with p = softmax(logits) and y one-hot,
+    /// ∂loss/∂logits = (p − y)·weight (the softmax cross-entropy gradient, fused softmax and one
+    /// scatter),
+    /// then the two batched products per layer and the ReLU mask; the gradient of the images
+    /// is not formed. About a third of autograd's tensors (tests/lockstep_launches.rs).
+    fn fused_sgd_step(
+        &self,
+        x: &Tensor,
+        labels: &Tensor,
+        weights: &Tensor,
+        rates: &Tensor,
+    ) -> Result<bool> {
+        let x = x.flatten_from(2)?;
+        let (w1, w2) = (self.w1.as_tensor(), self.w2.as_tensor());
+        let hidden = x
+            .matmul(&w1.t()?)?
+            .broadcast_add(self.b1.as_tensor())?
+            .relu()?;
+        let logits = hidden
+            .matmul(&w2.t()?)?
+            .broadcast_add(self.b2.as_tensor())?;
+        // (p − y)·weight: p·weight, less the weight at each row's label.
+        let weights = weights.unsqueeze(2)?;
+        let d_logits = candle_nn::ops::softmax_last_dim(&logits)?
+            .broadcast_mul(&weights)?
+            .scatter_add(&labels.unsqueeze(2)?.contiguous()?, &weights.neg()?, 2)?;
+        let d_hidden = d_logits
+            .matmul(w2)?
+            .mul(&hidden.gt(0f32)?.to_dtype(hidden.dtype())?)?;
+        let rate = rates.reshape((rates.dim(0)?, 1, 1))?;
+        for (var, grad) in [
+            (&self.w1, d_hidden.t()?.matmul(&x)?),
+            (&self.b1, d_hidden.sum_keepdim(1)?),
+            (&self.w2, d_logits.t()?.matmul(&hidden)?),
+            (&self.b2, d_logits.sum_keepdim(1)?),
+        ] {
+            var.set(&(var.as_tensor() - grad.broadcast_mul(&rate)?)?)?;
+        }
+        Ok(true)
+    }
 }
 
 impl Classifier for Fcnn {

@@ -21,9 +21,13 @@
 //! - **Per-member rates.** SGD's update `w − g·lr` with each member's own rate, over stacked
 //!   variables whose first dimension is member-major ([`ClassifierEnsemble::trainable`]).
 //!
+//! - **Fewer launches.** A network may write its step's gradients out
+//!   ([`ClassifierEnsemble::fused_sgd_step`]: `fcnn`, 47 tensors a step instead of autograd's
+//!   155); others run autograd.
+//!
 //! On CUDA, not done yet (needs a GPU to measure): capturing the step as a CUDA graph and
-//! fused kernels; `harness project` prints the tensors created per step (an upper bound on the
-//! kernel launches) beside the measured step time.
+//! fused CUDA kernels; `harness project` prints the tensors created per step (an upper bound on
+//! the kernel launches) beside the measured step time.
 
 use super::clock::{Clock, Recruit, Tick};
 use super::sgd::{evaluate, SgdOutcome, SgdSettings};
@@ -283,6 +287,9 @@ impl<'a> Lockstep<'a> {
         rates: &Tensor,
     ) -> Result<()> {
         let x = self.pool.gather(rows)?;
+        if self.ensemble.fused_sgd_step(&x, labels, weights, rates)? {
+            return Ok(());
+        }
         let logits = self.ensemble.forward_t(&x, true)?.logits;
         let log_p = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
         let picked = log_p
