@@ -34,8 +34,9 @@ fn own(unit: &str) -> Option<f64> {
     e.iter().find(|(u, _)| u == unit).map(|(_, s)| *s)
 }
 
-/// Seconds as people read them.
-fn human(seconds: f64) -> String {
+/// A duration as people read it: `42 s`, `3.5 min`, `2.1 h` (progress lines, and the
+/// estimates `harness plan` and `run` print).
+pub fn human(seconds: f64) -> String {
     if seconds < 90.0 {
         format!("{seconds:.0} s")
     } else if seconds < 5400.0 {

@@ -14,6 +14,7 @@
 //! estimate.
 
 use super::history::{self, RunEntry};
+use crate::cache::progress::human;
 use crate::cache::Store;
 use crate::kinds;
 use crate::plan::shard;
@@ -169,17 +170,6 @@ pub fn announce(work: &Work, store: &Store) -> Result<()> {
 /// The indices of the units of `work` whose hash is in `pending`.
 pub fn pending_in<'a>(work: &'a Work, pending: &'a HashSet<&str>) -> impl Fn(usize) -> bool + 'a {
     move |i| pending.contains(work.units[i].hash.as_str())
-}
-
-/// A duration as people read it: `42 s`, `3.5 min`, `2.1 h`.
-pub fn human(seconds: f64) -> String {
-    if seconds < 90.0 {
-        format!("{seconds:.0} s")
-    } else if seconds < 5400.0 {
-        format!("{:.1} min", seconds / 60.0)
-    } else {
-        format!("{:.1} h", seconds / 3600.0)
-    }
 }
 
 /// Where the rates come from, for the estimate's line.
