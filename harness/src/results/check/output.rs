@@ -347,39 +347,21 @@ fn points_csv(c: &Combination) -> Result<Vec<u8>> {
 /// tolerance and its size in seed-to-seed SDs.
 fn units_csv(c: &Combination, differing: &[super::paired::Deviation]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        c.level_column.as_str(),
-        "n",
-        "model",
-        "replica",
-        "member",
-        "partner_model",
-        "partner",
-        "quantity",
-        "run",
-        "reference",
-        "abs_diff",
-        "tolerance",
-        "seed_sd",
-        "diff_in_sd",
-        "within",
-    ])?;
+    let header = std::iter::once(c.level_column.as_str())
+        .chain(super::units::KEYS)
+        .chain([
+            "quantity",
+            "run",
+            "reference",
+            "abs_diff",
+            "tolerance",
+            "seed_sd",
+            "diff_in_sd",
+            "within",
+        ]);
+    w.write_record(header)?;
     for d in differing {
-        let (pm, pn) = d
-            .unit
-            .partner
-            .as_ref()
-            .map_or((String::new(), String::new()), |(m, n)| {
-                (m.clone(), n.to_string())
-            });
-        w.write_record([
-            d.unit.level.clone(),
-            d.unit.n.to_string(),
-            d.unit.model.clone(),
-            d.unit.replica.to_string(),
-            d.unit.member.to_string(),
-            pm,
-            pn,
+        w.write_record(d.unit.cells().into_iter().chain([
             d.quantity.clone(),
             cell(Some(d.run)),
             cell(Some(d.reference)),
@@ -388,7 +370,7 @@ fn units_csv(c: &Combination, differing: &[super::paired::Deviation]) -> Result<
             cell(Some(d.sd)),
             cell(Some(d.in_sd())),
             d.within().to_string(),
-        ])?;
+        ]))?;
     }
     Ok(w.into_inner()?)
 }

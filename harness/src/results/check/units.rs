@@ -26,7 +26,7 @@ use std::path::Path;
 pub const FILE: &str = "units.csv";
 
 /// The key columns after the level column.
-const KEYS: [&str; 6] = [
+pub const KEYS: [&str; 6] = [
     "n",
     "model",
     "replica",
@@ -143,6 +143,25 @@ impl UnitKey {
             n: self.n,
             model: self.model.clone(),
         }
+    }
+
+    /// The unit's cells under the level column and [`KEYS`], as `units.csv` writes them.
+    pub fn cells(&self) -> [String; 1 + KEYS.len()] {
+        let (partner_model, partner) = self
+            .partner
+            .as_ref()
+            .map_or((String::new(), String::new()), |(m, n)| {
+                (m.clone(), n.to_string())
+            });
+        [
+            self.level.clone(),
+            self.n.to_string(),
+            self.model.clone(),
+            self.replica.to_string(),
+            self.member.to_string(),
+            partner_model,
+            partner,
+        ]
     }
 
     /// `member` or `pair`.
