@@ -133,28 +133,15 @@ fn a_fig1_rerun_with_another_seed_at_25_replicas_a_side_passes_at_tier_2() {
     let artifacts = dir.path();
     let manifest = "experiments/fig1_linear.yaml";
     let replicas = ["--set", "sweep.replicas=25"];
-    for seed in [&[][..], &["--seed", "99"][..]] {
+    // The reference at the manifest's own seed, in a folder of its own name; the rerun at seed 99.
+    for seed in [&["--label", "reference"][..], &["--seed", "99"][..]] {
         let mut args = vec!["run", manifest];
         args.extend_from_slice(&replicas);
         args.extend_from_slice(seed);
         let out = harness(artifacts, &args);
         assert!(out.status.success(), "{}", text(&out));
     }
-    // The reference is the run at the manifest's own seed, in its hash-named folder.
-    let reference = fs::read_dir(artifacts.join("results"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("fig1_linear@")
-                && !fs::read_to_string(p.join("run.json"))
-                    .unwrap()
-                    .contains("\"seed\": 99,")
-        })
-        .expect("the reference run's results folder");
+    let reference = artifacts.join("results/fig1_linear@reference");
     let mut args = replicas.to_vec();
     args.extend_from_slice(&["--seed", "99"]);
     let out = check_against(artifacts, manifest, &reference, &args);
