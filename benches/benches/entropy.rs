@@ -2,7 +2,7 @@
 //! sample, the default `ksg` CCE of a d/2 + d/2 pair (ranks included), the other measures, and
 //! the kd partition of the neighbour search (`tree_build`), at N ∈ {2000, 20 000} and d ∈ {2, 8, 32}. Sample sizes are kept small so
 //! that `cargo bench -p harness-benches --bench entropy` finishes in a few minutes on 2 cores.
-//! The `levels` group times `ksg` against `tcopula` and `ksg-tref` at N = 20 000.
+//! The `levels` group times `ksg` against `tcopula`, `ksg-tref` and `tcopula-pairs` at N = 20 000.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use harness::estimators::{self, Estimator, Family, Measure};
@@ -68,7 +68,12 @@ fn levels(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2));
     for dims in [1usize, 8, 16] {
         let (a, b) = Family::StudentT { nu: 4 }.sample(1, 20_000, dims, 0.6, 0);
-        for e in [Estimator::Ksg, Estimator::TCopula, Estimator::KsgTRef] {
+        for e in [
+            Estimator::Ksg,
+            Estimator::TCopula,
+            Estimator::KsgTRef,
+            Estimator::TCopulaPairs,
+        ] {
             let id = format!("N=20000/{dims}+{dims}");
             g.bench_function(BenchmarkId::new(e.name(), &id), |bch| {
                 bch.iter(|| estimators::cce(black_box(&a), &b, e, 3, 0).unwrap())

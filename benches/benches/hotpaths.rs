@@ -63,6 +63,14 @@ fn ksg_tref_cce(input: (Matrix, Matrix)) -> f64 {
     black_box(run_cce(black_box(&input), Estimator::KsgTRef))
 }
 
+// tcopula plus the tested 2-D departures of every pair of coordinates (two 2-D searches a pair).
+#[library_benchmark]
+#[bench::n500_1p1(correlated(500, 1))]
+#[bench::n2000_4p4(correlated(2000, 4))]
+fn tcopula_pairs_cce(input: (Matrix, Matrix)) -> f64 {
+    black_box(run_cce(black_box(&input), Estimator::TCopulaPairs))
+}
+
 // The k-NN search alone (on a copula sample already ranked), through the KL entropy.
 #[library_benchmark]
 #[bench::n2000_d2(copula_sample(2000, 1))]
@@ -81,8 +89,8 @@ fn copula_transform(x: Matrix) -> Matrix {
 
 library_benchmark_group!(
     name = entropy;
-    benchmarks = ksg_cce, kl_cce, gaussian_cce, tcopula_cce, ksg_tref_cce, knn_search,
-        copula_transform
+    benchmarks = ksg_cce, kl_cce, gaussian_cce, tcopula_cce, ksg_tref_cce, tcopula_pairs_cce,
+        knn_search, copula_transform
 );
 
 // ---- training ----

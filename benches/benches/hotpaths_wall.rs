@@ -26,7 +26,7 @@ type Cases = &'static [(&'static str, usize, usize)];
 
 fn entropy(c: &mut Criterion) {
     let mut g = group(c, "entropy");
-    let cces: [(Estimator, &str, Cases); 5] = [
+    let cces: [(Estimator, &str, Cases); 6] = [
         (
             Estimator::Ksg,
             "ksg_cce",
@@ -60,6 +60,11 @@ fn entropy(c: &mut Criterion) {
         (
             Estimator::KsgTRef,
             "ksg_tref_cce",
+            &[("n500_1p1", 500, 1), ("n2000_4p4", 2000, 4)],
+        ),
+        (
+            Estimator::TCopulaPairs,
+            "tcopula_pairs_cce",
             &[("n500_1p1", 500, 1), ("n2000_4p4", 2000, 4)],
         ),
     ];

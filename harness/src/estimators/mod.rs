@@ -3,7 +3,7 @@
 //! For representations A (N × d_A) and B (N × d_B) of the same N inputs, [`align`] copula-
 //! transforms both (ranks / N, ties broken by a seeded random order) and estimates the copula
 //! conditional entropy CCE(A|B) = H_c(A, B) − H_c(B) — lower means more aligned — together with
-//! CCE(B|A), the copula mutual information and the symmetric CCE, with one of five estimators:
+//! CCE(B|A), the copula mutual information and the symmetric CCE, with one of six estimators:
 //! - [`Estimator::Ksg`] (default): one max-norm k-NN search in the joint space, radius reused in
 //!   the marginals (`ksg.rs`). Accurate in low dimension, drifts upward with dimension.
 //! - [`Estimator::Kl`]: differences of separate Kozachenko–Leonenko entropies, what `copent`
@@ -14,6 +14,8 @@
 //!   finite-sample correction (`elliptical.rs`); exact for Gaussian and t copulas.
 //! - [`Estimator::KsgTRef`]: `ksg` minus its value on a surrogate of the fitted t copula, plus
 //!   the copula's closed form (`ksg_tref.rs`): `ksg` with the kNN bias of the fitted model removed.
+//! - [`Estimator::TCopulaPairs`]: `tcopula` plus the 2-D `ksg` departures from the fitted model
+//!   of the pairs of coordinates that show one beyond noise (`pairs.rs`).
 //!
 //! Beside them, under one interface ([`measure`], `measure.rs`): linear and debiased CKA
 //! (`cka.rs`) and Information Imbalance (`imbalance.rs`); and an optional PCA projection applied
@@ -23,7 +25,7 @@
 //! quantiles), `draw.rs` (Gamma deviates), `optimize.rs` (Brent's bounded minimization),
 //! `copula.rs` (ranks and the copula), `knn.rs` (exact max-norm neighbour search: kd-partitioned
 //! blocks, and a kd-tree the tests check it against), `kl.rs`, `ksg.rs`, `gaussian.rs`,
-//! `elliptical.rs`, `ksg_tref.rs` (the estimators);
+//! `elliptical.rs`, `ksg_tref.rs`, `pairs.rs` (the estimators);
 //! `families.rs` (the estimator-accuracy experiment's data with known answers); this file holds
 //! the API, validation and the registry ([`Estimator`]: adding an estimator is its file, its
 //! variant in `ALL`, and one arm of `Estimator::implementation`).
@@ -42,6 +44,7 @@ mod ksg;
 mod ksg_tref;
 mod measure;
 mod optimize;
+mod pairs;
 mod project;
 mod special;
 mod student;
@@ -76,15 +79,18 @@ pub enum Estimator {
     TCopula,
     #[serde(rename = "ksg-tref")]
     KsgTRef,
+    #[serde(rename = "tcopula-pairs")]
+    TCopulaPairs,
 }
 
 impl Estimator {
-    pub const ALL: [Estimator; 5] = [
+    pub const ALL: [Estimator; 6] = [
         Estimator::Ksg,
         Estimator::Kl,
         Estimator::Gaussian,
         Estimator::TCopula,
         Estimator::KsgTRef,
+        Estimator::TCopulaPairs,
     ];
 
     /// The registry: what each estimator computes. The one `match` a new estimator needs.
@@ -95,10 +101,12 @@ impl Estimator {
             Estimator::Gaussian => &gaussian::Gaussian,
             Estimator::TCopula => &elliptical::TCopula,
             Estimator::KsgTRef => &ksg_tref::KsgTRef,
+            Estimator::TCopulaPairs => &pairs::TCopulaPairs,
         }
     }
 
-    /// The manifest / CSV name: "ksg", "kl", "gaussian", "tcopula" or "ksg-tref".
+    /// The manifest / CSV name: "ksg", "kl", "gaussian", "tcopula", "ksg-tref" or
+    /// "tcopula-pairs".
     pub fn name(self) -> &'static str {
         self.implementation().name()
     }

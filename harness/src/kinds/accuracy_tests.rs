@@ -290,7 +290,7 @@ fn the_level_reading_estimators_meet_the_issue_26_target_cell() {
     // 8 + 8 dims, N = 2000, rho = 0.6 (the target of issue 26: |bias| <= 0.1 nats, RMSE <=
     // 0.15), three data sets per copula; ksg and gaussian miss it (+2.8 and +0.8 nats).
     let rows = rows_of(
-        "kind: estimator-accuracy\nname: t\nseed: 8\nestimators: [tcopula, ksg-tref]\n\
+        "kind: estimator-accuracy\nname: t\nseed: 8\nestimators: [tcopula, ksg-tref, tcopula-pairs]\n\
          grid: [{n: [2000], dims: [8], rho: [0.6], families: [gaussian, student-t:4], seeds: 3}]\n",
     );
     for r in rows.iter().filter(|r| r.quantity == Quantity::CceAGivenB) {
@@ -303,5 +303,5 @@ fn the_level_reading_estimators_meet_the_issue_26_target_cell() {
             r.rmse
         );
     }
-    assert_eq!(rows.len(), 2 * 2 * Quantity::ALL.len());
+    assert_eq!(rows.len(), 3 * 2 * Quantity::ALL.len());
 }
