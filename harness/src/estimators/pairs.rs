@@ -11,8 +11,10 @@
 //! the second one's copula entropy is 0) and sᵢⱼ = 1 for the pairs whose δᵢⱼ / SE(δᵢⱼ) pass
 //! Benjamini & Hochberg's step-up test at 5 % over all D(D − 1)/2 pairs ([`FAMILY_WISE_ALPHA`]),
 //! else 0: on data from the model no pair passes, 19 times in 20, and the estimate is
-//! `tcopula`'s; where several pairs depart, more of them pass than Bonferroni's bound would let. SE(δ) is c·√(SE² + SE*²), each the spread of the per-point terms of
-//! the 2-D estimate over √N and c = [`SE_INFLATION`] for their correlation. Then CCE(A|B) = Ĥ_c(A, B) − Ĥ_c(B), CCE(B|A) and the MI likewise.
+//! `tcopula`'s; where several pairs depart, more of them pass than Bonferroni's bound would let.
+//! SE(δ) is c·√(SE² + SE*²), each the spread of the per-point terms of the 2-D estimate over √N
+//! and c = [`SE_INFLATION`] for their correlation. Then CCE(A|B) = Ĥ_c(A, B) − Ĥ_c(B), and
+//! CCE(B|A) and the MI likewise.
 //!
 //! Why it should work: it is the second-order term of an expansion of the departure from the
 //! model, H_c(X) − H_c,θ(X) ≈ Σ_pairs [H_c(xᵢ, xⱼ) − H_c,θ(xᵢ, xⱼ)], exact where the departure
@@ -41,13 +43,13 @@ use anyhow::Result;
 use rayon::prelude::*;
 
 /// The rate at which any pair of a sample from the fitted model passes the test.
-pub(crate) const FAMILY_WISE_ALPHA: f64 = 0.05;
+const FAMILY_WISE_ALPHA: f64 = 0.05;
 
 /// The spread of the per-point terms over √N understates a k-NN estimate's standard error:
 /// neighbouring points share neighbourhoods, so their terms are correlated. Measured (720 pairs
-/// of independent or Gaussian-dependent coordinates, N = 500 to 20 000, ρ 0 to 0.9, Gaussian,
-/// t(2) and Clayton copulas): δ / SE has a spread of 1.21 to 1.26 at k = 3 to 10 and 1.15 at
-/// k = 1. The SE is scaled by this factor, the largest measured rounded up (a test holds the
+/// of independent or Gaussian-dependent coordinates a setting, 8 + 8 dims, at N = 500, 2000 and
+/// 20 000, ρ 0 to 0.9, Gaussian, t(2) and Clayton copulas): δ / SE has a spread of 1.21 to 1.26
+/// at k = 3 to 10 and 1.15 at k = 1. The SE is scaled by this factor, the largest measured rounded up (a test holds the
 /// scaled spread near 1).
 const SE_INFLATION: f64 = 1.25;
 
