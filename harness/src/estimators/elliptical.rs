@@ -115,6 +115,14 @@ impl EllipticalFit {
     /// rows L z / √(χ²_ν/ν), L L' = R, z standard normal; rows in chunks of [`CHUNK`], chunk c
     /// drawn from `Rng::derive(seed, "surrogate/c")`, so the draw does not depend on the threads.
     pub(crate) fn surrogate_ranks(&self, n: usize, seed: u64) -> Result<Matrix> {
+        let columns = self.surrogate_rank_columns(n, seed)?;
+        Ok(Matrix::from_fn(n, columns.len(), |i, j| {
+            columns[j][i] as f64
+        }))
+    }
+
+    /// [`EllipticalFit::surrogate_ranks`]' ranks, one vector per column.
+    pub(crate) fn surrogate_rank_columns(&self, n: usize, seed: u64) -> Result<Vec<Vec<u32>>> {
         let d = self.r.rows;
         let l = cholesky(&self.r)?;
         let mut x = vec![0.0; n * d];
@@ -140,7 +148,7 @@ impl EllipticalFit {
                     }
                 }
             });
-        let columns: Vec<Vec<u32>> = (0..d)
+        Ok((0..d)
             .into_par_iter()
             .map(|j| {
                 let mut order: Vec<u32> = (0..n as u32).collect();
@@ -155,8 +163,7 @@ impl EllipticalFit {
                 }
                 rank
             })
-            .collect();
-        Ok(Matrix::from_fn(n, d, |i, j| columns[j][i] as f64))
+            .collect())
     }
 }
 

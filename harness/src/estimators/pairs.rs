@@ -121,15 +121,12 @@ fn departures(
 ) -> Result<(EllipticalFit, Departures)> {
     let model = fit(ra, rb)?;
     let n = ra.rows;
-    let surrogate = model.surrogate_ranks(n, derive_seed(seed, "tcopula-pairs"))?;
-    let data = ra.hstack(rb)?;
-    let d = data.cols;
-    let columns = |m: &Matrix| -> Vec<Vec<u32>> {
-        (0..d)
-            .map(|j| (0..n).map(|i| m.data[i * d + j] as u32).collect())
-            .collect()
-    };
-    let (x, xs) = (columns(&data), columns(&surrogate));
+    let xs = model.surrogate_rank_columns(n, derive_seed(seed, "tcopula-pairs"))?;
+    let x: Vec<Vec<u32>> = rank_columns(ra)
+        .into_iter()
+        .chain(rank_columns(rb))
+        .collect();
+    let d = x.len();
     let tables = Tables::new(n);
     let pairs: Vec<(usize, usize)> = (0..d)
         .flat_map(|i| (i + 1..d).map(move |j| (i, j)))
@@ -153,6 +150,13 @@ fn departures(
         .map(|((i, j), (&(delta, _), pass))| (i, j, if pass { delta } else { 0.0 }))
         .collect();
     Ok((model, Departures { pairs }))
+}
+
+/// The columns of a matrix of ranks 1..N, as integers.
+fn rank_columns(m: &Matrix) -> Vec<Vec<u32>> {
+    (0..m.cols)
+        .map(|j| (0..m.rows).map(|i| m.data[i * m.cols + j] as u32).collect())
+        .collect()
 }
 
 /// Which of m two-sided z scores pass Benjamini & Hochberg's step-up test at
@@ -212,28 +216,28 @@ impl Tables {
 fn pair_cce(x: &[u32], y: &[u32], k: usize, t: &Tables) -> Estimate {
     let n = t.n;
     let dist = kth_distances_2d(x, y, k);
-    let (mut of_count, mut of_dist) = (vec![0u32; n + 1], vec![0u32; n + 1]);
+    // How many points take each entry of the two tables.
+    let (mut at_psi, mut at_log) = (vec![0u32; n + 1], vec![0u32; n + 1]);
     let (mut sum, mut sum_sq) = (0i128, 0i128);
     for (&yi, &di) in y.iter().zip(&dist) {
         let (yi, di) = (yi as usize, di as usize);
         let count = (yi - 1).min(di - 1) + (n - yi).min(di - 1);
-        of_count[count] += 1;
-        of_dist[di] += 1;
-        let term = (t.psi[count + 1] + t.log_two_eps[di]) * FIXED_POINT;
-        let q = term.round() as i128;
+        at_psi[count + 1] += 1;
+        at_log[di] += 1;
+        let q = ((t.psi[count + 1] + t.log_two_eps[di]) * FIXED_POINT).round() as i128;
         sum += q;
         sum_sq += q * q;
     }
-    let weighted = |hist: &[u32], value: &dyn Fn(usize) -> f64| -> f64 {
+    // Entries no point takes are skipped (ψ(0) and ln 0 are infinite).
+    let mean = |hist: &[u32], table: &[f64]| -> f64 {
         hist.iter()
-            .enumerate()
-            .filter(|(_, &h)| h > 0)
-            .map(|(m, &h)| h as f64 * value(m))
+            .zip(table)
+            .filter(|(&h, _)| h > 0)
+            .map(|(&h, v)| h as f64 * v)
             .sum::<f64>()
             / n as f64
     };
-    let mean_psi = weighted(&of_count, &|c| t.psi[c + 1]);
-    let mean_log = weighted(&of_dist, &|d| t.log_two_eps[d]);
+    let (mean_psi, mean_log) = (mean(&at_psi, &t.psi), mean(&at_log, &t.log_two_eps));
     let nf = n as f64;
     let (s, s2) = (
         sum as f64 / FIXED_POINT,
@@ -315,14 +319,39 @@ fn search_2d<B: AsMut<[u32]> + AsRef<[u32]>>(x: &[u32], y: &[u32], mut best: B) 
         };
         below.min(above)
     };
+    // Appends the points of ring r around cell (cx, cy) (r = 0: the cell itself) to `into`: the
+    // rows cx ± r whole (their cells are contiguous), the rows between only at cy ± r.
+    let ring = |cx: isize, cy: isize, r: isize, into: &mut Vec<(u32, u32)>| {
+        let (y0, y1) = ((cy - r).max(0) as usize, (cy + r).min(gi - 1) as usize);
+        for ix in (cx - r).max(0)..=(cx + r).min(gi - 1) {
+            let row = ix as usize * g;
+            // Runs of cells (first, last) in this row.
+            let runs = if (ix - cx).abs() == r {
+                [Some((row + y0, row + y1)), None]
+            } else {
+                let at = |iy: isize| (0..gi).contains(&iy).then(|| row + iy as usize);
+                [at(cy - r).map(|c| (c, c)), at(cy + r).map(|c| (c, c))]
+            };
+            for (c0, c1) in runs.into_iter().flatten() {
+                into.extend(
+                    pts[start[c0]..start[c1 + 1]]
+                        .iter()
+                        .map(|&(x, y, _)| (x, y)),
+                );
+            }
+        }
+    };
     let mut out = vec![0u32; n];
-    // The points of the 3 × 3 cells around the current cell, gathered once for all its queries.
-    let mut near: Vec<(u32, u32)> = Vec::new();
+    // The points of the 3 × 3 cells around the current cell, gathered once for all its
+    // queries, and those of a further ring, for the few queries that need one.
+    let (mut near, mut further) = (Vec::new(), Vec::new());
     for c in 0..g * g {
         if start[c] == start[c + 1] {
             continue;
         }
         let (cx, cy) = ((c / g) as isize, (c % g) as isize);
+        // Rings 0 and 1 as three whole rows of three cells (contiguous: fewer copies than
+        // `ring` twice, 6 % fewer instructions in the gate's 4 + 4 bench).
         near.clear();
         let (y0, y1) = ((cy - 1).max(0) as usize, (cy + 1).min(gi - 1) as usize);
         for ix in (cx - 1).max(0)..=(cx + 1).min(gi - 1) {
@@ -345,28 +374,9 @@ fn search_2d<B: AsMut<[u32]> + AsRef<[u32]>>(x: &[u32], y: &[u32], mut best: B) 
                     break;
                 }
                 r += 1;
-                let (x0, x1) = ((cx - r).max(0), (cx + r).min(gi - 1));
-                let (y0, y1) = ((cy - r).max(0) as usize, (cy + r).min(gi - 1) as usize);
-                for ix in x0..=x1 {
-                    let row = ix as usize * g;
-                    let ring: Vec<(u32, u32)> = if (ix - cx).abs() == r {
-                        // A whole row of the ring: its cells are contiguous.
-                        pts[start[row + y0]..start[row + y1 + 1]]
-                            .iter()
-                            .map(|&(x, y, _)| (x, y))
-                            .collect()
-                    } else {
-                        [cy - r, cy + r]
-                            .into_iter()
-                            .filter(|&iy| iy >= 0 && iy < gi)
-                            .flat_map(|iy| {
-                                let c = row + iy as usize;
-                                pts[start[c]..start[c + 1]].iter().map(|&(x, y, _)| (x, y))
-                            })
-                            .collect()
-                    };
-                    insert_nearer(&ring, (px, py), best);
-                }
+                further.clear();
+                ring(cx, cy, r, &mut further);
+                insert_nearer(&further, (px, py), best);
             }
             out[i as usize] = best[k - 1];
         }
@@ -398,7 +408,7 @@ fn insert_nearer(cell: &[(u32, u32)], (px, py): (u32, u32), best: &mut [u32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estimators::copula::rank_points;
+    use crate::estimators::copula::{rank_points, ranks};
     use crate::estimators::knn::{self, Method};
     use crate::estimators::ksg::ksg_cce;
     use crate::estimators::{align, Estimator, Family};
@@ -407,10 +417,7 @@ mod tests {
     /// Two permutation columns of a sample of `family` (ranks 1..=N).
     fn pair_ranks(family: Family, n: usize, rho: f64, seed: u64) -> (Vec<u32>, Vec<u32>) {
         let (a, b) = family.sample(seed, n, 1, rho, 0);
-        let rank = |m: &Matrix| {
-            let r = crate::estimators::copula::ranks(m, &mut Rng::new(1));
-            r.data.iter().map(|&v| v as u32).collect::<Vec<u32>>()
-        };
+        let rank = |m: &Matrix| rank_columns(&ranks(m, &mut Rng::new(1))).remove(0);
         (rank(&a), rank(&b))
     }
 
@@ -465,22 +472,21 @@ mod tests {
         let mut z = Vec::new();
         for set in 0..3 {
             let (a, b) = Family::Gaussian.sample(5, 2000, 8, 0.6, set);
-            let rank = |m: &Matrix| crate::estimators::copula::ranks(m, &mut Rng::new(1));
-            let (ra, rb) = (rank(&a), rank(&b));
+            let (ra, rb) = (ranks(&a, &mut Rng::new(1)), ranks(&b, &mut Rng::new(1)));
             let model = fit(&ra, &rb).unwrap();
-            let surrogate = model.surrogate_ranks(2000, 40 + set as u64).unwrap();
-            let data = ra.hstack(&rb).unwrap();
-            let column = |m: &Matrix, j: usize| -> Vec<u32> {
-                (0..m.rows).map(|i| m.data[i * m.cols + j] as u32).collect()
-            };
+            let surrogate = model.surrogate_rank_columns(2000, 40 + set as u64).unwrap();
+            let data: Vec<Vec<u32>> = rank_columns(&ra)
+                .into_iter()
+                .chain(rank_columns(&rb))
+                .collect();
             let t = Tables::new(2000);
             for i in 0..16 {
                 for j in i + 1..16 {
                     if j == i + 8 {
                         continue; // the dependent pairs (A_i, B_i)
                     }
-                    let p = pair_cce(&column(&data, i), &column(&data, j), 3, &t);
-                    let q = pair_cce(&column(&surrogate, i), &column(&surrogate, j), 3, &t);
+                    let p = pair_cce(&data[i], &data[j], 3, &t);
+                    let q = pair_cce(&surrogate[i], &surrogate[j], 3, &t);
                     z.push((p.value - q.value) / (SE_INFLATION * p.se.hypot(q.se)));
                 }
             }

@@ -167,7 +167,8 @@ fn invariant_to_permuting_samples() {
                 assert!((p - q).abs() < 1e-12, "{est}: {p} vs {q}");
             }
         } else {
-            // kNN sums run in sorted order: bit-identical.
+            // kNN sums run in sorted order, tcopula-pairs' over histograms and in fixed point:
+            // bit-identical.
             assert_eq!(x, y, "{est}");
         }
     }
