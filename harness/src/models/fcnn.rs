@@ -226,9 +226,8 @@ impl ClassifierEnsemble for FcnnEnsemble {
 
     /// The gradients of the two layers written out: with p = softmax(logits) and y one-hot,
     /// ∂loss/∂logits = (p − y)·weight (the softmax cross-entropy gradient, fused softmax and one
-    /// scatter),
-    /// then the two batched products per layer and the ReLU mask; the gradient of the images
-    /// is not formed. About a third of autograd's tensors (tests/lockstep_launches.rs).
+    /// scatter), then the two batched products per layer and the ReLU mask; the gradient of the
+    /// images is not formed. About a third of autograd's tensors (tests/lockstep_launches.rs).
     fn fused_sgd_step(
         &self,
         x: &Tensor,
