@@ -27,7 +27,7 @@
 //! the t model.
 //!
 //! The 2-D searches run on a grid of cells holding about one point each: a k-th neighbour is
-//! found in the point's cell and the rings around it (`kth_distances_2d`); the counts in one
+//! found in the point's cell and the rings around it (`for_each_kth_distance`); the counts in one
 //! coordinate are arithmetic, since each column of ranks is a permutation of 1..N. The results
 //! equal `ksg` on the pair up to the order of summation (a test holds them to it).
 //!
@@ -215,19 +215,24 @@ impl Tables {
 /// of the points. (`ksg` sums the sorted values instead: equal up to rounding.)
 fn pair_cce(x: &[u32], y: &[u32], k: usize, t: &Tables) -> Estimate {
     let n = t.n;
-    let dist = kth_distances_2d(x, y, k);
-    // How many points take each entry of the two tables.
-    let (mut at_psi, mut at_log) = (vec![0u32; n + 1], vec![0u32; n + 1]);
+    // How many points take each entry of the two tables (grown to the largest entry taken).
+    let (mut at_psi, mut at_log) = (Vec::<u32>::new(), Vec::<u32>::new());
     let (mut sum, mut sum_sq) = (0i128, 0i128);
-    for (&yi, &di) in y.iter().zip(&dist) {
+    for_each_kth_distance(x, y, k, |_, yi, di| {
         let (yi, di) = (yi as usize, di as usize);
         let count = (yi - 1).min(di - 1) + (n - yi).min(di - 1);
+        if count + 1 >= at_psi.len() {
+            at_psi.resize(count + 2, 0);
+        }
+        if di >= at_log.len() {
+            at_log.resize(di + 1, 0);
+        }
         at_psi[count + 1] += 1;
         at_log[di] += 1;
-        let q = ((t.psi[count + 1] + t.log_two_eps[di]) * FIXED_POINT).round() as i128;
+        let q = round_to_i64((t.psi[count + 1] + t.log_two_eps[di]) * FIXED_POINT) as i128;
         sum += q;
         sum_sq += q * q;
-    }
+    });
     // Entries no point takes are skipped (ψ(0) and ln 0 are infinite).
     let mean = |hist: &[u32], table: &[f64]| -> f64 {
         hist.iter()
@@ -250,19 +255,38 @@ fn pair_cce(x: &[u32], y: &[u32], k: usize, t: &Tables) -> Estimate {
     }
 }
 
+/// `v.round() as i64` (half away from zero) for |v| < 2⁶², without the call to libm's `round`
+/// that x86-64's baseline instruction set needs: the truncation is one instruction and the
+/// fraction `v − trunc(v)` is exact.
+#[inline]
+fn round_to_i64(v: f64) -> i64 {
+    let t = v as i64;
+    let frac = v - t as f64;
+    t + (frac >= 0.5) as i64 - (frac <= -0.5) as i64
+}
+
 /// The scale of the fixed-point sums of per-point terms (|term| < 50: squares and sums of
 /// 2·10⁹ points stay far inside an i128).
 const FIXED_POINT: f64 = (1u64 << 32) as f64;
 
-/// The max-norm distance from every point to its k-th nearest other point, for 2-D points of
-/// integer ranks whose columns are permutations of 1..=N (no two points share an x, so every
-/// other point is at distance ≥ 1). The points are sorted into square cells of side
-/// ⌈√(N·[`POINTS_PER_CELL`])⌉ (a counting sort) and queried cell by cell: the points of the
-/// 3 × 3 cells around a cell are gathered once for all its queries, and a query scans further
-/// rings of cells only until the k-th distance found is no larger than the distance to the
-/// nearest coordinate outside the rings scanned (rarely needed). Sequential: the estimator runs
-/// the pairs in parallel.
+/// The k-th distances of [`for_each_kth_distance`] in row order (the tests' view of it).
+#[cfg(test)]
 pub(crate) fn kth_distances_2d(x: &[u32], y: &[u32], k: usize) -> Vec<u32> {
+    let mut out = vec![0u32; x.len()];
+    for_each_kth_distance(x, y, k, |i, _, d| out[i] = d);
+    out
+}
+
+/// Calls `emit(i, yᵢ, Dᵢ)` with the max-norm distance Dᵢ from every point i to its k-th nearest
+/// other point, in the search's order (cells, not rows), for 2-D points of integer ranks whose
+/// columns are permutations of 1..=N (no two points share an x, so every other point is at
+/// distance ≥ 1). The points are sorted into square cells of side ⌈√(N·[`POINTS_PER_CELL`])⌉,
+/// strip of cells by strip (a strip holds exactly `side` points). For each strip, the points of
+/// it and its two neighbours are laid out row of cells by row, so that the 3 × 3 cells around
+/// any cell of the strip are one run; each point is offered that run, and the further rings of
+/// cells only where the k-th distance found may reach beyond them, and of a ring only the cells
+/// within that distance (rarely needed). Sequential: the estimator runs the pairs in parallel.
+fn for_each_kth_distance(x: &[u32], y: &[u32], k: usize, emit: impl FnMut(usize, u32, u32)) {
     let n = x.len();
     assert!(
         k >= 1 && k < n,
@@ -270,43 +294,67 @@ pub(crate) fn kth_distances_2d(x: &[u32], y: &[u32], k: usize) -> Vec<u32> {
     );
     // The k smallest distances live in registers for the usual k.
     match k {
-        1 => search_2d(x, y, [u32::MAX; 1]),
-        2 => search_2d(x, y, [u32::MAX; 2]),
-        3 => search_2d(x, y, [u32::MAX; 3]),
-        4 => search_2d(x, y, [u32::MAX; 4]),
-        5 => search_2d(x, y, [u32::MAX; 5]),
-        6 => search_2d(x, y, [u32::MAX; 6]),
-        7 => search_2d(x, y, [u32::MAX; 7]),
-        8 => search_2d(x, y, [u32::MAX; 8]),
-        _ => search_2d(x, y, vec![u32::MAX; k]),
+        1 => search_2d(x, y, [u32::MAX; 1], emit),
+        2 => search_2d(x, y, [u32::MAX; 2], emit),
+        3 => search_2d(x, y, [u32::MAX; 3], emit),
+        4 => search_2d(x, y, [u32::MAX; 4], emit),
+        5 => search_2d(x, y, [u32::MAX; 5], emit),
+        6 => search_2d(x, y, [u32::MAX; 6], emit),
+        7 => search_2d(x, y, [u32::MAX; 7], emit),
+        8 => search_2d(x, y, [u32::MAX; 8], emit),
+        _ => search_2d(x, y, vec![u32::MAX; k], emit),
     }
 }
 
-/// [`kth_distances_2d`] with the k smallest distances kept in `best` (k = its length).
-fn search_2d<B: AsMut<[u32]> + AsRef<[u32]>>(x: &[u32], y: &[u32], mut best: B) -> Vec<u32> {
+/// [`for_each_kth_distance`] with the k smallest distances (less one) kept in `best`.
+fn search_2d<B: Nearest>(x: &[u32], y: &[u32], mut best: B, mut emit: impl FnMut(usize, u32, u32)) {
     let n = x.len();
-    let k = best.as_ref().len();
     let side = ((n as f64 * POINTS_PER_CELL).sqrt().ceil() as usize).max(1);
     let g = n.div_ceil(side);
-    let cell = |v: u32| (v as usize - 1) / side;
-    let mut start = vec![0usize; g * g + 1];
-    for i in 0..n {
-        start[cell(x[i]) * g + cell(y[i]) + 1] += 1;
+    // The cell of each rank 1..=N, tabulated: no division per point.
+    let cell_of: Vec<u32> = std::iter::once(0)
+        .chain((0..g as u32).flat_map(|c| std::iter::repeat_n(c, side)))
+        .take(n + 1)
+        .collect();
+    let cell = |v: u32| cell_of[v as usize] as usize;
+    // Each column is a permutation of 1..=N, so the points in x order are a scatter away, and
+    // the strip of cells cx holds exactly the points of x ranks cx·side + 1 ..= (cx + 1)·side:
+    // each strip is sorted into its cells on its own (a counting sort over g cells, in cache).
+    let mut by_x = vec![0u32; n];
+    for (i, &xi) in x.iter().enumerate() {
+        by_x[xi as usize - 1] = i as u32;
     }
-    for c in 0..g * g {
-        start[c + 1] += start[c];
+    let mut start = vec![0u32; g * g + 1];
+    // The points in cell order, as columns padded for `insert_run`'s reads.
+    let (mut xs, mut ys) = (vec![u32::MAX; n + LANES], vec![u32::MAX; n + LANES]);
+    let mut index = vec![0u32; n];
+    let mut fill = vec![0u32; g + 1];
+    for cx in 0..g {
+        let (lo, hi) = (cx * side, ((cx + 1) * side).min(n));
+        fill.fill(0);
+        for &i in &by_x[lo..hi] {
+            fill[cell(y[i as usize]) + 1] += 1;
+        }
+        for cy in 0..g {
+            fill[cy + 1] += fill[cy];
+            start[cx * g + cy] = lo as u32 + fill[cy];
+        }
+        for (v, &i) in (lo..hi).zip(&by_x[lo..hi]) {
+            let yi = y[i as usize];
+            let at = &mut fill[cell(yi)];
+            let to = lo + *at as usize;
+            (xs[to], ys[to]) = (v as u32 + 1, yi);
+            index[to] = i;
+            *at += 1;
+        }
     }
-    let mut fill = start.clone();
-    let mut pts = vec![(0u32, 0u32, 0u32); n];
-    for i in 0..n {
-        let c = cell(x[i]) * g + cell(y[i]);
-        pts[fill[c]] = (x[i], y[i], i as u32);
-        fill[c] += 1;
-    }
+    start[g * g] = n as u32;
+    let start = |c: usize| start[c] as usize;
     let gi = g as isize;
     // The distance from coordinate p of cell c to the first coordinate outside the cells
     // c - r ..= c + r (none there: u64::MAX).
-    let reach = |c: isize, p: u32, r: isize| -> u64 {
+    let reach = |c: usize, p: u32, r: usize| -> u64 {
+        let (c, r) = (c as isize, r as isize);
         let below = if c - r <= 0 {
             u64::MAX
         } else {
@@ -319,89 +367,173 @@ fn search_2d<B: AsMut<[u32]> + AsRef<[u32]>>(x: &[u32], y: &[u32], mut best: B) 
         };
         below.min(above)
     };
-    // Appends the points of ring r around cell (cx, cy) (r = 0: the cell itself) to `into`: the
-    // rows cx ± r whole (their cells are contiguous), the rows between only at cy ± r.
-    let ring = |cx: isize, cy: isize, r: isize, into: &mut Vec<(u32, u32)>| {
-        let (y0, y1) = ((cy - r).max(0) as usize, (cy + r).min(gi - 1) as usize);
-        for ix in (cx - r).max(0)..=(cx + r).min(gi - 1) {
-            let row = ix as usize * g;
-            // Runs of cells (first, last) in this row.
-            let runs = if (ix - cx).abs() == r {
-                [Some((row + y0, row + y1)), None]
-            } else {
-                let at = |iy: isize| (0..gi).contains(&iy).then(|| row + iy as usize);
-                [at(cy - r).map(|c| (c, c)), at(cy + r).map(|c| (c, c))]
-            };
-            for (c0, c1) in runs.into_iter().flatten() {
-                into.extend(
-                    pts[start[c0]..start[c1 + 1]]
-                        .iter()
-                        .map(|&(x, y, _)| (x, y)),
-                );
+    // The points of the strips cx − 1 ..= cx + 1 ordered by cell row cy, so that the 3 × 3
+    // block around any cell of strip cx is one run: `block` holds them (at most 3·side points,
+    // each strip holding exactly `side`), `row_start[cy]` where row cy begins.
+    let (mut block_x, mut block_y) = (vec![0u32; 3 * side + LANES], vec![0u32; 3 * side + LANES]);
+    let mut row_start = vec![0usize; g + 1];
+    let mut dist = [0u32; LANES];
+    for cx in 0..g {
+        let strips = (cx.saturating_sub(1))..=(cx + 1).min(g - 1);
+        let mut pos = 0;
+        for cy in 0..g {
+            row_start[cy] = pos;
+            for ix in strips.clone() {
+                let (s, e) = (start(ix * g + cy), start(ix * g + cy + 1));
+                // A cell rarely holds more than COPY points: copy that many whatever it
+                // holds (the arrays are padded for it) and move on by what it holds.
+                block_x[pos..pos + COPY].copy_from_slice(&xs[s..s + COPY]);
+                block_y[pos..pos + COPY].copy_from_slice(&ys[s..s + COPY]);
+                if e - s > COPY {
+                    block_x[pos + COPY..pos + e - s].copy_from_slice(&xs[s + COPY..e]);
+                    block_y[pos + COPY..pos + e - s].copy_from_slice(&ys[s + COPY..e]);
+                }
+                pos += e - s;
             }
         }
-    };
-    let mut out = vec![0u32; n];
-    // The points of the 3 × 3 cells around the current cell, gathered once for all its
-    // queries, and those of a further ring, for the few queries that need one.
-    let (mut near, mut further) = (Vec::new(), Vec::new());
-    for c in 0..g * g {
-        if start[c] == start[c + 1] {
-            continue;
-        }
-        let (cx, cy) = ((c / g) as isize, (c % g) as isize);
-        // Rings 0 and 1 as three whole rows of three cells (contiguous: fewer copies than
-        // `ring` twice, 6 % fewer instructions in the gate's 4 + 4 bench).
-        near.clear();
-        let (y0, y1) = ((cy - 1).max(0) as usize, (cy + 1).min(gi - 1) as usize);
-        for ix in (cx - 1).max(0)..=(cx + 1).min(gi - 1) {
-            let row = ix as usize * g;
-            near.extend(
-                pts[start[row + y0]..start[row + y1 + 1]]
-                    .iter()
-                    .map(|&(x, y, _)| (x, y)),
+        row_start[g] = pos;
+        // The points of strip cx one by one, not cell by cell (a loop of 0 to 3 turns a cell
+        // is one mispredicted branch a point).
+        for at in start(cx * g)..start((cx + 1) * g) {
+            let (px, py) = (xs[at], ys[at]);
+            let cy = cell(py);
+            let (b0, b1) = (row_start[cy.saturating_sub(1)], row_start[(cy + 2).min(g)]);
+            best.clear();
+            insert_run(
+                &block_x[b0..],
+                &block_y[b0..],
+                b1 - b0,
+                (px, py),
+                &mut best,
+                &mut dist,
             );
-        }
-        for &(px, py, i) in &pts[start[c]..start[c + 1]] {
-            let best = best.as_mut();
-            best.fill(u32::MAX);
-            insert_nearer(&near, (px, py), best);
-            // Rings 2, 3, … only where the k-th distance may lie beyond the 3 × 3 block.
-            let mut r: isize = 1;
+            // Rings 2, 3, … only where the k-th distance may lie beyond the 3 × 3 block, and of
+            // a ring only the cells that meet the square of the points nearer than the k-th
+            // found so far (a point outside it cannot change the k-th distance).
+            let mut r = 1;
             loop {
+                // The k-th distance less one (u32::MAX: fewer than k points found).
+                let kth = best.kth();
                 let reach = reach(cx, px, r).min(reach(cy, py, r));
-                if best[k - 1] as u64 <= reach || reach == u64::MAX {
+                if (kth as u64) < reach || reach == u64::MAX {
                     break;
                 }
                 r += 1;
-                further.clear();
-                ring(cx, cy, r, &mut further);
-                insert_nearer(&further, (px, py), best);
+                let span = |p: u32, c: usize| {
+                    let lo = cell(p.saturating_sub(kth).max(1));
+                    let hi = cell(p.saturating_add(kth).min(n as u32));
+                    (lo.max(c.saturating_sub(r)), hi.min(c + r))
+                };
+                let ((x0, x1), (y0, y1)) = (span(px, cx), span(py, cy));
+                for ix in x0..=x1 {
+                    let row = ix * g;
+                    let mut scan = |c0: usize, c1: usize| {
+                        let (s, e) = (start(row + c0), start(row + c1 + 1));
+                        insert_run(&xs[s..], &ys[s..], e - s, (px, py), &mut best, &mut dist);
+                    };
+                    // Rows cx ± r of the ring whole, the rows between at cy ± r only.
+                    if ix.abs_diff(cx) == r {
+                        scan(y0, y1);
+                    } else {
+                        if cy >= r && cy - r >= y0 {
+                            scan(cy - r, cy - r);
+                        }
+                        if cy + r <= y1 {
+                            scan(cy + r, cy + r);
+                        }
+                    }
+                }
             }
-            out[i as usize] = best[k - 1];
+            emit(index[at] as usize, py, best.kth() + 1);
         }
     }
-    out
 }
 
-/// The mean number of points a cell holds (1, 2 and 4 measured: 2.9, 3.3 and 3.5 ms a search
-/// at N = 20 000, ρ = 0.6, before the gathering of the 3 × 3 block, the branch-free insertion
-/// and the k distances in registers, which brought 1 to 1.9 ms).
+/// The mean number of points a cell holds: measured 0.5, 0.7, 0.85, 1 and 1.3 at N = 20 000,
+/// k = 3, a search on t(4) pairs at ρ = 0 taking 1.79, 1.45, 1.27, 1.19 and 1.18 ms, at ρ = 0.6
+/// 1.93, 1.55, 1.51, 1.43 and 1.52 ms, on a Clayton pair at ρ = 0.9 2.10, 2.12, 2.13, 2.21 and
+/// 2.55 ms (larger cells: more points to offer; smaller: more rings to scan).
 const POINTS_PER_CELL: f64 = 1.0;
 
-/// Puts the distances from `p` to the points of `cell` into `best` (the k smallest so far,
-/// ascending), skipping `p` itself (distance 0). Branch-free: each distance bubbles through
-/// `best` by min and max, which beats a search-and-shift whose branches the data decide.
-#[inline]
-fn insert_nearer(cell: &[(u32, u32)], (px, py): (u32, u32), best: &mut [u32]) {
-    for &(qx, qy) in cell {
-        let d = px.abs_diff(qx).max(py.abs_diff(qy));
-        let mut d = if d == 0 { u32::MAX } else { d };
-        for b in best.iter_mut() {
-            let low = (*b).min(d);
-            d = (*b).max(d);
-            *b = low;
+/// Offers `best` the distances, less one, from `p` to the first `len` points of `xs`, `ys`:
+/// less one, so that `p` itself (distance 0) wraps to u32::MAX and never counts among the k.
+/// The distances are computed [`LANES`] at a time, in vector registers, reading up to
+/// LANES − 1 entries past `len` (the columns are padded for it); only the first `len` are
+/// offered.
+#[inline(always)]
+fn insert_run<B: Nearest>(
+    xs: &[u32],
+    ys: &[u32],
+    len: usize,
+    (px, py): (u32, u32),
+    best: &mut B,
+    dist: &mut [u32; LANES],
+) {
+    let mut j = 0;
+    while j < len {
+        let (qx, qy) = (&xs[j..j + LANES], &ys[j..j + LANES]);
+        for l in 0..LANES {
+            dist[l] = px.abs_diff(qx[l]).max(py.abs_diff(qy[l])).wrapping_sub(1);
         }
+        for &d in &dist[..(len - j).min(LANES)] {
+            best.offer(d);
+        }
+        j += LANES;
+    }
+}
+
+/// Distances computed together (see [`insert_run`]), and points copied per cell into a block
+/// whatever the cell holds: the columns carry this much padding. 16 against 8: about 4 %
+/// faster searches at ρ = 0, up to 10 % slower on the Clayton pair of [`POINTS_PER_CELL`].
+const LANES: usize = 16;
+
+/// Points copied per cell into a block whatever the cell holds (a cell of one point on average
+/// holds more than 4 once in 250).
+const COPY: usize = 4;
+
+/// The k smallest values offered so far, ascending (u32::MAX where fewer were offered).
+trait Nearest {
+    fn clear(&mut self);
+    fn offer(&mut self, d: u32);
+    fn kth(&self) -> u32;
+}
+
+/// Bubbles `d` through `best` by min and max: branch-free, which beats a search-and-shift
+/// whose branches the data decide.
+#[inline(always)]
+fn bubble(best: &mut [u32], mut d: u32) {
+    for b in best.iter_mut() {
+        let low = (*b).min(d);
+        d = (*b).max(d);
+        *b = low;
+    }
+}
+
+/// For the usual k: a length known to the compiler, the loop unrolled, the array in registers.
+impl<const K: usize> Nearest for [u32; K] {
+    #[inline(always)]
+    fn clear(&mut self) {
+        *self = [u32::MAX; K];
+    }
+    #[inline(always)]
+    fn offer(&mut self, d: u32) {
+        bubble(self, d)
+    }
+    #[inline(always)]
+    fn kth(&self) -> u32 {
+        self[K - 1]
+    }
+}
+
+impl Nearest for Vec<u32> {
+    fn clear(&mut self) {
+        self.fill(u32::MAX);
+    }
+    fn offer(&mut self, d: u32) {
+        bubble(self, d)
+    }
+    fn kth(&self) -> u32 {
+        self[self.len() - 1]
     }
 }
 
@@ -503,6 +635,30 @@ mod tests {
     /// The step-up test: a lone score passes only above Bonferroni's bound (3.53 among 120),
     /// eight scores of 3.2 among 120 all pass (the eighth's bound is 2.94), and one pass
     /// carries every larger score with it; at one pair the bound is 1.96.
+    /// The fixed-point rounding is `f64::round`'s, halves (away from zero) and all.
+    #[test]
+    fn the_fixed_point_rounding_is_f64_round() {
+        let mut r = Rng::new(4);
+        let halves = [
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -1.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+        ];
+        let values = halves
+            .into_iter()
+            .chain([0.0, -0.0, 1e15 + 0.5, -(2f64.powi(52)) - 1.0, 2f64.powi(61)])
+            .chain((0..10_000).map(|_| (r.uniform() - 0.5) * 2f64.powi(40)))
+            .chain((0..10_000).map(|i| (i as f64 - 5000.0) / 4.0));
+        for v in values {
+            assert_eq!(round_to_i64(v), v.round() as i64, "{v}");
+        }
+    }
+
     #[test]
     fn the_step_up_test_admits_more_pairs_when_more_depart() {
         let mut z = vec![0.1; 120];
