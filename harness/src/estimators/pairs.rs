@@ -49,8 +49,8 @@ const FAMILY_WISE_ALPHA: f64 = 0.05;
 /// neighbouring points share neighbourhoods, so their terms are correlated. Measured (720 pairs
 /// of independent or Gaussian-dependent coordinates a setting, 8 + 8 dims, at N = 500, 2000 and
 /// 20 000, ρ 0 to 0.9, Gaussian, t(2) and Clayton copulas): δ / SE has a spread of 1.21 to 1.26
-/// at k = 3 to 10 and 1.15 at k = 1. The SE is scaled by this factor, the largest measured rounded up (a test holds the
-/// scaled spread near 1).
+/// at k = 3 to 10 and 1.15 at k = 1. The SE is scaled by this factor, the largest measured
+/// rounded up (a test holds the scaled spread near 1).
 const SE_INFLATION: f64 = 1.25;
 
 /// The registry's handle on this estimator.
@@ -188,18 +188,20 @@ struct Estimate {
     se: f64,
 }
 
-/// ψ(m) and ln(2m/N) for m = 0..=N, shared by every pair of one sample (the values `ksg`
-/// computes point by point).
+/// ψ(m) and ln(2m/N) for m = 0..=N (the values `ksg` computes point by point) and the search's
+/// grid, shared by every pair of one sample.
 struct Tables {
     n: usize,
     psi: Vec<f64>,
     log_two_eps: Vec<f64>,
+    grid: Grid,
 }
 
 impl Tables {
     fn new(n: usize) -> Self {
         Tables {
             n,
+            grid: Grid::new(n),
             psi: (0..=n).map(|m| digamma(m as f64)).collect(),
             log_two_eps: (0..=n).map(|m| (2.0 * m as f64 / n as f64).ln()).collect(),
         }
@@ -218,7 +220,7 @@ fn pair_cce(x: &[u32], y: &[u32], k: usize, t: &Tables) -> Estimate {
     // How many points take each entry of the two tables (grown to the largest entry taken).
     let (mut at_psi, mut at_log) = (Vec::<u32>::new(), Vec::<u32>::new());
     let (mut sum, mut sum_sq) = (0i128, 0i128);
-    for_each_kth_distance(x, y, k, |_, yi, di| {
+    for_each_kth_distance(x, y, k, &t.grid, |_, yi, di| {
         let (yi, di) = (yi as usize, di as usize);
         let count = (yi - 1).min(di - 1) + (n - yi).min(di - 1);
         if count + 1 >= at_psi.len() {
@@ -273,7 +275,7 @@ const FIXED_POINT: f64 = (1u64 << 32) as f64;
 #[cfg(test)]
 pub(crate) fn kth_distances_2d(x: &[u32], y: &[u32], k: usize) -> Vec<u32> {
     let mut out = vec![0u32; x.len()];
-    for_each_kth_distance(x, y, k, |i, _, d| out[i] = d);
+    for_each_kth_distance(x, y, k, &Grid::new(x.len()), |i, _, d| out[i] = d);
     out
 }
 
@@ -286,7 +288,13 @@ pub(crate) fn kth_distances_2d(x: &[u32], y: &[u32], k: usize) -> Vec<u32> {
 /// any cell of the strip are one run; each point is offered that run, and the further rings of
 /// cells only where the k-th distance found may reach beyond them, and of a ring only the cells
 /// within that distance (rarely needed). Sequential: the estimator runs the pairs in parallel.
-fn for_each_kth_distance(x: &[u32], y: &[u32], k: usize, emit: impl FnMut(usize, u32, u32)) {
+fn for_each_kth_distance(
+    x: &[u32],
+    y: &[u32],
+    k: usize,
+    grid: &Grid,
+    emit: impl FnMut(usize, u32, u32),
+) {
     let n = x.len();
     assert!(
         k >= 1 && k < n,
@@ -294,29 +302,30 @@ fn for_each_kth_distance(x: &[u32], y: &[u32], k: usize, emit: impl FnMut(usize,
     );
     // The k smallest distances live in registers for the usual k.
     match k {
-        1 => search_2d(x, y, [u32::MAX; 1], emit),
-        2 => search_2d(x, y, [u32::MAX; 2], emit),
-        3 => search_2d(x, y, [u32::MAX; 3], emit),
-        4 => search_2d(x, y, [u32::MAX; 4], emit),
-        5 => search_2d(x, y, [u32::MAX; 5], emit),
-        6 => search_2d(x, y, [u32::MAX; 6], emit),
-        7 => search_2d(x, y, [u32::MAX; 7], emit),
-        8 => search_2d(x, y, [u32::MAX; 8], emit),
-        _ => search_2d(x, y, vec![u32::MAX; k], emit),
+        1 => search_2d(x, y, grid, [u32::MAX; 1], emit),
+        2 => search_2d(x, y, grid, [u32::MAX; 2], emit),
+        3 => search_2d(x, y, grid, [u32::MAX; 3], emit),
+        4 => search_2d(x, y, grid, [u32::MAX; 4], emit),
+        5 => search_2d(x, y, grid, [u32::MAX; 5], emit),
+        6 => search_2d(x, y, grid, [u32::MAX; 6], emit),
+        7 => search_2d(x, y, grid, [u32::MAX; 7], emit),
+        8 => search_2d(x, y, grid, [u32::MAX; 8], emit),
+        _ => search_2d(x, y, grid, vec![u32::MAX; k], emit),
     }
 }
 
 /// [`for_each_kth_distance`] with the k smallest distances (less one) kept in `best`.
-fn search_2d<B: Nearest>(x: &[u32], y: &[u32], mut best: B, mut emit: impl FnMut(usize, u32, u32)) {
+fn search_2d<B: Nearest>(
+    x: &[u32],
+    y: &[u32],
+    grid: &Grid,
+    mut best: B,
+    mut emit: impl FnMut(usize, u32, u32),
+) {
     let n = x.len();
-    let side = ((n as f64 * POINTS_PER_CELL).sqrt().ceil() as usize).max(1);
-    let g = n.div_ceil(side);
-    // The cell of each rank 1..=N, tabulated: no division per point.
-    let cell_of: Vec<u32> = std::iter::once(0)
-        .chain((0..g as u32).flat_map(|c| std::iter::repeat_n(c, side)))
-        .take(n + 1)
-        .collect();
-    let cell = |v: u32| cell_of[v as usize] as usize;
+    assert_eq!(grid.cell_of.len(), n + 1, "a grid for {n} points");
+    let (side, g) = (grid.side, grid.g);
+    let cell = |v: u32| grid.cell_of[v as usize] as usize;
     // Each column is a permutation of 1..=N, so the points in x order are a scatter away, and
     // the strip of cells cx holds exactly the points of x ranks cx·side + 1 ..= (cx + 1)·side:
     // each strip is sorted into its cells on its own (a counting sort over g cells, in cache).
@@ -449,10 +458,31 @@ fn search_2d<B: Nearest>(x: &[u32], y: &[u32], mut best: B, mut emit: impl FnMut
     }
 }
 
+/// The cells of the search for N points: square, of side ⌈√(N·[`POINTS_PER_CELL`])⌉, g to a row.
+struct Grid {
+    side: usize,
+    g: usize,
+    /// The cell row (or column) of each rank 1..=N (entry 0 unused): no division per point.
+    cell_of: Vec<u32>,
+}
+
+impl Grid {
+    fn new(n: usize) -> Self {
+        let side = ((n as f64 * POINTS_PER_CELL).sqrt().ceil() as usize).max(1);
+        let g = n.div_ceil(side);
+        let cell_of = std::iter::once(0)
+            .chain((0..g as u32).flat_map(|c| std::iter::repeat_n(c, side)))
+            .take(n + 1)
+            .collect();
+        Grid { side, g, cell_of }
+    }
+}
+
 /// The mean number of points a cell holds: measured 0.5, 0.7, 0.85, 1 and 1.3 at N = 20 000,
 /// k = 3, a search on t(4) pairs at ρ = 0 taking 1.79, 1.45, 1.27, 1.19 and 1.18 ms, at ρ = 0.6
 /// 1.93, 1.55, 1.51, 1.43 and 1.52 ms, on a Clayton pair at ρ = 0.9 2.10, 2.12, 2.13, 2.21 and
-/// 2.55 ms (larger cells: more points to offer; smaller: more rings to scan).
+/// 2.55 ms (larger cells: more points to offer; smaller: more rings to scan); measured before
+/// the distances were computed [`LANES`] at a time.
 const POINTS_PER_CELL: f64 = 1.0;
 
 /// Offers `best` the distances, less one, from `p` to the first `len` points of `xs`, `ys`:
@@ -484,11 +514,12 @@ fn insert_run<B: Nearest>(
 
 /// Distances computed together (see [`insert_run`]), and points copied per cell into a block
 /// whatever the cell holds: the columns carry this much padding. 16 against 8: about 4 %
-/// faster searches at ρ = 0, up to 10 % slower on the Clayton pair of [`POINTS_PER_CELL`].
+/// faster searches at ρ = 0, 2 to 15 % slower (runs differ) on the Clayton pair of
+/// [`POINTS_PER_CELL`].
 const LANES: usize = 16;
 
 /// Points copied per cell into a block whatever the cell holds (a cell of one point on average
-/// holds more than 4 once in 250).
+/// holds more than 4 about once in 270 where the coordinates are independent: Poisson(1)).
 const COPY: usize = 4;
 
 /// The k smallest values offered so far, ascending (u32::MAX where fewer were offered).
