@@ -21,6 +21,8 @@
 //! threads. Memory is O(N·d); no N × N matrix is ever formed.
 
 mod blocked;
+#[cfg(target_arch = "x86_64")]
+pub(crate) use blocked::has_avx2;
 #[cfg(test)]
 mod kdtree;
 

@@ -119,23 +119,42 @@ fn departures(
     k: usize,
     seed: u64,
 ) -> Result<(EllipticalFit, Departures)> {
-    let model = fit(ra, rb)?;
     let n = ra.rows;
-    let xs = model.surrogate_rank_columns(n, derive_seed(seed, "tcopula-pairs"))?;
-    let x: Vec<Vec<u32>> = rank_columns(ra)
+    let x: Vec<RankColumn> = rank_columns(ra)
         .into_iter()
         .chain(rank_columns(rb))
+        .map(RankColumn::new)
         .collect();
     let d = x.len();
     let tables = Tables::new(n);
     let pairs: Vec<(usize, usize)> = (0..d)
         .flat_map(|i| (i + 1..d).map(move |j| (i, j)))
         .collect();
-    let tested: Vec<(f64, f64)> = pairs
-        .par_iter()
-        .map(|&(i, j)| {
-            let on_data = pair_cce(&x[i], &x[j], k, &tables);
-            let on_model = pair_cce(&xs[i], &xs[j], k, &tables);
+    let each_pair = |columns: &[RankColumn]| -> Vec<Estimate> {
+        pairs
+            .par_iter()
+            .map(|&(i, j)| pair_cce(&columns[i], &columns[j], k, &tables))
+            .collect()
+    };
+    // The searches on the data need no model: they run while the model is fitted (whose
+    // serial parts would leave the other cores idle).
+    let (fitted, on_data) = rayon::join(
+        || -> Result<_> {
+            let model = fit(ra, rb)?;
+            let xs = model.surrogate_rank_columns(n, derive_seed(seed, "tcopula-pairs"))?;
+            Ok((
+                model,
+                xs.into_iter().map(RankColumn::new).collect::<Vec<_>>(),
+            ))
+        },
+        || each_pair(&x),
+    );
+    let (model, xs) = fitted?;
+    let on_model = each_pair(&xs);
+    let tested: Vec<(f64, f64)> = on_data
+        .iter()
+        .zip(&on_model)
+        .map(|(on_data, on_model)| {
             let delta = on_data.value - on_model.value;
             (
                 delta,
@@ -157,6 +176,22 @@ fn rank_columns(m: &Matrix) -> Vec<Vec<u32>> {
     (0..m.cols)
         .map(|j| (0..m.rows).map(|i| m.data[i * m.cols + j] as u32).collect())
         .collect()
+}
+
+/// A column of ranks 1..=N (a permutation) and its inverse, the rows in rank order.
+struct RankColumn {
+    rank: Vec<u32>,
+    rows_by_rank: Vec<u32>,
+}
+
+impl RankColumn {
+    fn new(rank: Vec<u32>) -> Self {
+        let mut rows_by_rank = vec![0u32; rank.len()];
+        for (i, &r) in rank.iter().enumerate() {
+            rows_by_rank[r as usize - 1] = i as u32;
+        }
+        RankColumn { rank, rows_by_rank }
+    }
 }
 
 /// Which of m two-sided z scores pass Benjamini & Hochberg's step-up test at
@@ -215,26 +250,41 @@ impl Tables {
 /// values, so the means are sums over their histograms in value order, and the spread of the
 /// per-point terms (SE = spread / √N) is summed in fixed point: exact sums, whatever the order
 /// of the points. (`ksg` sums the sorted values instead: equal up to rounding.)
-fn pair_cce(x: &[u32], y: &[u32], k: usize, t: &Tables) -> Estimate {
+fn pair_cce(x: &RankColumn, y: &RankColumn, k: usize, t: &Tables) -> Estimate {
     let n = t.n;
     // How many points take each entry of the two tables (grown to the largest entry taken).
     let (mut at_psi, mut at_log) = (Vec::<u32>::new(), Vec::<u32>::new());
     let (mut sum, mut sum_sq) = (0i128, 0i128);
-    for_each_kth_distance(x, y, k, &t.grid, |_, yi, di| {
-        let (yi, di) = (yi as usize, di as usize);
-        let count = (yi - 1).min(di - 1) + (n - yi).min(di - 1);
+    let mut add = |count: usize, di: usize, points: u32| {
         if count + 1 >= at_psi.len() {
             at_psi.resize(count + 2, 0);
         }
         if di >= at_log.len() {
             at_log.resize(di + 1, 0);
         }
-        at_psi[count + 1] += 1;
-        at_log[di] += 1;
+        at_psi[count + 1] += points;
+        at_log[di] += points;
         let q = round_to_i64((t.psi[count + 1] + t.log_two_eps[di]) * FIXED_POINT) as i128;
-        sum += q;
-        sum_sq += q * q;
+        sum += points as i128 * q;
+        sum_sq += points as i128 * q * q;
+    };
+    // Most points lie further than Dᵢ − 1 from both ends of y, where n_y,i = 2(Dᵢ − 1): those
+    // are counted by Dᵢ alone, and their terms added once a distance.
+    let mut interior = Vec::<u32>::new();
+    for_each_kth_distance(&x.rows_by_rank, &y.rank, k, &t.grid, |_, yi, di| {
+        let (yi, di) = (yi as usize, di as usize);
+        if yi >= di && n + 1 - yi >= di {
+            if di >= interior.len() {
+                interior.resize(di + 1, 0);
+            }
+            interior[di] += 1;
+        } else {
+            add((yi - 1).min(di - 1) + (n - yi).min(di - 1), di, 1);
+        }
     });
+    for (di, &points) in interior.iter().enumerate().filter(|(_, &h)| h > 0) {
+        add(2 * (di - 1), di, points);
+    }
     // Entries no point takes are skipped (ψ(0) and ln 0 are infinite).
     let mean = |hist: &[u32], table: &[f64]| -> f64 {
         hist.iter()
@@ -275,65 +325,87 @@ const FIXED_POINT: f64 = (1u64 << 32) as f64;
 #[cfg(test)]
 pub(crate) fn kth_distances_2d(x: &[u32], y: &[u32], k: usize) -> Vec<u32> {
     let mut out = vec![0u32; x.len()];
-    for_each_kth_distance(x, y, k, &Grid::new(x.len()), |i, _, d| out[i] = d);
+    let x = RankColumn::new(x.to_vec());
+    for_each_kth_distance(&x.rows_by_rank, y, k, &Grid::new(y.len()), |i, _, d| {
+        out[i] = d
+    });
     out
 }
 
 /// Calls `emit(i, yᵢ, Dᵢ)` with the max-norm distance Dᵢ from every point i to its k-th nearest
 /// other point, in the search's order (cells, not rows), for 2-D points of integer ranks whose
 /// columns are permutations of 1..=N (no two points share an x, so every other point is at
-/// distance ≥ 1). The points are sorted into square cells of side ⌈√(N·[`POINTS_PER_CELL`])⌉,
+/// distance ≥ 1), given as the rows in increasing x (`by_x`: row `by_x[r − 1]` has x = r) and
+/// the y of each row. The points are sorted into square cells of side ⌈√(N·[`POINTS_PER_CELL`])⌉,
 /// strip of cells by strip (a strip holds exactly `side` points). For each strip, the points of
 /// it and its two neighbours are laid out row of cells by row, so that the 3 × 3 cells around
 /// any cell of the strip are one run; each point is offered that run, and the further rings of
 /// cells only where the k-th distance found may reach beyond them, and of a ring only the cells
 /// within that distance (rarely needed). Sequential: the estimator runs the pairs in parallel.
+/// Built for AVX2 where the CPU has it (integer work only: the same results).
 fn for_each_kth_distance(
-    x: &[u32],
+    by_x: &[u32],
     y: &[u32],
     k: usize,
     grid: &Grid,
     emit: impl FnMut(usize, u32, u32),
 ) {
-    let n = x.len();
+    let n = y.len();
     assert!(
         k >= 1 && k < n,
         "k = {k} needs at least k + 1 points, got {n}"
     );
-    // The k smallest distances live in registers for the usual k.
+    #[cfg(target_arch = "x86_64")]
+    if super::knn::has_avx2() {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(
+            by_x: &[u32],
+            y: &[u32],
+            k: usize,
+            grid: &Grid,
+            emit: impl FnMut(usize, u32, u32),
+        ) {
+            search_for_k(by_x, y, k, grid, emit)
+        }
+        // SAFETY: the CPU has AVX2 (checked above), all this function enables.
+        return unsafe { avx2(by_x, y, k, grid, emit) };
+    }
+    search_for_k(by_x, y, k, grid, emit)
+}
+
+/// [`search_2d`] with the k smallest distances in registers for the usual k.
+#[inline(always)]
+fn search_for_k(by_x: &[u32], y: &[u32], k: usize, grid: &Grid, emit: impl FnMut(usize, u32, u32)) {
     match k {
-        1 => search_2d(x, y, grid, [u32::MAX; 1], emit),
-        2 => search_2d(x, y, grid, [u32::MAX; 2], emit),
-        3 => search_2d(x, y, grid, [u32::MAX; 3], emit),
-        4 => search_2d(x, y, grid, [u32::MAX; 4], emit),
-        5 => search_2d(x, y, grid, [u32::MAX; 5], emit),
-        6 => search_2d(x, y, grid, [u32::MAX; 6], emit),
-        7 => search_2d(x, y, grid, [u32::MAX; 7], emit),
-        8 => search_2d(x, y, grid, [u32::MAX; 8], emit),
-        _ => search_2d(x, y, grid, vec![u32::MAX; k], emit),
+        1 => search_2d(by_x, y, grid, [u32::MAX; 1], emit),
+        2 => search_2d(by_x, y, grid, [u32::MAX; 2], emit),
+        3 => search_2d(by_x, y, grid, [u32::MAX; 3], emit),
+        4 => search_2d(by_x, y, grid, [u32::MAX; 4], emit),
+        5 => search_2d(by_x, y, grid, [u32::MAX; 5], emit),
+        6 => search_2d(by_x, y, grid, [u32::MAX; 6], emit),
+        7 => search_2d(by_x, y, grid, [u32::MAX; 7], emit),
+        8 => search_2d(by_x, y, grid, [u32::MAX; 8], emit),
+        _ => search_2d(by_x, y, grid, vec![u32::MAX; k], emit),
     }
 }
 
 /// [`for_each_kth_distance`] with the k smallest distances (less one) kept in `best`.
+#[inline(always)]
 fn search_2d<B: Nearest>(
-    x: &[u32],
+    by_x: &[u32],
     y: &[u32],
     grid: &Grid,
     mut best: B,
     mut emit: impl FnMut(usize, u32, u32),
 ) {
-    let n = x.len();
+    let n = y.len();
+    assert_eq!(by_x.len(), n, "one x for each y");
     assert_eq!(grid.cell_of.len(), n + 1, "a grid for {n} points");
     let (side, g) = (grid.side, grid.g);
     let cell = |v: u32| grid.cell_of[v as usize] as usize;
-    // Each column is a permutation of 1..=N, so the points in x order are a scatter away, and
-    // the strip of cells cx holds exactly the points of x ranks cx·side + 1 ..= (cx + 1)·side:
+    // The strip of cells cx holds exactly the points of x ranks cx·side + 1 ..= (cx + 1)·side:
     // each strip is sorted into its cells on its own (a counting sort over g cells, in cache).
-    let mut by_x = vec![0u32; n];
-    for (i, &xi) in x.iter().enumerate() {
-        by_x[xi as usize - 1] = i as u32;
-    }
-    let mut start = vec![0u32; g * g + 1];
+    let mut cell_start = vec![0u32; g * g + 1];
     // The points in cell order, as columns padded for `insert_run`'s reads.
     let (mut xs, mut ys) = (vec![u32::MAX; n + LANES], vec![u32::MAX; n + LANES]);
     let mut index = vec![0u32; n];
@@ -346,7 +418,7 @@ fn search_2d<B: Nearest>(
         }
         for cy in 0..g {
             fill[cy + 1] += fill[cy];
-            start[cx * g + cy] = lo as u32 + fill[cy];
+            cell_start[cx * g + cy] = lo as u32 + fill[cy];
         }
         for (v, &i) in (lo..hi).zip(&by_x[lo..hi]) {
             let yi = y[i as usize];
@@ -357,8 +429,13 @@ fn search_2d<B: Nearest>(
             *at += 1;
         }
     }
-    start[g * g] = n as u32;
-    let start = |c: usize| start[c] as usize;
+    cell_start[g * g] = n as u32;
+    let start = |c: usize| cell_start[c] as usize;
+    let cells = Cells {
+        start: &cell_start,
+        xs: &xs,
+        ys: &ys,
+    };
     let gi = g as isize;
     // The distance from coordinate p of cell c to the first coordinate outside the cells
     // c - r ..= c + r (none there: u64::MAX).
@@ -436,25 +513,47 @@ fn search_2d<B: Nearest>(
                 let ((x0, x1), (y0, y1)) = (span(px, cx), span(py, cy));
                 for ix in x0..=x1 {
                     let row = ix * g;
-                    let mut scan = |c0: usize, c1: usize| {
-                        let (s, e) = (start(row + c0), start(row + c1 + 1));
-                        insert_run(&xs[s..], &ys[s..], e - s, (px, py), &mut best, &mut dist);
-                    };
                     // Rows cx ± r of the ring whole, the rows between at cy ± r only.
                     if ix.abs_diff(cx) == r {
-                        scan(y0, y1);
+                        cells.offer(row + y0, row + y1, (px, py), &mut best, &mut dist);
                     } else {
                         if cy >= r && cy - r >= y0 {
-                            scan(cy - r, cy - r);
+                            let c = row + cy - r;
+                            cells.offer(c, c, (px, py), &mut best, &mut dist);
                         }
                         if cy + r <= y1 {
-                            scan(cy + r, cy + r);
+                            let c = row + cy + r;
+                            cells.offer(c, c, (px, py), &mut best, &mut dist);
                         }
                     }
                 }
             }
             emit(index[at] as usize, py, best.kth() + 1);
         }
+    }
+}
+
+/// The points of a layout of cells: cell c's are entries `start[c]..start[c + 1]` of the
+/// columns `xs`, `ys` (padded for [`insert_run`]).
+struct Cells<'a> {
+    start: &'a [u32],
+    xs: &'a [u32],
+    ys: &'a [u32],
+}
+
+impl Cells<'_> {
+    /// Offers `best` the points of cells `c0..=c1` (one run: cells of one strip).
+    #[inline(always)]
+    fn offer<B: Nearest>(
+        &self,
+        c0: usize,
+        c1: usize,
+        p: (u32, u32),
+        best: &mut B,
+        dist: &mut [u32; LANES],
+    ) {
+        let (s, e) = (self.start[c0] as usize, self.start[c1 + 1] as usize);
+        insert_run(&self.xs[s..], &self.ys[s..], e - s, p, best, dist);
     }
 }
 
@@ -608,6 +707,25 @@ mod tests {
         }
     }
 
+    /// The search built for the CPU's vector width (AVX2 here, where the CPU has it) emits
+    /// what the baseline build emits, point for point and in the same order.
+    #[test]
+    fn the_dispatched_search_is_the_baseline_build() {
+        let (x, y) = pair_ranks(Family::Clayton, 3000, 0.9, 5);
+        let (x, grid) = (RankColumn::new(x), Grid::new(3000));
+        for k in [1, 3, 9] {
+            let (mut dispatched, mut baseline) = (Vec::new(), Vec::new());
+            for_each_kth_distance(&x.rows_by_rank, &y, k, &grid, |i, yi, d| {
+                dispatched.push((i, yi, d))
+            });
+            search_for_k(&x.rows_by_rank, &y, k, &grid, |i, yi, d| {
+                baseline.push((i, yi, d))
+            });
+            assert_eq!(dispatched.len(), 3000);
+            assert!(dispatched == baseline, "k {k}");
+        }
+    }
+
     /// A pair's estimate is `ksg`'s on that pair, up to the order of summation (the counts are
     /// arithmetic, the logs and ψ tabulated, the means summed over histograms).
     #[test]
@@ -619,6 +737,7 @@ mod tests {
             &rank_points::<u16>(&col(&y)),
             3,
         );
+        let (x, y) = (RankColumn::new(x), RankColumn::new(y));
         let got = pair_cce(&x, &y, 3, &Tables::new(2500));
         assert!((got.value - want).abs() < 1e-12, "{} vs {want}", got.value);
         // The standard error is of the order of the spread of `ksg` at this N (about 0.015).
@@ -637,10 +756,16 @@ mod tests {
             let (a, b) = Family::Gaussian.sample(5, 2000, 8, 0.6, set);
             let (ra, rb) = (ranks(&a, &mut Rng::new(1)), ranks(&b, &mut Rng::new(1)));
             let model = fit(&ra, &rb).unwrap();
-            let surrogate = model.surrogate_rank_columns(2000, 40 + set as u64).unwrap();
-            let data: Vec<Vec<u32>> = rank_columns(&ra)
+            let surrogate: Vec<RankColumn> = model
+                .surrogate_rank_columns(2000, 40 + set as u64)
+                .unwrap()
+                .into_iter()
+                .map(RankColumn::new)
+                .collect();
+            let data: Vec<RankColumn> = rank_columns(&ra)
                 .into_iter()
                 .chain(rank_columns(&rb))
+                .map(RankColumn::new)
                 .collect();
             let t = Tables::new(2000);
             for i in 0..16 {
@@ -663,9 +788,6 @@ mod tests {
         );
     }
 
-    /// The step-up test: a lone score passes only above Bonferroni's bound (3.53 among 120),
-    /// eight scores of 3.2 among 120 all pass (the eighth's bound is 2.94), and one pass
-    /// carries every larger score with it; at one pair the bound is 1.96.
     /// The fixed-point rounding is `f64::round`'s, halves (away from zero) and all.
     #[test]
     fn the_fixed_point_rounding_is_f64_round() {
@@ -690,6 +812,9 @@ mod tests {
         }
     }
 
+    /// The step-up test: a lone score passes only above Bonferroni's bound (3.53 among 120),
+    /// eight scores of 3.2 among 120 all pass (the eighth's bound is 2.94), and one pass
+    /// carries every larger score with it; at one pair the bound is 1.96.
     #[test]
     fn the_step_up_test_admits_more_pairs_when_more_depart() {
         let mut z = vec![0.1; 120];
