@@ -14,7 +14,7 @@
 //! The surrogate is drawn from `Rng::derive(seed, "ksg-tref")`'s seed, `seed` being the pair's
 //! tie-breaking seed: the estimate stays a pure function of the inputs and the seed.
 
-use super::copula::rank_points;
+use super::copula::{rank_points, FromRank};
 use super::elliptical::{fit, EllipticalFit};
 use super::knn::Coord;
 use super::ksg::{ksg_alignment, ksg_cce};
@@ -40,20 +40,11 @@ impl super::CopulaEstimator for KsgTRef {
     }
 
     fn alignment(&self, ra: &Matrix, rb: &Matrix, k: usize, seed: u64) -> Result<PairAlignment> {
-        let (model, surrogate) = reference(ra, rb, seed)?;
+        let (fitted, data) = rayon::join(|| reference(ra, rb, seed), || knn_alignment(ra, rb, k));
+        let (model, surrogate) = fitted?;
         let (sa, sb) = split(&surrogate, ra.cols);
         let closed = model.alignment(ra.cols)?;
-        let (data, surr) = if ra.rows <= u16::MAX as usize {
-            (
-                knn_alignment::<u16>(ra, rb, k),
-                knn_alignment::<u16>(&sa, &sb, k),
-            )
-        } else {
-            (
-                knn_alignment::<u32>(ra, rb, k),
-                knn_alignment::<u32>(&sa, &sb, k),
-            )
-        };
+        let surr = knn_alignment(&sa, &sb, k);
         Ok(PairAlignment::new(
             closed.cce_a_given_b + data.cce_a_given_b - surr.cce_a_given_b,
             closed.cce_b_given_a + data.cce_b_given_a - surr.cce_b_given_a,
@@ -62,19 +53,17 @@ impl super::CopulaEstimator for KsgTRef {
     }
 
     fn cce(&self, ra: &Matrix, rb: &Matrix, k: usize, seed: u64) -> Result<f64> {
-        let (model, surrogate) = reference(ra, rb, seed)?;
+        let (fitted, data) = rayon::join(|| reference(ra, rb, seed), || knn_cce(ra, rb, k));
+        let (model, surrogate) = fitted?;
         let (sa, sb) = split(&surrogate, ra.cols);
         let closed = model.cce(ra.cols)?;
-        let (data, surr) = if ra.rows <= u16::MAX as usize {
-            (knn_cce::<u16>(ra, rb, k), knn_cce::<u16>(&sa, &sb, k))
-        } else {
-            (knn_cce::<u32>(ra, rb, k), knn_cce::<u32>(&sa, &sb, k))
-        };
-        Ok(closed + data - surr)
+        Ok(closed + data - knn_cce(&sa, &sb, k))
     }
 }
 
-/// The fitted copula and one surrogate sample of it (ranks, N × D).
+/// The fitted model and one surrogate sample of it (as ranks), drawn from the pair's seed. The
+/// estimators call it beside `ksg` on the data, which needs no model: the fit's serial parts
+/// would otherwise leave cores idle.
 fn reference(ra: &Matrix, rb: &Matrix, seed: u64) -> Result<(EllipticalFit, Matrix)> {
     let model = fit(ra, rb)?;
     let surrogate = model.surrogate_ranks(ra.rows, derive_seed(seed, "ksg-tref"))?;
@@ -90,16 +79,28 @@ fn split(m: &Matrix, dims_a: usize) -> (Matrix, Matrix) {
     )
 }
 
-fn knn_alignment<T: Coord + super::copula::FromRank>(
-    ra: &Matrix,
-    rb: &Matrix,
-    k: usize,
-) -> PairAlignment {
-    ksg_alignment(&rank_points::<T>(ra), &rank_points::<T>(rb), k)
+/// `ksg`'s three quantities on matrices of ranks, as u16 where N allows (as `ksg` itself does).
+fn knn_alignment(ra: &Matrix, rb: &Matrix, k: usize) -> PairAlignment {
+    fn on<T: Coord + FromRank>(ra: &Matrix, rb: &Matrix, k: usize) -> PairAlignment {
+        ksg_alignment(&rank_points::<T>(ra), &rank_points::<T>(rb), k)
+    }
+    if ra.rows <= u16::MAX as usize {
+        on::<u16>(ra, rb, k)
+    } else {
+        on::<u32>(ra, rb, k)
+    }
 }
 
-fn knn_cce<T: Coord + super::copula::FromRank>(ra: &Matrix, rb: &Matrix, k: usize) -> f64 {
-    ksg_cce(&rank_points::<T>(ra), &rank_points::<T>(rb), k)
+/// `ksg`'s CCE(A|B) on matrices of ranks, as u16 where N allows.
+fn knn_cce(ra: &Matrix, rb: &Matrix, k: usize) -> f64 {
+    fn on<T: Coord + FromRank>(ra: &Matrix, rb: &Matrix, k: usize) -> f64 {
+        ksg_cce(&rank_points::<T>(ra), &rank_points::<T>(rb), k)
+    }
+    if ra.rows <= u16::MAX as usize {
+        on::<u16>(ra, rb, k)
+    } else {
+        on::<u32>(ra, rb, k)
+    }
 }
 
 #[cfg(test)]
