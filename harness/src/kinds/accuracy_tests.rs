@@ -55,7 +55,13 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     let text = String::from_utf8(csv1.clone()).unwrap();
     assert!(text.starts_with("family,n,dims_a,dims_b,rho,estimator,k,quantity,truth,"));
     assert_eq!(text.lines().count(), 1 + first.rows.len());
-    for f in ["estimates.csv", "accuracy.svg", "accuracy.png", "run.json"] {
+    for f in [
+        "estimates.csv",
+        "versus.csv",
+        "accuracy.svg",
+        "accuracy.png",
+        "run.json",
+    ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
     // The wide table: one row per cell and quantity, each estimator's bias, sd and RMSE side by

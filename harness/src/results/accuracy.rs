@@ -1,9 +1,10 @@
 //! The tables of the estimator-accuracy experiment: `estimates.csv` (one row per unit),
 //! `accuracy.csv` (tidy: one row per family, N, dims, ρ, estimator and quantity, with truth,
-//! mean, bias, sd and RMSE over the data sets) and `accuracy_wide.csv` (the same numbers with
-//! the estimators side by side: one row per cell and quantity, bias, sd and RMSE of each
-//! estimator in columns). Its figure is in [`super::figure::accuracy`], its results folder in
-//! [`super::accuracy_folder`].
+//! mean, bias, sd and RMSE over the data sets), `accuracy_wide.csv` (the same numbers with the
+//! estimators side by side: one row per cell and quantity, bias, sd and RMSE of each estimator
+//! in columns) and `versus.csv` (in how many cells each candidate estimator is worse than the
+//! established ones, by SPEC §4.C's rule). Its figure is in [`super::figure::accuracy`], its
+//! results folder in [`super::accuracy_folder`].
 
 use super::tables::cell;
 use crate::estimators::{Estimator, PairAlignment, Truth};
@@ -193,6 +194,103 @@ pub fn accuracy_wide_csv(
     Ok(w.into_inner()?)
 }
 
+/// The estimators the figures had before issue 26 (SPEC §4.C): every other estimator is a
+/// candidate, judged in `versus.csv` against the best of these in each cell.
+pub const ESTABLISHED: [Estimator; 3] = [Estimator::Ksg, Estimator::Kl, Estimator::Gaussian];
+
+/// `versus.csv`: how often each candidate (an estimator of the manifest not in [`ESTABLISHED`])
+/// is worse than the established estimators, by SPEC §4.C's rule: in a cell, worse when its
+/// |bias| (or RMSE) exceeds the smallest |bias| (RMSE) of those it is compared against by more
+/// than its own standard error, sd / √(data sets). One row per candidate, quantity and
+/// comparison: against the best of the established estimators of the manifest in each cell
+/// (`best`), then against each alone. `cells` counts the cells compared (those with an sd: two
+/// data sets or more), `worse_bias` / `worse_rmse` the cells where it is worse, and `most_bias` /
+/// `most_rmse` its largest excess over the comparison (nats; negative where it is better
+/// everywhere). Header only when the manifest has no candidate or no established estimator.
+pub fn versus_csv(rows: &[AccuracyRow], estimators: &[Estimator]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "estimator",
+        "quantity",
+        "against",
+        "cells",
+        "worse_bias",
+        "worse_rmse",
+        "most_bias",
+        "most_rmse",
+    ])?;
+    let established: Vec<Estimator> = ESTABLISHED
+        .into_iter()
+        .filter(|e| estimators.contains(e))
+        .collect();
+    let mut against: Vec<(String, Vec<Estimator>)> = Vec::new();
+    if !established.is_empty() {
+        against.push(("best".to_string(), established.clone()));
+        against.extend(established.iter().map(|&e| (e.to_string(), vec![e])));
+    }
+    let candidates = estimators.iter().filter(|e| !ESTABLISHED.contains(e));
+    for &candidate in candidates {
+        for q in Quantity::ALL {
+            for (name, others) in &against {
+                let tally = Tally::over(rows, candidate, q, others);
+                w.write_record([
+                    candidate.to_string(),
+                    q.name().to_string(),
+                    name.clone(),
+                    tally.cells.to_string(),
+                    tally.worse_bias.to_string(),
+                    tally.worse_rmse.to_string(),
+                    cell((tally.cells > 0).then_some(tally.most_bias)),
+                    cell((tally.cells > 0).then_some(tally.most_rmse)),
+                ])?;
+            }
+        }
+    }
+    Ok(w.into_inner()?)
+}
+
+/// One row of `versus.csv` ([`versus_csv`]).
+struct Tally {
+    cells: usize,
+    worse_bias: usize,
+    worse_rmse: usize,
+    most_bias: f64,
+    most_rmse: f64,
+}
+
+impl Tally {
+    fn over(rows: &[AccuracyRow], candidate: Estimator, q: Quantity, others: &[Estimator]) -> Self {
+        let mut t = Tally {
+            cells: 0,
+            worse_bias: 0,
+            worse_rmse: 0,
+            most_bias: f64::NEG_INFINITY,
+            most_rmse: f64::NEG_INFINITY,
+        };
+        // `summarize` writes the rows of one cell together.
+        for group in rows.chunk_by(|a, b| a.cell == b.cell) {
+            let of = |e: Estimator| group.iter().find(|r| r.estimator == e && r.quantity == q);
+            let Some(mine) = of(candidate) else { continue };
+            let theirs: Vec<&AccuracyRow> = others.iter().filter_map(|&e| of(e)).collect();
+            let se = mine.sd / (mine.seeds as f64).sqrt();
+            if theirs.is_empty() || !se.is_finite() {
+                continue;
+            }
+            let best = |f: fn(&AccuracyRow) -> f64| {
+                theirs.iter().map(|r| f(r)).fold(f64::INFINITY, f64::min)
+            };
+            let excess_bias = mine.bias.abs() - best(|r| r.bias.abs());
+            let excess_rmse = mine.rmse - best(|r| r.rmse);
+            t.cells += 1;
+            t.worse_bias += (excess_bias > se) as usize;
+            t.worse_rmse += (excess_rmse > se) as usize;
+            t.most_bias = t.most_bias.max(excess_bias);
+            t.most_rmse = t.most_rmse.max(excess_rmse);
+        }
+        t
+    }
+}
+
 /// `estimates.csv`: one row per unit.
 pub fn estimates_csv(plan: &AccuracyPlan, results: &[PairAlignment]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -223,4 +321,96 @@ pub fn estimates_csv(plan: &AccuracyPlan, results: &[PairAlignment]) -> Result<V
         w.write_record(record)?;
     }
     Ok(w.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimators::Family;
+
+    fn row(
+        n: usize,
+        estimator: Estimator,
+        bias: f64,
+        sd: f64,
+        seeds: usize,
+        rmse: f64,
+    ) -> AccuracyRow {
+        AccuracyRow {
+            cell: Cell {
+                family: Family::Gaussian,
+                rho: 0.6,
+                dims: 4,
+                n,
+            },
+            estimator,
+            quantity: Quantity::CceAGivenB,
+            truth: -1.0,
+            seeds,
+            mean: bias - 1.0,
+            bias,
+            sd,
+            rmse,
+        }
+    }
+
+    /// SPEC §4.C's rule, cell by cell: worse only by more than the candidate's own SE (cell 500:
+    /// |bias| 0.03 over the best, SE 0.01, worse; RMSE 0.005 over, within), |bias| not bias
+    /// (cell 2000: −0.01 beats ksg's +0.02), against the best of the established estimators
+    /// and each alone; a cell with one data set (no SD) is not compared.
+    #[test]
+    fn versus_counts_the_cells_where_a_candidate_is_worse_beyond_its_se() {
+        use Estimator::{Gaussian, Ksg, TCopulaPairs};
+        let rows = [
+            row(500, Ksg, 0.30, 0.01, 4, 0.31),
+            row(500, Gaussian, -0.05, 0.01, 4, 0.06),
+            row(500, TCopulaPairs, 0.08, 0.02, 4, 0.065),
+            row(2000, Ksg, 0.02, 0.02, 4, 0.05),
+            row(2000, Gaussian, 0.20, 0.01, 4, 0.21),
+            row(2000, TCopulaPairs, -0.01, 0.04, 4, 0.045),
+            row(5000, Ksg, 0.0, 0.01, 1, 0.0),
+            row(5000, Gaussian, 0.0, 0.01, 1, 0.0),
+            row(5000, TCopulaPairs, 0.5, f64::NAN, 1, 0.5),
+        ];
+        let csv = versus_csv(&rows, &[Ksg, Gaussian, TCopulaPairs]).unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+        assert_eq!(
+            lines[0],
+            [
+                "estimator",
+                "quantity",
+                "against",
+                "cells",
+                "worse_bias",
+                "worse_rmse",
+                "most_bias",
+                "most_rmse"
+            ]
+        );
+        // CCE against best, ksg, gaussian; then the same for the MI, which no row has.
+        assert_eq!(lines.len(), 1 + 2 * 3);
+        let close = |s: &str, v: f64| (s.parse::<f64>().unwrap() - v).abs() < 1e-12;
+        let expect = [
+            ("best", 1, 0, 0.03, 0.005),
+            ("ksg", 0, 0, -0.01, -0.005),
+            ("gaussian", 1, 0, 0.03, 0.005),
+        ];
+        for (line, (against, bias, rmse, most_bias, most_rmse)) in lines[1..4].iter().zip(expect) {
+            assert_eq!(line[..4], ["tcopula-pairs", "cce_a_given_b", against, "2"]);
+            assert_eq!(
+                (line[4], line[5]),
+                (&*bias.to_string(), &*rmse.to_string()),
+                "{against}"
+            );
+            assert!(
+                close(line[6], most_bias) && close(line[7], most_rmse),
+                "{line:?}"
+            );
+        }
+        assert_eq!(lines[4][3..], ["0", "0", "0", "", ""]);
+        // Without an established estimator there is nothing to compare with.
+        let alone = versus_csv(&rows[2..3], &[TCopulaPairs]).unwrap();
+        assert_eq!(String::from_utf8(alone).unwrap().lines().count(), 1);
+    }
 }

@@ -1,7 +1,9 @@
 //! The estimator-accuracy experiment's results folder: its tables ([`super::accuracy`]), its
 //! figure ([`super::figure::accuracy`]) and the run record.
 
-use super::accuracy::{accuracy_csv, accuracy_wide_csv, estimates_csv, summarize, AccuracyRow};
+use super::accuracy::{
+    accuracy_csv, accuracy_wide_csv, estimates_csv, summarize, versus_csv, AccuracyRow,
+};
 use crate::estimators::PairAlignment;
 use crate::manifest::accuracy::AccuracyManifest;
 use crate::plan::accuracy::AccuracyPlan;
@@ -26,6 +28,7 @@ pub fn write(
             "accuracy_wide.csv".to_string(),
             accuracy_wide_csv(&rows, &m.estimators, m.k)?,
         ),
+        ("versus.csv".to_string(), versus_csv(&rows, &m.estimators)?),
         ("estimates.csv".to_string(), estimates_csv(plan, results)?),
         ("accuracy.svg".to_string(), svg),
         ("accuracy.png".to_string(), png),
