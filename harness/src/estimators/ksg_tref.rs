@@ -14,11 +14,8 @@
 //! The surrogate is drawn from `Rng::derive(seed, "ksg-tref")`'s seed, `seed` being the pair's
 //! tie-breaking seed: the estimate stays a pure function of the inputs and the seed.
 
-use super::copula::{rank_points, FromRank};
 use super::elliptical::{fit, EllipticalFit};
-use super::knn::Coord;
-use super::ksg::{ksg_alignment, ksg_cce};
-use super::PairAlignment;
+use super::{Estimator, PairAlignment};
 use crate::matrix::Matrix;
 use crate::rng::derive_seed;
 use anyhow::Result;
@@ -40,11 +37,15 @@ impl super::CopulaEstimator for KsgTRef {
     }
 
     fn alignment(&self, ra: &Matrix, rb: &Matrix, k: usize, seed: u64) -> Result<PairAlignment> {
-        let (fitted, data) = rayon::join(|| reference(ra, rb, seed), || knn_alignment(ra, rb, k));
-        let (model, surrogate) = fitted?;
+        let ksg = Estimator::Ksg.implementation();
+        let (fitted, data) = rayon::join(
+            || reference(ra, rb, seed),
+            || ksg.alignment(ra, rb, k, seed),
+        );
+        let ((model, surrogate), data) = (fitted?, data?);
         let (sa, sb) = split(&surrogate, ra.cols);
         let closed = model.alignment(ra.cols)?;
-        let surr = knn_alignment(&sa, &sb, k);
+        let surr = ksg.alignment(&sa, &sb, k, seed)?;
         Ok(PairAlignment::new(
             closed.cce_a_given_b + data.cce_a_given_b - surr.cce_a_given_b,
             closed.cce_b_given_a + data.cce_b_given_a - surr.cce_b_given_a,
@@ -53,11 +54,11 @@ impl super::CopulaEstimator for KsgTRef {
     }
 
     fn cce(&self, ra: &Matrix, rb: &Matrix, k: usize, seed: u64) -> Result<f64> {
-        let (fitted, data) = rayon::join(|| reference(ra, rb, seed), || knn_cce(ra, rb, k));
-        let (model, surrogate) = fitted?;
+        let ksg = Estimator::Ksg.implementation();
+        let (fitted, data) = rayon::join(|| reference(ra, rb, seed), || ksg.cce(ra, rb, k, seed));
+        let ((model, surrogate), data) = (fitted?, data?);
         let (sa, sb) = split(&surrogate, ra.cols);
-        let closed = model.cce(ra.cols)?;
-        Ok(closed + data - knn_cce(&sa, &sb, k))
+        Ok(model.cce(ra.cols)? + data - ksg.cce(&sa, &sb, k, seed)?)
     }
 }
 
@@ -77,30 +78,6 @@ fn split(m: &Matrix, dims_a: usize) -> (Matrix, Matrix) {
         Matrix::from_fn(m.rows, dims_a, |i, j| m.data[i * d + j]),
         Matrix::from_fn(m.rows, d - dims_a, |i, j| m.data[i * d + dims_a + j]),
     )
-}
-
-/// `ksg`'s three quantities on matrices of ranks, as u16 where N allows (as `ksg` itself does).
-fn knn_alignment(ra: &Matrix, rb: &Matrix, k: usize) -> PairAlignment {
-    fn on<T: Coord + FromRank>(ra: &Matrix, rb: &Matrix, k: usize) -> PairAlignment {
-        ksg_alignment(&rank_points::<T>(ra), &rank_points::<T>(rb), k)
-    }
-    if ra.rows <= u16::MAX as usize {
-        on::<u16>(ra, rb, k)
-    } else {
-        on::<u32>(ra, rb, k)
-    }
-}
-
-/// `ksg`'s CCE(A|B) on matrices of ranks, as u16 where N allows.
-fn knn_cce(ra: &Matrix, rb: &Matrix, k: usize) -> f64 {
-    fn on<T: Coord + FromRank>(ra: &Matrix, rb: &Matrix, k: usize) -> f64 {
-        ksg_cce(&rank_points::<T>(ra), &rank_points::<T>(rb), k)
-    }
-    if ra.rows <= u16::MAX as usize {
-        on::<u16>(ra, rb, k)
-    } else {
-        on::<u32>(ra, rb, k)
-    }
 }
 
 #[cfg(test)]

@@ -120,11 +120,7 @@ fn departures(
     seed: u64,
 ) -> Result<(EllipticalFit, Departures)> {
     let n = ra.rows;
-    let x: Vec<RankColumn> = rank_columns(ra)
-        .into_iter()
-        .chain(rank_columns(rb))
-        .map(RankColumn::new)
-        .collect();
+    let x = rank_columns(ra, rb);
     let d = x.len();
     let tables = Tables::new(n);
     let pairs: Vec<(usize, usize)> = (0..d)
@@ -141,11 +137,8 @@ fn departures(
     let (fitted, on_data) = rayon::join(
         || -> Result<_> {
             let model = fit(ra, rb)?;
-            let xs = model.surrogate_rank_columns(n, derive_seed(seed, "tcopula-pairs"))?;
-            Ok((
-                model,
-                xs.into_iter().map(RankColumn::new).collect::<Vec<_>>(),
-            ))
+            let xs = surrogate_columns(&model, n, derive_seed(seed, "tcopula-pairs"))?;
+            Ok((model, xs))
         },
         || each_pair(&x),
     );
@@ -171,11 +164,19 @@ fn departures(
     Ok((model, Departures { pairs }))
 }
 
-/// The columns of a matrix of ranks 1..N, as integers.
-fn rank_columns(m: &Matrix) -> Vec<Vec<u32>> {
-    (0..m.cols)
-        .map(|j| (0..m.rows).map(|i| m.data[i * m.cols + j] as u32).collect())
-        .collect()
+/// The columns of two matrices of ranks 1..N (A's first), as integers.
+fn rank_columns(ra: &Matrix, rb: &Matrix) -> Vec<RankColumn> {
+    let column =
+        |m: &Matrix, j: usize| (0..m.rows).map(|i| m.data[i * m.cols + j] as u32).collect();
+    let a = (0..ra.cols).map(|j| column(ra, j));
+    let b = (0..rb.cols).map(|j| column(rb, j));
+    a.chain(b).map(RankColumn::new).collect()
+}
+
+/// The columns of one surrogate sample of the fitted model.
+fn surrogate_columns(model: &EllipticalFit, n: usize, seed: u64) -> Result<Vec<RankColumn>> {
+    let columns = model.surrogate_rank_columns(n, seed)?;
+    Ok(columns.into_iter().map(RankColumn::new).collect())
 }
 
 /// A column of ranks 1..=N (a permutation) and its inverse, the rows in rank order.
@@ -264,7 +265,7 @@ fn pair_cce(x: &RankColumn, y: &RankColumn, k: usize, t: &Tables) -> Estimate {
         }
         at_psi[count + 1] += points;
         at_log[di] += points;
-        let q = round_to_i64((t.psi[count + 1] + t.log_two_eps[di]) * FIXED_POINT) as i128;
+        let q = ((t.psi[count + 1] + t.log_two_eps[di]) * FIXED_POINT).round() as i128;
         sum += points as i128 * q;
         sum_sq += points as i128 * q * q;
     };
@@ -307,16 +308,6 @@ fn pair_cce(x: &RankColumn, y: &RankColumn, k: usize, t: &Tables) -> Estimate {
     }
 }
 
-/// `v.round() as i64` (half away from zero) for |v| < 2⁶², without the call to libm's `round`
-/// that x86-64's baseline instruction set needs: the truncation is one instruction and the
-/// fraction `v − trunc(v)` is exact.
-#[inline]
-fn round_to_i64(v: f64) -> i64 {
-    let t = v as i64;
-    let frac = v - t as f64;
-    t + (frac >= 0.5) as i64 - (frac <= -0.5) as i64
-}
-
 /// The scale of the fixed-point sums of per-point terms (|term| < 50: squares and sums of
 /// 2·10⁹ points stay far inside an i128).
 const FIXED_POINT: f64 = (1u64 << 32) as f64;
@@ -326,13 +317,13 @@ const FIXED_POINT: f64 = (1u64 << 32) as f64;
 pub(crate) fn kth_distances_2d(x: &[u32], y: &[u32], k: usize) -> Vec<u32> {
     let mut out = vec![0u32; x.len()];
     let x = RankColumn::new(x.to_vec());
-    for_each_kth_distance(&x.rows_by_rank, y, k, &Grid::new(y.len()), |i, _, d| {
-        out[i] = d
+    for_each_kth_distance(&x.rows_by_rank, y, k, &Grid::new(y.len()), |xi, _, d| {
+        out[x.rows_by_rank[xi as usize - 1] as usize] = d
     });
     out
 }
 
-/// Calls `emit(i, yᵢ, Dᵢ)` with the max-norm distance Dᵢ from every point i to its k-th nearest
+/// Calls `emit(xᵢ, yᵢ, Dᵢ)` with the max-norm distance Dᵢ from every point i to its k-th nearest
 /// other point, in the search's order (cells, not rows), for 2-D points of integer ranks whose
 /// columns are permutations of 1..=N (no two points share an x, so every other point is at
 /// distance ≥ 1), given as the rows in increasing x (`by_x`: row `by_x[r − 1]` has x = r) and
@@ -348,7 +339,7 @@ fn for_each_kth_distance(
     y: &[u32],
     k: usize,
     grid: &Grid,
-    emit: impl FnMut(usize, u32, u32),
+    emit: impl FnMut(u32, u32, u32),
 ) {
     let n = y.len();
     assert!(
@@ -363,7 +354,7 @@ fn for_each_kth_distance(
             y: &[u32],
             k: usize,
             grid: &Grid,
-            emit: impl FnMut(usize, u32, u32),
+            emit: impl FnMut(u32, u32, u32),
         ) {
             search_for_k(by_x, y, k, grid, emit)
         }
@@ -375,7 +366,7 @@ fn for_each_kth_distance(
 
 /// [`search_2d`] with the k smallest distances in registers for the usual k.
 #[inline(always)]
-fn search_for_k(by_x: &[u32], y: &[u32], k: usize, grid: &Grid, emit: impl FnMut(usize, u32, u32)) {
+fn search_for_k(by_x: &[u32], y: &[u32], k: usize, grid: &Grid, emit: impl FnMut(u32, u32, u32)) {
     match k {
         1 => search_2d(by_x, y, grid, [u32::MAX; 1], emit),
         2 => search_2d(by_x, y, grid, [u32::MAX; 2], emit),
@@ -396,7 +387,7 @@ fn search_2d<B: Nearest>(
     y: &[u32],
     grid: &Grid,
     mut best: B,
-    mut emit: impl FnMut(usize, u32, u32),
+    mut emit: impl FnMut(u32, u32, u32),
 ) {
     let n = y.len();
     assert_eq!(by_x.len(), n, "one x for each y");
@@ -408,7 +399,6 @@ fn search_2d<B: Nearest>(
     let mut cell_start = vec![0u32; g * g + 1];
     // The points in cell order, as columns padded for `insert_run`'s reads.
     let (mut xs, mut ys) = (vec![u32::MAX; n + LANES], vec![u32::MAX; n + LANES]);
-    let mut index = vec![0u32; n];
     let mut fill = vec![0u32; g + 1];
     for cx in 0..g {
         let (lo, hi) = (cx * side, ((cx + 1) * side).min(n));
@@ -425,12 +415,10 @@ fn search_2d<B: Nearest>(
             let at = &mut fill[cell(yi)];
             let to = lo + *at as usize;
             (xs[to], ys[to]) = (v as u32 + 1, yi);
-            index[to] = i;
             *at += 1;
         }
     }
     cell_start[g * g] = n as u32;
-    let start = |c: usize| cell_start[c] as usize;
     let cells = Cells {
         start: &cell_start,
         xs: &xs,
@@ -465,7 +453,7 @@ fn search_2d<B: Nearest>(
         for cy in 0..g {
             row_start[cy] = pos;
             for ix in strips.clone() {
-                let (s, e) = (start(ix * g + cy), start(ix * g + cy + 1));
+                let (s, e) = cells.run(ix * g + cy, ix * g + cy);
                 // A cell rarely holds more than COPY points: copy that many whatever it
                 // holds (the arrays are padded for it) and move on by what it holds.
                 block_x[pos..pos + COPY].copy_from_slice(&xs[s..s + COPY]);
@@ -480,7 +468,8 @@ fn search_2d<B: Nearest>(
         row_start[g] = pos;
         // The points of strip cx one by one, not cell by cell (a loop of 0 to 3 turns a cell
         // is one mispredicted branch a point).
-        for at in start(cx * g)..start((cx + 1) * g) {
+        let (first, end) = cells.run(cx * g, cx * g + g - 1);
+        for at in first..end {
             let (px, py) = (xs[at], ys[at]);
             let cy = cell(py);
             let (b0, b1) = (row_start[cy.saturating_sub(1)], row_start[(cy + 2).min(g)]);
@@ -528,7 +517,7 @@ fn search_2d<B: Nearest>(
                     }
                 }
             }
-            emit(index[at] as usize, py, best.kth() + 1);
+            emit(px, py, best.kth() + 1);
         }
     }
 }
@@ -542,6 +531,12 @@ struct Cells<'a> {
 }
 
 impl Cells<'_> {
+    /// Where the points of cells `c0..=c1` lie in the columns (one run: cells of one strip).
+    #[inline(always)]
+    fn run(&self, c0: usize, c1: usize) -> (usize, usize) {
+        (self.start[c0] as usize, self.start[c1 + 1] as usize)
+    }
+
     /// Offers `best` the points of cells `c0..=c1` (one run: cells of one strip).
     #[inline(always)]
     fn offer<B: Nearest>(
@@ -552,7 +547,7 @@ impl Cells<'_> {
         best: &mut B,
         dist: &mut [u32; LANES],
     ) {
-        let (s, e) = (self.start[c0] as usize, self.start[c1 + 1] as usize);
+        let (s, e) = self.run(c0, c1);
         insert_run(&self.xs[s..], &self.ys[s..], e - s, p, best, dist);
     }
 }
@@ -679,8 +674,9 @@ mod tests {
     /// Two permutation columns of a sample of `family` (ranks 1..=N).
     fn pair_ranks(family: Family, n: usize, rho: f64, seed: u64) -> (Vec<u32>, Vec<u32>) {
         let (a, b) = family.sample(seed, n, 1, rho, 0);
-        let rank = |m: &Matrix| rank_columns(&ranks(m, &mut Rng::new(1))).remove(0);
-        (rank(&a), rank(&b))
+        let (ra, rb) = (ranks(&a, &mut Rng::new(1)), ranks(&b, &mut Rng::new(1)));
+        let mut columns = rank_columns(&ra, &rb).into_iter().map(|c| c.rank);
+        (columns.next().unwrap(), columns.next().unwrap())
     }
 
     /// The grid search finds exactly the k-th distances of the exact search the other
@@ -756,17 +752,8 @@ mod tests {
             let (a, b) = Family::Gaussian.sample(5, 2000, 8, 0.6, set);
             let (ra, rb) = (ranks(&a, &mut Rng::new(1)), ranks(&b, &mut Rng::new(1)));
             let model = fit(&ra, &rb).unwrap();
-            let surrogate: Vec<RankColumn> = model
-                .surrogate_rank_columns(2000, 40 + set as u64)
-                .unwrap()
-                .into_iter()
-                .map(RankColumn::new)
-                .collect();
-            let data: Vec<RankColumn> = rank_columns(&ra)
-                .into_iter()
-                .chain(rank_columns(&rb))
-                .map(RankColumn::new)
-                .collect();
+            let surrogate = surrogate_columns(&model, 2000, 40 + set as u64).unwrap();
+            let data = rank_columns(&ra, &rb);
             let t = Tables::new(2000);
             for i in 0..16 {
                 for j in i + 1..16 {
@@ -786,30 +773,6 @@ mod tests {
             "sd of delta / se over {} pairs: {sd}",
             z.len()
         );
-    }
-
-    /// The fixed-point rounding is `f64::round`'s, halves (away from zero) and all.
-    #[test]
-    fn the_fixed_point_rounding_is_f64_round() {
-        let mut r = Rng::new(4);
-        let halves = [
-            0.5,
-            1.5,
-            2.5,
-            -0.5,
-            -1.5,
-            -2.5,
-            0.49999999999999994,
-            -0.49999999999999994,
-        ];
-        let values = halves
-            .into_iter()
-            .chain([0.0, -0.0, 1e15 + 0.5, -(2f64.powi(52)) - 1.0, 2f64.powi(61)])
-            .chain((0..10_000).map(|_| (r.uniform() - 0.5) * 2f64.powi(40)))
-            .chain((0..10_000).map(|i| (i as f64 - 5000.0) / 4.0));
-        for v in values {
-            assert_eq!(round_to_i64(v), v.round() as i64, "{v}");
-        }
     }
 
     /// The step-up test: a lone score passes only above Bonferroni's bound (3.53 among 120),
