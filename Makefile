@@ -30,7 +30,7 @@ JOBS    ?= 1
 
 .PHONY: confirm power sensitivity all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators reproduce-estimators-full claims fetch reproduce-downloads-quick \
         reproduce-full test test-slurm fuzz drills verify bench bench-check bench-selftest bench-baseline bench-record bench-report \
-        bench-compare clean-cache help check report test-report mutants
+        bench-compare clean-cache help check report test-report mutants lint
 
 all: build
 
@@ -140,6 +140,11 @@ test:
 	@mkdir -p target
 	set -o pipefail; $(CARGO) test --release --locked --workspace --no-fail-fast 2>&1 | tee target/test.log
 	@awk '/^test result:/ {p += $$4; f += $$6; s += $$8} END {printf "tests: %d passed, %d failed, %d skipped\n", p, f, s}' target/test.log
+
+# Clippy over every crate and target, warnings as errors (the lints the workspace allows, and
+# why, are in Cargo.toml's [workspace.lints.clippy]).
+lint:
+	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 
 # Fuzzes the manifest parser and validation and the CSV reader of `harness cce`:
 # FUZZ_CASES (default 1000000) and/or FUZZ_SECONDS; FUZZ_SEED; crashing inputs go to

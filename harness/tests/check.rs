@@ -385,7 +385,7 @@ fn a_same_seed_rerun_at_another_thread_count_passes_at_tier_1() {
     run_threads(RELU, dir.path(), &dir.path().join("three"), "3");
     let other = dir.path().join("three/results/small_relu");
     let check = |against: &Path| {
-        let out = check_against(&dir.path().join("one"), &path, &against, &[]);
+        let out = check_against(&dir.path().join("one"), &path, against, &[]);
         (out.status.code(), text(&out))
     };
     let (code, said) = check(&other);

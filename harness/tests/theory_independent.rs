@@ -71,8 +71,8 @@ fn min_norm(x: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
 // off-by-one in d − n − 1 moves the n = 18 and 31 values by 15 %.
 #[test]
 fn theory_matches_a_monte_carlo_of_two_min_norm_members() {
-    let (d, snr, trials) = (24usize, 2.0, 1500);
-    let sigma = (1.0 / snr as f64).sqrt();
+    let (d, snr, trials) = (24usize, 2.0f64, 1500);
+    let sigma = (1.0 / snr).sqrt();
     let mut rng = Rng::new(2026);
     for n in [6usize, 12, 18, 31, 40, 70] {
         let (mut risk, mut cross, mut norm) = (0.0, 0.0, 0.0);

@@ -500,7 +500,7 @@ pub fn project(manifest: &Manifest, steps: usize, store: Option<&Store>) -> Resu
         let groups = lockstep_groups(manifest, &work);
         let mut timing = BTreeMap::new();
         for &(members, _) in &groups {
-            if !timing.contains_key(&members) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = timing.entry(members) {
                 let t = time_lockstep(manifest, members, steps, &device)?;
                 println!(
                     "{name}: {model} on {}: {:.3} ms per lockstep step of {members} members together (batch {}), {} tensors created per step (an upper bound on kernel launches); {:.3} ms per check of {CPU_CHECK_CHUNK} images of one member (synthetic {dataset} images, timing only)",
@@ -510,7 +510,7 @@ pub fn project(manifest: &Manifest, steps: usize, store: Option<&Store>) -> Resu
                     t.tensors,
                     t.check_chunk * 1e3,
                 );
-                timing.insert(members, t);
+                slot.insert(t);
             }
         }
         let alone = time_candle_alone(manifest, steps, &device)?;

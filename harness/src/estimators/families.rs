@@ -87,7 +87,7 @@ impl Family {
             Family::Monotone => {
                 for (m, first) in [(&mut a, 0), (&mut b, 1)] {
                     for (p, v) in m.data.iter_mut().enumerate() {
-                        *v = if (p % dims + first) % 2 == 0 {
+                        *v = if (p % dims + first).is_multiple_of(2) {
                             v.exp()
                         } else {
                             *v * *v * *v

@@ -114,7 +114,7 @@ mod tests {
         // Decreasing everywhere: the upper bound, to within the tolerance.
         let (x, _) = minimize_bounded(|x| Ok(-x), 0.0, 1.0, 1e-5).unwrap();
         assert!(x > 1.0 - 1e-4 && x <= 1.0, "{x}");
-        let (x, _) = minimize_bounded(|x| Ok(x), 0.0, 1.0, 1e-5).unwrap();
+        let (x, _) = minimize_bounded(Ok, 0.0, 1.0, 1e-5).unwrap();
         assert!((0.0..1e-4).contains(&x), "{x}");
         // Errors pass through.
         let err = minimize_bounded(|_| anyhow::bail!("no"), 0.0, 1.0, 1e-5).unwrap_err();

@@ -282,7 +282,7 @@ pub fn group<'a>(causes: impl IntoIterator<Item = (&'a str, &'a [Part])>) -> Vec
             (format!("{prefix}{}", parts.join(", ")), n)
         })
         .collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1));
+    out.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
     out
 }
 

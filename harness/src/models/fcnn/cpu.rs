@@ -22,6 +22,9 @@
 //!
 //! Tests compare whole trainings with the candle form (`train::fleet`).
 
+// `x = 0.0 + x` is candle's gradient accumulator starting at 0, in candle's operand order.
+#![allow(clippy::assign_op_pattern)]
+
 use super::Fcnn;
 use crate::models::classifier::{var_from_f32, Classifier, CpuStep, CPU_CHECK_CHUNK};
 use candle_core::{Device, Result};
