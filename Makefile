@@ -199,8 +199,17 @@ MUTANTS_classification := -f harness/src/data/classification.rs \
     -f harness/src/representations/classification.rs --cargo-arg=--lib \
     $(call M_TESTS,classification_science) -- -- classification:: noisy_labels digits_experiment
 MUTANTS_rng            := -f harness/src/rng.rs --cargo-arg=--lib -- -- rng::
+# The level-reading estimators of issue 26 (their t fit, pair departures, surrogates and the
+# accuracy families) and the accuracy tables that judge them (`versus.csv`).
+MUTANTS_levels         := -f harness/src/estimators/pairs.rs -f harness/src/estimators/ksg_tref.rs \
+    -f harness/src/estimators/elliptical.rs -f harness/src/estimators/student.rs \
+    -f harness/src/estimators/families.rs -f harness/src/estimators/draw.rs \
+    -f harness/src/estimators/optimize.rs --cargo-arg=--lib \
+    -- -- estimators:: kinds::accuracy --skip methods_match_a_naive_scan
+MUTANTS_accuracy       := -f harness/src/results/accuracy.rs -f harness/src/results/accuracy_folder.rs \
+    --cargo-arg=--lib -- -- results::accuracy kinds::accuracy
 mutants:
-	@test -n "$(MUTANTS_$(MODULE))" || { echo "MODULE must be one of: estimators claims cache identity theory classification rng"; exit 2; }
+	@test -n "$(MUTANTS_$(MODULE))" || { echo "MODULE must be one of: estimators claims cache identity theory classification rng levels accuracy"; exit 2; }
 	@command -v cargo-mutants >/dev/null || $(CARGO) install --locked cargo-mutants --version $(CARGO_MUTANTS_VERSION)
 	@mkdir -p target/mutants/$(MODULE)
 	nice -n 10 $(CARGO) mutants --in-place --no-shuffle --baseline skip \

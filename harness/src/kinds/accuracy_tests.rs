@@ -64,6 +64,23 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
+    // One row per unit; a cell's estimates average to its mean in the tidy table.
+    let estimates = std::fs::read_to_string(out.join("estimates.csv")).unwrap();
+    assert_eq!(estimates.lines().count(), 1 + first.stats.run);
+    let kl_mi: Vec<f64> = estimates
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[..3] == ["gaussian", "200", "1"] && f[6] == "kl")
+        .map(|f| f[9].parse().unwrap())
+        .collect();
+    let kl_mi_row = first
+        .rows
+        .iter()
+        .find(|r| r.estimator == Estimator::Kl && r.quantity == Quantity::MutualInformation)
+        .unwrap();
+    assert_eq!(kl_mi.len(), 2);
+    assert_eq!(kl_mi.iter().sum::<f64>() / 2.0, kl_mi_row.mean);
     // The wide table: one row per cell and quantity, each estimator's bias, sd and RMSE side by
     // side, the same numbers as the tidy table's.
     let wide = std::fs::read_to_string(out.join("accuracy_wide.csv")).unwrap();
@@ -81,6 +98,17 @@ fn tiny_grid_runs_writes_results_and_reruns_from_the_cache() {
     assert_eq!(wide_row[6], "mutual_information");
     let col = header.iter().position(|h| *h == "kl_rmse").unwrap();
     assert_eq!(wide_row[col], format!("{:?}", tidy_row.rmse));
+    // Each wide row's truth is its own quantity's (the mutual information's is −CCE).
+    let cells_then_quantities = first
+        .rows
+        .chunk_by(|a, b| a.cell == b.cell)
+        .flat_map(|cell| Quantity::ALL.map(move |q| (cell, q)));
+    for (line, (cell, q)) in wide.lines().skip(1).zip(cells_then_quantities) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let tidy = cell.iter().find(|r| r.quantity == q).unwrap();
+        assert_eq!(fields[6], q.name());
+        assert_eq!(fields[7], format!("{:?}", tidy.truth), "{line}");
+    }
     // The figure: each panel's legend strip (beside its plot, off the data) names each
     // estimator once; N itself on the axis.
     let svg = std::fs::read_to_string(out.join("accuracy.svg")).unwrap();
