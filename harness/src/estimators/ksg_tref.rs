@@ -82,7 +82,7 @@ fn split(m: &Matrix, dims_a: usize) -> (Matrix, Matrix) {
 
 #[cfg(test)]
 mod tests {
-    use crate::estimators::{align, Estimator, Family};
+    use crate::estimators::{align, cce, Estimator, Family};
 
     /// On Clayton pairs at 1 + 1 dims the t fit is misspecified (`tcopula` reads about +0.17
     /// nats high at ρ = 0.9) while `ksg` is nearly unbiased: the kNN difference against the
@@ -101,6 +101,19 @@ mod tests {
             .cce_a_given_b;
         assert!(t - truth > 0.1, "tcopula {t} vs truth {truth}");
         assert!((r - truth).abs() < 0.05, "ksg-tref {r} vs truth {truth}");
+        // The other quantities of the pair likewise: at 1 + 1 dims CCE(B|A) is the pair's copula
+        // entropy too, and the mutual information its negative.
+        let all = align(&a, &b, Estimator::KsgTRef, 3, 7).unwrap();
+        let bias = [
+            all.cce_a_given_b - truth,
+            all.cce_b_given_a - truth,
+            all.mutual_information + truth,
+        ];
+        assert!(bias.iter().all(|e| e.abs() < 0.05), "{all:?} vs {truth}");
+        assert_eq!(
+            all.cce_a_given_b,
+            cce(&a, &b, Estimator::KsgTRef, 3, 7).unwrap()
+        );
     }
 
     /// The surrogate is drawn from the seed: the same seed gives the same estimate, another

@@ -668,7 +668,7 @@ mod tests {
     use crate::estimators::copula::{rank_points, ranks};
     use crate::estimators::knn::{self, Method};
     use crate::estimators::ksg::ksg_cce;
-    use crate::estimators::{align, Estimator, Family};
+    use crate::estimators::{align, cce, Estimator, Family};
     use crate::rng::Rng;
 
     /// Two permutation columns of a sample of `family` (ranks 1..=N).
@@ -808,14 +808,42 @@ mod tests {
         let t = align(&a, &b, Estimator::TCopula, 3, 7)
             .unwrap()
             .cce_a_given_b;
-        let p = align(&a, &b, Estimator::TCopulaPairs, 3, 7)
-            .unwrap()
-            .cce_a_given_b;
+        let all = align(&a, &b, Estimator::TCopulaPairs, 3, 7).unwrap();
+        let p = all.cce_a_given_b;
         assert!(t - truth > 0.4, "tcopula {t} vs truth {truth}");
         assert!(
             (p - truth).abs() < 0.15,
             "tcopula-pairs {p} vs truth {truth}"
         );
+        // The departures are across A × B, so they correct CCE(B|A) (whose truth is the same
+        // here) and the mutual information (−truth) as much; the CCE alone is the same number.
+        assert!((all.cce_b_given_a - truth).abs() < 0.15, "{all:?}");
+        assert!((all.mutual_information + truth).abs() < 0.15, "{all:?}");
+        assert_eq!(cce(&a, &b, Estimator::TCopulaPairs, 3, 7).unwrap(), p);
+
+        // Departures within A and within B: the Clayton pairs (A₁, B₁) and (A₂, B₂) of a 2 + 2
+        // sample, regrouped as A' = (A₁, B₁), B' = (A₂, B₂): CCE(A'|B') and CCE(B'|A') are one
+        // pair's copula entropy, the mutual information 0, where `tcopula` reads high.
+        let pair = Family::Clayton.truth(1, 0.9).unwrap().cce_a_given_b;
+        let (a, b) = Family::Clayton.sample(6, 5000, 2, 0.9, 0);
+        let regroup = |j: usize| {
+            Matrix::from_fn(a.rows, 2, |i, c| {
+                let m = if c == 0 { &a } else { &b };
+                m.data[i * 2 + j]
+            })
+        };
+        let (a2, b2) = (regroup(0), regroup(1));
+        let t = align(&a2, &b2, Estimator::TCopula, 3, 7).unwrap();
+        let all = align(&a2, &b2, Estimator::TCopulaPairs, 3, 7).unwrap();
+        assert!(t.cce_a_given_b - pair > 0.1, "tcopula {t:?} vs {pair}");
+        let bias = [
+            all.cce_a_given_b - pair,
+            all.cce_b_given_a - pair,
+            all.mutual_information,
+        ];
+        assert!(bias.iter().all(|e| e.abs() < 0.06), "{all:?} vs {pair}");
+        let c = cce(&a2, &b2, Estimator::TCopulaPairs, 3, 7).unwrap();
+        assert_eq!(c, all.cce_a_given_b);
 
         let (a, b) = Family::Gaussian.sample(5, 3000, 4, 0.6, 0);
         let t = align(&a, &b, Estimator::TCopula, 3, 7).unwrap();

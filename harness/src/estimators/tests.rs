@@ -249,11 +249,16 @@ fn pair_alignment_fields_are_consistent() {
     }
 }
 
+/// Each estimator's name is the one manifests spell (serde's) and the command line parses; each
+/// says in its own words what it computes.
 #[test]
 fn estimator_names_round_trip() {
+    let mut abouts = std::collections::BTreeSet::new();
     for e in Estimator::ALL {
         assert_eq!(e.name().parse::<Estimator>().unwrap(), e);
         assert_eq!(e.to_string(), e.name());
+        assert_eq!(serde_yaml::from_str::<Estimator>(e.name()).unwrap(), e);
+        assert!(abouts.insert(e.about()) && e.about().len() > 20, "{e}");
     }
     let err = "knn".parse::<Estimator>().unwrap_err().to_string();
     assert!(
