@@ -733,11 +733,36 @@ mod tests {
             &rank_points::<u16>(&col(&y)),
             3,
         );
+        // Its standard error is the spread of the per-point terms ψ(n_y,i + 1) + ln(2Dᵢ/N) over
+        // √N, n_y,i counted here point against point.
+        let n = x.len();
+        let terms: Vec<f64> = kth_distances_2d(&x, &y, 3)
+            .iter()
+            .zip(&y)
+            .map(|(&d, &yi)| {
+                let within = y.iter().filter(|&&yj| yj.abs_diff(yi) < d).count() - 1;
+                digamma(within as f64 + 1.0) + (2.0 * d as f64 / n as f64).ln()
+            })
+            .collect();
+        let mean = terms.iter().sum::<f64>() / n as f64;
+        let var = terms.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let se = (var / n as f64).sqrt();
         let (x, y) = (RankColumn::new(x), RankColumn::new(y));
         let got = pair_cce(&x, &y, 3, &Tables::new(2500));
         assert!((got.value - want).abs() < 1e-12, "{} vs {want}", got.value);
-        // The standard error is of the order of the spread of `ksg` at this N (about 0.015).
-        assert!(got.se > 0.005 && got.se < 0.03, "se {}", got.se);
+        assert!((got.se - se).abs() < 1e-9 * se, "se {} vs {se}", got.se);
+        // And where neighbours are at rank distance 1 (k = 1, a few points): counts of 0 and 1.
+        for seed in 0..20 {
+            let (x, y) = pair_ranks(Family::Clayton, 12, 0.9, seed);
+            let want = ksg_cce(
+                &rank_points::<u16>(&col(&x)),
+                &rank_points::<u16>(&col(&y)),
+                1,
+            );
+            let (x, y) = (RankColumn::new(x), RankColumn::new(y));
+            let got = pair_cce(&x, &y, 1, &Tables::new(12)).value;
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
     }
 
     /// The scaled standard error is calibrated: on pairs of independent coordinates (8 + 8
