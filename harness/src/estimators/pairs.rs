@@ -703,6 +703,31 @@ mod tests {
         }
     }
 
+    /// A query whose nearest point lies in the third ring of cells, where only the upper side
+    /// of y bounds the scan after the second: 100 points (cells of 10 ranks), P = (55, 40) at
+    /// the top of its cell, Q = (54, 15) at distance 25 in the second ring, H = (56, 61) at 21
+    /// in the third, and every other point at 25 or more from P. A bound that overstates the
+    /// reach above stops after the second ring with 25.
+    #[test]
+    fn the_search_scans_a_further_ring_where_only_its_upper_side_bounds_it() {
+        let mut x = vec![55, 54, 56];
+        let mut y = vec![40, 15, 61];
+        // The other x within 24 of P's take a y at least 25 from P's.
+        let near_x: Vec<u32> = (31..=79).filter(|v| !x.contains(v)).collect();
+        let far_y = (1..=14).chain(65..=100);
+        for (vx, vy) in near_x.into_iter().zip(far_y) {
+            (x.push(vx), y.push(vy));
+        }
+        let far_x: Vec<u32> = (1..=100).filter(|v| !x.contains(v)).collect();
+        let rest_y: Vec<u32> = (1..=100).filter(|v| !y.contains(v)).collect();
+        (x.extend(far_x), y.extend(rest_y));
+        assert_eq!(x.len(), 100);
+        assert_eq!(kth_distances_2d(&x, &y, 1)[0], 21);
+        let m = Matrix::from_fn(100, 2, |i, j| if j == 0 { x[i] } else { y[i] } as f64);
+        let want = knn::kth_distances(&rank_points::<u32>(&m), 1, Method::Auto);
+        assert_eq!(kth_distances_2d(&x, &y, 1), want);
+    }
+
     /// The search built for the CPU's vector width (AVX2 here, where the CPU has it) emits
     /// what the baseline build emits, point for point and in the same order.
     #[test]
