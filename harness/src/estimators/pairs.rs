@@ -722,10 +722,13 @@ mod tests {
         let rest_y: Vec<u32> = (1..=100).filter(|v| !y.contains(v)).collect();
         (x.extend(far_x), y.extend(rest_y));
         assert_eq!(x.len(), 100);
-        assert_eq!(kth_distances_2d(&x, &y, 1)[0], 21);
+        let got = kth_distances_2d(&x, &y, 1);
+        assert_eq!(got[0], 21);
         let m = Matrix::from_fn(100, 2, |i, j| if j == 0 { x[i] } else { y[i] } as f64);
-        let want = knn::kth_distances(&rank_points::<u32>(&m), 1, Method::Auto);
-        assert_eq!(kth_distances_2d(&x, &y, 1), want);
+        assert_eq!(
+            got,
+            knn::kth_distances(&rank_points::<u32>(&m), 1, Method::Auto)
+        );
     }
 
     /// The search built for the CPU's vector width (AVX2 here, where the CPU has it) emits
