@@ -28,7 +28,7 @@ DEVICE  ?= cpu
 # Shard processes for the runs of `make reproduce`: `make reproduce JOBS=4` (results identical).
 JOBS    ?= 1
 
-.PHONY: confirm power sensitivity all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators reproduce-estimators-full claims fetch reproduce-downloads-quick \
+.PHONY: confirm power sensitivity all build reproduce reproduce-fig1 reproduce-fig2 reproduce-fig3 reproduce-fig4 reproduce-fig4-same-inputs reproduce-estimators reproduce-estimators-full reproduce-estimators-joint claims fetch reproduce-downloads-quick \
         reproduce-full test test-slurm fuzz drills verify bench bench-check bench-selftest bench-baseline bench-record bench-report \
         bench-compare clean-cache help check report test-report mutants lint
 
@@ -120,6 +120,11 @@ reproduce-estimators: build
 # hour on 2 cores; not part of `make reproduce`.
 reproduce-estimators-full: build
 	$(HARNESS) run experiments/estimators_full.yaml
+
+# The same grid on one Clayton copula over every coordinate (`clayton-joint`: SPEC §4.C,
+# limit 3), a few minutes on 2 cores; not part of `make reproduce`.
+reproduce-estimators-joint: build
+	$(HARNESS) run experiments/estimators_joint.yaml
 
 # Downloads mnist and cifar10 once into the Hugging Face cache ($$HF_HOME/hub).
 fetch: build

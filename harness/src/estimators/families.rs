@@ -28,10 +28,22 @@
 //!   2 E[log(−φ′(U))]; with φ(t) = (t^(−θ) − 1)/θ both expectations are elementary and the
 //!   copula entropy of one pair is H(θ) = θ/(1 + θ) − ln(1 + θ). A, and B, have independent
 //!   coordinates, so CCE(A|B) = d H(θ) and MI = −d H(θ).
+//! - `clayton-joint`: one Clayton copula over all 2·dims coordinates at once, of `clayton`'s θ
+//!   (this family alone leaves the skeleton above: every two coordinates, within A, within B
+//!   or across, form a bivariate Clayton pair of that θ). Its dependence is not a sum of pairs:
+//!   every coordinate departs from an elliptical model at once, which is what `tcopula-pairs`
+//!   cannot correct pair by pair (SPEC §4.C, limit 3). Drawn by one frailty V ~ Gamma(1/θ) a
+//!   row, shared by every coordinate, U_j = (1 + E_j/V)^(−1/θ) (ρ < 0: all of B reversed).
+//!   Closed form: the d-dimensional Clayton density is c(u) = Π_{j<d} (1 + jθ) ·
+//!   Π u_i^(−1−θ) · (Σ u_i^(−θ) − d + 1)^(−d−1/θ); under the frailty u_i^(−θ) = 1 + E_i/V, and
+//!   as V/(V + E_i) ~ Beta(1/θ, 1) and V/(V + ΣE) ~ Beta(1/θ, d), E ln(1 + E_i/V) = θ and
+//!   E ln(1 + ΣE/V) = ψ(1/θ + d) − ψ(1/θ) = Σ_{j<d} θ/(1 + jθ). So the copula entropy is
+//!   H_d(θ) = (1 + dθ) Σ_{j<d} 1/(1 + jθ) − d(1 + θ) − Σ_{j<d} ln(1 + jθ) (H_2 is `clayton`'s
+//!   H(θ), H_1 = 0), CCE(A|B) = H_2d − H_d and MI = 2 H_d − H_2d.
 //!
 //! The normal draw depends on (seed, N, dims, ρ, replicate) only, not on the family, so the
 //! Gaussian families of one cell share it (which is what makes `monotone` an exact check);
-//! `clayton` draws from its own stream.
+//! `clayton` and `clayton-joint` draw from streams of their own.
 
 use super::draw::gamma;
 use super::gaussian_cce_from_correlation;
@@ -40,13 +52,15 @@ use crate::matrix::Matrix;
 use crate::rng::Rng;
 use anyhow::{bail, Result};
 
-/// The dependence family of a cell; written `gaussian`, `monotone`, `student-t:ν` or `clayton`.
+/// The dependence family of a cell; written `gaussian`, `monotone`, `student-t:ν`, `clayton` or
+/// `clayton-joint`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     Gaussian,
     Monotone,
     StudentT { nu: u32 },
     Clayton,
+    ClaytonJoint,
 }
 
 /// The exact values of one cell, in nats.
@@ -67,8 +81,15 @@ impl Family {
         replicate: usize,
     ) -> (Matrix, Matrix) {
         let tag = format!("accuracy/n={n}/dims={dims}/rho={rho}/replicate={replicate}");
-        if self == Family::Clayton {
-            return clayton_sample(Rng::derive(seed, &format!("{tag}/clayton")), n, dims, rho);
+        match self {
+            Family::Clayton => {
+                return clayton_sample(Rng::derive(seed, &format!("{tag}/clayton")), n, dims, rho)
+            }
+            Family::ClaytonJoint => {
+                let rng = Rng::derive(seed, &format!("{tag}/clayton-joint"));
+                return clayton_joint_sample(rng, n, dims, rho);
+            }
+            _ => {}
         }
         let mut normal = Rng::derive(seed, &tag);
         let mix = (1.0 - rho * rho).sqrt();
@@ -83,7 +104,7 @@ impl Family {
             }
         }
         match self {
-            Family::Gaussian | Family::Clayton => {}
+            Family::Gaussian | Family::Clayton | Family::ClaytonJoint => {}
             Family::Monotone => {
                 for (m, first) in [(&mut a, 0), (&mut b, 1)] {
                     for (p, v) in m.data.iter_mut().enumerate() {
@@ -127,6 +148,14 @@ impl Family {
                 let h = dims as f64 * clayton_entropy(clayton_theta(rho));
                 (h, -h)
             }
+            Family::ClaytonJoint => {
+                let theta = clayton_theta(rho);
+                let (h_d, h_2d) = (
+                    clayton_joint_entropy(dims, theta),
+                    clayton_joint_entropy(2 * dims, theta),
+                );
+                (h_2d - h_d, 2.0 * h_d - h_2d)
+            }
         };
         if !(cce.is_finite() && mi.is_finite()) {
             bail!("no finite truth for {self} at {dims}+{dims} dims, rho = {rho}");
@@ -165,27 +194,64 @@ pub(crate) fn clayton_entropy(theta: f64) -> f64 {
     theta / (1.0 + theta) - theta.ln_1p()
 }
 
+/// The copula entropy of the d-dimensional Clayton copula (module doc): 0 at θ = 0 or d = 1,
+/// [`clayton_entropy`] at d = 2.
+pub(crate) fn clayton_joint_entropy(d: usize, theta: f64) -> f64 {
+    let (mut inverse, mut log) = (0.0, 0.0);
+    for j in 0..d {
+        let s = j as f64 * theta;
+        inverse += 1.0 / (1.0 + s);
+        log += s.ln_1p();
+    }
+    (1.0 + d as f64 * theta) * inverse - d as f64 * (1.0 + theta) - log
+}
+
 /// `dims` independent Clayton pairs (module doc), as uniforms; B reversed for ρ < 0.
 fn clayton_sample(mut rng: Rng, n: usize, dims: usize, rho: f64) -> (Matrix, Matrix) {
     let theta = clayton_theta(rho);
     let mut a = Matrix::zeros(n, dims);
     let mut b = Matrix::zeros(n, dims);
-    let exponential = |rng: &mut Rng| -(1.0 - rng.uniform()).ln();
     for p in 0..n * dims {
         let (u, v) = if theta == 0.0 {
             (rng.uniform(), rng.uniform())
         } else {
             let frailty = gamma(&mut rng, 1.0 / theta);
-            let (e1, e2) = (exponential(&mut rng), exponential(&mut rng));
             (
-                (-(e1 / frailty).ln_1p() / theta).exp(),
-                (-(e2 / frailty).ln_1p() / theta).exp(),
+                clayton_uniform(&mut rng, frailty, theta),
+                clayton_uniform(&mut rng, frailty, theta),
             )
         };
         a.data[p] = u;
         b.data[p] = if rho < 0.0 { 1.0 - v } else { v };
     }
     (a, b)
+}
+
+/// One Clayton copula over the `dims` + `dims` coordinates of every row (module doc): one
+/// frailty a row, then A's coordinates and B's; B reversed for ρ < 0.
+fn clayton_joint_sample(mut rng: Rng, n: usize, dims: usize, rho: f64) -> (Matrix, Matrix) {
+    let theta = clayton_theta(rho);
+    let mut a = Matrix::zeros(n, dims);
+    let mut b = Matrix::zeros(n, dims);
+    for i in 0..n {
+        let frailty = (theta > 0.0).then(|| gamma(&mut rng, 1.0 / theta));
+        for (m, reverse) in [(&mut a, false), (&mut b, rho < 0.0)] {
+            for v in &mut m.data[i * dims..(i + 1) * dims] {
+                let u = match frailty {
+                    Some(frailty) => clayton_uniform(&mut rng, frailty, theta),
+                    None => rng.uniform(),
+                };
+                *v = if reverse { 1.0 - u } else { u };
+            }
+        }
+    }
+    (a, b)
+}
+
+/// One coordinate of a Clayton copula given its row's frailty: (1 + E/V)^(−1/θ), E ~ Exp(1).
+fn clayton_uniform(rng: &mut Rng, frailty: f64, theta: f64) -> f64 {
+    let e = -(1.0 - rng.uniform()).ln();
+    (-(e / frailty).ln_1p() / theta).exp()
 }
 
 impl std::fmt::Display for Family {
@@ -195,6 +261,7 @@ impl std::fmt::Display for Family {
             Family::Monotone => f.write_str("monotone"),
             Family::StudentT { nu } => write!(f, "student-t:{nu}"),
             Family::Clayton => f.write_str("clayton"),
+            Family::ClaytonJoint => f.write_str("clayton-joint"),
         }
     }
 }
@@ -207,13 +274,14 @@ impl std::str::FromStr for Family {
             "gaussian" => return Ok(Family::Gaussian),
             "monotone" => return Ok(Family::Monotone),
             "clayton" => return Ok(Family::Clayton),
+            "clayton-joint" => return Ok(Family::ClaytonJoint),
             _ => {}
         }
         match s.strip_prefix("student-t:").map(str::parse::<u32>) {
             Some(Ok(nu)) if nu >= 1 => Ok(Family::StudentT { nu }),
             _ => bail!(
-                "family {s:?}: expected `gaussian`, `monotone`, `clayton` or `student-t:ν` with \
-                 a whole number ν >= 1 (degrees of freedom)"
+                "family {s:?}: expected `gaussian`, `monotone`, `clayton`, `clayton-joint` or \
+                 `student-t:ν` with a whole number ν >= 1 (degrees of freedom)"
             ),
         }
     }
@@ -298,6 +366,26 @@ mod tests {
                     .sum();
                 (joint, 0.0, 0.0)
             }
+            Family::ClaytonJoint => {
+                let theta = clayton_theta(rho);
+                if theta == 0.0 {
+                    return (0.0, 0.0, 0.0);
+                }
+                let b: Vec<f64> = b
+                    .iter()
+                    .map(|&v| if rho < 0.0 { 1.0 - v } else { v })
+                    .collect();
+                // The d-dimensional Clayton density, written out (module doc).
+                let log_c = |u: &[f64]| {
+                    let m = u.len();
+                    let s: f64 = u.iter().map(|x| x.powf(-theta)).sum::<f64>() - m as f64 + 1.0;
+                    (0..m).map(|j| (j as f64 * theta).ln_1p()).sum::<f64>()
+                        - (1.0 + theta) * u.iter().map(|x| x.ln()).sum::<f64>()
+                        - (m as f64 + 1.0 / theta) * s.ln()
+                };
+                let joint = log_c(&[a, &b[..]].concat());
+                (joint, log_c(a), log_c(&b))
+            }
         }
     }
 
@@ -316,6 +404,10 @@ mod tests {
             (Family::Clayton, 1, 0.9),
             (Family::Clayton, 2, -0.3),
             (Family::Clayton, 1, 0.0),
+            (Family::ClaytonJoint, 2, 0.6),
+            (Family::ClaytonJoint, 3, 0.9),
+            (Family::ClaytonJoint, 2, -0.3),
+            (Family::ClaytonJoint, 1, 0.0),
         ];
         for (f, dims, rho) in cases {
             let (a, b) = f.sample(99, n, dims, rho, 0);
@@ -361,6 +453,65 @@ mod tests {
             .count();
         assert!(both_low > 20_000 * 20 / 1000, "{both_low}");
         assert_eq!("clayton".parse::<Family>().unwrap(), Family::Clayton);
+    }
+
+    /// The joint Clayton at 1 + 1 dims is the Clayton pair, and its entropy at d = 2 is the
+    /// pair's; its sample has uniform margins, every two coordinates (within A and across) of
+    /// the pair's Kendall's τ, and B reversed for ρ < 0.
+    #[test]
+    fn joint_clayton_is_one_clayton_copula_over_every_coordinate() {
+        for theta in [0.3, 1.0, 5.0] {
+            let pair = clayton_entropy(theta);
+            assert!((clayton_joint_entropy(2, theta) - pair).abs() < 1e-14);
+            assert_eq!(clayton_joint_entropy(1, theta), 0.0);
+        }
+        assert_eq!(clayton_joint_entropy(8, 0.0), 0.0);
+        for rho in [0.3, 0.9, -0.6] {
+            let joint = Family::ClaytonJoint.truth(1, rho).unwrap();
+            let pair = Family::Clayton.truth(1, rho).unwrap();
+            assert!((joint.cce_a_given_b - pair.cce_a_given_b).abs() < 1e-14);
+            assert!((joint.mutual_information - pair.mutual_information).abs() < 1e-14);
+        }
+        // More coordinates share more: CCE(A|B) falls faster than dims · H(θ).
+        let t = Family::ClaytonJoint.truth(4, 0.6).unwrap();
+        assert!(t.cce_a_given_b < Family::Clayton.truth(4, 0.6).unwrap().cce_a_given_b);
+        assert!(t.mutual_information > 0.0);
+
+        let n = 4000;
+        let kendall = |x: &[f64], y: &[f64]| {
+            let mut s = 0i64;
+            for i in 0..x.len() {
+                for j in 0..i {
+                    let c = (x[i] - x[j]) * (y[i] - y[j]);
+                    s += if c > 0.0 { 1 } else { -1 };
+                }
+            }
+            s as f64 / (x.len() * (x.len() - 1) / 2) as f64
+        };
+        let tau = |rho: f64| 2.0 / std::f64::consts::PI * rho.asin();
+        for rho in [0.6, -0.6] {
+            let (a, b) = Family::ClaytonJoint.sample(11, n, 2, rho, 0);
+            assert!(a.data.iter().chain(&b.data).all(|&u| u > 0.0 && u < 1.0));
+            let col = |m: &Matrix, j: usize| (0..n).map(|i| m.get(i, j)).collect::<Vec<_>>();
+            // τ's standard error here is about 0.01.
+            for (x, y, want) in [
+                (col(&a, 0), col(&a, 1), tau(0.6)),
+                (col(&b, 0), col(&b, 1), tau(0.6)),
+                (col(&a, 0), col(&b, 1), tau(rho)),
+                (col(&a, 1), col(&b, 0), tau(rho)),
+            ] {
+                let got = kendall(&x, &y);
+                assert!((got - want).abs() < 0.04, "rho {rho}: tau {got}, want {want}");
+            }
+        }
+        let (a, b) = Family::ClaytonJoint.sample(11, n, 2, 0.0, 0);
+        let col = |m: &Matrix, j: usize| (0..n).map(|i| m.get(i, j)).collect::<Vec<_>>();
+        assert!(kendall(&col(&a, 0), &col(&b, 0)).abs() < 0.04);
+        assert_eq!(
+            "clayton-joint".parse::<Family>().unwrap(),
+            Family::ClaytonJoint
+        );
+        assert_eq!(Family::ClaytonJoint.to_string(), "clayton-joint");
     }
 
     #[test]
