@@ -2,7 +2,8 @@
 //! sample, the default `ksg` CCE of a d/2 + d/2 pair (ranks included), the other measures, and
 //! the kd partition of the neighbour search (`tree_build`), at N ∈ {2000, 20 000} and d ∈ {2, 8, 32}. Sample sizes are kept small so
 //! that `cargo bench -p harness-benches --bench entropy` finishes in a few minutes on 2 cores.
-//! The `levels` group times `ksg` against `tcopula`, `ksg-tref` and `tcopula-pairs` at N = 20 000.
+//! The `levels` group times `ksg` against `tcopula`, `ksg-tref`, `tcopula-pairs` and
+//! `tcopula-matched` at N = 20 000.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use harness::estimators::{self, Estimator, Family, Measure};
@@ -73,6 +74,7 @@ fn levels(c: &mut Criterion) {
             Estimator::TCopula,
             Estimator::KsgTRef,
             Estimator::TCopulaPairs,
+            Estimator::TCopulaMatched,
         ] {
             let id = format!("N=20000/{dims}+{dims}");
             g.bench_function(BenchmarkId::new(e.name(), &id), |bch| {

@@ -501,7 +501,10 @@ mod tests {
                 (col(&a, 1), col(&b, 0), tau(rho)),
             ] {
                 let got = kendall(&x, &y);
-                assert!((got - want).abs() < 0.04, "rho {rho}: tau {got}, want {want}");
+                assert!(
+                    (got - want).abs() < 0.04,
+                    "rho {rho}: tau {got}, want {want}"
+                );
             }
         }
         let (a, b) = Family::ClaytonJoint.sample(11, n, 2, 0.0, 0);

@@ -3,7 +3,7 @@
 //! For representations A (N × d_A) and B (N × d_B) of the same N inputs, [`align`] copula-
 //! transforms both (ranks / N, ties broken by a seeded random order) and estimates the copula
 //! conditional entropy CCE(A|B) = H_c(A, B) − H_c(B) — lower means more aligned — together with
-//! CCE(B|A), the copula mutual information and the symmetric CCE, with one of six estimators:
+//! CCE(B|A), the copula mutual information and the symmetric CCE, with one of seven estimators:
 //! - [`Estimator::Ksg`] (default): one max-norm k-NN search in the joint space, radius reused in
 //!   the marginals (`ksg.rs`). Accurate in low dimension, drifts upward with dimension.
 //! - [`Estimator::Kl`]: differences of separate Kozachenko–Leonenko entropies, what `copent`
@@ -16,6 +16,9 @@
 //!   the copula's closed form (`ksg_tref.rs`): `ksg` with the kNN bias of the fitted model removed.
 //! - [`Estimator::TCopulaPairs`]: `tcopula` plus the 2-D `ksg` departures from the fitted model
 //!   of the pairs of coordinates that show one beyond noise (`pairs.rs`).
+//! - [`Estimator::TCopulaMatched`]: `tcopula-pairs` with the departing pairs kept only where they
+//!   share no coordinate (a matching; `pairs.rs`), so that a departure shared by many
+//!   coordinates is not counted once a pair.
 //!
 //! Beside them, under one interface ([`measure`], `measure.rs`): linear and debiased CKA
 //! (`cka.rs`) and Information Imbalance (`imbalance.rs`); and an optional PCA projection applied
@@ -81,16 +84,19 @@ pub enum Estimator {
     KsgTRef,
     #[serde(rename = "tcopula-pairs")]
     TCopulaPairs,
+    #[serde(rename = "tcopula-matched")]
+    TCopulaMatched,
 }
 
 impl Estimator {
-    pub const ALL: [Estimator; 6] = [
+    pub const ALL: [Estimator; 7] = [
         Estimator::Ksg,
         Estimator::Kl,
         Estimator::Gaussian,
         Estimator::TCopula,
         Estimator::KsgTRef,
         Estimator::TCopulaPairs,
+        Estimator::TCopulaMatched,
     ];
 
     /// The registry: what each estimator computes. The one `match` a new estimator needs.
@@ -101,12 +107,17 @@ impl Estimator {
             Estimator::Gaussian => &gaussian::Gaussian,
             Estimator::TCopula => &elliptical::TCopula,
             Estimator::KsgTRef => &ksg_tref::KsgTRef,
-            Estimator::TCopulaPairs => &pairs::TCopulaPairs,
+            Estimator::TCopulaPairs => &pairs::TCopulaPairs {
+                selection: pairs::Selection::Every,
+            },
+            Estimator::TCopulaMatched => &pairs::TCopulaPairs {
+                selection: pairs::Selection::Matching,
+            },
         }
     }
 
-    /// The manifest / CSV name: "ksg", "kl", "gaussian", "tcopula", "ksg-tref" or
-    /// "tcopula-pairs".
+    /// The manifest / CSV name: "ksg", "kl", "gaussian", "tcopula", "ksg-tref", "tcopula-pairs"
+    /// or "tcopula-matched".
     pub fn name(self) -> &'static str {
         self.implementation().name()
     }
