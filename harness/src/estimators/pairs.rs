@@ -766,11 +766,13 @@ mod tests {
         let near_x: Vec<u32> = (31..=79).filter(|v| !x.contains(v)).collect();
         let far_y = (1..=14).chain(65..=100);
         for (vx, vy) in near_x.into_iter().zip(far_y) {
-            (x.push(vx), y.push(vy));
+            x.push(vx);
+            y.push(vy);
         }
         let far_x: Vec<u32> = (1..=100).filter(|v| !x.contains(v)).collect();
         let rest_y: Vec<u32> = (1..=100).filter(|v| !y.contains(v)).collect();
-        (x.extend(far_x), y.extend(rest_y));
+        x.extend(far_x);
+        y.extend(rest_y);
         assert_eq!(x.len(), 100);
         let got = kth_distances_2d(&x, &y, 1);
         assert_eq!(got[0], 21);
