@@ -86,7 +86,8 @@ impl super::CopulaEstimator for TCopulaPairs {
     fn about(&self) -> &'static str {
         match self.selection {
             Selection::Every => {
-                "tcopula plus the 2-D ksg departures from the fitted model of the pairs that show one"
+                "tcopula plus the 2-D ksg departures from the fitted model of every pair that shows \
+                 one (far off where many pairs share one dependence: use tcopula-matched)"
             }
             Selection::Matching => {
                 "tcopula-pairs with the departing pairs kept only where they share no coordinate"
