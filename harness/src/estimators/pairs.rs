@@ -28,9 +28,9 @@
 //! departing pairs overlap, the expansion fails: on one Clayton copula over all coordinates
 //! (`clayton-joint`), every one of the D(D − 1)/2 pairs departs, their sum counts the one shared
 //! dependence once a pair (496 terms at 16 + 16 dims), and `tcopula-pairs` misses by up to 32
-//! nats there, the more the larger N, as more pairs pass (SPEC §4.C). `tcopula-matched` adds at most D/2 terms, none sharing a coordinate: the
-//! expansion's exact case where the departures are disjoint (there it is `tcopula-pairs`), and a
-//! bounded correction where they are not.
+//! nats there, the more the larger N, as more pairs pass (SPEC §4.E). `tcopula-matched` adds at
+//! most D/2 terms, none sharing a coordinate: the expansion's exact case where the departures are
+//! disjoint (there it is `tcopula-pairs`), and a bounded correction where they are not.
 //!
 //! The 2-D searches run on a grid of cells holding about one point each: a k-th neighbour is
 //! found in the point's cell and the rings around it (`for_each_kth_distance`); the counts in one
