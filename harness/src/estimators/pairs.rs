@@ -903,6 +903,25 @@ mod tests {
         assert_eq!(step_up(&[-1.95]), [false]);
     }
 
+    /// Every pair i < j of the D coordinates (A's first) is tested once, in order, and no
+    /// coordinate with itself: a diagonal pair would read δ = 0 but still count among the
+    /// D(D − 1)/2 tests that set the step-up test's thresholds.
+    #[test]
+    fn the_departures_are_of_every_pair_of_distinct_coordinates() {
+        let (a, b) = Family::Gaussian.sample(5, 400, 3, 0.6, 0);
+        let b = Matrix::from_fn(a.rows, 2, |i, j| b.get(i, j));
+        let (ra, rb) = (ranks(&a, &mut Rng::new(1)), ranks(&b, &mut Rng::new(2)));
+        for selection in [Selection::Every, Selection::Matching] {
+            let (_, departures) = departures(&ra, &rb, 3, 7, selection).unwrap();
+            let tested: Vec<(usize, usize)> =
+                departures.pairs.iter().map(|&(i, j, _)| (i, j)).collect();
+            let want: Vec<(usize, usize)> = (0..5)
+                .flat_map(|i| (i + 1..5).map(move |j| (i, j)))
+                .collect();
+            assert_eq!(tested, want);
+        }
+    }
+
     /// The matching keeps passing pairs in decreasing |z| while their coordinates are free: of
     /// (0, 1) z 5, (1, 2) z −9, (2, 3) z 4, (0, 3) z 3 and (0, 2) z 8 (not passing), it keeps
     /// (1, 2) first, then (0, 3); a failing pair is never kept.
