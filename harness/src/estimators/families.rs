@@ -552,6 +552,22 @@ mod tests {
             }
         }
         assert_ne!(ga.data, ma.data);
+        // The transforms as documented: exp and cube alternating, A starting with exp and B with
+        // the cube (any strictly increasing map would keep the ranks; these are the ones named).
+        for j in 0..3 {
+            let (x, y) = (ga.get(4, j), gb.get(4, j));
+            let (cube, exp) = (|v: f64| v * v * v, |v: f64| v.exp());
+            let (want_a, want_b) = if j % 2 == 0 {
+                (exp(x), cube(y))
+            } else {
+                (cube(x), exp(y))
+            };
+            assert_eq!(
+                (ma.get(4, j), mb.get(4, j)),
+                (want_a, want_b),
+                "coordinate {j}"
+            );
+        }
         // Same normals, rescaled per row by one positive factor.
         for i in 0..50 {
             let s = ta.get(i, 0) / ga.get(i, 0);
