@@ -349,24 +349,7 @@ mod tests {
                     log_t(sq(b), dims, 0.0) - margins(b),
                 )
             }
-            Family::Clayton => {
-                let theta = clayton_theta(rho);
-                let joint: f64 = a
-                    .iter()
-                    .zip(b)
-                    .map(|(&u, &v)| {
-                        let v = if rho < 0.0 { 1.0 - v } else { v };
-                        if theta == 0.0 {
-                            return 0.0;
-                        }
-                        theta.ln_1p()
-                            - (theta + 1.0) * (u.ln() + v.ln())
-                            - (2.0 + 1.0 / theta) * (u.powf(-theta) + v.powf(-theta) - 1.0).ln()
-                    })
-                    .sum();
-                (joint, 0.0, 0.0)
-            }
-            Family::ClaytonJoint => {
+            Family::Clayton | Family::ClaytonJoint => {
                 let theta = clayton_theta(rho);
                 if theta == 0.0 {
                     return (0.0, 0.0, 0.0);
@@ -375,7 +358,8 @@ mod tests {
                     .iter()
                     .map(|&v| if rho < 0.0 { 1.0 - v } else { v })
                     .collect();
-                // The d-dimensional Clayton density, written out (module doc).
+                // The m-dimensional Clayton density, written out (module doc; m = 2 is the
+                // bivariate one).
                 let log_c = |u: &[f64]| {
                     let m = u.len();
                     let s: f64 = u.iter().map(|x| x.powf(-theta)).sum::<f64>() - m as f64 + 1.0;
@@ -383,8 +367,12 @@ mod tests {
                         - (1.0 + theta) * u.iter().map(|x| x.ln()).sum::<f64>()
                         - (m as f64 + 1.0 / theta) * s.ln()
                 };
-                let joint = log_c(&[a, &b[..]].concat());
-                (joint, log_c(a), log_c(&b))
+                if f == Family::Clayton {
+                    // Independent pairs (A_i, B_i): A and B each have independent coordinates.
+                    let joint = a.iter().zip(&b).map(|(&u, &v)| log_c(&[u, v])).sum();
+                    return (joint, 0.0, 0.0);
+                }
+                (log_c(&[a, &b[..]].concat()), log_c(a), log_c(&b))
             }
         }
     }
@@ -478,6 +466,7 @@ mod tests {
         assert!(t.mutual_information > 0.0);
 
         let n = 4000;
+        let col = |m: &Matrix, j: usize| (0..n).map(|i| m.get(i, j)).collect::<Vec<_>>();
         let kendall = |x: &[f64], y: &[f64]| {
             let mut s = 0i64;
             for i in 0..x.len() {
@@ -492,7 +481,6 @@ mod tests {
         for rho in [0.6, -0.6] {
             let (a, b) = Family::ClaytonJoint.sample(11, n, 2, rho, 0);
             assert!(a.data.iter().chain(&b.data).all(|&u| u > 0.0 && u < 1.0));
-            let col = |m: &Matrix, j: usize| (0..n).map(|i| m.get(i, j)).collect::<Vec<_>>();
             // τ's standard error here is about 0.01.
             for (x, y, want) in [
                 (col(&a, 0), col(&a, 1), tau(0.6)),
@@ -508,7 +496,6 @@ mod tests {
             }
         }
         let (a, b) = Family::ClaytonJoint.sample(11, n, 2, 0.0, 0);
-        let col = |m: &Matrix, j: usize| (0..n).map(|i| m.get(i, j)).collect::<Vec<_>>();
         assert!(kendall(&col(&a, 0), &col(&b, 0)).abs() < 0.04);
         assert_eq!(
             "clayton-joint".parse::<Family>().unwrap(),

@@ -237,8 +237,7 @@ impl RankColumn {
 /// more of them.
 fn step_up(z: &[f64]) -> Vec<bool> {
     let m = z.len();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&a, &b| z[b].abs().total_cmp(&z[a].abs()).then(a.cmp(&b)));
+    let order = strongest_first(z, (0..m).collect());
     let critical =
         |rank: usize| -normal_quantile(FAMILY_WISE_ALPHA * rank as f64 / (2.0 * m as f64));
     let passing = (1..=m)
@@ -255,8 +254,7 @@ fn step_up(z: &[f64]) -> Vec<bool> {
 /// Of the passing pairs, those kept greedily in decreasing |z| (ties in pair order) while
 /// neither coordinate is taken: a matching of the `d` coordinates.
 fn disjoint(pairs: &[(usize, usize)], z: &[f64], pass: &[bool], d: usize) -> Vec<bool> {
-    let mut order: Vec<usize> = (0..pairs.len()).filter(|&p| pass[p]).collect();
-    order.sort_by(|&a, &b| z[b].abs().total_cmp(&z[a].abs()).then(a.cmp(&b)));
+    let order = strongest_first(z, (0..pairs.len()).filter(|&p| pass[p]).collect());
     let mut taken = vec![false; d];
     let mut keep = vec![false; pairs.len()];
     for p in order {
@@ -266,6 +264,13 @@ fn disjoint(pairs: &[(usize, usize)], z: &[f64], pass: &[bool], d: usize) -> Vec
         }
     }
     keep
+}
+
+/// The pairs `order` sorted by decreasing |z|, ties in pair order: the order in which the
+/// step-up test admits pairs and the matching keeps them.
+fn strongest_first(z: &[f64], mut order: Vec<usize>) -> Vec<usize> {
+    order.sort_by(|&a, &b| z[b].abs().total_cmp(&z[a].abs()).then(a.cmp(&b)));
+    order
 }
 
 /// A 2-D estimate and its standard error.
