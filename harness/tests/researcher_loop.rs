@@ -380,3 +380,100 @@ fn another_manifest_under_a_name_never_replaces_its_results_and_runs_are_listed_
         err(&unknown)
     );
 }
+
+/// A small accuracy grid: Clayton pairs at 1 + 1 dims, where `tcopula`'s misspecified fit is
+/// worse than `ksg` in some cells (SPEC §4.C), three data sets a cell.
+const ACCURACY: &str = "kind: estimator-accuracy
+name: acc
+seed: 11
+estimators: [ksg, gaussian, tcopula]
+k: 3
+grid:
+  - n: [500, 1000]
+    dims: [1]
+    rho: [0.3, 0.6, 0.9]
+    families: [clayton]
+    seeds: 3
+figure: {families: [clayton], rho: 0.6}
+";
+
+/// `harness diff` of two estimator-accuracy runs (SPEC §4.F): cell by cell, each run's
+/// verdict counts as its own `versus.csv` gives them, the cells of the verdicts with
+/// `--cells`, a results folder as a side, and a network run against an accuracy run refused.
+#[test]
+fn two_accuracy_runs_are_diffed_cell_by_cell_and_their_verdicts_set_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("art");
+    let a = write(dir.path(), "a.yaml", ACCURACY);
+    let b = write(
+        dir.path(),
+        "b.yaml",
+        &ACCURACY
+            .replace("name: acc", "name: acc_b")
+            .replace("seed: 11", "seed: 12")
+            .replace("seeds: 3", "seeds: 4"),
+    );
+    ok(harness(&art, &["run", &a]));
+    ok(harness(&art, &["run", &b]));
+    let said = ok(harness(&art, &["diff", &a, &b]));
+    assert!(said.contains("manifest: 3 key(s) differ"), "{said}");
+    assert!(
+        said.contains("cells: 6 in both runs (0 in A only, 0 in B only)"),
+        "{said}"
+    );
+    // Each run's counts in the diff are those of its own versus.csv.
+    let versus = |name: &str| -> Vec<Vec<String>> {
+        let text = fs::read_to_string(art.join("results").join(name).join("versus.csv")).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect()
+    };
+    let (va, vb) = (versus("acc"), versus("acc_b"));
+    assert_eq!(va.len(), 2 * 3);
+    for (ra, rb) in va.iter().zip(&vb) {
+        let line = said
+            .lines()
+            .find(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                w.len() == 10 && w[0] == ra[0] && w[1] == ra[1] && w[2] == ra[2]
+            })
+            .unwrap_or_else(|| panic!("no verdict row for {ra:?}\n{said}"));
+        let w: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(w[3], "6", "{line}");
+        assert_eq!((w[4], w[5]), (ra[4].as_str(), rb[4].as_str()), "{line}");
+        assert_eq!((w[7], w[8]), (ra[5].as_str(), rb[5].as_str()), "{line}");
+        let both: usize = w[6].parse().unwrap();
+        assert!(both <= ra[4].parse().unwrap() && both <= rb[4].parse().unwrap());
+    }
+    // Some verdict to list: tcopula on Clayton pairs.
+    let worse: usize = va.iter().map(|r| r[4].parse::<usize>().unwrap()).sum();
+    assert!(worse > 0, "{va:?}");
+    let verdict_ends =
+        |l: &&str| l.ends_with("held") || l.ends_with("A only") || l.ends_with("B only");
+    let cells = ok(harness(&art, &["diff", &a, &b, "--cells"]));
+    let listed: Vec<&str> = cells
+        .lines()
+        .filter(|l| l.contains("clayton 1+1 N="))
+        .filter(verdict_ends)
+        .collect();
+    assert!(!listed.is_empty(), "{cells}");
+    assert!(said.contains("(--cells lists the cells)"), "{said}");
+    assert!(!said.lines().any(|l| verdict_ends(&l)), "{said}");
+    // A results folder is a side; it has its run record, so the manifests are compared.
+    let folder = art.join("results/acc");
+    let same = ok(harness(&art, &["diff", folder.to_str().unwrap(), &a]));
+    assert!(same.contains("manifest: identical"), "{same}");
+    assert!(same.contains("0 (0.0 %)"), "{same}");
+    // A network run and an accuracy run are not compared.
+    let small = write(dir.path(), "small.yaml", SMALL);
+    ok(harness(&art, &["run", &small]));
+    let refused = harness(&art, &["diff", &small, &a]);
+    assert!(!refused.status.success());
+    assert!(
+        err(&refused).contains("is an estimator-accuracy run")
+            && err(&refused).contains("accuracy.csv exists"),
+        "{}",
+        err(&refused)
+    );
+}

@@ -1,15 +1,20 @@
-//! `harness diff A B`: two runs (run ids from the history, or manifest files whose results
-//! are in the artifacts folder) compared: the manifests key by key (their canonical forms,
-//! flattened to dotted keys), then the summaries point by point, the generalization error and
-//! the main estimator's CCE of B minus A with the standard error of the difference and the
-//! difference in those standard errors (z).
+//! `harness diff A B`: two runs (run ids from the history, manifest files whose results are
+//! in the artifacts folder, or results folders) compared: the manifests key by key (their
+//! canonical forms, flattened to dotted keys), then the summaries point by point, the
+//! generalization error and the main estimator's CCE of B minus A with the standard error of
+//! the difference and the difference in those standard errors (z). Two estimator-accuracy runs
+//! are compared cell by cell instead (SPEC §4.F, [`results::accuracy_recheck`]): whether each
+//! estimator's means agree, and which of SPEC §4.C's verdicts hold in both runs.
 
 use super::history::{self, RunEntry};
 use crate::cache::Store;
 use crate::kinds;
+use crate::manifest::accuracy::Cell;
 use crate::manifest::{self, Overrides};
 use crate::plan::explain::flatten;
 use crate::results;
+use crate::results::accuracy::{AccuracyRow, CellVerdict};
+use crate::results::accuracy_recheck;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -19,19 +24,29 @@ use std::process::ExitCode;
 
 /// Compare two runs: the manifests key by key, then every point of the summaries (B − A
 /// with the standard error of the difference). A and B are run ids from `harness runs` (or a
-/// unique start of one) or manifest files already run.
+/// unique start of one), manifest files already run, or results folders (`reference/fig2_relu`).
+///
+/// Two estimator-accuracy runs (`accuracy.csv` on both sides) are compared cell by cell: each
+/// estimator's mean, B − A, in standard errors of the difference (about 5 % of the cells beyond
+/// 2 when both runs measure the same thing), then SPEC §4.C's verdicts (a candidate worse than
+/// the established estimators by more than its SE) in A, in B and in both: a verdict of one
+/// run alone flipped under resampling and is not a finding (SPEC §4.F).
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A run id or a manifest file.
+    /// A run id, a manifest file or a results folder.
     pub a: String,
-    /// A run id or a manifest file.
+    /// A run id, a manifest file or a results folder.
     pub b: String,
+    /// Estimator-accuracy runs: also list each cell where a candidate is worse in either run,
+    /// with both runs' excess and standard error.
+    #[arg(long)]
+    pub cells: bool,
 }
 
 /// `harness diff`.
 pub fn main(ctx: &super::Context, args: Args) -> Result<ExitCode> {
     let (a, b) = (side(&ctx.store, &args.a)?, side(&ctx.store, &args.b)?);
-    print!("{}", diff(&a, &b)?);
+    print!("{}", diff(&a, &b, args.cells)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -46,6 +61,21 @@ pub struct Side {
 /// loader; its results are where `harness run` puts them).
 pub fn side(store: &Store, what: &str) -> Result<Side> {
     let path = Path::new(what);
+    if path.is_dir() {
+        // A results folder: its manifest is in its run record when it has one (a copy under
+        // `reference/` has none).
+        let record = path.join("run.json");
+        let manifest = std::fs::read(&record)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+            .and_then(|v| v.get("manifest").cloned())
+            .unwrap_or(Value::Null);
+        return Ok(Side {
+            label: format!("folder {what}"),
+            manifest,
+            results_dir: path.to_path_buf(),
+        });
+    }
     if path.is_file() {
         let loaded = manifest::load(path, &Overrides::default())?;
         let experiment = kinds::of(&loaded);
@@ -160,19 +190,44 @@ fn shown(mean: Option<f64>, se: Option<f64>) -> String {
     }
 }
 
-/// The whole comparison, as printed.
-pub fn diff(a: &Side, b: &Side) -> Result<String> {
+/// The whole comparison, as printed (`cells`: list the cells of the accuracy verdicts).
+pub fn diff(a: &Side, b: &Side, cells: bool) -> Result<String> {
     let mut out = String::new();
     writeln!(out, "A: {}", a.label)?;
     writeln!(out, "B: {}", b.label)?;
     let changes = manifest_changes(&a.manifest, &b.manifest);
-    if changes.is_empty() {
+    if a.manifest.is_null() || b.manifest.is_null() {
+        writeln!(
+            out,
+            "manifest: not compared (a folder without run.json has no record of it)"
+        )?;
+    } else if changes.is_empty() {
         writeln!(out, "manifest: identical")?;
     } else {
         writeln!(out, "manifest: {} key(s) differ (A → B)", changes.len())?;
         let width = changes.iter().map(|c| c.0.len()).max().unwrap_or(0);
         for (k, va, vb) in &changes {
             writeln!(out, "  {k:<width$}  {va} → {vb}")?;
+        }
+    }
+    let accuracy = |s: &Side| s.results_dir.join("accuracy.csv");
+    match (accuracy(a).is_file(), accuracy(b).is_file()) {
+        (true, true) => {
+            let rows_a = results::accuracy::read_accuracy_csv(&accuracy(a))?;
+            let rows_b = results::accuracy::read_accuracy_csv(&accuracy(b))?;
+            out.push_str(&accuracy_diff(&rows_a, &rows_b, cells)?);
+            return Ok(out);
+        }
+        (false, false) => {}
+        (in_a, _) => {
+            let (run, other) = if in_a { (a, b) } else { (b, a) };
+            bail!(
+                "{} is an estimator-accuracy run ({} exists) and {} is not: only runs of \
+                 the same kind can be compared",
+                run.label,
+                accuracy(run).display(),
+                other.label
+            );
         }
     }
     let (sa, sb) = (read_summary(&a.results_dir)?, read_summary(&b.results_dir)?);
@@ -243,7 +298,23 @@ pub fn diff(a: &Side, b: &Side) -> Result<String> {
          difference / standard error)",
         table.len() - 1
     )?;
-    let widths: Vec<usize> = (0..table[0].len())
+    write_table(&mut out, &table)?;
+    if !only_a.is_empty() {
+        writeln!(out, "only in A: {}", only_a.join(", "))?;
+    }
+    if !only_b.is_empty() {
+        let v: Vec<&str> = only_b.iter().map(|s| s.as_str()).collect();
+        writeln!(out, "only in B: {}", v.join(", "))?;
+    }
+    Ok(out)
+}
+
+/// Rows of cells in aligned columns, indented by two spaces.
+fn write_table(out: &mut String, table: &[Vec<String>]) -> std::fmt::Result {
+    let Some(first) = table.first() else {
+        return Ok(());
+    };
+    let widths: Vec<usize> = (0..first.len())
         .map(|c| {
             table
                 .iter()
@@ -252,7 +323,7 @@ pub fn diff(a: &Side, b: &Side) -> Result<String> {
                 .unwrap_or(0)
         })
         .collect();
-    for r in &table {
+    for r in table {
         let cells: Vec<String> = r
             .iter()
             .zip(&widths)
@@ -260,13 +331,149 @@ pub fn diff(a: &Side, b: &Side) -> Result<String> {
             .collect();
         writeln!(out, "  {}", cells.join("  ").trim_end())?;
     }
-    if !only_a.is_empty() {
-        writeln!(out, "only in A: {}", only_a.join(", "))?;
+    Ok(())
+}
+
+/// A cell as people read it: `clayton 1+1 N=2000 ρ=0.6`.
+fn cell_name(c: &Cell) -> String {
+    format!("{} {}+{} N={} ρ={}", c.family, c.dims, c.dims, c.n, c.rho)
+}
+
+/// Two estimator-accuracy runs, cell by cell (SPEC §4.F).
+fn accuracy_diff(a: &[AccuracyRow], b: &[AccuracyRow], list_cells: bool) -> Result<String> {
+    let mut out = String::new();
+    let (both, only_a, only_b) = accuracy_recheck::shared_cells(a, b);
+    writeln!(
+        out,
+        "cells: {both} in both runs ({only_a} in A only, {only_b} in B only)"
+    )?;
+    writeln!(
+        out,
+        "estimates: each estimator's mean, B − A, over the cells both have; cells where it \
+         differs by more than 2 standard errors of the difference (about 5 % when both runs \
+         measure the same thing)"
+    )?;
+    let mut table = vec![[
+        "estimator",
+        "quantity",
+        "cells",
+        "beyond 2 SE",
+        "largest |z|",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for g in accuracy_recheck::agreement(a, b) {
+        table.push(vec![
+            g.estimator.to_string(),
+            g.quantity.name().to_string(),
+            g.cells.to_string(),
+            if g.cells == 0 {
+                "–".into()
+            } else {
+                format!(
+                    "{} ({:.1} %)",
+                    g.beyond_2se,
+                    100.0 * g.beyond_2se as f64 / g.cells as f64
+                )
+            },
+            g.largest
+                .map_or("–".into(), |(z, c)| format!("{z:.1} ({})", cell_name(&c))),
+        ]);
     }
-    if !only_b.is_empty() {
-        let v: Vec<&str> = only_b.iter().map(|s| s.as_str()).collect();
-        writeln!(out, "only in B: {}", v.join(", "))?;
+    write_table(&mut out, &table)?;
+    let replications = accuracy_recheck::replication(a, b);
+    if replications.is_empty() {
+        writeln!(
+            out,
+            "verdicts: none (the runs share no candidate, or no established estimator: ksg, kl, \
+             gaussian)"
+        )?;
+        return Ok(out);
     }
+    writeln!(
+        out,
+        "verdicts (SPEC §4.C: worse than the established estimators by more than its SE), in A, \
+         in B and in both; only those in both are findings (SPEC §4.F)"
+    )?;
+    let mut table = vec![[
+        "candidate",
+        "quantity",
+        "against",
+        "cells",
+        "|bias| A",
+        "B",
+        "both",
+        "RMSE A",
+        "B",
+        "both",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for r in &replications {
+        let (bias, rmse) = (
+            r.held(CellVerdict::worse_bias),
+            r.held(CellVerdict::worse_rmse),
+        );
+        table.push(vec![
+            r.candidate.to_string(),
+            r.quantity.name().to_string(),
+            r.against.clone(),
+            r.cells.len().to_string(),
+            bias.a.to_string(),
+            bias.b.to_string(),
+            bias.both.to_string(),
+            rmse.a.to_string(),
+            rmse.b.to_string(),
+            rmse.both.to_string(),
+        ]);
+    }
+    write_table(&mut out, &table)?;
+    if !list_cells {
+        writeln!(out, "(--cells lists the cells)")?;
+        return Ok(out);
+    }
+    let measures: [(&str, fn(&CellVerdict) -> bool, fn(&CellVerdict) -> f64); 2] = [
+        ("|bias|", CellVerdict::worse_bias, |v| v.excess_bias),
+        ("RMSE", CellVerdict::worse_rmse, |v| v.excess_rmse),
+    ];
+    writeln!(
+        out,
+        "cells worse in either run (excess over the comparison ± the candidate's SE, nats)"
+    )?;
+    let mut table = vec![[
+        "candidate",
+        "quantity",
+        "against",
+        "measure",
+        "cell",
+        "A",
+        "B",
+        "verdict",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for r in &replications {
+        for (measure, worse, excess) in measures {
+            for (va, vb) in r.cells.iter().filter(|(va, vb)| worse(va) || worse(vb)) {
+                let verdict = match (worse(va), worse(vb)) {
+                    (true, true) => "held",
+                    (true, false) => "A only",
+                    _ => "B only",
+                };
+                table.push(vec![
+                    r.candidate.to_string(),
+                    r.quantity.name().to_string(),
+                    r.against.clone(),
+                    measure.to_string(),
+                    cell_name(&va.cell),
+                    format!("{:+.3} ± {:.3}", excess(va), va.se),
+                    format!("{:+.3} ± {:.3}", excess(vb), vb.se),
+                    verdict.to_string(),
+                ]);
+            }
+        }
+    }
+    write_table(&mut out, &table)?;
     Ok(out)
 }
 

@@ -10,7 +10,8 @@ use super::tables::cell;
 use crate::estimators::{Estimator, PairAlignment, Truth};
 use crate::manifest::accuracy::{AccuracyManifest, Cell};
 use crate::plan::accuracy::AccuracyPlan;
-use anyhow::Result;
+use anyhow::{Context, Result};
+use std::path::Path;
 
 /// The quantities whose accuracy is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,15 +199,38 @@ pub fn accuracy_wide_csv(
 /// candidate, judged in `versus.csv` against the best of these in each cell.
 pub const ESTABLISHED: [Estimator; 3] = [Estimator::Ksg, Estimator::Kl, Estimator::Gaussian];
 
+/// What each candidate is compared against in `versus.csv` and by `harness diff` (SPEC §4.C):
+/// the per-cell best of the [`ESTABLISHED`] estimators among `estimators` (`best`), then each
+/// of them alone. Empty when `estimators` has none of them.
+pub fn comparisons(estimators: &[Estimator]) -> Vec<(String, Vec<Estimator>)> {
+    let established: Vec<Estimator> = ESTABLISHED
+        .into_iter()
+        .filter(|e| estimators.contains(e))
+        .collect();
+    let mut against = Vec::new();
+    if !established.is_empty() {
+        against.push(("best".to_string(), established.clone()));
+        against.extend(established.iter().map(|&e| (e.to_string(), vec![e])));
+    }
+    against
+}
+
+/// The candidates among `estimators`: those not [`ESTABLISHED`], in their order.
+pub fn candidates(estimators: &[Estimator]) -> Vec<Estimator> {
+    estimators
+        .iter()
+        .copied()
+        .filter(|e| !ESTABLISHED.contains(e))
+        .collect()
+}
+
 /// `versus.csv`: how often each candidate (an estimator of the manifest not in [`ESTABLISHED`])
-/// is worse than the established estimators, by SPEC §4.C's rule: in a cell, worse when its
-/// |bias| (or RMSE) exceeds the smallest |bias| (RMSE) of those it is compared against by more
-/// than its own standard error, sd / √(data sets). One row per candidate, quantity and
-/// comparison: against the best of the established estimators of the manifest in each cell
-/// (`best`), then against each alone. `cells` counts the cells compared (those with an sd: two
-/// data sets or more), `worse_bias` / `worse_rmse` the cells where it is worse, and `most_bias` /
-/// `most_rmse` its largest excess over the comparison (nats; negative where it is better
-/// everywhere). Header only when the manifest has no candidate or no established estimator.
+/// is worse than the established estimators, by SPEC §4.C's rule ([`cell_verdicts`]). One row
+/// per candidate, quantity and comparison ([`comparisons`]): `cells` counts the cells compared
+/// (those with an sd: two data sets or more), `worse_bias` / `worse_rmse` the cells where it is
+/// worse, and `most_bias` / `most_rmse` its largest excess over the comparison (nats; negative
+/// where it is better everywhere). Header only when the manifest has no candidate or no
+/// established estimator.
 pub fn versus_csv(rows: &[AccuracyRow], estimators: &[Estimator]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
@@ -219,30 +243,30 @@ pub fn versus_csv(rows: &[AccuracyRow], estimators: &[Estimator]) -> Result<Vec<
         "most_bias",
         "most_rmse",
     ])?;
-    let established: Vec<Estimator> = ESTABLISHED
-        .into_iter()
-        .filter(|e| estimators.contains(e))
-        .collect();
-    let mut against: Vec<(String, Vec<Estimator>)> = Vec::new();
-    if !established.is_empty() {
-        against.push(("best".to_string(), established.clone()));
-        against.extend(established.iter().map(|&e| (e.to_string(), vec![e])));
-    }
-    let candidates = estimators.iter().filter(|e| !ESTABLISHED.contains(e));
-    for &candidate in candidates {
+    let against = comparisons(estimators);
+    for candidate in candidates(estimators) {
         for q in Quantity::ALL {
             for (name, others) in &against {
-                let tally = Tally::over(rows, candidate, q, others);
+                let verdicts = cell_verdicts(rows, candidate, q, others);
+                let count = |worse: fn(&CellVerdict) -> bool| {
+                    verdicts.iter().filter(|v| worse(v)).count().to_string()
+                };
+                let most = |excess: fn(&CellVerdict) -> f64| {
+                    verdicts
+                        .iter()
+                        .map(excess)
+                        .fold(f64::NEG_INFINITY, f64::max)
+                };
                 w.write_record([
                     candidate.to_string(),
                     q.name().to_string(),
                     name.clone(),
-                    tally.cells.to_string(),
-                    tally.worse_bias.to_string(),
-                    tally.worse_rmse.to_string(),
+                    verdicts.len().to_string(),
+                    count(CellVerdict::worse_bias),
+                    count(CellVerdict::worse_rmse),
                     // −∞ where no cell was compared: written empty, as every non-finite value.
-                    cell(Some(tally.most_bias)),
-                    cell(Some(tally.most_rmse)),
+                    cell(Some(most(|v| v.excess_bias))),
+                    cell(Some(most(|v| v.excess_rmse))),
                 ])?;
             }
         }
@@ -250,46 +274,143 @@ pub fn versus_csv(rows: &[AccuracyRow], estimators: &[Estimator]) -> Result<Vec<
     Ok(w.into_inner()?)
 }
 
-/// One row of `versus.csv` ([`versus_csv`]).
-struct Tally {
-    cells: usize,
-    worse_bias: usize,
-    worse_rmse: usize,
-    most_bias: f64,
-    most_rmse: f64,
+/// A candidate against others in one cell, for one quantity (SPEC §4.C).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CellVerdict {
+    pub cell: Cell,
+    /// The candidate's |bias| minus the smallest |bias| of the others (nats).
+    pub excess_bias: f64,
+    /// The candidate's RMSE minus the smallest RMSE of the others (nats).
+    pub excess_rmse: f64,
+    /// The candidate's standard error, sd / √(data sets).
+    pub se: f64,
 }
 
-impl Tally {
-    fn over(rows: &[AccuracyRow], candidate: Estimator, q: Quantity, others: &[Estimator]) -> Self {
-        let mut t = Tally {
-            cells: 0,
-            worse_bias: 0,
-            worse_rmse: 0,
-            most_bias: f64::NEG_INFINITY,
-            most_rmse: f64::NEG_INFINITY,
-        };
-        // `summarize` writes the rows of one cell together.
-        for group in rows.chunk_by(|a, b| a.cell == b.cell) {
-            let of = |e: Estimator| group.iter().find(|r| r.estimator == e && r.quantity == q);
-            let Some(mine) = of(candidate) else { continue };
-            let theirs: Vec<&AccuracyRow> = others.iter().filter_map(|&e| of(e)).collect();
-            let se = mine.sd / (mine.seeds as f64).sqrt();
-            if theirs.is_empty() || !se.is_finite() {
-                continue;
-            }
-            let best = |f: fn(&AccuracyRow) -> f64| {
-                theirs.iter().map(|r| f(r)).fold(f64::INFINITY, f64::min)
-            };
-            let excess_bias = mine.bias.abs() - best(|r| r.bias.abs());
-            let excess_rmse = mine.rmse - best(|r| r.rmse);
-            t.cells += 1;
-            t.worse_bias += (excess_bias > se) as usize;
-            t.worse_rmse += (excess_rmse > se) as usize;
-            t.most_bias = t.most_bias.max(excess_bias);
-            t.most_rmse = t.most_rmse.max(excess_rmse);
-        }
-        t
+impl CellVerdict {
+    /// Worse in |bias| by more than its standard error.
+    pub fn worse_bias(&self) -> bool {
+        self.excess_bias > self.se
     }
+
+    /// Worse in RMSE by more than its standard error.
+    pub fn worse_rmse(&self) -> bool {
+        self.excess_rmse > self.se
+    }
+}
+
+/// SPEC §4.C's rule in every cell where `candidate` and at least one of `others` have a row
+/// for `q` and the candidate has an sd (two data sets or more), in the order of `rows`.
+pub fn cell_verdicts(
+    rows: &[AccuracyRow],
+    candidate: Estimator,
+    q: Quantity,
+    others: &[Estimator],
+) -> Vec<CellVerdict> {
+    let mut verdicts = Vec::new();
+    // `summarize` (and `read_accuracy_csv`) give the rows of one cell together.
+    for group in rows.chunk_by(|a, b| a.cell == b.cell) {
+        let of = |e: Estimator| group.iter().find(|r| r.estimator == e && r.quantity == q);
+        let Some(mine) = of(candidate) else { continue };
+        let theirs: Vec<&AccuracyRow> = others.iter().filter_map(|&e| of(e)).collect();
+        let se = mine.sd / (mine.seeds as f64).sqrt();
+        if theirs.is_empty() || !se.is_finite() {
+            continue;
+        }
+        let best =
+            |f: fn(&AccuracyRow) -> f64| theirs.iter().map(|r| f(r)).fold(f64::INFINITY, f64::min);
+        verdicts.push(CellVerdict {
+            cell: mine.cell,
+            excess_bias: mine.bias.abs() - best(|r| r.bias.abs()),
+            excess_rmse: mine.rmse - best(|r| r.rmse),
+            se,
+        });
+    }
+    verdicts
+}
+
+/// Read an `accuracy.csv` back ([`accuracy_csv`]'s columns, by name; rows in the file's order).
+/// Errors name the file, the line and the column.
+pub fn read_accuracy_csv(path: &Path) -> Result<Vec<AccuracyRow>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let header = reader
+        .headers()
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .clone();
+    let column = |name: &str| -> Result<usize> {
+        header.iter().position(|h| h == name).with_context(|| {
+            format!(
+                "{}: no column `{name}` (not an accuracy.csv?)",
+                path.display()
+            )
+        })
+    };
+    let names = [
+        "family",
+        "n",
+        "dims_a",
+        "rho",
+        "estimator",
+        "quantity",
+        "truth",
+        "seeds",
+        "mean",
+        "bias",
+        "sd",
+        "rmse",
+    ];
+    let at: Vec<usize> = names.iter().map(|n| column(n)).collect::<Result<_>>()?;
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record.with_context(|| format!("{}:{line}: cannot read", path.display()))?;
+        let field = |c: usize| -> Result<&str> {
+            record.get(at[c]).with_context(|| {
+                format!(
+                    "{}:{line}: no value in column `{}`",
+                    path.display(),
+                    names[c]
+                )
+            })
+        };
+        let bad = |c: usize, why: String| {
+            anyhow::anyhow!("{}:{line}: column `{}`: {why}", path.display(), names[c])
+        };
+        let number = |c: usize| -> Result<f64> {
+            let v = field(c)?;
+            if v.is_empty() {
+                return Ok(f64::NAN);
+            }
+            v.parse::<f64>()
+                .map_err(|e| bad(c, format!("`{v}` is not a number ({e})")))
+        };
+        let count = |c: usize| -> Result<usize> {
+            let v = field(c)?;
+            v.parse::<usize>()
+                .map_err(|e| bad(c, format!("`{v}` is not a count ({e})")))
+        };
+        let quantity = field(5)?;
+        rows.push(AccuracyRow {
+            cell: Cell {
+                family: field(0)?.parse().map_err(|e| bad(0, format!("{e}")))?,
+                n: count(1)?,
+                dims: count(2)?,
+                rho: number(3)?,
+            },
+            estimator: field(4)?.parse().map_err(|e| bad(4, format!("{e}")))?,
+            quantity: Quantity::ALL
+                .into_iter()
+                .find(|q| q.name() == quantity)
+                .ok_or_else(|| bad(5, format!("`{quantity}` is not a quantity")))?,
+            truth: number(6)?,
+            seeds: count(7)?,
+            mean: number(8)?,
+            bias: number(9)?,
+            sd: number(10)?,
+            rmse: number(11)?,
+        });
+    }
+    Ok(rows)
 }
 
 /// `estimates.csv`: one row per unit.
@@ -418,5 +539,43 @@ mod tests {
         // Without an established estimator there is nothing to compare with.
         let alone = versus_csv(&rows[2..3], &[TCopulaPairs]).unwrap();
         assert_eq!(String::from_utf8(alone).unwrap().lines().count(), 1);
+    }
+
+    /// `accuracy.csv` reads back as the rows it was written from (an sd of NaN, one data
+    /// set, as an empty field), and a bad field is named by file, line and column.
+    #[test]
+    fn accuracy_csv_reads_back_and_names_a_bad_field() {
+        use Estimator::{Ksg, TCopulaMatched};
+        let mut rows = vec![
+            row(500, Ksg, 0.30, 0.01, 4, 0.31),
+            row(500, TCopulaMatched, -0.0625, f64::NAN, 1, 0.0625),
+            row(2000, Ksg, 1e-17, 0.1, 5, 0.2),
+        ];
+        rows[1].quantity = Quantity::MutualInformation;
+        rows[2].cell.family = crate::estimators::Family::StudentT { nu: 4 };
+        rows[2].cell.rho = 0.3;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accuracy.csv");
+        std::fs::write(&path, accuracy_csv(&rows, 3).unwrap()).unwrap();
+        let back = read_accuracy_csv(&path).unwrap();
+        assert_eq!(back.len(), rows.len());
+        for (r, b) in rows.iter().zip(&back) {
+            assert!(b.sd.is_nan() == r.sd.is_nan());
+            let sd_free = |x: &AccuracyRow| AccuracyRow {
+                sd: 0.0,
+                ..x.clone()
+            };
+            assert_eq!(sd_free(b), sd_free(r));
+            if r.sd.is_finite() {
+                assert_eq!(b.sd.to_bits(), r.sd.to_bits());
+            }
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace(",5,", ",five,")).unwrap();
+        let err = format!("{:#}", read_accuracy_csv(&path).unwrap_err());
+        assert!(
+            err.contains("accuracy.csv:4: column `seeds`: `five` is not a count"),
+            "{err}"
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! - [`figure`]: the renderer and, beside it, each experiment kind's figure layout;
 //! - [`paper_table`]: `harness table`, the summary as Markdown, LaTeX or CSV for a paper;
 //! - [`accuracy`]: the tables of the estimator-accuracy experiment, [`accuracy_folder`] its
-//!   results folder;
+//!   results folder, [`accuracy_recheck`] two of its runs compared (`harness diff`);
 //! - [`parts`]: an experiment's combinations of `sweep.over`, each summarized and judged;
 //! - [`experiment`]: a network experiment's results folder, put together;
 //! - [`overlap`]: `overlap.csv`, the training images the members of a pair share;
@@ -21,6 +21,7 @@
 
 pub mod accuracy;
 pub mod accuracy_folder;
+pub mod accuracy_recheck;
 pub mod check;
 pub mod claims;
 pub mod experiment;
