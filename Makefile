@@ -218,6 +218,7 @@ MUTANTS_levels         := -f harness/src/estimators/pairs.rs -f harness/src/esti
     -f harness/src/estimators/optimize.rs --cargo-arg=--lib \
     -- -- estimators:: kinds::accuracy --skip methods_match_a_naive_scan
 MUTANTS_accuracy       := -f harness/src/results/accuracy.rs -f harness/src/results/accuracy_folder.rs \
+    -f harness/src/results/accuracy_recheck.rs \
     --cargo-arg=--lib -- -- results::accuracy kinds::accuracy
 mutants:
 	@test -n "$(MUTANTS_$(MODULE))" || { echo "MODULE must be one of: estimators claims cache identity theory classification rng levels accuracy"; exit 2; }

@@ -477,3 +477,39 @@ fn two_accuracy_runs_are_diffed_cell_by_cell_and_their_verdicts_set_side_by_side
         err(&refused)
     );
 }
+
+/// SPEC §4.F's table of verdicts (worse in run A, in run B, in both) is what `harness diff`
+/// reads off the two committed runs, the reference folders as sides.
+#[test]
+fn the_committed_recheck_reads_as_spec_4f_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::repo_root();
+    let folder = |name: &str| root.join("reference").join(name).display().to_string();
+    let said = ok(harness(
+        dir.path(),
+        &[
+            "diff",
+            &folder("estimators_full"),
+            &folder("estimators_recheck"),
+        ],
+    ));
+    assert!(
+        said.contains("cells: 329 in both runs (0 in A only, 0 in B only)"),
+        "{said}"
+    );
+    let quoted = [
+        ("tcopula-matched", "best", "22 32 11 40 63 28"),
+        ("tcopula-matched", "ksg", "8 11 2 10 11 5"),
+        ("tcopula", "best", "39 47 31 39 40 32"),
+        ("ksg-tref", "best", "47 46 21 88 128 79"),
+        ("ksg-tref", "ksg", "8 12 1 18 29 7"),
+    ];
+    for (candidate, against, counts) in quoted {
+        let row = said
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|w| w.len() == 10 && w[..3] == [candidate, "cce_a_given_b", against])
+            .unwrap_or_else(|| panic!("no row {candidate} {against}\n{said}"));
+        assert_eq!((row[3], row[4..].join(" ")), ("329", counts.to_string()));
+    }
+}
