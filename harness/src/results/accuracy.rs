@@ -550,6 +550,7 @@ mod tests {
             row(500, Ksg, 0.30, 0.01, 4, 0.31),
             row(500, TCopulaMatched, -0.0625, f64::NAN, 1, 0.0625),
             row(2000, Ksg, 1e-17, 0.1, 5, 0.2),
+            row(5000, Ksg, 0.25, 0.5, 7, 0.5),
         ];
         rows[1].quantity = Quantity::MutualInformation;
         rows[2].cell.family = crate::estimators::Family::StudentT { nu: 4 };
@@ -571,10 +572,10 @@ mod tests {
             }
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, text.replace(",5,", ",five,")).unwrap();
+        std::fs::write(&path, text.replace(",7,", ",seven,")).unwrap();
         let err = format!("{:#}", read_accuracy_csv(&path).unwrap_err());
         assert!(
-            err.contains("accuracy.csv:4: column `seeds`: `five` is not a count"),
+            err.contains("accuracy.csv:5: column `seeds`: `seven` is not a count"),
             "{err}"
         );
     }

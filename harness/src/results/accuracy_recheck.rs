@@ -186,8 +186,8 @@ mod tests {
     }
 
     /// A verdict is a finding only where both runs give it: cell 500 is worse in both (held),
-    /// 2000 in A only, 5000 in B only, 20 000 in neither; a cell only one run has is not
-    /// compared.
+    /// 2000 in A only, 5000 in B only, 20 000 in neither; a cell only one run has (7, and 9
+    /// with no candidate) is not compared.
     #[test]
     fn a_verdict_holds_only_where_both_runs_give_it() {
         use Estimator::{Ksg, TCopulaMatched};
@@ -203,6 +203,7 @@ mod tests {
             row(20_000, TCopulaMatched, 0.0, 0.02, 4),
             row(7, Ksg, 0.0, 0.02, 4),
             row(7, TCopulaMatched, 1.0, 0.02, 4),
+            row(9, Ksg, 0.0, 0.02, 4),
         ];
         let b = [
             row(500, Ksg, 0.0, 0.02, 16),
@@ -244,29 +245,37 @@ mod tests {
         assert_eq!(held, [500]);
         assert_eq!(r[1].against, "ksg");
         assert!(r[2..].iter().all(|m| m.cells.is_empty()));
-        assert_eq!(shared_cells(&a, &b), (4, 1, 0));
+        assert_eq!(shared_cells(&a, &b), (4, 2, 0));
     }
 
-    /// The means agree where they differ by at most 2 standard errors of the difference: the
-    /// largest |z| and its cell, cells without an sd skipped.
+    /// The means agree where they differ by at most 2 standard errors of the difference (not
+    /// at exactly 2), the largest |z| and the first cell that has it; cells without an sd, or
+    /// with a difference of no spread at all, skipped.
     #[test]
     fn agreement_counts_the_means_beyond_two_standard_errors() {
         use Estimator::Ksg;
-        // SE of the difference: √(0.02²/4 + 0.02²/16) = 0.01118.
+        // SE of the difference: √(0.02²/4 + 0.02²/16) = 0.01118 (500 to 3000); √(0.5²/4) =
+        // 0.25 exactly (4000, where B − A is 0.5: z = 2 exactly).
         let a = [
             row(500, Ksg, 0.0, 0.02, 4),
             row(2000, Ksg, 0.0, 0.02, 4),
+            row(3000, Ksg, 0.0, 0.02, 4),
+            row(4000, Ksg, 0.0, 0.5, 4),
             row(5000, Ksg, 0.0, f64::NAN, 1),
+            row(6000, Ksg, 0.0, 0.0, 4),
         ];
         let b = [
             row(500, Ksg, 0.02, 0.02, 16),
             row(2000, Ksg, -0.03, 0.02, 16),
+            row(3000, Ksg, -0.03, 0.02, 16),
+            row(4000, Ksg, 0.5, 0.0, 16),
             row(5000, Ksg, 5.0, 0.02, 16),
+            row(6000, Ksg, 1.0, 0.0, 16),
         ];
         let g = agreement(&a, &b);
         assert_eq!(g.len(), 2);
         let cce = &g[0];
-        assert_eq!((cce.cells, cce.beyond_2se), (2, 1));
+        assert_eq!((cce.cells, cce.beyond_2se), (4, 2));
         let (z, cell) = cce.largest.unwrap();
         assert!((z - 0.03 / (0.0004f64 / 4.0 + 0.0004 / 16.0).sqrt()).abs() < 1e-9);
         assert_eq!(cell.n, 2000);
