@@ -110,6 +110,10 @@ pub fn summarize(
 /// The leading columns of a row about one cell, and their values ([`cell_columns`]).
 const CELL_COLUMNS: [&str; 5] = ["family", "n", "dims_a", "dims_b", "rho"];
 
+/// The columns of `accuracy.csv` after the cell's, the estimator, `k` and the quantity: one
+/// [`AccuracyRow`]'s numbers, in its fields' order.
+const ROW_COLUMNS: [&str; 6] = ["truth", "seeds", "mean", "bias", "sd", "rmse"];
+
 /// The values of [`CELL_COLUMNS`] for one cell.
 fn cell_columns(c: &Cell) -> [String; 5] {
     [
@@ -124,17 +128,12 @@ fn cell_columns(c: &Cell) -> [String; 5] {
 /// `accuracy.csv`: one row per cell, estimator and quantity.
 pub fn accuracy_csv(rows: &[AccuracyRow], k: usize) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(CELL_COLUMNS.iter().chain(&[
-        "estimator",
-        "k",
-        "quantity",
-        "truth",
-        "seeds",
-        "mean",
-        "bias",
-        "sd",
-        "rmse",
-    ]))?;
+    w.write_record(
+        CELL_COLUMNS
+            .iter()
+            .chain(&["estimator", "k", "quantity"])
+            .chain(&ROW_COLUMNS),
+    )?;
     for r in rows {
         let mut record = cell_columns(&r.cell).to_vec();
         record.extend([
@@ -345,20 +344,11 @@ pub fn read_accuracy_csv(path: &Path) -> Result<Vec<AccuracyRow>> {
             )
         })
     };
-    let names = [
-        "family",
-        "n",
-        "dims_a",
-        "rho",
-        "estimator",
-        "quantity",
-        "truth",
-        "seeds",
-        "mean",
-        "bias",
-        "sd",
-        "rmse",
-    ];
+    // The cell (dims_b is dims_a), the estimator and quantity, then the row's numbers.
+    let names: Vec<&str> = ["family", "n", "dims_a", "rho", "estimator", "quantity"]
+        .into_iter()
+        .chain(ROW_COLUMNS)
+        .collect();
     let at: Vec<usize> = names.iter().map(|n| column(n)).collect::<Result<_>>()?;
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
