@@ -127,8 +127,10 @@ reproduce-estimators-joint: build
 	$(HARNESS) run experiments/estimators_joint.yaml
 
 # The full grid again on fresh data sets, 20 a cell (SPEC §4.F: which verdicts of §4.C hold up
-# under resampling), about 35 min on 2 cores; not part of `make reproduce`. Compare with
-# `harness diff experiments/estimators_full.yaml experiments/estimators_recheck.yaml`.
+# under resampling), 41 min cold on 2 cores; not part of `make reproduce`. Compare with
+# `harness diff experiments/estimators_full.yaml experiments/estimators_recheck.yaml`, or the
+# committed copies without running either: `harness diff reference/estimators_full
+# reference/estimators_recheck`.
 reproduce-estimators-recheck: build
 	$(HARNESS) run experiments/estimators_recheck.yaml
 

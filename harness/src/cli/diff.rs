@@ -298,7 +298,7 @@ pub fn diff(a: &Side, b: &Side, cells: bool) -> Result<String> {
          difference / standard error)",
         table.len() - 1
     )?;
-    write_table(&mut out, &table)?;
+    out.push_str(&super::aligned(&table, "  "));
     if !only_a.is_empty() {
         writeln!(out, "only in A: {}", only_a.join(", "))?;
     }
@@ -309,29 +309,9 @@ pub fn diff(a: &Side, b: &Side, cells: bool) -> Result<String> {
     Ok(out)
 }
 
-/// Rows of cells in aligned columns, indented by two spaces.
-fn write_table(out: &mut String, table: &[Vec<String>]) -> std::fmt::Result {
-    let Some(first) = table.first() else {
-        return Ok(());
-    };
-    let widths: Vec<usize> = (0..first.len())
-        .map(|c| {
-            table
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in table {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        writeln!(out, "  {}", cells.join("  ").trim_end())?;
-    }
-    Ok(())
+/// A table's header row.
+fn header_row(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
 }
 
 /// A cell as people read it: `clayton 1+1 N=2000 ρ=0.6`.
@@ -353,15 +333,13 @@ fn accuracy_diff(a: &[AccuracyRow], b: &[AccuracyRow], list_cells: bool) -> Resu
          differs by more than 2 standard errors of the difference (about 5 % when both runs \
          measure the same thing)"
     )?;
-    let mut table = vec![[
+    let mut table = vec![header_row(&[
         "estimator",
         "quantity",
         "cells",
         "beyond 2 SE",
         "largest |z|",
-    ]
-    .map(String::from)
-    .to_vec()];
+    ])];
     for g in accuracy_recheck::agreement(a, b) {
         table.push(vec![
             g.estimator.to_string(),
@@ -380,7 +358,7 @@ fn accuracy_diff(a: &[AccuracyRow], b: &[AccuracyRow], list_cells: bool) -> Resu
                 .map_or("–".into(), |(z, c)| format!("{z:.1} ({})", cell_name(&c))),
         ]);
     }
-    write_table(&mut out, &table)?;
+    out.push_str(&super::aligned(&table, "  "));
     let replications = accuracy_recheck::replication(a, b);
     if replications.is_empty() {
         writeln!(
@@ -395,7 +373,7 @@ fn accuracy_diff(a: &[AccuracyRow], b: &[AccuracyRow], list_cells: bool) -> Resu
         "verdicts (SPEC §4.C: worse than the established estimators by more than its SE), in A, \
          in B and in both; only those in both are findings (SPEC §4.F)"
     )?;
-    let mut table = vec![[
+    let mut table = vec![header_row(&[
         "candidate",
         "quantity",
         "against",
@@ -406,9 +384,7 @@ fn accuracy_diff(a: &[AccuracyRow], b: &[AccuracyRow], list_cells: bool) -> Resu
         "RMSE A",
         "B",
         "both",
-    ]
-    .map(String::from)
-    .to_vec()];
+    ])];
     for r in &replications {
         let (bias, rmse) = (
             r.held(CellVerdict::worse_bias),
@@ -427,7 +403,7 @@ fn accuracy_diff(a: &[AccuracyRow], b: &[AccuracyRow], list_cells: bool) -> Resu
             rmse.both.to_string(),
         ]);
     }
-    write_table(&mut out, &table)?;
+    out.push_str(&super::aligned(&table, "  "));
     if !list_cells {
         writeln!(out, "(--cells lists the cells)")?;
         return Ok(out);
@@ -440,7 +416,7 @@ fn accuracy_diff(a: &[AccuracyRow], b: &[AccuracyRow], list_cells: bool) -> Resu
         out,
         "cells worse in either run (excess over the comparison ± the candidate's SE, nats)"
     )?;
-    let mut table = vec![[
+    let mut table = vec![header_row(&[
         "candidate",
         "quantity",
         "against",
@@ -449,9 +425,7 @@ fn accuracy_diff(a: &[AccuracyRow], b: &[AccuracyRow], list_cells: bool) -> Resu
         "A",
         "B",
         "verdict",
-    ]
-    .map(String::from)
-    .to_vec()];
+    ])];
     for r in &replications {
         for (measure, worse, excess) in measures {
             for (va, vb) in r.cells.iter().filter(|(va, vb)| worse(va) || worse(vb)) {
@@ -473,7 +447,7 @@ fn accuracy_diff(a: &[AccuracyRow], b: &[AccuracyRow], list_cells: bool) -> Resu
             }
         }
     }
-    write_table(&mut out, &table)?;
+    out.push_str(&super::aligned(&table, "  "));
     Ok(out)
 }
 

@@ -294,20 +294,7 @@ pub fn table(entries: &[RunEntry]) -> String {
             },
         ]);
     }
-    let widths: Vec<usize> = (0..7)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in &rows {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    super::aligned(&rows, "")
 }
 
 /// (date `YYYY-MM-DD`, time `HH:MM:SS`) in UTC of a Unix time in seconds.

@@ -321,6 +321,34 @@ pub fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::new().range(1..)
 }
 
+/// Rows of cells in columns aligned to their widest cell (in characters), two spaces apart,
+/// each line after `indent`, trailing spaces trimmed.
+pub fn aligned<R: AsRef<[String]>>(rows: &[R], indent: &str) -> String {
+    let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.as_ref().get(c))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let cells: Vec<String> = r
+            .as_ref()
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(indent);
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// One `WARNING` line per warning about the CCE estimates, naming the claims it concerns.
 pub fn print_warnings(warnings: &[String], claims: &[&str]) {
     for w in warnings {

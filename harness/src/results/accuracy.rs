@@ -20,6 +20,14 @@ pub enum Quantity {
     MutualInformation,
 }
 
+impl std::str::FromStr for Quantity {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        crate::estimators::parse_name("quantity", &Quantity::ALL, Quantity::name, s)
+    }
+}
+
 impl Quantity {
     pub const ALL: [Quantity; 2] = [Quantity::CceAGivenB, Quantity::MutualInformation];
 
@@ -336,71 +344,87 @@ pub fn read_accuracy_csv(path: &Path) -> Result<Vec<AccuracyRow>> {
         .headers()
         .with_context(|| format!("cannot read {}", path.display()))?
         .clone();
-    let column = |name: &str| -> Result<usize> {
-        header.iter().position(|h| h == name).with_context(|| {
+    // The cell (dims_b is dims_a), the estimator and quantity, then the row's numbers: each
+    // column's place in this file's header.
+    let mut at = std::collections::BTreeMap::new();
+    for name in ["family", "n", "dims_a", "rho", "estimator", "quantity"]
+        .into_iter()
+        .chain(ROW_COLUMNS)
+    {
+        let place = header.iter().position(|h| h == name).with_context(|| {
             format!(
                 "{}: no column `{name}` (not an accuracy.csv?)",
                 path.display()
             )
-        })
-    };
-    // The cell (dims_b is dims_a), the estimator and quantity, then the row's numbers.
-    let names: Vec<&str> = ["family", "n", "dims_a", "rho", "estimator", "quantity"]
-        .into_iter()
-        .chain(ROW_COLUMNS)
-        .collect();
-    let at: Vec<usize> = names.iter().map(|n| column(n)).collect::<Result<_>>()?;
+        })?;
+        at.insert(name, place);
+    }
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record = record.with_context(|| format!("{}:{line}: cannot read", path.display()))?;
-        let field = |c: usize| -> Result<&str> {
-            record.get(at[c]).with_context(|| {
-                format!(
-                    "{}:{line}: no value in column `{}`",
-                    path.display(),
-                    names[c]
-                )
+        let field = |name: &'static str| -> Result<Field<'_>> {
+            let value = record
+                .get(at[name])
+                .with_context(|| format!("{}:{line}: column `{name}`: no value", path.display()))?;
+            Ok(Field {
+                value,
+                path,
+                line,
+                name,
             })
         };
-        let bad = |c: usize, why: String| {
-            anyhow::anyhow!("{}:{line}: column `{}`: {why}", path.display(), names[c])
-        };
-        let number = |c: usize| -> Result<f64> {
-            let v = field(c)?;
-            if v.is_empty() {
-                return Ok(f64::NAN);
-            }
-            v.parse::<f64>()
-                .map_err(|e| bad(c, format!("`{v}` is not a number ({e})")))
-        };
-        let count = |c: usize| -> Result<usize> {
-            let v = field(c)?;
-            v.parse::<usize>()
-                .map_err(|e| bad(c, format!("`{v}` is not a count ({e})")))
-        };
-        let quantity = field(5)?;
         rows.push(AccuracyRow {
             cell: Cell {
-                family: field(0)?.parse().map_err(|e| bad(0, format!("{e}")))?,
-                n: count(1)?,
-                dims: count(2)?,
-                rho: number(3)?,
+                family: field("family")?.parse("a family")?,
+                n: field("n")?.parse("a count")?,
+                dims: field("dims_a")?.parse("a count")?,
+                rho: field("rho")?.number()?,
             },
-            estimator: field(4)?.parse().map_err(|e| bad(4, format!("{e}")))?,
-            quantity: Quantity::ALL
-                .into_iter()
-                .find(|q| q.name() == quantity)
-                .ok_or_else(|| bad(5, format!("`{quantity}` is not a quantity")))?,
-            truth: number(6)?,
-            seeds: count(7)?,
-            mean: number(8)?,
-            bias: number(9)?,
-            sd: number(10)?,
-            rmse: number(11)?,
+            estimator: field("estimator")?.parse("an estimator")?,
+            quantity: field("quantity")?.parse("a quantity")?,
+            truth: field("truth")?.number()?,
+            seeds: field("seeds")?.parse("a count")?,
+            mean: field("mean")?.number()?,
+            bias: field("bias")?.number()?,
+            sd: field("sd")?.number()?,
+            rmse: field("rmse")?.number()?,
         });
     }
     Ok(rows)
+}
+
+/// One field of a CSV record, and where it is (file, line, column) for its errors.
+struct Field<'a> {
+    value: &'a str,
+    path: &'a Path,
+    line: usize,
+    name: &'static str,
+}
+
+impl Field<'_> {
+    fn parse<T: std::str::FromStr>(&self, what: &str) -> Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.value.parse().map_err(|e| {
+            anyhow::anyhow!(
+                "{}:{}: column `{}`: `{}` is not {what} ({e})",
+                self.path.display(),
+                self.line,
+                self.name,
+                self.value
+            )
+        })
+    }
+
+    /// A number; empty (as [`cell`] writes a non-finite one) is NaN.
+    fn number(&self) -> Result<f64> {
+        if self.value.is_empty() {
+            return Ok(f64::NAN);
+        }
+        self.parse("a number")
+    }
 }
 
 /// `estimates.csv`: one row per unit.

@@ -8,11 +8,6 @@ use super::accuracy::{candidates, cell_verdicts, comparisons, AccuracyRow, CellV
 use crate::estimators::Estimator;
 use crate::manifest::accuracy::Cell;
 
-/// A cell's identity across runs: its family, N, dims and ρ as the CSV writes them.
-fn key(c: &Cell) -> (String, usize, usize, u64) {
-    (c.family.to_string(), c.n, c.dims, c.rho.to_bits())
-}
-
 /// The estimators of a run, in the order of their first row.
 fn estimators_of(rows: &[AccuracyRow]) -> Vec<Estimator> {
     let mut seen = Vec::new();
@@ -33,13 +28,18 @@ pub fn shared_estimators(a: &[AccuracyRow], b: &[AccuracyRow]) -> Vec<Estimator>
         .collect()
 }
 
+/// The cells of a run, in the order of its rows (`accuracy.csv` keeps a cell's rows together,
+/// as [`cell_verdicts`] relies on too).
+fn cells_of(rows: &[AccuracyRow]) -> Vec<Cell> {
+    rows.chunk_by(|x, y| x.cell == y.cell)
+        .map(|group| group[0].cell)
+        .collect()
+}
+
 /// How many cells the two runs share, and how many each has alone.
 pub fn shared_cells(a: &[AccuracyRow], b: &[AccuracyRow]) -> (usize, usize, usize) {
-    let cells = |rows: &[AccuracyRow]| -> std::collections::BTreeSet<_> {
-        rows.iter().map(|r| key(&r.cell)).collect()
-    };
-    let (ca, cb) = (cells(a), cells(b));
-    let both = ca.intersection(&cb).count();
+    let (ca, cb) = (cells_of(a), cells_of(b));
+    let both = ca.iter().filter(|c| cb.contains(c)).count();
     (both, ca.len() - both, cb.len() - both)
 }
 
@@ -61,13 +61,8 @@ pub fn agreement(a: &[AccuracyRow], b: &[AccuracyRow]) -> Vec<Agreement> {
     let mut out = Vec::new();
     for estimator in shared_estimators(a, b) {
         for quantity in Quantity::ALL {
-            let pick = |rows: &[AccuracyRow]| -> Vec<AccuracyRow> {
-                rows.iter()
-                    .filter(|r| r.estimator == estimator && r.quantity == quantity)
-                    .cloned()
-                    .collect()
-            };
-            let b_rows = pick(b);
+            let mine = |r: &&AccuracyRow| r.estimator == estimator && r.quantity == quantity;
+            let in_b: Vec<&AccuracyRow> = b.iter().filter(mine).collect();
             let mut agreement = Agreement {
                 estimator,
                 quantity,
@@ -75,12 +70,12 @@ pub fn agreement(a: &[AccuracyRow], b: &[AccuracyRow]) -> Vec<Agreement> {
                 beyond_2se: 0,
                 largest: None,
             };
-            for ra in pick(a) {
-                let Some(rb) = b_rows.iter().find(|r| key(&r.cell) == key(&ra.cell)) else {
+            for ra in a.iter().filter(mine) {
+                let Some(rb) = in_b.iter().find(|r| r.cell == ra.cell) else {
                     continue;
                 };
                 let var = |r: &AccuracyRow| r.sd * r.sd / r.seeds as f64;
-                let se = (var(&ra) + var(rb)).sqrt();
+                let se = (var(ra) + var(rb)).sqrt();
                 if !(se.is_finite() && se > 0.0) {
                     continue;
                 }
@@ -145,7 +140,7 @@ pub fn replication(a: &[AccuracyRow], b: &[AccuracyRow]) -> Vec<Replication> {
                 let cells = cell_verdicts(a, candidate, quantity, &others)
                     .into_iter()
                     .filter_map(|va| {
-                        let vb = in_b.iter().find(|vb| key(&vb.cell) == key(&va.cell))?;
+                        let vb = in_b.iter().find(|vb| vb.cell == va.cell)?;
                         Some((va, *vb))
                     })
                     .collect();
