@@ -309,11 +309,13 @@ fn knn_and_gaussian_estimators_equal_naive_implementations_in_both_directions() 
                         // Carlo truths (estimators/elliptical.rs, families.rs), and the
                         // accuracy experiment. tcopula-pairs' 2-D searches are checked against
                         // the exact search, and its pair estimates against ksg (pairs.rs), as
-                        // tcopula-matched's, whose matching is checked there too.
+                        // tcopula-matched's and tcopula-pooled's, whose selections are checked
+                        // there too.
                         Estimator::TCopula
                         | Estimator::KsgTRef
                         | Estimator::TCopulaPairs
-                        | Estimator::TCopulaMatched => continue,
+                        | Estimator::TCopulaMatched
+                        | Estimator::TCopulaPooled => continue,
                     };
                     let got = align(x, y, est, k, 5).unwrap();
                     let what = format!("{name} ({order}) {est} k={k}: {got:?} vs naive {want:?}");

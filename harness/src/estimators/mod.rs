@@ -3,7 +3,7 @@
 //! For representations A (N × d_A) and B (N × d_B) of the same N inputs, [`align`] copula-
 //! transforms both (ranks / N, ties broken by a seeded random order) and estimates the copula
 //! conditional entropy CCE(A|B) = H_c(A, B) − H_c(B) — lower means more aligned — together with
-//! CCE(B|A), the copula mutual information and the symmetric CCE, with one of seven estimators:
+//! CCE(B|A), the copula mutual information and the symmetric CCE, with one of eight estimators:
 //! - [`Estimator::Ksg`] (default): one max-norm k-NN search in the joint space, radius reused in
 //!   the marginals (`ksg.rs`). Accurate in low dimension, drifts upward with dimension.
 //! - [`Estimator::Kl`]: differences of separate Kozachenko–Leonenko entropies, what `copent`
@@ -19,6 +19,9 @@
 //! - [`Estimator::TCopulaMatched`]: `tcopula-pairs` with the departing pairs kept only where they
 //!   share no coordinate (a matching; `pairs.rs`), so that a departure shared by many
 //!   coordinates is not counted once a pair.
+//! - [`Estimator::TCopulaPooled`]: `tcopula-matched`, plus the departures of a matching of the
+//!   coordinates left by the fitted correlation, added when their sum passes one test: departures
+//!   too small to pass one by one (`pairs.rs`).
 //!
 //! Beside them, under one interface ([`measure`], `measure.rs`): linear and debiased CKA
 //! (`cka.rs`) and Information Imbalance (`imbalance.rs`); and an optional PCA projection applied
@@ -86,10 +89,12 @@ pub enum Estimator {
     TCopulaPairs,
     #[serde(rename = "tcopula-matched")]
     TCopulaMatched,
+    #[serde(rename = "tcopula-pooled")]
+    TCopulaPooled,
 }
 
 impl Estimator {
-    pub const ALL: [Estimator; 7] = [
+    pub const ALL: [Estimator; 8] = [
         Estimator::Ksg,
         Estimator::Kl,
         Estimator::Gaussian,
@@ -97,6 +102,7 @@ impl Estimator {
         Estimator::KsgTRef,
         Estimator::TCopulaPairs,
         Estimator::TCopulaMatched,
+        Estimator::TCopulaPooled,
     ];
 
     /// The registry: what each estimator computes. The one `match` a new estimator needs.
@@ -113,11 +119,14 @@ impl Estimator {
             Estimator::TCopulaMatched => &pairs::TCopulaPairs {
                 selection: pairs::Selection::Matching,
             },
+            Estimator::TCopulaPooled => &pairs::TCopulaPairs {
+                selection: pairs::Selection::Pooling,
+            },
         }
     }
 
-    /// The manifest / CSV name: "ksg", "kl", "gaussian", "tcopula", "ksg-tref", "tcopula-pairs"
-    /// or "tcopula-matched".
+    /// The manifest / CSV name: "ksg", "kl", "gaussian", "tcopula", "ksg-tref", "tcopula-pairs",
+    /// "tcopula-matched" or "tcopula-pooled".
     pub fn name(self) -> &'static str {
         self.implementation().name()
     }
