@@ -2,8 +2,8 @@
 //! sample, the default `ksg` CCE of a d/2 + d/2 pair (ranks included), the other measures, and
 //! the kd partition of the neighbour search (`tree_build`), at N ∈ {2000, 20 000} and d ∈ {2, 8, 32}. Sample sizes are kept small so
 //! that `cargo bench -p harness-benches --bench entropy` finishes in a few minutes on 2 cores.
-//! The `levels` group times `ksg` against `tcopula`, `ksg-tref`, `tcopula-pairs` and
-//! `tcopula-matched` at N = 20 000.
+//! The `levels` group times `ksg` against `tcopula`, `ksg-tref`, `tcopula-pairs`,
+//! `tcopula-matched` and `tcopula-pooled` at N = 20 000.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use harness::estimators::{self, Estimator, Family, Measure};
@@ -75,6 +75,7 @@ fn levels(c: &mut Criterion) {
             Estimator::KsgTRef,
             Estimator::TCopulaPairs,
             Estimator::TCopulaMatched,
+            Estimator::TCopulaPooled,
         ] {
             let id = format!("N=20000/{dims}+{dims}");
             g.bench_function(BenchmarkId::new(e.name(), &id), |bch| {

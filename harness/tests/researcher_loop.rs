@@ -482,29 +482,71 @@ fn two_accuracy_runs_are_diffed_cell_by_cell_and_their_verdicts_set_side_by_side
 /// reads off the two committed runs, the reference folders as sides.
 #[test]
 fn the_committed_recheck_reads_as_spec_4f_says() {
+    assert_committed_verdicts(
+        "estimators_full",
+        "estimators_recheck",
+        &[
+            ("tcopula-matched", "best", "22 32 11 40 63 28"),
+            ("tcopula-matched", "ksg", "8 11 2 10 11 5"),
+            ("tcopula", "best", "39 47 31 39 40 32"),
+            ("ksg-tref", "best", "47 46 21 88 128 79"),
+            ("ksg-tref", "ksg", "8 12 1 18 29 7"),
+        ],
+    );
+}
+
+/// SPEC §4.G's table: `tcopula-pooled`'s findings on runs B′ and C, `tcopula-matched`'s on B
+/// and C, as `harness diff` reads them off the committed runs; and B′ is B (its established
+/// estimators' rows are the recheck's, byte for byte).
+#[test]
+fn the_committed_pooled_runs_read_as_spec_4g_says() {
+    assert_committed_verdicts(
+        "estimators_pooled_on_recheck",
+        "estimators_pooled",
+        &[
+            ("tcopula-pooled", "best", "22 18 4 73 77 52"),
+            ("tcopula-pooled", "ksg", "11 8 4 11 13 8"),
+        ],
+    );
+    assert_committed_verdicts(
+        "estimators_recheck",
+        "estimators_pooled",
+        &[
+            ("tcopula-matched", "best", "32 25 14 63 61 39"),
+            ("tcopula-matched", "ksg", "11 8 4 11 13 8"),
+        ],
+    );
+    let rows_of = |run: &str, estimator: &str| -> Vec<String> {
+        let path = common::repo_root()
+            .join("reference")
+            .join(run)
+            .join("accuracy.csv");
+        let text = std::fs::read_to_string(path).unwrap();
+        let tag = format!(",{estimator},3,");
+        text.lines()
+            .filter(|l| l.contains(&tag))
+            .map(String::from)
+            .collect()
+    };
+    for estimator in ["ksg", "kl", "gaussian"] {
+        let b = rows_of("estimators_recheck", estimator);
+        assert_eq!(b.len(), 2 * 329, "{estimator}");
+        assert_eq!(rows_of("estimators_pooled_on_recheck", estimator), b);
+    }
+}
+
+/// `harness diff reference/<a> reference/<b>` over the full grid's 329 cells, and its verdict
+/// counts for CCE(A|B) (|bias| A, B, both; RMSE A, B, both) per (candidate, against).
+fn assert_committed_verdicts(a: &str, b: &str, quoted: &[(&str, &str, &str)]) {
     let dir = tempfile::tempdir().unwrap();
     let root = common::repo_root();
     let folder = |name: &str| root.join("reference").join(name).display().to_string();
-    let said = ok(harness(
-        dir.path(),
-        &[
-            "diff",
-            &folder("estimators_full"),
-            &folder("estimators_recheck"),
-        ],
-    ));
+    let said = ok(harness(dir.path(), &["diff", &folder(a), &folder(b)]));
     assert!(
         said.contains("cells: 329 in both runs (0 in A only, 0 in B only)"),
         "{said}"
     );
-    let quoted = [
-        ("tcopula-matched", "best", "22 32 11 40 63 28"),
-        ("tcopula-matched", "ksg", "8 11 2 10 11 5"),
-        ("tcopula", "best", "39 47 31 39 40 32"),
-        ("ksg-tref", "best", "47 46 21 88 128 79"),
-        ("ksg-tref", "ksg", "8 12 1 18 29 7"),
-    ];
-    for (candidate, against, counts) in quoted {
+    for &(candidate, against, counts) in quoted {
         let row = said
             .lines()
             .map(|l| l.split_whitespace().collect::<Vec<_>>())

@@ -1002,8 +1002,8 @@ mod tests {
     /// The pool is a matching of the coordinates the kept pairs leave, in decreasing |R̂ᵢⱼ|:
     /// with (0, 1) kept, of the free 2 … 5 it takes (2, 4) (|R̂| 0.5), then (3, 5) (−0.4), not
     /// (2, 3) (0.3, its coordinates taken) however far that pair departs. Two departures of
-    /// 0.05 ± 0.03 sum to z = 0.10 / 0.042 = 2.36 and are added; of 0.03 each, z = 1.41, and
-    /// they are not. A sum that passes adds every pooled pair, whatever its own sign or size.
+    /// 0.05 ± 0.03 sum to z = 0.10 / 0.042 = 2.36 and are added; of 0.04 or 0.03 each, z = 1.89
+    /// or 1.41, and they are not. A sum that passes adds every pooled pair, whatever its own sign or size.
     #[test]
     fn the_pool_takes_the_most_correlated_free_pairs_and_adds_them_when_their_sum_passes() {
         let d = 6;
@@ -1041,6 +1041,8 @@ mod tests {
         assert_eq!(pooled(&pairs, &tested(0.05, 1.0), &r, &kept, d), want);
         assert_eq!(pooled(&pairs, &tested(-0.05, 1.0), &r, &kept, d), want);
         assert_eq!(pooled(&pairs, &tested(0.03, 1.0), &r, &kept, d), kept);
+        // z = 0.08 / 0.042 = 1.89: under the two-sided 1.96 (a one-sided 1.64 would pass it).
+        assert_eq!(pooled(&pairs, &tested(0.04, 1.0), &r, &kept, d), kept);
         // One pooled pair far off carries the other with it.
         let mut one_far = tested(0.0, 1.0);
         one_far[at(3, 5)].value = 0.2;
