@@ -1,6 +1,6 @@
-//! The `tcopula-pairs` and `tcopula-matched` alignment estimators (SPEC §4.3, §4.D): the fitted
-//! t copula's closed form, plus what the k-NN estimator sees of the data's departure from that
-//! model in pairs of coordinates, where it sees one beyond noise.
+//! The `tcopula-pairs`, `tcopula-matched` and `tcopula-pooled` alignment estimators (SPEC §4.3,
+//! §4.D, §4.E, §4.G): the fitted t copula's closed form, plus what the k-NN estimator sees of the
+//! data's departure from that model in pairs of coordinates, where it sees one beyond noise.
 //!
 //! With θ̂ the t copula fitted to the data (`elliptical.rs`) and U* one surrogate sample of the
 //! same N drawn from it, every copula entropy is
@@ -31,15 +31,20 @@
 //! nats there, the more the larger N, as more pairs pass (SPEC §4.E). `tcopula-matched` adds at
 //! most D/2 terms, none sharing a coordinate: the expansion's exact case where the departures are
 //! disjoint (there it is `tcopula-pairs`), and a bounded correction where they are not.
+//! `tcopula-pooled` adds, to `tcopula-matched`'s, the departures of a second matching of the
+//! coordinates left free, taken in decreasing |R̂ᵢⱼ| of the fit, all of them when their sum
+//! passes one test ([`pooled`]): departures each too weak for the step-up test (a Clayton
+//! pair's 0.02 nats at ρ = 0.3) add up in the sum, whose noise grows as the square root of the
+//! pairs pooled.
 //!
 //! The 2-D searches run on a grid of cells holding about one point each: a k-th neighbour is
 //! found in the point's cell and the rings around it (`for_each_kth_distance`); the counts in one
 //! coordinate are arithmetic, since each column of ranks is a permutation of 1..N. The results
 //! equal `ksg` on the pair up to the order of summation (a test holds them to it).
 //!
-//! The surrogate is drawn from `derive_seed(seed, "tcopula-pairs")` for both estimators, `seed`
-//! being the pair's tie-breaking seed: the estimate stays a pure function of the inputs and the
-//! seed, and the two differ only in which passing pairs they add.
+//! The surrogate is drawn from `derive_seed(seed, "tcopula-pairs")` for all three estimators,
+//! `seed` being the pair's tie-breaking seed: the estimate stays a pure function of the inputs
+//! and the seed, and the three differ only in which pairs they add.
 
 use super::elliptical::{fit, EllipticalFit};
 use super::special::{digamma, normal_quantile};
@@ -60,8 +65,8 @@ const FAMILY_WISE_ALPHA: f64 = 0.05;
 /// rounded up (a test holds the scaled spread near 1).
 const SE_INFLATION: f64 = 1.25;
 
-/// The registry's handle on the two estimators of this file, which differ in which passing
-/// pairs they add up.
+/// The registry's handle on the three estimators of this file, which differ in which pairs'
+/// departures they add up.
 pub(super) struct TCopulaPairs {
     pub(super) selection: Selection,
 }
@@ -1003,7 +1008,8 @@ mod tests {
     /// with (0, 1) kept, of the free 2 … 5 it takes (2, 4) (|R̂| 0.5), then (3, 5) (−0.4), not
     /// (2, 3) (0.3, its coordinates taken) however far that pair departs. Two departures of
     /// 0.05 ± 0.03 sum to z = 0.10 / 0.042 = 2.36 and are added; of 0.04 or 0.03 each, z = 1.89
-    /// or 1.41, and they are not. A sum that passes adds every pooled pair, whatever its own sign or size.
+    /// or 1.41, and they are not. A sum that passes adds every pooled pair, whatever its own
+    /// sign or size.
     #[test]
     fn the_pool_takes_the_most_correlated_free_pairs_and_adds_them_when_their_sum_passes() {
         let d = 6;
