@@ -315,7 +315,7 @@ fn pooled(
         .sum::<f64>()
         .sqrt();
     let mut pass = kept.to_vec();
-    if se > 0.0 && (sum / se).abs() > -normal_quantile(FAMILY_WISE_ALPHA / 2.0) {
+    if !pool.is_empty() && (sum / se).abs() > -normal_quantile(FAMILY_WISE_ALPHA / 2.0) {
         for p in pool {
             pass[p] = true;
         }
