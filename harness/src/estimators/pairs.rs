@@ -269,15 +269,25 @@ fn step_up(z: &[f64]) -> Vec<bool> {
 /// neither coordinate is taken: a matching of the `d` coordinates.
 fn disjoint(pairs: &[(usize, usize)], z: &[f64], pass: &[bool], d: usize) -> Vec<bool> {
     let order = strongest_first(z, (0..pairs.len()).filter(|&p| pass[p]).collect());
-    let mut taken = vec![false; d];
     let mut keep = vec![false; pairs.len()];
+    for p in greedy_matching(pairs, order, &mut vec![false; d]) {
+        keep[p] = true;
+    }
+    keep
+}
+
+/// Of the pairs `order`, in that order, those whose coordinates are both free in `taken`,
+/// each taking its two as it is kept: the greedy matching of [`disjoint`] and [`pooled`].
+fn greedy_matching(pairs: &[(usize, usize)], order: Vec<usize>, taken: &mut [bool]) -> Vec<usize> {
+    let mut kept = Vec::new();
     for p in order {
         let (i, j) = pairs[p];
         if !taken[i] && !taken[j] {
-            (taken[i], taken[j], keep[p]) = (true, true, true);
+            (taken[i], taken[j]) = (true, true);
+            kept.push(p);
         }
     }
-    keep
+    kept
 }
 
 /// `kept` (a matching) and, where their sum passes one two-sided test at
@@ -300,14 +310,11 @@ fn pooled(
         (taken[i], taken[j]) = (true, true);
     }
     let strength: Vec<f64> = pairs.iter().map(|&(i, j)| r.get(i, j)).collect();
-    let mut pool = Vec::new();
-    for p in strongest_first(&strength, (0..pairs.len()).collect()) {
-        let (i, j) = pairs[p];
-        if !taken[i] && !taken[j] {
-            (taken[i], taken[j]) = (true, true);
-            pool.push(p);
-        }
-    }
+    let pool = greedy_matching(
+        pairs,
+        strongest_first(&strength, (0..pairs.len()).collect()),
+        &mut taken,
+    );
     let sum: f64 = pool.iter().map(|&p| tested[p].value).sum();
     let se = pool
         .iter()
